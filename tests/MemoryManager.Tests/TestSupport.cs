@@ -1,0 +1,102 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+using MemoryManager;
+using Xunit;
+
+namespace MemoryManager.Tests
+{
+    /// <summary>Host-only ITextSink over a StringBuilder.</summary>
+    public sealed class StringSink : ITextSink
+    {
+        private readonly StringBuilder _sb = new StringBuilder();
+        public void Write(string s) => _sb.Append(s);
+        public void Write(char c) => _sb.Append(c);
+        public override string ToString() => _sb.ToString();
+        public void Clear() => _sb.Clear();
+        public bool Contains(string s) => _sb.ToString().Contains(s, StringComparison.Ordinal);
+    }
+
+    /// <summary>A machine for tests: a memory map, native memory for the memmap (and optionally the pages), and the allocator over them.</summary>
+    public sealed unsafe class Machine : IDisposable
+    {
+        public const ulong KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+
+        public readonly PageAllocator Pa;
+        public readonly StringSink Log = new StringSink();
+        private Page* _memmap;
+        private byte* _phys;
+        public TaskContext Task = new TaskContext(100, "test", TaskFlags.None);
+
+        public Machine(MemoryMap map, AllocatorOptions o, bool realMemory = false)
+        {
+            ulong bytes = PageAllocator.MemmapBytes(map);
+            Assert.True(bytes > 0, "empty memory map");
+            _memmap = (Page*)NativeMemory.AllocZeroed((nuint)bytes);
+            byte* physBase = null;
+            if (realMemory)
+            {
+                ulong pages = bytes / (ulong)sizeof(Page);
+                _phys = (byte*)NativeMemory.AllocZeroed((nuint)(pages * MmConstants.PageSize));
+                ulong minPfn = ulong.MaxValue;
+                for (int i = 0; i < map.Count; i++) { ulong s = PageAllocator.PfnUp(map[i].Start); if (PageAllocator.PfnDown(map[i].End) > s && s < minPfn) minPfn = s; }
+                physBase = _phys - (long)(minPfn * MmConstants.PageSize);
+            }
+            MmResult r = PageAllocator.Create(map, _memmap, physBase, o, out Pa);
+            Assert.Equal(MmResult.Ok, r);
+            Pa.Log = Log;
+        }
+
+        /// <summary>One node, one usable range [start, start+size).</summary>
+        public static Machine Flat(ulong size, ulong start = 0, bool pcp = true, bool realMemory = false, int minFreeKbytes = 0)
+        {
+            var map = new MemoryMap();
+            Assert.Equal(MmResult.Ok, map.Add(start, size));
+            var o = new AllocatorOptions { PerCpuLists = pcp, MinFreeKbytesOverride = minFreeKbytes, PoisonFreePages = realMemory };
+            return new Machine(map, o, realMemory);
+        }
+
+        public ulong Alloc(Gfp gfp, int order) => Pa.AllocPages(ref Task, gfp, order);
+        public MmResult Free(ulong pfn, int order) => Pa.FreePages(pfn, order, Task.Pid);
+
+        public string Invariants()
+        {
+            var s = new StringSink();
+            return Pa.CheckInvariants(s) ? "" : s.ToString();
+        }
+
+        public void AssertInvariants() => Assert.Equal("", Invariants());
+
+        public string BuddyInfo() { var s = new StringSink(); Pa.WriteBuddyInfo(s); return s.ToString(); }
+        public string ZoneInfo() { var s = new StringSink(); Pa.WriteZoneInfo(s); return s.ToString(); }
+        public string VmStat() { var s = new StringSink(); Pa.WriteVmStat(s); return s.ToString(); }
+        public string MemInfo() { var s = new StringSink(); Pa.WriteMemInfo(s); return s.ToString(); }
+
+        public ref Zone Zone(ZoneType t, int nid = 0) => ref Pa.GetZone(nid, t);
+
+        /// <summary>Allocates order-0 pages with GFP_ATOMIC|NOWARN|NO_KSWAPD until the zone's free pages reach <paramref name="target"/> or allocation fails; returns how many were taken.</summary>
+        public int DrainZoneTo(ZoneType t, long target, System.Collections.Generic.List<ulong> taken)
+        {
+            int n = 0;
+            Pa.DrainPerCpuLists();
+            var kernel = new TaskContext(1, "drainer", TaskFlags.MemAlloc);
+            while (Zone(t).NrFree > target)
+            {
+                Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
+                ulong pfn = Pa.AllocPages(ref kernel, g, 0);
+                if (pfn == PageAllocator.NoPfn) break;
+                Assert.Equal(MmResult.Ok, Pa.SetOwner(pfn, 0, Task.Pid));
+                taken.Add(pfn);
+                n++;
+            }
+            Pa.DrainPerCpuLists();
+            return n;
+        }
+
+        public void Dispose()
+        {
+            if (_memmap != null) { NativeMemory.Free(_memmap); _memmap = null; }
+            if (_phys != null) { NativeMemory.Free(_phys); _phys = null; }
+        }
+    }
+}
