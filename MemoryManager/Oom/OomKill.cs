@@ -137,6 +137,13 @@ namespace MemoryManager
                 Panic("Out of memory and no killable processes...\n");
                 return false;
             }
+            if ((Procs.Get(victim).Flags & TaskFlags.Exiting) != 0)
+            {
+                // Already exiting: no need to kill or alarm anyone, just give it the reserves.
+                MarkOomVictim(victim, ref current);
+                if (victim != current.Pid) WaitForVictim(ref current, victim);
+                return true;
+            }
             OomKillProcess(victim, ref current, "Out of memory");
             return true;
         }

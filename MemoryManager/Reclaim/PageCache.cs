@@ -188,7 +188,9 @@ namespace MemoryManager
             {
                 ulong pfn = _cacheIndex[i];
                 if (pfn == PageAllocator.NoPfn || PageOf(pfn)->Owner != pid) continue;
-                Pa.SetOwner(pfn, 0, 0);
+                // The page stays on the LRU, which PageAllocator.SetOwner refuses (it checks
+                // like a free), so the charge moves in the descriptor directly.
+                PageOf(pfn)->Owner = 0;
                 t.RssFile--;
             }
         }
