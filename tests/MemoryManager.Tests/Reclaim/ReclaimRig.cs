@@ -40,7 +40,9 @@ namespace MemoryManager.Tests.Reclaim
                 _swapMem = (byte*)NativeMemory.AllocZeroed((nuint)RamSwapDevice.StorageBytes(swapSlots));
                 Assert.Equal(MmResult.Ok, RamSwapDevice.Create(_swapMem, swapSlots, out Swap));
             }
-            Assert.Equal(MmResult.Ok, Vm.Create(M.Pa, Swap, options ?? VmOptions.Default, out Vm));
+            VmOptions o = options ?? VmOptions.Default;
+            if (o.VpagesPerProcess < 16384) o.VpagesPerProcess = 16384;   // one process can fill the machine
+            Assert.Equal(MmResult.Ok, Vm.Create(M.Pa, Swap, o, out Vm));
             if (congestion) M.Pa.Congestion = this;
         }
 
