@@ -36,7 +36,12 @@ namespace Simulator.Engine
     }
 
     /// <summary>A kswapd transition seen by the simulation, with the zone's free pages and watermarks at that moment.</summary>
-    public readonly record struct KswapdEvent(ulong Tick, bool Woken, int Nid, ZoneType Zone, long Free, long Low, long High, bool Balanced);
+    /// <summary>
+    /// A kswapd transition seen by the simulation, with the zone's free pages and watermarks at
+    /// that moment. Woken: BelowLow says no eligible zone passed its low watermark;
+    /// stopped: Balanced says the node passed pgdat_balanced at the high watermark.
+    /// </summary>
+    public readonly record struct KswapdEvent(ulong Tick, bool Woken, int Nid, ZoneType Zone, long Free, long Low, long High, bool Balanced, bool BelowLow);
 
     /// <summary>A simulated process and its behaviour's state.</summary>
     public sealed class SimProcess
@@ -185,8 +190,16 @@ namespace Simulator.Engine
             Vm.WakeupKswapd(nid, zone, order, classzoneIdx);
             if (before != KswapdState.Running && Vm.Kswapd(nid).State == KswapdState.Running)
             {
+                bool belowLow = true;
+                for (int t = 0; t <= (int)classzoneIdx; t++)
+                {
+                    if (!Pa.HasZone(nid, (ZoneType)t)) continue;
+                    ref Zone e = ref Pa.GetZone(nid, (ZoneType)t);
+                    if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None))
+                        belowLow = false;
+                }
                 ref Zone z = ref Pa.GetZone(nid, zone);
-                KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, nid, zone, z.NrFree, z.WatermarkLow, z.WatermarkHigh, false));
+                KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, nid, zone, z.NrFree, z.WatermarkLow, z.WatermarkHigh, false, belowLow));
             }
         }
 
@@ -263,8 +276,9 @@ namespace Simulator.Engine
                         if (z.NrFree - z.WatermarkHigh > bestMargin) { bestMargin = z.NrFree - z.WatermarkHigh; best = (ZoneType)t; }
                     }
                     ref Zone bz = ref Pa.GetZone(n, best);
-                    bool balanced = Vm.PgdatBalanced(n, 0, best);
-                    KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced));
+                    KswapdNode k = Vm.Kswapd(n);
+                    bool balanced = after == KswapdState.Napping && Vm.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
+                    KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced, false));
                 }
             }
         }
