@@ -74,23 +74,42 @@ namespace MemoryManager.Tests
 
         public ref Zone Zone(ZoneType t, int nid = 0) => ref Pa.GetZone(nid, t);
 
-        /// <summary>Allocates order-0 pages with GFP_ATOMIC|NOWARN|NO_KSWAPD until the zone's free pages reach <paramref name="target"/> or allocation fails; returns how many were taken.</summary>
-        public int DrainZoneTo(ZoneType t, long target, System.Collections.Generic.List<ulong> taken)
+        /// <summary>
+        /// Takes pages out of zone t (largest blocks first, then single pages) with a PF_MEMALLOC
+        /// copy of Task until the zone's buddy free pages are exactly <paramref name="target"/>
+        /// (per-cpu lists drained). The blocks are charged to Task.Pid and listed in <paramref name="held"/>.
+        /// </summary>
+        public void DrainZoneTo(ZoneType t, long target, System.Collections.Generic.List<(ulong pfn, int order)> held)
         {
-            int n = 0;
-            Pa.DrainPerCpuLists();
-            var kernel = new TaskContext(1, "drainer", TaskFlags.MemAlloc);
-            while (Zone(t).NrFree > target)
+            var taker = Task;
+            taker.Flags |= TaskFlags.MemAlloc;
+            Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
+            for (int order = MmConstants.MaxOrder - 1; order >= 0; order--)
             {
-                Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
-                ulong pfn = Pa.AllocPages(ref kernel, g, 0);
-                if (pfn == PageAllocator.NoPfn) break;
-                Assert.Equal(MmResult.Ok, Pa.SetOwner(pfn, 0, Task.Pid));
-                taken.Add(pfn);
-                n++;
+                while (true)
+                {
+                    Pa.DrainPerCpuLists();
+                    // Big blocks first, but the last 1024 pages one by one so Release can return exact counts.
+                    if (Zone(t).NrFree - (1L << order) < target + (order == 0 ? 0 : 1024)) break;
+                    ulong pfn = Pa.AllocPages(ref taker, g, order);
+                    if (pfn == PageAllocator.NoPfn) break;
+                    held.Add((pfn, order));
+                }
             }
             Pa.DrainPerCpuLists();
-            return n;
+            Assert.Equal(target, Zone(t).NrFree);
+        }
+
+        /// <summary>Frees held blocks from the end of the list (the smallest, taken last) until at least <paramref name="pages"/> pages are back.</summary>
+        public void Release(System.Collections.Generic.List<(ulong pfn, int order)> held, long pages)
+        {
+            while (pages > 0 && held.Count > 0)
+            {
+                var (pfn, order) = held[held.Count - 1];
+                held.RemoveAt(held.Count - 1);
+                Assert.Equal(MmResult.Ok, Free(pfn, order));
+                pages -= 1L << order;
+            }
         }
 
         public void Dispose()
