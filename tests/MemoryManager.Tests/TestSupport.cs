@@ -84,6 +84,7 @@ namespace MemoryManager.Tests
             var taker = Task;
             taker.Flags |= TaskFlags.MemAlloc;
             Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
+            var elsewhere = new System.Collections.Generic.List<(ulong pfn, int order)>();
             for (int order = MmConstants.MaxOrder - 1; order >= 0; order--)
             {
                 while (true)
@@ -93,9 +94,11 @@ namespace MemoryManager.Tests
                     if (Zone(t).NrFree - (1L << order) < target + (order == 0 ? 0 : 1024)) break;
                     ulong pfn = Pa.AllocPages(ref taker, g, order);
                     if (pfn == PageAllocator.NoPfn) break;
+                    if (Pa.PfnToPage(pfn)->Zone != (byte)t) { elsewhere.Add((pfn, order)); continue; }   // fell back to a lower zone: give back later
                     held.Add((pfn, order));
                 }
             }
+            foreach (var (pfn, order) in elsewhere) Assert.Equal(MmResult.Ok, Free(pfn, order));
             Pa.DrainPerCpuLists();
             Assert.Equal(target, Zone(t).NrFree);
         }
