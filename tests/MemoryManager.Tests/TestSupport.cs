@@ -59,6 +59,27 @@ namespace MemoryManager.Tests
         public ulong Alloc(Gfp gfp, int order) => Pa.AllocPages(ref Task, gfp, order);
         public MmResult Free(ulong pfn, int order) => Pa.FreePages(pfn, order, Task.Pid);
 
+        /// <summary>Everything the allocator owns, byte for byte: the memmap, every zone, the counters.</summary>
+        public byte[] Snapshot()
+        {
+            ulong bytes = (Pa.MaxPfn - Pa.MinPfn) * (ulong)sizeof(Page);
+            var zoneBytes = Pa.ZoneCount * sizeof(Zone);
+            var r = new byte[bytes + (ulong)zoneBytes + (ulong)sizeof(VmStat) + 8];
+            new ReadOnlySpan<byte>(_memmap, (int)bytes).CopyTo(r);
+            int at = (int)bytes;
+            for (int i = 0; i < Pa.ZoneCount; i++)
+            {
+                Zone z = Pa.ZoneAt(i);
+                new ReadOnlySpan<byte>(&z, sizeof(Zone)).CopyTo(r.AsSpan(at));
+                at += sizeof(Zone);
+            }
+            VmStat st = Pa.Stat;
+            new ReadOnlySpan<byte>(&st, sizeof(VmStat)).CopyTo(r.AsSpan(at));
+            at += sizeof(VmStat);
+            BitConverter.GetBytes(Pa.NrFreePages).CopyTo(r, at);
+            return r;
+        }
+
         public string Invariants()
         {
             var s = new StringSink();
