@@ -59,6 +59,27 @@ namespace MemoryManager.Tests
         public ulong Alloc(Gfp gfp, int order) => Pa.AllocPages(ref Task, gfp, order);
         public MmResult Free(ulong pfn, int order) => Pa.FreePages(pfn, order, Task.Pid);
 
+        /// <summary>Everything the allocator owns, byte for byte: the memmap, every zone, the counters.</summary>
+        public byte[] Snapshot()
+        {
+            ulong bytes = (Pa.MaxPfn - Pa.MinPfn) * (ulong)sizeof(Page);
+            var zoneBytes = Pa.ZoneCount * sizeof(Zone);
+            var r = new byte[bytes + (ulong)zoneBytes + (ulong)sizeof(VmStat) + 8];
+            new ReadOnlySpan<byte>(_memmap, (int)bytes).CopyTo(r);
+            int at = (int)bytes;
+            for (int i = 0; i < Pa.ZoneCount; i++)
+            {
+                Zone z = Pa.ZoneAt(i);
+                new ReadOnlySpan<byte>(&z, sizeof(Zone)).CopyTo(r.AsSpan(at));
+                at += sizeof(Zone);
+            }
+            VmStat st = Pa.Stat;
+            new ReadOnlySpan<byte>(&st, sizeof(VmStat)).CopyTo(r.AsSpan(at));
+            at += sizeof(VmStat);
+            BitConverter.GetBytes(Pa.NrFreePages).CopyTo(r, at);
+            return r;
+        }
+
         public string Invariants()
         {
             var s = new StringSink();
@@ -74,23 +95,45 @@ namespace MemoryManager.Tests
 
         public ref Zone Zone(ZoneType t, int nid = 0) => ref Pa.GetZone(nid, t);
 
-        /// <summary>Allocates order-0 pages with GFP_ATOMIC|NOWARN|NO_KSWAPD until the zone's free pages reach <paramref name="target"/> or allocation fails; returns how many were taken.</summary>
-        public int DrainZoneTo(ZoneType t, long target, System.Collections.Generic.List<ulong> taken)
+        /// <summary>
+        /// Takes pages out of zone t (largest blocks first, then single pages) with a PF_MEMALLOC
+        /// copy of Task until the zone's buddy free pages are exactly <paramref name="target"/>
+        /// (per-cpu lists drained). The blocks are charged to Task.Pid and listed in <paramref name="held"/>.
+        /// </summary>
+        public void DrainZoneTo(ZoneType t, long target, System.Collections.Generic.List<(ulong pfn, int order)> held)
         {
-            int n = 0;
-            Pa.DrainPerCpuLists();
-            var kernel = new TaskContext(1, "drainer", TaskFlags.MemAlloc);
-            while (Zone(t).NrFree > target)
+            var taker = Task;
+            taker.Flags |= TaskFlags.MemAlloc;
+            Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
+            var elsewhere = new System.Collections.Generic.List<(ulong pfn, int order)>();
+            for (int order = MmConstants.MaxOrder - 1; order >= 0; order--)
             {
-                Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
-                ulong pfn = Pa.AllocPages(ref kernel, g, 0);
-                if (pfn == PageAllocator.NoPfn) break;
-                Assert.Equal(MmResult.Ok, Pa.SetOwner(pfn, 0, Task.Pid));
-                taken.Add(pfn);
-                n++;
+                while (true)
+                {
+                    Pa.DrainPerCpuLists();
+                    // Big blocks first, but the last 1024 pages one by one so Release can return exact counts.
+                    if (Zone(t).NrFree - (1L << order) < target + (order == 0 ? 0 : 1024)) break;
+                    ulong pfn = Pa.AllocPages(ref taker, g, order);
+                    if (pfn == PageAllocator.NoPfn) break;
+                    if (Pa.PfnToPage(pfn)->Zone != (byte)t) { elsewhere.Add((pfn, order)); continue; }   // fell back to a lower zone: give back later
+                    held.Add((pfn, order));
+                }
             }
+            foreach (var (pfn, order) in elsewhere) Assert.Equal(MmResult.Ok, Free(pfn, order));
             Pa.DrainPerCpuLists();
-            return n;
+            Assert.Equal(target, Zone(t).NrFree);
+        }
+
+        /// <summary>Frees held blocks from the end of the list (the smallest, taken last) until at least <paramref name="pages"/> pages are back.</summary>
+        public void Release(System.Collections.Generic.List<(ulong pfn, int order)> held, long pages)
+        {
+            while (pages > 0 && held.Count > 0)
+            {
+                var (pfn, order) = held[held.Count - 1];
+                held.RemoveAt(held.Count - 1);
+                Assert.Equal(MmResult.Ok, Free(pfn, order));
+                pages -= 1L << order;
+            }
         }
 
         public void Dispose()
