@@ -57,7 +57,7 @@ namespace MemoryManager
             ProcResult r = AllocUserPage(pid, Gfp.GFP_KERNEL, out ulong pfn);
             if (r != ProcResult.Ok) return r;
             ref Task t = ref Procs.Get(pid);
-            PageOf(pfn)->Private = PtPageMagic | (ulong)(vpage / ProcessTable.PtrsPerPte);
+            PageOf(pfn)->Private = PtPageMagic | (uint)(vpage / ProcessTable.PtrsPerPte);
             byte* bytes = Pa.PageAddress(pfn);
             if (bytes != null) MemOps.ZeroPage(bytes);
             Procs.PtPageOf(ref t, vpage) = pfn;
