@@ -35,13 +35,16 @@ namespace MemoryManager
         /// rss + swap entries + page-table pages, plus oom_score_adj in thousandths of
         /// totalpages (Linux: adj *= totalpages / 1000), and never less than 1.
         /// </summary>
-        public static ulong OomBadness(ref Task t, ulong totalpages)
+        public static ulong OomBadness(ref Task t, ulong totalpages) => OomBadnessScaled(ref t, (long)(totalpages / 1000));
+
+        /// <summary>oom_badness with totalpages / 1000 already divided out (one division per table walk, not per task).</summary>
+        private static ulong OomBadnessScaled(ref Task t, long pagesPerAdj)
         {
             if (OomUnkillableTask(ref t)) return 0;
             long adj = t.OomScoreAdj;
             if (adj == ProcessTable.OomScoreAdjMin) return 0;
             long points = (long)(t.RssAnon + t.RssFile + t.SwapEnts + t.NrPtes);
-            adj *= (long)(totalpages / 1000);
+            adj *= pagesPerAdj;
             points += adj;
             return points > 0 ? (ulong)points : 1;
         }
@@ -64,6 +67,7 @@ namespace MemoryManager
         {
             victimPid = 0;
             victimPoints = 0;
+            long pagesPerAdj = (long)(totalpages / 1000);
             for (int s = 0; s < Procs.Capacity; s++)
             {
                 ref Task t = ref Procs.At(s);
@@ -75,7 +79,7 @@ namespace MemoryManager
                     victimPoints = ulong.MaxValue;
                     return OomScan.Chosen;
                 }
-                ulong points = OomBadness(ref t, totalpages);
+                ulong points = OomBadnessScaled(ref t, pagesPerAdj);
                 if (points == 0 || points <= victimPoints) continue;
                 victimPid = t.Pid;
                 victimPoints = points;
