@@ -211,3 +211,46 @@ run 300
         }
     }
 }
+
+namespace MemoryManager.Tests.Reclaim.Scenarios
+{
+    public class SimulatorCommandTests
+    {
+        [Fact]
+        public void The_command_reports_a_bad_scenario_file_with_its_line_number_and_exit_code_1()
+        {
+            string path = Path.Combine(Path.GetTempPath(), "bad-" + Guid.NewGuid().ToString("N") + ".sim");
+            File.WriteAllText(path, "memory 24M\nswap lots\nrun 10\n");
+            try
+            {
+                var o = new StringWriter();
+                var e = new StringWriter();
+                Assert.Equal(Simulator.Cli.ExitBadScenario, Simulator.Cli.Run(new[] { path }, o, e));
+                Assert.Equal($"{path}: line 2: usage: swap <size>  (0 for none)", e.ToString().Trim());
+            }
+            finally { File.Delete(path); }
+        }
+
+        [Fact]
+        public void The_command_runs_a_shipped_scenario_and_prints_the_oom_line_and_a_clean_census()
+        {
+            string file = ScenarioTests.ShippedScenarios().First(f => f.EndsWith("oom-kill.sim"));
+            var o = new StringWriter();
+            var e = new StringWriter();
+            Assert.Equal(Simulator.Cli.ExitOk, Simulator.Cli.Run(new[] { file, "--check" }, o, e));
+            string text = o.ToString();
+            Assert.Matches(@"\] Out of memory: Killed process \d+ \(big\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:\d+kB", text);
+            Assert.Contains("--- vmstat ---", text);
+            Assert.Contains("census clean", text);
+            Assert.Equal("", e.ToString());
+        }
+
+        [Fact]
+        public void The_command_refuses_a_missing_file_and_unknown_options()
+        {
+            Assert.Equal(Simulator.Cli.ExitUsage, Simulator.Cli.Run(new[] { "/nonexistent.sim" }, new StringWriter(), new StringWriter()));
+            Assert.Equal(Simulator.Cli.ExitUsage, Simulator.Cli.Run(new[] { "x.sim", "--fast" }, new StringWriter(), new StringWriter()));
+            Assert.Equal(Simulator.Cli.ExitUsage, Simulator.Cli.Run(new string[0], new StringWriter(), new StringWriter()));
+        }
+    }
+}
