@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     public sealed unsafe partial class PageAllocator
     {
         /// <summary>gfp_zone: the highest zone the gfp mask allows (DMA, DMA32, else Normal); -1 for __GFP_DMA|__GFP_DMA32 together.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int GfpZone(Gfp gfp)
         {
             Gfp z = gfp & (Gfp.Dma | Gfp.Dma32);
@@ -71,6 +74,7 @@ namespace MemoryManager
         }
 
         /// <summary>prep_new_page: the head page becomes an allocated block (order, refcount 1, owner); poison checked, __GFP_ZERO honoured.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void PrepNewPage(ref Zone z, ulong pfn, int order, Gfp gfp, int pid)
         {
             Page* p = Desc(pfn);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     /// <summary>
@@ -264,6 +266,7 @@ namespace MemoryManager
         }
 
         /// <summary>Zone index in the zone table: nid * MAX_NR_ZONES + type.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ZoneIndex(int nid, int type) => nid * MmConstants.MaxNrZones + type;
 
         /// <summary>build_zonelists: for each node and highest zone, the node's zones from that zone down to DMA, then the other nodes' (node order); a second list per node holds only its own zones (__GFP_THISNODE).</summary>
@@ -287,6 +290,7 @@ namespace MemoryManager
                     }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private int ZonelistOffset(int nid, int highZoneIdx, bool thisNode)
             => ((nid * MmConstants.MaxNrZones + highZoneIdx) * 2 + (thisNode ? 1 : 0)) * _zonelistStride;
 
