@@ -15,7 +15,7 @@ namespace MemoryManager
     public sealed unsafe partial class PageAllocator
     {
         /// <summary>Returned by AllocPages on failure.</summary>
-        public const ulong NoPfn = ulong.MaxValue;
+        public const ulong NoPfn = 0xFFFFFFFFFFFFFFFFUL;
         /// <summary>Nodes a memory map may name (nid 0 .. MaxNodes-1).</summary>
         public const int MaxNodes = 8;
 
@@ -78,12 +78,12 @@ namespace MemoryManager
         {
             if (t == ZoneType.Dma) return MmConstants.DmaLimitPfn;
             if (t == ZoneType.Dma32) return MmConstants.Dma32LimitPfn;
-            return ulong.MaxValue;
+            return 0xFFFFFFFFFFFFFFFFUL;
         }
 
         private static bool SpannedRange(MemoryMap map, out ulong minPfn, out ulong maxPfn)
         {
-            minPfn = ulong.MaxValue; maxPfn = 0;
+            minPfn = 0xFFFFFFFFFFFFFFFFUL; maxPfn = 0;
             for (int i = 0; i < map.Count; i++)
             {
                 ulong s = PfnUp(map[i].Start), e = PfnDown(map[i].End);
