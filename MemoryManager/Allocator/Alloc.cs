@@ -298,6 +298,7 @@ namespace MemoryManager
             return true;
         }
 
+        /// <summary>clear_zonelist_oom: unlocks every zone of the zonelist.</summary>
         private void ClearZonelistOom(int zonelist)
         {
             for (int i = zonelist; _zonelists[i] >= 0; i++) _zones[_zonelists[i]].OomLocked = false;
@@ -327,6 +328,7 @@ namespace MemoryManager
             ShowMem(o);
         }
 
+        /// <summary>Logs an allocation refused before any attempt (order or zone bits out of range).</summary>
         private void WarnBadRequest(ref TaskContext current, string what, int order, Gfp gfp)
         {
             ITextSink o = Log;

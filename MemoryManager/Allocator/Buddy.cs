@@ -20,9 +20,11 @@ namespace MemoryManager
     public sealed unsafe partial class PageAllocator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>The descriptor of a pfn known to be inside [MinPfn, MaxPfn).</summary>
         private Page* Desc(ulong pfn) => _memmap + (pfn - MinPfn);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>The memmap index (list link value) of a pfn inside the map.</summary>
         private uint IndexOf(ulong pfn) => (uint)(pfn - MinPfn);
 
         /// <summary>Pushes the block headed by pfn on free_area[order] of z and marks it PG_buddy (nr_free++, NR_FREE_PAGES untouched).</summary>
@@ -146,6 +148,7 @@ namespace MemoryManager
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>Unlinks the page at memmap index idx from z's per-cpu list and clears PG_pcp.</summary>
         private void PcpUnlink(ref Zone z, uint idx)
         {
             Page* p = _memmap + idx;

@@ -49,6 +49,7 @@ namespace MemoryManager
         private readonly int _rangeCount;
         private Zone _noZone;                    // returned by GetZone for a bad nid
 
+        /// <summary>Allocates the set-up tables; Create fills them.</summary>
         private PageAllocator(AllocatorOptions o, Page* memmap, byte* phys, int ranges, int nodes)
         {
             Options = o;
@@ -74,6 +75,7 @@ namespace MemoryManager
             return ZoneType.Normal;
         }
 
+        /// <summary>First pfn above zone type t (no limit for Normal).</summary>
         private static ulong ZoneEndPfn(ZoneType t)
         {
             if (t == ZoneType.Dma) return MmConstants.DmaLimitPfn;
@@ -81,6 +83,7 @@ namespace MemoryManager
             return 0xFFFFFFFFFFFFFFFFUL;
         }
 
+        /// <summary>The lowest and highest+1 whole pfn of the map's usable ranges; false when there are none.</summary>
         private static bool SpannedRange(MemoryMap map, out ulong minPfn, out ulong maxPfn)
         {
             minPfn = 0xFFFFFFFFFFFFFFFFUL; maxPfn = 0;
@@ -208,6 +211,7 @@ namespace MemoryManager
             }
         }
 
+        /// <summary>Counts [s, e) as present pages of the node's zone t and widens its span.</summary>
         private void AddPresent(int nid, ZoneType t, ulong s, ulong e)
         {
             ref Zone z = ref _zones[nid * MmConstants.MaxNrZones + (int)t];
@@ -240,6 +244,7 @@ namespace MemoryManager
             if (p < e) { FillRange(p, e, free, t, nid); FreeRunAtInit(nid, t, p, e); }
         }
 
+        /// <summary>Writes the template descriptor (with zone t and node nid) to every pfn of [s, e).</summary>
         private void FillRange(ulong s, ulong e, Page template, ZoneType t, int nid)
         {
             template.Zone = (byte)t;
@@ -290,6 +295,7 @@ namespace MemoryManager
                     }
         }
 
+        /// <summary>Where the zonelist of (node, highest zone, __GFP_THISNODE) starts in the zonelist table.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private int ZonelistOffset(int nid, int highZoneIdx, bool thisNode)
             => ((nid * MmConstants.MaxNrZones + highZoneIdx) * 2 + (thisNode ? 1 : 0)) * _zonelistStride;
@@ -342,6 +348,7 @@ namespace MemoryManager
 
         /// <summary>Number of entries in the zone table (NodeCount * 3); zones by index for walkers like kswapd.</summary>
         public int ZoneCount => _zones.Length;
+        /// <summary>The zone at index nid * 3 + type (0 .. ZoneCount-1).</summary>
         public ref Zone ZoneAt(int index) => ref _zones[index];
     }
 }
