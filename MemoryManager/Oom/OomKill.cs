@@ -76,7 +76,7 @@ namespace MemoryManager
                 if ((t.Flags & TaskFlags.Exiting) != 0 && t.OomScoreAdj != ProcessTable.OomScoreAdjMin)
                 {
                     victimPid = t.Pid;
-                    victimPoints = ulong.MaxValue;
+                    victimPoints = 0xFFFFFFFFFFFFFFFFUL;   // "ULONG_MAX": chosen first
                     return OomScan.Chosen;
                 }
                 ulong points = OomBadnessScaled(ref t, pagesPerAdj);
