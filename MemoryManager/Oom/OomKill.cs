@@ -104,6 +104,7 @@ namespace MemoryManager
             return progress;
         }
 
+        /// <summary>out_of_memory's body, run with the OOM lock held; true = progress (a kill, a wait or reserves given).</summary>
         private bool OutOfMemoryLocked(ref TaskContext current, Gfp gfp, int order)
         {
             int cur = current.Pid;

@@ -101,6 +101,7 @@ namespace MemoryManager
         /// <summary>Slots in use (any state but Unused).</summary>
         public int Count => _live;
 
+        /// <summary>Allocates every slot, the pid map and the shared page-table arrays (set-up only).</summary>
         private ProcessTable(int capacity, int vpagesPerTask, int pidMax)
         {
             _tasks = new Task[capacity];
@@ -241,11 +242,17 @@ namespace MemoryManager
     public static class Pte
     {
         public const ulong None = 0;
+        /// <summary>The entry maps a page in memory.</summary>
         public static bool IsPresent(ulong pte) => (pte & 1) != 0;
+        /// <summary>The entry holds a swap entry (the page is swapped out).</summary>
         public static bool IsSwap(ulong pte) => (pte & 3) == 2;
+        /// <summary>An entry mapping <paramref name="pfn"/>.</summary>
         public static ulong MakePresent(ulong pfn) => (pfn << 1) | 1;
+        /// <summary>An entry holding swap entry <paramref name="entry"/>.</summary>
         public static ulong MakeSwap(ulong entry) => (entry << 2) | 2;
+        /// <summary>The pfn of a present entry.</summary>
         public static ulong Pfn(ulong pte) => pte >> 1;
+        /// <summary>The swap entry of a swapped-out entry.</summary>
         public static ulong SwapEntry(ulong pte) => pte >> 2;
     }
 }

@@ -98,6 +98,7 @@ namespace MemoryManager
             return ok;
         }
 
+        /// <summary>Reports one mismatch and returns false.</summary>
         private static bool Fail(ITextSink report, string msg)
         {
             MemOps.Write(report, msg);

@@ -127,6 +127,7 @@ namespace MemoryManager
             return sc.NrReclaimed;
         }
 
+        /// <summary>Ends a balance_pgdat run and moves kswapd to <paramref name="next"/> (a nap starts now).</summary>
         private void EndRun(ref KswapdNode k, KswapdState next)
         {
             k.InRun = false;

@@ -45,6 +45,7 @@ namespace MemoryManager
             return (LruList)l;
         }
 
+        /// <summary>The descriptor at list index <paramref name="idx"/>.</summary>
         private Page* P(uint idx) => _memmap + idx;
 
         /// <summary>add_page_to_lru_list(): puts a page that is on no list at the head of the list its flags name, and sets PG_lru.</summary>

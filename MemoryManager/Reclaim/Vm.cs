@@ -61,6 +61,7 @@ namespace MemoryManager
         /// <summary>Set once the OOM killer panicked (panic_on_oom, or nothing left to kill); the machine is dead.</summary>
         public bool Panicked;
 
+        /// <summary>Sizes the per-node lists, kswapd states and page-cache tables (set-up only).</summary>
         private Vm(PageAllocator pa, ISwapDevice swap, VmOptions o, ProcessTable procs)
         {
             Pa = pa;
@@ -102,6 +103,7 @@ namespace MemoryManager
             return MmResult.Ok;
         }
 
+        /// <summary>The comm of node <paramref name="nid"/>'s kswapd thread (a literal: no string building in the kernel subset).</summary>
         private static string KswapdName(int nid)
         {
             switch (nid)

@@ -42,6 +42,7 @@ namespace MemoryManager
         public ulong Slots => (ulong)_swapMap.Length;
         public ulong FreeSlots => _free;
 
+        /// <summary>Sets up an all-free swap_map (set-up only).</summary>
         private RamSwapDevice(byte* storage, ulong slots)
         {
             _storage = storage;
@@ -84,6 +85,7 @@ namespace MemoryManager
             return false;
         }
 
+        /// <summary>The slot exists, is not slot 0 and has a reference.</summary>
         private bool InUse(ulong offset) => offset != 0 && offset < Slots && _swapMap[offset] != 0;
 
         /// <summary>Copies one page into a used slot; refuses a free or out-of-range slot.</summary>
