@@ -62,7 +62,10 @@ namespace MemoryManager
                     long mark = (allocFlags & AllocFlags.WmarkMin) != 0 ? z.WatermarkMin
                               : (allocFlags & AllocFlags.WmarkLow) != 0 ? z.WatermarkLow
                               : z.WatermarkHigh;
-                    if (!ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags)) continue;
+                    bool ok = Options.ModernWatermarkCheck
+                        ? ZoneWatermarkOkModern(ref z, order, mark, classzoneIdx, allocFlags)
+                        : ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags);
+                    if (!ok) continue;
                 }
                 ulong pfn = BufferedRmqueue(ref z, order, gfp);
                 if (pfn != NoPfn)

@@ -119,7 +119,7 @@ namespace MemoryManager.Tests
             }
             foreach (var r in sc.Reserves) map.Reserve(((ulong)sc.Base + (ulong)r.Offset) * 4096, (ulong)r.Pages * 4096);
             if (map.UsablePages == 0) return 0;
-            var o = new AllocatorOptions { PerCpuLists = sc.Pcp, ModernWatermarks = sc.Modern, PoisonFreePages = sc.Poison };
+            var o = new AllocatorOptions { PerCpuLists = sc.Pcp, ModernWatermarks = sc.Modern, ModernWatermarkCheck = sc.Modern, PoisonFreePages = sc.Poison };
             using var m = new Machine(map, o, realMemory: sc.Poison);
             var sink = new NullSink();
             m.Pa.Log = sink;
