@@ -57,6 +57,11 @@ namespace MemoryManager
         public bool ModernWatermarkCheck;
         /// <summary>Fill free pages with 0xAA and verify on allocation (needs real memory behind the pages).</summary>
         public bool PoisonFreePages;
+        /// <summary>
+        /// Page contents are at their physical address: physBase 0 (null) then means an
+        /// identity-mapped kernel, not "descriptors only".
+        /// </summary>
+        public bool IdentityMapped;
         /// <summary>min_free_kbytes to use instead of the computed one (0 = computed).</summary>
         public int MinFreeKbytesOverride;
 
@@ -68,6 +73,7 @@ namespace MemoryManager
             WatermarkScaleFactor = 10;
             ModernWatermarkCheck = false;
             PoisonFreePages = false;
+            IdentityMapped = false;
             MinFreeKbytesOverride = 0;
         }
 
