@@ -62,7 +62,10 @@ namespace MemoryManager
                     long mark = (allocFlags & AllocFlags.WmarkMin) != 0 ? z.WatermarkMin
                               : (allocFlags & AllocFlags.WmarkLow) != 0 ? z.WatermarkLow
                               : z.WatermarkHigh;
-                    if (!ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags)) continue;
+                    bool ok = Options.ModernWatermarkCheck
+                        ? ZoneWatermarkOkModern(ref z, order, mark, classzoneIdx, allocFlags)
+                        : ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags);
+                    if (!ok) continue;
                 }
                 ulong pfn = BufferedRmqueue(ref z, order, gfp);
                 if (pfn != NoPfn)
@@ -84,7 +87,7 @@ namespace MemoryManager
             p->Owner = pid;
             p->Private = 0;
             if (Options.PoisonFreePages) CheckPoison(pfn, order);
-            if ((gfp & Gfp.Zero) != 0 && _phys != null) ZeroPages(pfn, 1UL << order);
+            if ((gfp & Gfp.Zero) != 0 && _hasPhys) ZeroPages(pfn, 1UL << order);
             ulong n = 1UL << order;
             if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
             else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
