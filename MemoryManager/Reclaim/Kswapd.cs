@@ -117,6 +117,10 @@ namespace MemoryManager
                 if (sc.NrReclaimed >= sc.NrToReclaim) break;
             }
             k.RunReclaimed += sc.NrReclaimed;
+            // Reclaim frees order-0 pages; without compaction a high order may never balance.
+            // As Linux 4.8+ does, once compact_gap(order) = 2 << order pages are reclaimed,
+            // balance for order 0 instead.
+            if (k.Order > 0 && k.RunReclaimed >= (2UL << k.Order)) k.Order = 0;
             UpdateStat();
             if (sc.NrReclaimed == 0)
             {

@@ -158,6 +158,20 @@ namespace MemoryManager.Tests.Reclaim
         }
 
         [Fact]
+        public void After_reclaiming_compact_gap_pages_for_a_high_order_kswapd_balances_for_order_0()
+        {
+            using var r = new Rig(congestion: false);
+            int p = r.Spawn("p");
+            TouchUntilKswapdWakes(r, p);
+            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 9, ZoneType.Dma32);     // an order-9 request
+            Assert.Equal(9, r.Vm.Kswapd(0).Order);
+            int steps = 0;
+            while (r.Vm.Kswapd(0).Order != 0) { r.Vm.KswapdStep(0); Assert.True(++steps < 100); }
+            Assert.True(r.Vm.Kswapd(0).RunReclaimed >= 2UL << 9);
+            Assert.Equal(0UL, (ulong)r.Vm.Kswapd(0).Failures);
+        }
+
+        [Fact]
         public void The_4_8_rule_is_balanced_when_any_zone_passes_high_and_the_pre_4_8_rule_needs_all()
         {
             var pre = VmOptions.Default;
