@@ -41,7 +41,7 @@ namespace MemoryManager.Baseline
     public unsafe struct RamAllocationTable
     {
         /// <summary>Returned by <see cref="AllocPages"/> on failure.</summary>
-        public const ulong NoPage = ulong.MaxValue;
+        public const ulong NoPage = 0xFFFFFFFFFFFFFFFFUL;
 
         private byte* _table;
         private ulong _pages;
@@ -85,7 +85,8 @@ namespace MemoryManager.Baseline
         /// </summary>
         public ulong AllocPages(RatPageType type, ulong count)
         {
-            if (count == 0 || type == RatPageType.Empty || type == RatPageType.Extension) return NoPage;
+            // Rat marks the table's own pages: a run of that type could never be freed again.
+            if (count == 0 || type == RatPageType.Empty || type == RatPageType.Extension || type == RatPageType.Rat) return NoPage;
             ulong start = NoPage;
             if (count == 1)
             {

@@ -6,7 +6,7 @@ namespace MemoryManager
     /// Linux's struct page, reduced: one 32-byte descriptor per 4 KiB page frame.
     /// Descriptors live in memory supplied from outside (the kernel places the array in
     /// physical memory at boot; the host uses native memory), never on the managed heap.
-    /// Links are pfn offsets from the node's first pfn, so a descriptor stays 32 bytes
+    /// Links are memmap indices (pfn - PageAllocator.MinPfn), so a descriptor stays 32 bytes
     /// and needs no pointers.
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -27,9 +27,11 @@ namespace MemoryManager
         public uint Prev;
         /// <summary>Pid the page is charged to (0 = the kernel itself), -1 while free.</summary>
         public int Owner;
+        /// <summary>Node the page belongs to (with Zone, names its struct zone). Fills what was padding.</summary>
+        public ushort Nid;
         /// <summary>Linux's page->private / index: swap entry, page-cache offset, ...</summary>
         public ulong Private;
-        // 2 + 1 + 1 + 4 + 4 + 4 + 4 + 8 = 28 bytes, padded to 32.
+        // 2 + 1 + 1 + 4 + 4 + 4 + 4 + 2 (+2 padding) + 8 = 32 bytes.
     }
 
     /// <summary>

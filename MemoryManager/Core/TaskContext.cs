@@ -30,10 +30,12 @@ namespace MemoryManager
         public TaskFlags Flags;
         /// <summary>in_interrupt(): allocating from an interrupt handler.</summary>
         public bool InInterrupt;
+        /// <summary>numa_node_id() of the cpu the task runs on: its zonelist starts with this node.</summary>
+        public int Nid;
 
         public TaskContext(int pid, string comm, TaskFlags flags)
         {
-            Pid = pid; Comm = comm; Flags = flags; InInterrupt = false;
+            Pid = pid; Comm = comm; Flags = flags; InInterrupt = false; Nid = 0;
         }
 
         public static TaskContext Kernel => new TaskContext(0, "swapper", TaskFlags.KernelThread);

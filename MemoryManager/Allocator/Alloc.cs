@@ -1,0 +1,350 @@
+using System.Runtime.CompilerServices;
+
+namespace MemoryManager
+{
+    public sealed unsafe partial class PageAllocator
+    {
+        /// <summary>gfp_zone: the highest zone the gfp mask allows (DMA, DMA32, else Normal); -1 for __GFP_DMA|__GFP_DMA32 together.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int GfpZone(Gfp gfp)
+        {
+            Gfp z = gfp & (Gfp.Dma | Gfp.Dma32);
+            if (z == 0) return (int)ZoneType.Normal;
+            if (z == Gfp.Dma) return (int)ZoneType.Dma;
+            if (z == Gfp.Dma32) return (int)ZoneType.Dma32;
+            return -1;
+        }
+
+        /// <summary>
+        /// __alloc_pages: allocates 2^order contiguous pages charged to current.Pid and returns
+        /// the first pfn, or NoPfn. Fast path first (ALLOC_WMARK_LOW), then the slow path.
+        /// </summary>
+        public ulong AllocPages(ref TaskContext current, Gfp gfp, int order)
+        {
+            if ((uint)order >= MmConstants.MaxOrder)
+            {
+                if ((gfp & Gfp.NoWarn) == 0) WarnBadRequest(ref current, "order not below MAX_ORDER", order, gfp);
+                return NoPfn;
+            }
+            int highZoneIdx = GfpZone(gfp);
+            if (highZoneIdx < 0)
+            {
+                WarnBadRequest(ref current, "__GFP_DMA and __GFP_DMA32 together (GFP_ZONE_BAD)", order, gfp);
+                return NoPfn;
+            }
+            int nid = (uint)current.Nid < (uint)NodeCount ? current.Nid : 0;
+            int zonelist = ZonelistOffset(nid, highZoneIdx, (gfp & Gfp.ThisNode) != 0);
+            int first = _zonelists[zonelist];
+            if (first < 0) return NoPfn;   // no zone can satisfy this gfp mask
+            // classzone_idx: the preferred (first) zone of the zonelist.
+            int classzoneIdx = (int)_zones[first].Type;
+
+            // First allocation attempt.
+            ulong pfn = GetPageFromFreelist(current.Pid, gfp | Gfp.Hardwall, order, zonelist,
+                AllocFlags.WmarkLow | AllocFlags.Cpuset, classzoneIdx);
+            if (pfn != NoPfn) return pfn;
+            return AllocPagesSlowpath(ref current, gfp, order, zonelist, highZoneIdx, classzoneIdx);
+        }
+
+        /// <summary>
+        /// get_page_from_freelist: walks the zonelist and takes the pages from the first zone
+        /// that passes the watermark alloc_flags select (none with ALLOC_NO_WATERMARKS).
+        /// </summary>
+        private ulong GetPageFromFreelist(int pid, Gfp gfp, int order, int zonelist, AllocFlags allocFlags, int classzoneIdx)
+        {
+            for (int i = zonelist; ; i++)
+            {
+                int zi = _zonelists[i];
+                if (zi < 0) return NoPfn;
+                ref Zone z = ref _zones[zi];
+                if ((allocFlags & AllocFlags.NoWatermarks) == 0)
+                {
+                    long mark = (allocFlags & AllocFlags.WmarkMin) != 0 ? z.WatermarkMin
+                              : (allocFlags & AllocFlags.WmarkLow) != 0 ? z.WatermarkLow
+                              : z.WatermarkHigh;
+                    bool ok = Options.ModernWatermarkCheck
+                        ? ZoneWatermarkOkModern(ref z, order, mark, classzoneIdx, allocFlags)
+                        : ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags);
+                    if (!ok) continue;
+                }
+                ulong pfn = BufferedRmqueue(ref z, order, gfp);
+                if (pfn != NoPfn)
+                {
+                    PrepNewPage(ref z, pfn, order, gfp, pid);
+                    return pfn;
+                }
+            }
+        }
+
+        /// <summary>prep_new_page: the head page becomes an allocated block (order, refcount 1, owner); poison checked, __GFP_ZERO honoured.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void PrepNewPage(ref Zone z, ulong pfn, int order, Gfp gfp, int pid)
+        {
+            Page* p = Desc(pfn);
+            p->Flags = order != 0 ? PageFlags.Head : PageFlags.None;
+            p->Order = (byte)order;
+            p->RefCount = 1;
+            p->Owner = pid;
+            p->Private = 0;
+            if (Options.PoisonFreePages) CheckPoison(pfn, order);
+            if ((gfp & Gfp.Zero) != 0 && _hasPhys) ZeroPages(pfn, 1UL << order);
+            ulong n = 1UL << order;
+            if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
+            else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
+            else Stat.PgallocDma += n;
+        }
+
+        /// <summary>HZ/50 ticks: congestion_wait(WRITE, HZ/50).</summary>
+        private uint CongestionTicks
+        {
+            get
+            {
+                uint hz = Clock != null ? Clock.Hz : 100;
+                uint t = hz / 50;
+                return t == 0 ? 1 : t;
+            }
+        }
+
+        /// <summary>
+        /// __alloc_pages_slowpath: the escalation ladder, top to bottom as the seeds climb it.
+        /// Each numbered step is one rule of docs/memory-manager.md ("The slow path").
+        /// </summary>
+        private ulong AllocPagesSlowpath(ref TaskContext current, Gfp gfp, int order, int zonelist, int highZoneIdx, int classzoneIdx)
+        {
+            bool wait = (gfp & Gfp.Wait) != 0;
+            ulong pfn;
+            AllocFlags allocFlags;
+            ulong didSomeProgress;
+
+            // 1. GFP_THISNODE (__GFP_THISNODE|__GFP_NORETRY|__GFP_NOWARN) must not cause reclaim:
+            //    the caller falls back to other nodes itself.
+            if ((gfp & Gfp.GFP_THISNODE) == Gfp.GFP_THISNODE) goto nopage;
+
+        restart:
+            // 2. Wake kswapd for every zone of the zonelist (background reclaim).
+            if ((gfp & Gfp.NoKswapd) == 0) WakeAllKswapds(zonelist, order, classzoneIdx);
+
+            // 3. Dip to the min watermark: deeper still for real-time tasks (not in interrupt)
+            //    and callers that cannot wait (ALLOC_HARDER) and for __GFP_HIGH (ALLOC_HIGH).
+            allocFlags = GfpToAllocFlags(ref current, gfp);
+            pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
+            if (pfn != NoPfn) goto got_pg;
+
+        rebalance:
+            // 4. PF_MEMALLOC (reclaim itself) or TIF_MEMDIE (the OOM victim), not in interrupt:
+            //    ignore the watermarks, unless __GFP_NOMEMALLOC; __GFP_NOFAIL loops on it.
+            if ((current.Flags & (TaskFlags.MemAlloc | TaskFlags.MemDie)) != 0 && !current.InInterrupt)
+            {
+                if ((gfp & Gfp.NoMemalloc) == 0)
+                {
+                    pfn = AllocPagesHighPriority(ref current, gfp, order, zonelist, classzoneIdx);
+                    if (pfn != NoPfn) goto got_pg;
+                }
+                goto nopage;
+            }
+
+            // 5. Atomic allocations cannot reclaim: fail.
+            if (!wait) goto nopage;
+
+            // 6. Direct reclaim under PF_MEMALLOC; with progress, try again at the same flags.
+            pfn = AllocPagesDirectReclaim(ref current, gfp, order, zonelist, highZoneIdx, allocFlags, classzoneIdx, out didSomeProgress);
+            if (pfn != NoPfn) goto got_pg;
+
+            // 7. No progress: for __GFP_FS without __GFP_NORETRY, the OOM killer (one try at
+            //    the high watermark first), then start over.
+            if (didSomeProgress == 0 && (gfp & Gfp.Fs) != 0 && (gfp & Gfp.NoRetry) == 0)
+            {
+                bool killed;
+                pfn = AllocPagesMayOom(ref current, gfp, order, zonelist, highZoneIdx, classzoneIdx, out killed);
+                if (pfn != NoPfn) goto got_pg;
+                if ((gfp & Gfp.NoFail) == 0)
+                {
+                    // The OOM killer does not help costly orders, lowmem-only or single-node requests.
+                    if (order > MmConstants.CostlyOrder) goto nopage;
+                    if (highZoneIdx < (int)ZoneType.Normal) goto nopage;
+                    if ((gfp & Gfp.ThisNode) != 0) goto nopage;
+                    // Nobody was killed and nobody can be: give up rather than spin.
+                    if (!killed) goto nopage;
+                }
+                else if (!killed)
+                {
+                    // __GFP_NOFAIL with nothing to kill: let time pass before starting over.
+                    if (Congestion == null) goto nopage;
+                    Congestion.CongestionWait(ref current, CongestionTicks);
+                }
+                goto restart;
+            }
+
+            // 8. Retry rule: not __GFP_NORETRY, and order <= 3 or __GFP_REPEAT or __GFP_NOFAIL:
+            //    wait for writeback to make progress and climb again from step 4.
+            if (ShouldAllocRetry(gfp, order))
+            {
+                if (Congestion == null) goto nopage;   // nobody can let time pass: do not spin
+                Congestion.CongestionWait(ref current, CongestionTicks);
+                goto rebalance;
+            }
+
+        nopage:
+            // 9. Failure report unless __GFP_NOWARN.
+            Stat.AllocFail++;
+            if ((gfp & Gfp.NoWarn) == 0) WarnAllocFailed(ref current, gfp, order);
+            return NoPfn;
+        got_pg:
+            return pfn;
+        }
+
+        /// <summary>gfp_to_alloc_flags (seed era): ALLOC_WMARK_MIN, +HARDER for rt tasks not in interrupt or !wait, +HIGH for __GFP_HIGH, +CPUSET if the caller can wait.</summary>
+        public static AllocFlags GfpToAllocFlags(ref TaskContext current, Gfp gfp)
+        {
+            bool wait = (gfp & Gfp.Wait) != 0;
+            AllocFlags f = AllocFlags.WmarkMin;
+            if (((current.Flags & TaskFlags.RealTime) != 0 && !current.InInterrupt) || !wait) f |= AllocFlags.Harder;
+            if ((gfp & Gfp.High) != 0) f |= AllocFlags.High;
+            if (wait) f |= AllocFlags.Cpuset;
+            return f;
+        }
+
+        /// <summary>wake_all_kswapds: wakeup_kswapd(zone, order, classzone) for every zone of the zonelist.</summary>
+        private void WakeAllKswapds(int zonelist, int order, int classzoneIdx)
+        {
+            if (Kswapd == null) return;
+            for (int i = zonelist; _zonelists[i] >= 0; i++)
+            {
+                ref Zone z = ref _zones[_zonelists[i]];
+                Kswapd.WakeupKswapd(z.Nid, z.Type, order, (ZoneType)classzoneIdx);
+            }
+        }
+
+        /// <summary>__alloc_pages_high_priority: ALLOC_NO_WATERMARKS; with __GFP_NOFAIL, wait and try again until it succeeds.</summary>
+        private ulong AllocPagesHighPriority(ref TaskContext current, Gfp gfp, int order, int zonelist, int classzoneIdx)
+        {
+            ulong pfn;
+            do
+            {
+                pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, AllocFlags.NoWatermarks, classzoneIdx);
+                if (pfn == NoPfn && (gfp & Gfp.NoFail) != 0)
+                {
+                    if (Congestion == null) return NoPfn;   // nobody can let time pass: do not spin
+                    Congestion.CongestionWait(ref current, CongestionTicks);
+                }
+            } while (pfn == NoPfn && (gfp & Gfp.NoFail) != 0);
+            return pfn;
+        }
+
+        /// <summary>
+        /// __alloc_pages_direct_reclaim: try_to_free_pages with PF_MEMALLOC set on the caller
+        /// (so reclaim's own allocations may use the reserves), then one more try at the same
+        /// flags, and once more after draining the per-cpu lists.
+        /// </summary>
+        private ulong AllocPagesDirectReclaim(ref TaskContext current, Gfp gfp, int order, int zonelist, int highZoneIdx,
+            AllocFlags allocFlags, int classzoneIdx, out ulong didSomeProgress)
+        {
+            didSomeProgress = 0;
+            if (DirectReclaim == null) return NoPfn;
+            Stat.Allocstall++;
+            TaskFlags saved = current.Flags & TaskFlags.MemAlloc;
+            current.Flags |= TaskFlags.MemAlloc;
+            didSomeProgress = DirectReclaim.TryToFreePages(ref current, gfp, order, (ZoneType)highZoneIdx);
+            current.Flags = (current.Flags & ~TaskFlags.MemAlloc) | saved;
+            if (didSomeProgress == 0) return NoPfn;
+            ulong pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
+            if (pfn == NoPfn && Options.PerCpuLists)
+            {
+                // Pages may be pinned on the per-cpu lists: drain them and try again.
+                DrainPerCpuLists();
+                pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
+            }
+            return pfn;
+        }
+
+        /// <summary>
+        /// __alloc_pages_may_oom: one OOM kill at a time per zonelist (else sleep a tick); one
+        /// try at ALLOC_WMARK_HIGH to catch a parallel kill; no kill for order &gt; 3, for
+        /// zones below Normal or for __GFP_THISNODE, unless __GFP_NOFAIL.
+        /// </summary>
+        private ulong AllocPagesMayOom(ref TaskContext current, Gfp gfp, int order, int zonelist, int highZoneIdx,
+            int classzoneIdx, out bool killed)
+        {
+            killed = false;
+            if (!TrySetZonelistOom(zonelist))
+            {
+                // Someone else is OOM killing: let them finish.
+                if (Congestion != null) Congestion.CongestionWait(ref current, 1);
+                killed = true;   // a victim is on its way out
+                return NoPfn;
+            }
+            // Keep a very high watermark here: this only catches a parallel OOM kill.
+            ulong pfn = GetPageFromFreelist(current.Pid, gfp | Gfp.Hardwall, order, zonelist,
+                AllocFlags.WmarkHigh | AllocFlags.Cpuset, classzoneIdx);
+            if (pfn == NoPfn)
+            {
+                bool allowed = true;
+                if ((gfp & Gfp.NoFail) == 0)
+                {
+                    if (order > MmConstants.CostlyOrder) allowed = false;        // does not help costly orders
+                    if (highZoneIdx < (int)ZoneType.Normal) allowed = false;     // does not kill for lowmem
+                    if ((gfp & Gfp.ThisNode) != 0) allowed = false;              // caller handles failure
+                }
+                if (allowed && OomKiller != null)
+                    killed = OomKiller.OutOfMemory(ref current, gfp, order, (ZoneType)highZoneIdx);
+            }
+            ClearZonelistOom(zonelist);
+            return pfn;
+        }
+
+        /// <summary>try_set_zonelist_oom: locks every zone of the zonelist for an OOM kill, or fails if one is locked.</summary>
+        private bool TrySetZonelistOom(int zonelist)
+        {
+            for (int i = zonelist; _zonelists[i] >= 0; i++)
+                if (_zones[_zonelists[i]].OomLocked) return false;
+            for (int i = zonelist; _zonelists[i] >= 0; i++) _zones[_zonelists[i]].OomLocked = true;
+            return true;
+        }
+
+        /// <summary>clear_zonelist_oom: unlocks every zone of the zonelist.</summary>
+        private void ClearZonelistOom(int zonelist)
+        {
+            for (int i = zonelist; _zonelists[i] >= 0; i++) _zones[_zonelists[i]].OomLocked = false;
+        }
+
+        /// <summary>The seed's do_retry: never with __GFP_NORETRY; otherwise for order &lt;= 3, __GFP_REPEAT or __GFP_NOFAIL.</summary>
+        public static bool ShouldAllocRetry(Gfp gfp, int order)
+        {
+            if ((gfp & Gfp.NoRetry) != 0) return false;
+            if (order <= MmConstants.CostlyOrder) return true;
+            if ((gfp & Gfp.Repeat) != 0) return true;
+            if ((gfp & Gfp.NoFail) != 0) return true;
+            return false;
+        }
+
+        /// <summary>The failure report: "&lt;comm&gt;: page allocation failure. order:N, mode:0x..." and show_mem.</summary>
+        private void WarnAllocFailed(ref TaskContext current, Gfp gfp, int order)
+        {
+            ITextSink o = Log;
+            if (o == null) return;
+            o.Write(current.Comm != null ? current.Comm : "?");
+            o.Write(": page allocation failure. order:");
+            TextFormat.Dec(o, (ulong)order);
+            o.Write(", mode:0x");
+            TextFormat.Hex(o, (ulong)gfp);
+            o.Write('\n');
+            ShowMem(o);
+        }
+
+        /// <summary>Logs an allocation refused before any attempt (order or zone bits out of range).</summary>
+        private void WarnBadRequest(ref TaskContext current, string what, int order, Gfp gfp)
+        {
+            ITextSink o = Log;
+            if (o == null) return;
+            o.Write("WARNING: ");
+            o.Write(current.Comm != null ? current.Comm : "?");
+            o.Write(": alloc_pages refused: ");
+            o.Write(what);
+            o.Write(" (order:");
+            TextFormat.Signed(o, order);
+            o.Write(", mode:0x");
+            TextFormat.Hex(o, (ulong)gfp);
+            o.Write(")\n");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+namespace MemoryManager
+{
+    // /proc/buddyinfo, /proc/zoneinfo, /proc/vmstat, /proc/meminfo and show_mem, written to an
+    // ITextSink piece by piece (no strings are built).
+    public sealed unsafe partial class PageAllocator
+    {
+        /// <summary>/proc/buddyinfo: "Node 0, zone   Normal" then nr_free of each order in columns of 6.</summary>
+        public void WriteBuddyInfo(ITextSink o)
+        {
+            for (int i = 0; i < _zones.Length; i++)
+            {
+                ref Zone z = ref _zones[i];
+                if (!z.IsPopulated) continue;
+                o.Write("Node ");
+                TextFormat.Dec(o, (ulong)z.Nid);
+                o.Write(", zone ");
+                TextFormat.Right(o, z.Name, 8);
+                o.Write(' ');
+                for (int k = 0; k < MmConstants.MaxOrder; k++)
+                {
+                    TextFormat.Dec(o, z.FreeAreaNrFree[k], 6);
+                    o.Write(' ');
+                }
+                o.Write('\n');
+            }
+        }
+
+        /// <summary>One zoneinfo line: indent, name padded to width, value.</summary>
+        private static void Field(ITextSink o, string indent, string name, int width, long value)
+        {
+            o.Write(indent);
+            TextFormat.Left(o, name, width);
+            o.Write(' ');
+            TextFormat.Signed(o, value);
+            o.Write('\n');
+        }
+
+        /// <summary>/proc/zoneinfo: per zone pages free/min/low/high/spanned/present/managed, protection and the pageset.</summary>
+        public void WriteZoneInfo(ITextSink o)
+        {
+            for (int i = 0; i < _zones.Length; i++)
+            {
+                ref Zone z = ref _zones[i];
+                if (!z.IsPopulated) continue;
+                o.Write("Node ");
+                TextFormat.Dec(o, (ulong)z.Nid);
+                o.Write(", zone ");
+                TextFormat.Right(o, z.Name, 8);
+                o.Write('\n');
+                o.Write("  pages free     ");
+                TextFormat.Signed(o, z.NrFree);
+                o.Write('\n');
+                Field(o, "        ", "min", 8, z.WatermarkMin);
+                Field(o, "        ", "low", 8, z.WatermarkLow);
+                Field(o, "        ", "high", 8, z.WatermarkHigh);
+                Field(o, "        ", "scanned", 8, (long)z.PagesScanned);
+                Field(o, "        ", "spanned", 8, (long)z.SpannedPages);
+                Field(o, "        ", "present", 8, (long)z.PresentPages);
+                Field(o, "        ", "managed", 8, (long)z.ManagedPages);
+                Field(o, "    ", "nr_free_pages", 0, z.NrFree);
+                o.Write("        protection: (");
+                for (int k = 0; k < MmConstants.MaxNrZones; k++)
+                {
+                    if (k != 0) o.Write(", ");
+                    TextFormat.Signed(o, z.LowmemReserve[k]);
+                }
+                o.Write(")\n");
+                o.Write("  pagesets\n    cpu: 0\n");
+                o.Write("              count: "); TextFormat.Signed(o, z.Pcp.Count); o.Write('\n');
+                o.Write("              high:  "); TextFormat.Signed(o, z.Pcp.High); o.Write('\n');
+                o.Write("              batch: "); TextFormat.Signed(o, z.Pcp.Batch); o.Write('\n');
+                o.Write("  all_unreclaimable: "); o.Write(z.AllUnreclaimable ? '1' : '0'); o.Write('\n');
+                o.Write("  start_pfn:         "); TextFormat.Dec(o, z.ZoneStartPfn); o.Write('\n');
+            }
+        }
+
+        /// <summary>One vmstat line: "name value".</summary>
+        private static void Line(ITextSink o, string name, ulong value)
+        {
+            o.Write(name);
+            o.Write(' ');
+            TextFormat.Dec(o, value);
+            o.Write('\n');
+        }
+
+        /// <summary>/proc/vmstat: "name value" lines.</summary>
+        public void WriteVmStat(ITextSink o)
+        {
+            Line(o, "nr_free_pages", NrFreePages);
+            Line(o, "nr_inactive_anon", Stat.NrInactiveAnon);
+            Line(o, "nr_active_anon", Stat.NrActiveAnon);
+            Line(o, "nr_inactive_file", Stat.NrInactiveFile);
+            Line(o, "nr_active_file", Stat.NrActiveFile);
+            Line(o, "pswpin", Stat.Pswpin);
+            Line(o, "pswpout", Stat.Pswpout);
+            Line(o, "pgalloc_dma", Stat.PgallocDma);
+            Line(o, "pgalloc_dma32", Stat.PgallocDma32);
+            Line(o, "pgalloc_normal", Stat.PgallocNormal);
+            Line(o, "pgfree", Stat.Pgfree);
+            Line(o, "pgsteal_kswapd", Stat.PgstealKswapd);
+            Line(o, "pgsteal_direct", Stat.PgstealDirect);
+            Line(o, "pgscan_kswapd", Stat.PgscanKswapd);
+            Line(o, "pgscan_direct", Stat.PgscanDirect);
+            Line(o, "kswapd_low_wmark_hit_quickly", Stat.KswapdLowWmarkHitQuickly);
+            Line(o, "kswapd_high_wmark_hit_quickly", Stat.KswapdHighWmarkHitQuickly);
+            Line(o, "pageoutrun", Stat.Pageoutrun);
+            Line(o, "allocstall", Stat.Allocstall);
+            Line(o, "compact_stall", Stat.CompactStall);
+            Line(o, "oom_kill", Stat.OomKill);
+        }
+
+        /// <summary>One meminfo line: label padded to 16, pages in kB right-aligned in 8, " kB".</summary>
+        private static void Kb(ITextSink o, string label, ulong pages)
+        {
+            TextFormat.Left(o, label, 16);
+            TextFormat.Dec(o, pages << (MmConstants.PageShift - 10), 8);
+            o.Write(" kB\n");
+        }
+
+        /// <summary>totalreserve_pages: per zone the high watermark plus its largest lowmem_reserve.</summary>
+        public ulong TotalReservePages
+        {
+            get
+            {
+                ulong sum = 0;
+                for (int i = 0; i < _zones.Length; i++)
+                {
+                    long max = 0;
+                    for (int k = 0; k < MmConstants.MaxNrZones; k++) if (_zones[i].LowmemReserve[k] > max) max = _zones[i].LowmemReserve[k];
+                    long r = max + _zones[i].WatermarkHigh;
+                    if (r > (long)_zones[i].ManagedPages) r = (long)_zones[i].ManagedPages;
+                    sum += (ulong)r;
+                }
+                return sum;
+            }
+        }
+
+        /// <summary>si_mem_available: free pages above the reserves plus the page cache that could be dropped.</summary>
+        public ulong MemAvailablePages
+        {
+            get
+            {
+                long wmarkLow = 0;
+                for (int i = 0; i < _zones.Length; i++) wmarkLow += _zones[i].WatermarkLow;
+                long available = (long)(NrFreePages + PcpPages) - (long)TotalReservePages;
+                long pagecache = (long)(Stat.NrActiveFile + Stat.NrInactiveFile);
+                long keep = pagecache / 2 < wmarkLow ? pagecache / 2 : wmarkLow;
+                available += pagecache - keep;
+                return available < 0 ? 0 : (ulong)available;
+            }
+        }
+
+        /// <summary>/proc/meminfo: the lines the allocator and reclaim know about.</summary>
+        public void WriteMemInfo(ITextSink o)
+        {
+            Kb(o, "MemTotal:", TotalManagedPages);
+            Kb(o, "MemFree:", NrFreePages + PcpPages);
+            Kb(o, "MemAvailable:", MemAvailablePages);
+            Kb(o, "Active:", Stat.NrActiveAnon + Stat.NrActiveFile);
+            Kb(o, "Inactive:", Stat.NrInactiveAnon + Stat.NrInactiveFile);
+            Kb(o, "Active(anon):", Stat.NrActiveAnon);
+            Kb(o, "Inactive(anon):", Stat.NrInactiveAnon);
+            Kb(o, "Active(file):", Stat.NrActiveFile);
+            Kb(o, "Inactive(file):", Stat.NrInactiveFile);
+            Kb(o, "SwapTotal:", Stat.SwapTotalPages);
+            Kb(o, "SwapFree:", Stat.SwapFreePages);
+        }
+
+        /// <summary>show_mem: per zone free and watermarks in kB, then its free blocks as "N*4kB ... = total".</summary>
+        public void ShowMem(ITextSink o)
+        {
+            o.Write("Mem-Info:\n");
+            for (int i = 0; i < _zones.Length; i++)
+            {
+                ref Zone z = ref _zones[i];
+                if (!z.IsPopulated) continue;
+                o.Write("Node "); TextFormat.Dec(o, (ulong)z.Nid); o.Write(' '); o.Write(z.Name);
+                o.Write(" free:"); TextFormat.Signed(o, z.NrFree * 4);
+                o.Write("kB min:"); TextFormat.Signed(o, z.WatermarkMin * 4);
+                o.Write("kB low:"); TextFormat.Signed(o, z.WatermarkLow * 4);
+                o.Write("kB high:"); TextFormat.Signed(o, z.WatermarkHigh * 4);
+                o.Write("kB present:"); TextFormat.Dec(o, z.PresentPages * 4);
+                o.Write("kB managed:"); TextFormat.Dec(o, z.ManagedPages * 4);
+                o.Write("kB pcp:"); TextFormat.Signed(o, z.Pcp.Count * 4L);
+                o.Write("kB\n");
+            }
+            for (int i = 0; i < _zones.Length; i++)
+            {
+                ref Zone z = ref _zones[i];
+                if (!z.IsPopulated) continue;
+                o.Write("Node "); TextFormat.Dec(o, (ulong)z.Nid); o.Write(' '); o.Write(z.Name); o.Write(':');
+                ulong total = 0;
+                for (int k = 0; k < MmConstants.MaxOrder; k++)
+                {
+                    o.Write(' ');
+                    TextFormat.Dec(o, z.FreeAreaNrFree[k]);
+                    o.Write('*');
+                    TextFormat.Dec(o, 4UL << k);
+                    o.Write("kB");
+                    total += z.FreeAreaNrFree[k] * (4UL << k);
+                }
+                o.Write(" = "); TextFormat.Dec(o, total); o.Write("kB\n");
+            }
+            TextFormat.Dec(o, NrFreePages + PcpPages);
+            o.Write(" pages free, ");
+            TextFormat.Dec(o, TotalManagedPages);
+            o.Write(" pages managed\n");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace MemoryManager
+{
+    /// <summary>
+    /// Event counters of /proc/vmstat (and the LRU sizes /proc/meminfo reports). The page
+    /// allocator counts pgalloc_*, pgfree and allocstall (one per direct reclaim it enters);
+    /// reclaim, kswapd and the OOM killer add the rest.
+    /// </summary>
+    public struct VmStat
+    {
+        public ulong PgallocDma, PgallocDma32, PgallocNormal;
+        /// <summary>Pages freed (1 &lt;&lt; order per free).</summary>
+        public ulong Pgfree;
+        /// <summary>Direct reclaim entered by the allocator's slow path.</summary>
+        public ulong Allocstall;
+        public ulong PgscanKswapd, PgscanDirect, PgstealKswapd, PgstealDirect;
+        public ulong Pageoutrun, KswapdLowWmarkHitQuickly, KswapdHighWmarkHitQuickly;
+        public ulong CompactStall, OomKill, Pswpin, Pswpout;
+        /// <summary>Allocation attempts that failed (all ladder steps exhausted).</summary>
+        public ulong AllocFail;
+        /// <summary>Poison overwritten on free pages (seen on allocation or by the checker).</summary>
+        public ulong PoisonCorrupted;
+        // LRU and swap sizes in pages, kept by reclaim (for /proc/meminfo).
+        public ulong NrActiveAnon, NrInactiveAnon, NrActiveFile, NrInactiveFile;
+        public ulong SwapTotalPages, SwapFreePages;
+    }
+}

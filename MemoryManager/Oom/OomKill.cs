@@ -1,0 +1,226 @@
+namespace MemoryManager
+{
+    /// <summary>What select_bad_process() found.</summary>
+    public enum OomScan : byte
+    {
+        /// <summary>A victim was chosen.</summary>
+        Chosen = 0,
+        /// <summary>An earlier victim (TIF_MEMDIE) has not released its memory yet: wait for it.</summary>
+        Abort,
+        /// <summary>No killable process.</summary>
+        NoVictim,
+    }
+
+    // The OOM killer (mm/oom_kill.c, reduced): oom_badness, select_bad_process,
+    // oom_kill_process and out_of_memory with panic_on_oom and oom_kill_allocating_task.
+    public sealed unsafe partial class Vm
+    {
+        /// <summary>The last victim's pid (0 if none yet), for tests and the simulator.</summary>
+        public int LastOomVictim;
+        private bool _oomLock;
+
+        /// <summary>totalpages for the OOM killer: managed RAM plus swap (CONSTRAINT_NONE).</summary>
+        public ulong OomTotalPages => Pa.TotalManagedPages + TotalSwapPages;
+
+        /// <summary>True for the tasks the OOM killer never chooses: global init, kernel threads, free slots and zombies (oom_unkillable_task).</summary>
+        public static bool OomUnkillableTask(ref Task t)
+        {
+            if (t.State == TaskState.Unused || t.State == TaskState.Zombie) return true;
+            if (t.Pid == InitPid) return true;
+            return (t.Flags & TaskFlags.KernelThread) != 0;
+        }
+
+        /// <summary>
+        /// oom_badness(): 0 for an unkillable task or oom_score_adj -1000; otherwise
+        /// rss + swap entries + page-table pages, plus oom_score_adj in thousandths of
+        /// totalpages (Linux: adj *= totalpages / 1000), and never less than 1.
+        /// </summary>
+        public static ulong OomBadness(ref Task t, ulong totalpages) => OomBadnessScaled(ref t, (long)(totalpages / 1000));
+
+        /// <summary>oom_badness with totalpages / 1000 already divided out (one division per table walk, not per task).</summary>
+        private static ulong OomBadnessScaled(ref Task t, long pagesPerAdj)
+        {
+            if (OomUnkillableTask(ref t)) return 0;
+            long adj = t.OomScoreAdj;
+            if (adj == ProcessTable.OomScoreAdjMin) return 0;
+            long points = (long)(t.RssAnon + t.RssFile + t.SwapEnts + t.NrPtes);
+            adj *= pagesPerAdj;
+            points += adj;
+            return points > 0 ? (ulong)points : 1;
+        }
+
+        /// <summary>/proc/PID/oom_score: oom_badness × 1000 / totalpages; -1 for an unknown pid.</summary>
+        public long OomScore(int pid)
+        {
+            if (!Procs.Exists(pid)) return -1;
+            ulong total = OomTotalPages;
+            if (total == 0) return 0;
+            return (long)(OomBadness(ref Procs.Get(pid), total) * 1000 / total);
+        }
+
+        /// <summary>
+        /// select_bad_process(): walks the table once. A live victim (TIF_MEMDIE) aborts the
+        /// scan (wait for it); a task already exiting is chosen at once; otherwise the highest
+        /// oom_badness wins (the first one on ties).
+        /// </summary>
+        public OomScan SelectBadProcess(ulong totalpages, out int victimPid, out ulong victimPoints)
+        {
+            victimPid = 0;
+            victimPoints = 0;
+            long pagesPerAdj = (long)(totalpages / 1000);
+            for (int s = 0; s < Procs.Capacity; s++)
+            {
+                ref Task t = ref Procs.At(s);
+                if (OomUnkillableTask(ref t)) continue;
+                if ((t.Flags & TaskFlags.MemDie) != 0) { victimPid = t.Pid; return OomScan.Abort; }
+                if ((t.Flags & TaskFlags.Exiting) != 0 && t.OomScoreAdj != ProcessTable.OomScoreAdjMin)
+                {
+                    victimPid = t.Pid;
+                    victimPoints = 0xFFFFFFFFFFFFFFFFUL;   // "ULONG_MAX": chosen first
+                    return OomScan.Chosen;
+                }
+                ulong points = OomBadnessScaled(ref t, pagesPerAdj);
+                if (points == 0 || points <= victimPoints) continue;
+                victimPid = t.Pid;
+                victimPoints = points;
+            }
+            return victimPid == 0 ? OomScan.NoVictim : OomScan.Chosen;
+        }
+
+        /// <summary>
+        /// out_of_memory(): one OOM at a time. An exiting allocating task just gets the
+        /// reserves; panic_on_oom panics; oom_kill_allocating_task kills the caller if it is
+        /// killable; otherwise select_bad_process decides: wait for an earlier victim, kill
+        /// the chosen one, or panic when nothing is killable. After a kill the caller sleeps a
+        /// tick (schedule_timeout_killable) so the victim can exit. True = progress to retry.
+        /// </summary>
+        public bool OutOfMemory(ref TaskContext current, Gfp gfp, int order, ZoneType highZoneIdx)
+        {
+            if (Panicked) return false;
+            if (_oomLock) return true;                  // another OOM kill is in progress
+            _oomLock = true;
+            bool progress = OutOfMemoryLocked(ref current, gfp, order);
+            _oomLock = false;
+            return progress;
+        }
+
+        /// <summary>out_of_memory's body, run with the OOM lock held; true = progress (a kill, a wait or reserves given).</summary>
+        private bool OutOfMemoryLocked(ref TaskContext current, Gfp gfp, int order)
+        {
+            int cur = current.Pid;
+            bool curKnown = cur > 0 && Procs.Exists(cur);
+            if (curKnown)
+            {
+                ref Task ct = ref Procs.Get(cur);
+                if (!OomUnkillableTask(ref ct) && (ct.State == TaskState.Exiting || (ct.Flags & TaskFlags.Exiting) != 0))
+                {
+                    // task_will_free_mem(current): let it use the reserves and finish exiting.
+                    MarkOomVictim(cur, ref current);
+                    return true;
+                }
+            }
+            ulong total = OomTotalPages;
+            DumpHeader(ref current, gfp, order);
+            if (Options.PanicOnOom)
+            {
+                Panic("Out of memory: system-wide panic_on_oom is enabled\n");
+                return false;
+            }
+            if (Options.OomKillAllocatingTask && curKnown && OomBadness(ref Procs.Get(cur), total) != 0)
+            {
+                OomKillProcess(cur, ref current, "Out of memory (oom_kill_allocating_task)");
+                return true;
+            }
+            OomScan scan = SelectBadProcess(total, out int victim, out ulong points);
+            if (scan == OomScan.Abort)
+            {
+                WaitForVictim(ref current, victim);
+                return true;
+            }
+            if (scan == OomScan.NoVictim)
+            {
+                Panic("Out of memory and no killable processes...\n");
+                return false;
+            }
+            if ((Procs.Get(victim).Flags & TaskFlags.Exiting) != 0)
+            {
+                // Already exiting: no need to kill or alarm anyone, just give it the reserves.
+                MarkOomVictim(victim, ref current);
+                if (victim != current.Pid) WaitForVictim(ref current, victim);
+                return true;
+            }
+            OomKillProcess(victim, ref current, "Out of memory");
+            return true;
+        }
+
+        /// <summary>mark_oom_victim(): TIF_MEMDIE on the task (and on "current" when it is the victim) gives it the reserves.</summary>
+        private void MarkOomVictim(int pid, ref TaskContext current)
+        {
+            ref Task t = ref Procs.Get(pid);
+            t.Flags |= TaskFlags.MemDie;
+            if (t.State != TaskState.Zombie) t.State = TaskState.Exiting;
+            if (current.Pid == pid) current.Flags |= TaskFlags.MemDie;
+            LastOomVictim = pid;
+        }
+
+        /// <summary>
+        /// oom_kill_process(): logs "&lt;message&gt;: Killed process ...", sends SIGKILL (the task
+        /// is Exiting from now on) with TIF_MEMDIE, counts oom_kill, then lets time pass so the
+        /// victim can exit and release its memory.
+        /// </summary>
+        private void OomKillProcess(int pid, ref TaskContext current, string message)
+        {
+            ref Task t = ref Procs.Get(pid);
+            ITextSink log = Pa.Log;
+            MemOps.Write(log, message);
+            MemOps.Write(log, ": Killed process ");
+            MemOps.WriteDec(log, (ulong)t.Pid);
+            MemOps.Write(log, " (");
+            MemOps.Write(log, t.Comm);
+            MemOps.Write(log, ") total-vm:");
+            MemOps.WriteDec(log, (t.TotalVm + t.RssFile) * (MmConstants.PageSize / 1024));
+            MemOps.Write(log, "kB, anon-rss:");
+            MemOps.WriteDec(log, t.RssAnon * (MmConstants.PageSize / 1024));
+            MemOps.Write(log, "kB, file-rss:");
+            MemOps.WriteDec(log, t.RssFile * (MmConstants.PageSize / 1024));
+            MemOps.Write(log, "kB\n");
+            MarkOomVictim(pid, ref current);
+            Pa.Stat.OomKill++;
+            if (pid != current.Pid) WaitForVictim(ref current, pid);
+        }
+
+        /// <summary>
+        /// schedule_timeout_killable(1): gives the victim a tick to exit. With no scheduler
+        /// (no congestion hook) the killer reaps the victim itself, as the oom_reaper would.
+        /// </summary>
+        private void WaitForVictim(ref TaskContext current, int victim)
+        {
+            if (Pa.Congestion != null) Pa.Congestion.CongestionWait(ref current, 1);
+            else if (Procs.Exists(victim) && victim != current.Pid) ExitProcess(victim);
+        }
+
+        /// <summary>dump_header(): "&lt;comm&gt; invoked oom-killer: gfp_mask=0x.., order=N, oom_score_adj=N".</summary>
+        private void DumpHeader(ref TaskContext current, Gfp gfp, int order)
+        {
+            ITextSink log = Pa.Log;
+            if (log == null) return;
+            MemOps.Write(log, current.Comm == null ? "?" : current.Comm);
+            MemOps.Write(log, " invoked oom-killer: gfp_mask=0x");
+            MemOps.WriteHex(log, (ulong)gfp);
+            MemOps.Write(log, ", order=");
+            MemOps.WriteDec(log, (ulong)order);
+            MemOps.Write(log, ", oom_score_adj=");
+            long adj = current.Pid > 0 && Procs.Exists(current.Pid) ? Procs.Get(current.Pid).OomScoreAdj : 0;
+            MemOps.WriteDec(log, adj);
+            MemOps.Write(log, "\n");
+        }
+
+        /// <summary>panic(): the message goes to the log and the machine stops (Panicked).</summary>
+        private void Panic(string why)
+        {
+            MemOps.Write(Pa.Log, "Kernel panic - not syncing: ");
+            MemOps.Write(Pa.Log, why);
+            Panicked = true;
+        }
+    }
+}

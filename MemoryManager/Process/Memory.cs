@@ -1,0 +1,191 @@
+namespace MemoryManager
+{
+    // A process's memory: anonymous pages behind a software page table (one entry per
+    // virtual page, see Pte), page-table pages charged to the process, faults that bring a
+    // swapped-out page back (do_swap_page) and the teardown on exit (exit_mmap).
+    public sealed unsafe partial class Vm
+    {
+        /// <summary>Marks page-table pages in Page.Private so the census can tell them apart.</summary>
+        internal const ulong PtPageMagic = 0x5054000000000000UL;
+
+        /// <summary>
+        /// handle_mm_fault() for an anonymous page: a present page is marked accessed; a
+        /// swapped-out page is read back bit-exact (do_swap_page); an unmapped page gets a
+        /// fresh zeroed page (do_anonymous_page). <paramref name="data"/> is the page's bytes
+        /// (null when the allocator has no memory behind its pages).
+        /// </summary>
+        public ProcResult TouchAnon(int pid, int vpage, bool write, out byte* data)
+        {
+            data = null;
+            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Task t = ref Procs.Get(pid);
+            if (t.State != TaskState.Running && t.State != TaskState.Sleeping) return ProcResult.Killed;
+            if (vpage < 0 || vpage >= Procs.VpagesPerTask) return ProcResult.AddressOutOfRange;
+            ulong pte = Procs.PteOf(ref t, vpage);
+            if (Pte.IsPresent(pte))
+            {
+                ulong pfn = Pte.Pfn(pte);
+                _lru[NidOf(pfn)].MarkPageAccessed(pfn);
+                data = Pa.PageAddress(pfn);
+                return ProcResult.Ok;
+            }
+            ProcResult r = EnsurePtPage(pid, vpage);
+            if (r != ProcResult.Ok) return r;
+            if (Pte.IsSwap(pte)) return DoSwapPage(pid, vpage, out data);
+            return DoAnonymousPage(pid, vpage, out data);
+        }
+
+        /// <summary>Allocates an order-0 page charged to <paramref name="pid"/>; Killed when the OOM killer chose the task meanwhile (the page, if any, is given back).</summary>
+        private ProcResult AllocUserPage(int pid, Gfp gfp, out ulong pfn)
+        {
+            TaskContext current = Procs.ContextOf(pid);
+            pfn = Pa.AllocPages(ref current, gfp, 0);
+            bool killed = !Procs.Exists(pid) || Procs.Get(pid).State == TaskState.Exiting || Procs.Get(pid).State == TaskState.Zombie;
+            if (killed)
+            {
+                if (pfn != PageAllocator.NoPfn) Pa.FreePages(pfn, 0, pid);
+                pfn = PageAllocator.NoPfn;
+                return ProcResult.Killed;
+            }
+            return pfn == PageAllocator.NoPfn ? ProcResult.NoMemory : ProcResult.Ok;
+        }
+
+        /// <summary>__pte_alloc(): makes sure the page-table page covering <paramref name="vpage"/> exists, charged to the process.</summary>
+        private ProcResult EnsurePtPage(int pid, int vpage)
+        {
+            if (Procs.PtPageOf(ref Procs.Get(pid), vpage) != PageAllocator.NoPfn) return ProcResult.Ok;
+            ProcResult r = AllocUserPage(pid, Gfp.GFP_KERNEL, out ulong pfn);
+            if (r != ProcResult.Ok) return r;
+            ref Task t = ref Procs.Get(pid);
+            PageOf(pfn)->Private = PtPageMagic | (uint)(vpage / ProcessTable.PtrsPerPte);
+            byte* bytes = Pa.PageAddress(pfn);
+            if (bytes != null) MemOps.ZeroPage(bytes);
+            Procs.PtPageOf(ref t, vpage) = pfn;
+            t.NrPtes++;
+            return ProcResult.Ok;
+        }
+
+        /// <summary>do_anonymous_page(): maps a zeroed page and puts it on the active anon list.</summary>
+        private ProcResult DoAnonymousPage(int pid, int vpage, out byte* data)
+        {
+            data = null;
+            ProcResult r = AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
+            if (r != ProcResult.Ok) return r;
+            ref Task t = ref Procs.Get(pid);
+            data = Pa.PageAddress(pfn);
+            if (data != null) MemOps.ZeroPage(data);
+            MapAnon(ref t, vpage, pfn);
+            t.TotalVm++;
+            return ProcResult.Ok;
+        }
+
+        /// <summary>do_swap_page(): reads the page back from its swap slot into a new page, drops the slot's reference and maps the page.</summary>
+        private ProcResult DoSwapPage(int pid, int vpage, out byte* data)
+        {
+            data = null;
+            ProcResult r = AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
+            if (r != ProcResult.Ok) return r;
+            ref Task t = ref Procs.Get(pid);
+            ref ulong pte = ref Procs.PteOf(ref t, vpage);
+            ulong entry = Pte.SwapEntry(pte);
+            data = Pa.PageAddress(pfn);
+            if (Swap == null || Swap.ReadPage(entry, data) != MmResult.Ok)
+            {
+                Pa.FreePages(pfn, 0, pid);
+                data = null;
+                return ProcResult.SwapError;
+            }
+            Swap.SwapFree(entry);
+            t.SwapEnts--;
+            MapAnon(ref t, vpage, pfn);
+            Pa.Stat.Pswpin++;
+            return ProcResult.Ok;
+        }
+
+        /// <summary>page_add_new_anon_rmap + lru_cache_add_active: the page records its owner's virtual page and joins the active anon list.</summary>
+        private void MapAnon(ref Task t, int vpage, ulong pfn)
+        {
+            Page* p = PageOf(pfn);
+            p->Private = (ulong)vpage;
+            p->Flags |= PageFlags.SwapBacked | PageFlags.Active;
+            _lru[p->Nid].Add(pfn);
+            Procs.PteOf(ref t, vpage) = Pte.MakePresent(pfn);
+            t.RssAnon++;
+        }
+
+        /// <summary>munmap of one anonymous page: frees the page or its swap slot; only the process's own table is touched.</summary>
+        public ProcResult Unmap(int pid, int vpage)
+        {
+            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            if (vpage < 0 || vpage >= Procs.VpagesPerTask) return ProcResult.AddressOutOfRange;
+            ref Task t = ref Procs.Get(pid);
+            ref ulong pte = ref Procs.PteOf(ref t, vpage);
+            if (Pte.IsPresent(pte))
+            {
+                ulong pfn = Pte.Pfn(pte);
+                Page* p = PageOf(pfn);
+                if (p->Owner != pid) return ProcResult.NotOwner;
+                if ((p->Flags & PageFlags.Lru) != 0) _lru[p->Nid].Del(pfn);
+                FreeUserPage(pfn);
+                t.RssAnon--;
+                t.TotalVm--;
+            }
+            else if (Pte.IsSwap(pte))
+            {
+                Swap.SwapFree(Pte.SwapEntry(pte));
+                t.SwapEnts--;
+                t.TotalVm--;
+            }
+            pte = Pte.None;
+            return ProcResult.Ok;
+        }
+
+        /// <summary>The bytes of a process's present anonymous page without faulting (null if not present or no memory behind pages).</summary>
+        public byte* PeekAnon(int pid, int vpage)
+        {
+            ulong pte = Procs.ReadPte(pid, vpage);
+            return Pte.IsPresent(pte) ? Pa.PageAddress(Pte.Pfn(pte)) : null;
+        }
+
+        /// <summary>Marks a process as exiting (PF_EXITING): it still holds its memory until <see cref="ExitProcess"/>.</summary>
+        public ProcResult BeginExit(int pid)
+        {
+            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Task t = ref Procs.Get(pid);
+            t.Flags |= TaskFlags.Exiting;
+            t.State = TaskState.Exiting;
+            return ProcResult.Ok;
+        }
+
+        /// <summary>
+        /// do_exit → exit_mm: frees every anonymous page and swap slot of the process, its
+        /// page-table pages, re-charges its page-cache pages to the kernel (they stay
+        /// cached), then frees the process-table slot. Init and kernel threads may not exit.
+        /// </summary>
+        public ProcResult ExitProcess(int pid)
+        {
+            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Task t = ref Procs.Get(pid);
+            if (pid == InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
+            for (int v = 0; v < Procs.VpagesPerTask; v++)
+            {
+                ulong pte = Procs.PteOf(ref t, v);
+                if (pte != Pte.None) Unmap(pid, v);
+            }
+            UnchargeFilePages(pid, ref t);
+            for (int i = 0; i < Procs.PtPagesPerTask; i++)
+            {
+                ref ulong pt = ref Procs.PtPageAt(ref t, i);
+                if (pt == PageAllocator.NoPfn) continue;
+                PageOf(pt)->Private = 0;
+                Pa.FreePages(pt, 0, pid);
+                pt = PageAllocator.NoPfn;
+                t.NrPtes--;
+            }
+            t.Flags &= ~TaskFlags.MemDie;
+            t.State = TaskState.Zombie;
+            UpdateStat();
+            return Procs.Release(pid);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+namespace MemoryManager
+{
+    /// <summary>Where every managed page is, counted by walking the page descriptors.</summary>
+    public struct PageCensus
+    {
+        /// <summary>Free pages: on the buddy free lists or on per-cpu lists.</summary>
+        public ulong Free;
+        /// <summary>Allocated pages (all pages of allocated blocks).</summary>
+        public ulong InUse;
+        /// <summary>Allocated pages isolated from the LRU by a scan and not yet freed or put back.</summary>
+        public ulong InFlight;
+        /// <summary>Of InUse: on the anon / file LRU lists, page-table pages, anything else (kernel).</summary>
+        public ulong LruAnon, LruFile, PageTables, Other;
+        /// <summary>The allocator's managed page count the sum must match.</summary>
+        public ulong Managed;
+    }
+
+    // The "no page is ever lost" check: free + in use + in flight = managed, and the
+    // reclaim-side counters (rss, swap entries, page-table pages, page cache, LRU sizes)
+    // agree with what the descriptors say.
+    public sealed unsafe partial class Vm
+    {
+        /// <summary>Counts every managed page by its descriptor's state.</summary>
+        public PageCensus TakeCensus()
+        {
+            PageCensus c = default;
+            c.Managed = Pa.TotalManagedPages;
+            c.InFlight = NrIsolated;
+            ulong pfn = Pa.MinPfn;
+            while (pfn < Pa.MaxPfn)
+            {
+                Page* p = PageOf(pfn);
+                if ((p->Flags & PageFlags.Reserved) != 0) { pfn++; continue; }
+                if ((p->Flags & PageFlags.Buddy) != 0) { c.Free += 1UL << p->Order; pfn += 1UL << p->Order; continue; }
+                if ((p->Flags & PageFlags.Pcp) != 0) { c.Free++; pfn++; continue; }
+                if ((p->Flags & PageFlags.Tail) != 0) { pfn++; continue; }   // counted with its head
+                if (p->RefCount > 0)
+                {
+                    ulong n = 1UL << p->Order;
+                    c.InUse += n;
+                    if ((p->Flags & PageFlags.Lru) != 0)
+                    {
+                        if ((p->Flags & PageFlags.SwapBacked) != 0) c.LruAnon++; else c.LruFile++;
+                    }
+                    else if ((p->Private & 0xFFFF000000000000UL) == PtPageMagic) c.PageTables++;
+                    else c.Other += n;
+                    pfn += n;
+                    continue;
+                }
+                pfn++;
+            }
+            return c;
+        }
+
+        /// <summary>
+        /// True when no page is lost: free + in use + in flight = managed, the LRU lists are
+        /// consistent, and the process table's rss, swap-entry and page-table counts and the
+        /// page cache's size agree with the descriptors and the swap map. Reports each mismatch.
+        /// </summary>
+        public bool CheckNoPageLost(ITextSink report)
+        {
+            bool ok = true;
+            PageCensus c = TakeCensus();
+            if (c.Free + c.InUse + c.InFlight != c.Managed)
+            {
+                ok = false;
+                MemOps.Write(report, "census: free ");
+                MemOps.WriteDec(report, c.Free);
+                MemOps.Write(report, " + in use ");
+                MemOps.WriteDec(report, c.InUse);
+                MemOps.Write(report, " + in flight ");
+                MemOps.WriteDec(report, c.InFlight);
+                MemOps.Write(report, " != managed ");
+                MemOps.WriteDec(report, c.Managed);
+                MemOps.Write(report, "\n");
+            }
+            ulong lruTotal = 0;
+            for (int n = 0; n < _lru.Length; n++)
+            {
+                if (!_lru[n].Check(report)) ok = false;
+                lruTotal += _lru[n].Total;
+            }
+            if (lruTotal != c.LruAnon + c.LruFile) ok = Fail(report, "census: LRU list sizes disagree with PG_lru pages\n");
+            ulong rssAnon = 0, swapEnts = 0, ptes = 0;
+            for (int s = 0; s < Procs.Capacity; s++)
+            {
+                ref Task t = ref Procs.At(s);
+                if (t.State == TaskState.Unused) continue;
+                rssAnon += t.RssAnon;
+                swapEnts += t.SwapEnts;
+                ptes += t.NrPtes;
+            }
+            if (rssAnon != c.LruAnon) ok = Fail(report, "census: sum of anon rss != anon pages on the LRU\n");
+            if (ptes != c.PageTables) ok = Fail(report, "census: sum of page-table pages != page-table pages found\n");
+            if (NrFilePages != c.LruFile) ok = Fail(report, "census: page cache size != file pages on the LRU\n");
+            if (Swap != null && swapEnts != Swap.Slots - 1 - Swap.FreeSlots)
+                ok = Fail(report, "census: sum of swap entries != swap slots in use\n");
+            return ok;
+        }
+
+        /// <summary>Reports one mismatch and returns false.</summary>
+        private static bool Fail(ITextSink report, string msg)
+        {
+            MemOps.Write(report, msg);
+            return false;
+        }
+    }
+}

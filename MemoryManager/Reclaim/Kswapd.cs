@@ -1,0 +1,169 @@
+namespace MemoryManager
+{
+    /// <summary>Where a node's kswapd is in its cycle.</summary>
+    public enum KswapdState : byte
+    {
+        /// <summary>Asleep until the allocator's slow path wakes it (wakeup_kswapd).</summary>
+        Sleeping = 0,
+        /// <summary>Woken: balance_pgdat runs one batch per Step() until the node is balanced.</summary>
+        Running,
+        /// <summary>Balanced: a short nap (HZ/10) before sleeping for good (kswapd_try_to_sleep).</summary>
+        Napping,
+    }
+
+    /// <summary>One node's kswapd (pgdat->kswapd_* fields and the thread's loop state).</summary>
+    public struct KswapdNode
+    {
+        public KswapdState State;
+        /// <summary>pgdat->kswapd_order / kswapd_classzone_idx: the largest request it was woken for.</summary>
+        public int Order;
+        public ZoneType ClasszoneIdx;
+        /// <summary>pgdat->kswapd_failures: balance_pgdat runs in a row that reclaimed nothing.</summary>
+        public int Failures;
+        /// <summary>True while a balance_pgdat run is in progress (pageoutrun was counted).</summary>
+        public bool InRun;
+        /// <summary>Reclaimed pages in the current run.</summary>
+        public ulong RunReclaimed;
+        /// <summary>Clock tick at which a nap ends.</summary>
+        public ulong NapUntil;
+        /// <summary>Pid of the kswapdN kernel thread in the process table.</summary>
+        public int Pid;
+    }
+
+    // kswapd as a cooperative task: the allocator wakes it (WakeupKswapd), a scheduler or the
+    // host simulation calls Step(nid) once per tick; a Step never blocks and does at most one
+    // batch of reclaim (VmOptions.KswapdBatch pages).
+    public sealed unsafe partial class Vm
+    {
+        private readonly KswapdNode[] _kswapd;
+
+        /// <summary>The node's kswapd state (read-only view for tests and the simulator).</summary>
+        public KswapdNode Kswapd(int nid) => _kswapd[nid];
+
+        /// <summary>pgdat->kswapd_failures reached MAX_RECLAIM_RETRIES: kswapd is no longer woken.</summary>
+        public bool NodeUnreclaimable(int nid) => _kswapd[nid].Failures >= MaxReclaimRetries;
+
+        private ulong Now => Pa.Clock == null ? 0 : Pa.Clock.Ticks;
+        private ulong NapTicks => Pa.Clock == null ? 1 : (Pa.Clock.Hz / 10 == 0 ? 1 : Pa.Clock.Hz / 10);
+
+        /// <summary>
+        /// wakeup_kswapd(): ignored for an unknown node, an unreclaimable node (16 failures)
+        /// or a node already balanced; otherwise records the order and classzone and wakes
+        /// the thread. A wake during the post-balance nap counts kswapd_low_wmark_hit_quickly.
+        /// </summary>
+        public void WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
+        {
+            if (nid < 0 || nid >= _kswapd.Length) return;
+            ref KswapdNode k = ref _kswapd[nid];
+            if (k.Failures >= MaxReclaimRetries) return;
+            if (PgdatBalanced(nid, order, classzoneIdx)) return;
+            if (k.State == KswapdState.Running)
+            {
+                if (order > k.Order) k.Order = order;
+                if (classzoneIdx > k.ClasszoneIdx) k.ClasszoneIdx = classzoneIdx;
+                return;
+            }
+            if (k.State == KswapdState.Napping) Pa.Stat.KswapdLowWmarkHitQuickly++;
+            k.Order = order;
+            k.ClasszoneIdx = classzoneIdx;
+            k.State = KswapdState.Running;
+        }
+
+        /// <summary>
+        /// One step of the kswapd loop. Running: starts a balance_pgdat run (pageoutrun) if
+        /// needed, and either finds the node balanced (then naps) or reclaims one batch,
+        /// DEF_PRIORITY down to 0. A run that reclaims nothing counts a failure; at 16 the
+        /// node is unreclaimable and kswapd sleeps. Napping: at the nap's end, sleeps if
+        /// still balanced, else counts kswapd_high_wmark_hit_quickly and runs again.
+        /// Returns the pages reclaimed in this step.
+        /// </summary>
+        public ulong KswapdStep(int nid)
+        {
+            if (nid < 0 || nid >= _kswapd.Length) return 0;
+            ref KswapdNode k = ref _kswapd[nid];
+            if (k.State == KswapdState.Sleeping) return 0;
+            if (k.State == KswapdState.Napping)
+            {
+                if (Now < k.NapUntil) return 0;
+                if (PgdatBalanced(nid, k.Order, k.ClasszoneIdx))
+                {
+                    k.State = KswapdState.Sleeping;
+                    k.Order = 0;
+                    k.ClasszoneIdx = 0;
+                    return 0;
+                }
+                Pa.Stat.KswapdHighWmarkHitQuickly++;
+                k.State = KswapdState.Running;
+            }
+            if (!k.InRun)
+            {
+                k.InRun = true;
+                k.RunReclaimed = 0;
+                Pa.Stat.Pageoutrun++;
+            }
+            if (PgdatBalanced(nid, k.Order, k.ClasszoneIdx))
+            {
+                EndRun(ref k, KswapdState.Napping);
+                return 0;
+            }
+            ScanControl sc = default;
+            sc.NrToReclaim = (ulong)Options.KswapdBatch;
+            sc.MayWritepage = true;
+            sc.MaySwap = true;
+            sc.IsKswapd = true;
+            for (sc.Priority = DefPriority; sc.Priority >= 0; sc.Priority--)
+            {
+                ShrinkNode(nid, ref sc);
+                if (sc.NrReclaimed >= sc.NrToReclaim) break;
+            }
+            k.RunReclaimed += sc.NrReclaimed;
+            // Reclaim frees order-0 pages; without compaction a high order may never balance.
+            // As Linux 4.8+ does, once compact_gap(order) = 2 << order pages are reclaimed,
+            // balance for order 0 instead.
+            if (k.Order > 0 && k.RunReclaimed >= (2UL << k.Order)) k.Order = 0;
+            UpdateStat();
+            if (sc.NrReclaimed == 0)
+            {
+                // balance_pgdat gave up at priority 0 without reclaiming anything.
+                k.Failures++;
+                EndRun(ref k, k.Failures >= MaxReclaimRetries ? KswapdState.Sleeping : KswapdState.Running);
+            }
+            return sc.NrReclaimed;
+        }
+
+        /// <summary>Ends a balance_pgdat run and moves kswapd to <paramref name="next"/> (a nap starts now).</summary>
+        private void EndRun(ref KswapdNode k, KswapdState next)
+        {
+            k.InRun = false;
+            k.State = next;
+            if (next == KswapdState.Napping) k.NapUntil = Now + NapTicks;
+        }
+
+        /// <summary>
+        /// pgdat_balanced(): by the 4.8+ rule, any populated zone up to the classzone passes
+        /// its high watermark at this order; by the pre-4.8 rule, every such zone must pass
+        /// for order 0, and for higher orders the passing zones must hold 25 % of the node's
+        /// managed pages.
+        /// </summary>
+        public bool PgdatBalanced(int nid, int order, ZoneType classzoneIdx)
+        {
+            ulong managed = 0, balancedPages = 0;
+            bool any = false, all = true;
+            for (int t = 0; t <= (int)classzoneIdx && t < MmConstants.MaxNrZones; t++)
+            {
+                if (!Pa.HasZone(nid, (ZoneType)t)) continue;
+                ref Zone z = ref Pa.GetZone(nid, (ZoneType)t);
+                if (z.ManagedPages == 0) continue;
+                any = true;
+                managed += z.ManagedPages;
+                bool ok = PageAllocator.ZoneWatermarkOk(ref z, order, z.WatermarkHigh, (int)classzoneIdx, AllocFlags.None);
+                if (ok) balancedPages += z.ManagedPages; else all = false;
+                if (ok && !Options.PreLinux48Balance) return true;
+            }
+            if (!any) return true;
+            if (!Options.PreLinux48Balance) return false;
+            if (order == 0) return all;
+            return balancedPages >= managed / 4;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+namespace MemoryManager
+{
+    /// <summary>Policy knobs of reclaim and the OOM killer (the vm.* sysctls and a few teaching switches).</summary>
+    public struct VmOptions
+    {
+        /// <summary>Process-table slots.</summary>
+        public int MaxProcesses;
+        /// <summary>Virtual pages per process (size of each software page table).</summary>
+        public int VpagesPerProcess;
+        /// <summary>In-memory files the page cache can hold, and their total pages.</summary>
+        public int MaxFiles;
+        public int MaxFilePages;
+        /// <summary>kswapd balances by the pre-4.8 rule (every zone at high for order 0; 25 % of the node for higher orders) instead of the 4.8+ rule (any eligible zone at high).</summary>
+        public bool PreLinux48Balance;
+        /// <summary>vm.panic_on_oom: panic instead of killing.</summary>
+        public bool PanicOnOom;
+        /// <summary>vm.oom_kill_allocating_task: kill the task that is allocating, if it is killable.</summary>
+        public bool OomKillAllocatingTask;
+        /// <summary>Pages kswapd tries to reclaim per Step() (SWAP_CLUSTER_MAX by default): how fast background reclaim is per tick.</summary>
+        public int KswapdBatch;
+
+        /// <summary>Defaults: 64 processes of up to 16 MiB each, 16 files of up to 4096 pages in all, 4.8+ balance, kill the worst task.</summary>
+        public static VmOptions Default => new VmOptions
+        {
+            MaxProcesses = 64,
+            VpagesPerProcess = 4096,
+            MaxFiles = 16,
+            MaxFilePages = 4096,
+            KswapdBatch = Vm.SwapClusterMax,
+        };
+    }
+
+    /// <summary>
+    /// The reclaim side of the memory manager, wired to a <see cref="PageAllocator"/>: the
+    /// process table with its software page tables, per-node LRU lists, the page cache,
+    /// swap, direct reclaim, one cooperative kswapd per node and the OOM killer. Everything
+    /// is sized in <see cref="Create"/>; after that nothing here allocates managed memory.
+    /// The parts live in Process/, Reclaim/, Swap/ and Oom/ as partial files of this class.
+    /// </summary>
+    public sealed unsafe partial class Vm : IKswapdWaker, IDirectReclaim, IOomKiller
+    {
+        /// <summary>SWAP_CLUSTER_MAX: the unit of reclaim work.</summary>
+        public const int SwapClusterMax = 32;
+        /// <summary>DEF_PRIORITY: the first scan priority (scan size >> priority).</summary>
+        public const int DefPriority = 12;
+        /// <summary>MAX_RECLAIM_RETRIES: kswapd failures after which a node counts as unreclaimable.</summary>
+        public const int MaxReclaimRetries = 16;
+        /// <summary>Pid of the global init, which the OOM killer never chooses.</summary>
+        public const int InitPid = 1;
+
+        public readonly PageAllocator Pa;
+        public readonly ProcessTable Procs;
+        public readonly ISwapDevice Swap;
+        public VmOptions Options;
+        private readonly LruVec[] _lru;
+        private readonly Page* _memmap;
+        private readonly ulong _minPfn;
+
+        /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
+        public ulong NrIsolated;
+        /// <summary>Set once the OOM killer panicked (panic_on_oom, or nothing left to kill); the machine is dead.</summary>
+        public bool Panicked;
+
+        /// <summary>Sizes the per-node lists, kswapd states and page-cache tables (set-up only).</summary>
+        private Vm(PageAllocator pa, ISwapDevice swap, VmOptions o, ProcessTable procs)
+        {
+            Pa = pa;
+            Swap = swap;
+            Options = o;
+            Procs = procs;
+            _memmap = pa.PfnToPage(pa.MinPfn);
+            _minPfn = pa.MinPfn;
+            _lru = new LruVec[pa.NodeCount];
+            for (int n = 0; n < pa.NodeCount; n++) _lru[n] = new LruVec(_memmap, _minPfn);
+            _kswapd = new KswapdNode[pa.NodeCount];
+            _files = new InMemoryFile[o.MaxFiles];
+            _cacheIndex = new ulong[o.MaxFilePages];
+        }
+
+        /// <summary>
+        /// Sets up reclaim over <paramref name="pa"/> (swap may be null), installs itself as
+        /// the allocator's kswapd waker, direct reclaimer and OOM killer, and creates init
+        /// (pid 1) and one kswapd kernel thread per node in the process table.
+        /// </summary>
+        public static MmResult Create(PageAllocator pa, ISwapDevice swap, VmOptions o, out Vm vm)
+        {
+            vm = null;
+            if (pa == null || o.MaxFiles < 0 || o.MaxFilePages < 0 || o.KswapdBatch < 1) return MmResult.BadArgument;
+            if (o.MaxProcesses < 1 + pa.NodeCount + 1) return MmResult.BadArgument;
+            MmResult r = ProcessTable.Create(o.MaxProcesses, o.VpagesPerProcess, out ProcessTable procs);
+            if (r != MmResult.Ok) return r;
+            vm = new Vm(pa, swap, o, procs);
+            procs.Spawn("init", TaskFlags.None, 0, out int initPid);
+            for (int n = 0; n < pa.NodeCount; n++)
+            {
+                procs.Spawn(KswapdName(n), TaskFlags.KernelThread, 0, out int kpid);
+                vm._kswapd[n].Pid = kpid;
+            }
+            pa.Kswapd = vm;
+            pa.DirectReclaim = vm;
+            pa.OomKiller = vm;
+            vm.UpdateStat();
+            return MmResult.Ok;
+        }
+
+        /// <summary>The comm of node <paramref name="nid"/>'s kswapd thread (a literal: no string building in the kernel subset).</summary>
+        private static string KswapdName(int nid)
+        {
+            switch (nid)
+            {
+                case 0: return "kswapd0";
+                case 1: return "kswapd1";
+                case 2: return "kswapd2";
+                case 3: return "kswapd3";
+                default: return "kswapd";
+            }
+        }
+
+        /// <summary>The node's LRU lists.</summary>
+        public LruVec Lru(int nid) => _lru[nid];
+
+        /// <summary>The descriptor of a pfn (callers pass pfns the allocator handed out).</summary>
+        internal Page* PageOf(ulong pfn) => _memmap + (pfn - _minPfn);
+
+        /// <summary>The node a pfn belongs to.</summary>
+        internal int NidOf(ulong pfn) => PageOf(pfn)->Nid;
+
+        /// <summary>Copies the LRU and swap sizes into the allocator's vmstat/meminfo counters.</summary>
+        public void UpdateStat()
+        {
+            ulong aa = 0, ia = 0, af = 0, inf = 0;
+            for (int n = 0; n < _lru.Length; n++)
+            {
+                aa += _lru[n].Size(LruList.ActiveAnon);
+                ia += _lru[n].Size(LruList.InactiveAnon);
+                af += _lru[n].Size(LruList.ActiveFile);
+                inf += _lru[n].Size(LruList.InactiveFile);
+            }
+            Pa.Stat.NrActiveAnon = aa;
+            Pa.Stat.NrInactiveAnon = ia;
+            Pa.Stat.NrActiveFile = af;
+            Pa.Stat.NrInactiveFile = inf;
+            Pa.Stat.SwapTotalPages = Swap == null ? 0 : Swap.Slots - 1;
+            Pa.Stat.SwapFreePages = Swap == null ? 0 : Swap.FreeSlots;
+        }
+
+        /// <summary>Swap pages the device offers in all (total_swap_pages).</summary>
+        public ulong TotalSwapPages => Swap == null ? 0 : Swap.Slots - 1;
+
+        /// <summary>Frees an order-0 page that reclaim or exit took off every list, on behalf of its owner.</summary>
+        internal MmResult FreeUserPage(ulong pfn)
+        {
+            Page* p = PageOf(pfn);
+            p->Flags &= ~(PageFlags.Lru | PageFlags.Active | PageFlags.Referenced | PageFlags.Dirty |
+                          PageFlags.Writeback | PageFlags.SwapBacked | PageFlags.SwapCache);
+            p->Next = Page.None;
+            p->Prev = Page.None;
+            p->Private = 0;
+            return Pa.FreePages(pfn, 0, p->Owner);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+namespace MemoryManager
+{
+    /// <summary>struct scan_control: what one reclaim pass may do and what it achieved.</summary>
+    public struct ScanControl
+    {
+        /// <summary>Stop once this many pages are reclaimed.</summary>
+        public ulong NrToReclaim;
+        /// <summary>Scan priority: each list is scanned size >> Priority pages (at least SWAP_CLUSTER_MAX).</summary>
+        public int Priority;
+        /// <summary>May write dirty file pages back (__GFP_FS for direct reclaim).</summary>
+        public bool MayWritepage;
+        /// <summary>May move anonymous pages to swap (__GFP_IO for direct reclaim).</summary>
+        public bool MaySwap;
+        /// <summary>kswapd (counts pgscan_kswapd/pgsteal_kswapd) or direct reclaim (pgscan_direct/pgsteal_direct).</summary>
+        public bool IsKswapd;
+        public ulong NrScanned, NrReclaimed;
+        /// <summary>Dirty file pages written back and anon pages swapped out by this pass.</summary>
+        public ulong NrWritten, NrSwapped;
+    }
+
+    // Page reclaim (mm/vmscan.c, reduced): shrink_node scans the file lists before the anon
+    // lists; for each type the inactive list is shrunk first and then the active list is
+    // aged into it. The unit is one order-0 page; the page's owner is found from Page.Owner
+    // and Page.Private (the virtual page of an anon page, file id and index of a cache page).
+    public sealed unsafe partial class Vm
+    {
+        /// <summary>
+        /// try_to_free_pages(): direct reclaim by the allocating task. Scans every node from
+        /// DEF_PRIORITY down until SWAP_CLUSTER_MAX pages are reclaimed; returns the pages
+        /// reclaimed (0 = no progress, which leads the allocator towards the OOM killer).
+        /// </summary>
+        public ulong TryToFreePages(ref TaskContext current, Gfp gfp, int order, ZoneType highZoneIdx)
+        {
+            ScanControl sc = default;
+            sc.NrToReclaim = SwapClusterMax;
+            sc.MayWritepage = (gfp & Gfp.Fs) != 0;
+            sc.MaySwap = (gfp & Gfp.Io) != 0;
+            sc.IsKswapd = false;
+            for (sc.Priority = DefPriority; sc.Priority >= 0; sc.Priority--)
+            {
+                for (int nid = 0; nid < _lru.Length; nid++)
+                {
+                    ShrinkNode(nid, ref sc);
+                    if (sc.NrReclaimed >= sc.NrToReclaim) break;
+                }
+                if (sc.NrReclaimed >= sc.NrToReclaim) break;
+            }
+            UpdateStat();
+            return sc.NrReclaimed;
+        }
+
+        /// <summary>
+        /// shrink_node(): reclaims from one node's lists: file (inactive, then active aged
+        /// into inactive), then anon the same way if swap has room. Progress resets the
+        /// node's kswapd failure count.
+        /// </summary>
+        public void ShrinkNode(int nid, ref ScanControl sc)
+        {
+            ulong before = sc.NrReclaimed;
+            ShrinkLruType(nid, false, ref sc);
+            bool swapRoom = Swap != null && Swap.FreeSlots > 0 && sc.MaySwap;
+            if (sc.NrReclaimed < sc.NrToReclaim && swapRoom) ShrinkLruType(nid, true, ref sc);
+            if (sc.NrReclaimed > before) _kswapd[nid].Failures = 0;
+        }
+
+        /// <summary>Shrinks the inactive list of one type, then ages its active list when the inactive list is low.</summary>
+        private void ShrinkLruType(int nid, bool anon, ref ScanControl sc)
+        {
+            LruVec lru = _lru[nid];
+            LruList inactive = anon ? LruList.InactiveAnon : LruList.InactiveFile;
+            LruList active = anon ? LruList.ActiveAnon : LruList.ActiveFile;
+            ShrinkInactiveList(nid, inactive, ScanTarget(lru.Size(inactive), sc.Priority), ref sc);
+            if (sc.NrReclaimed < sc.NrToReclaim || InactiveIsLow(lru, inactive, active))
+            {
+                ShrinkActiveList(nid, active, ScanTarget(lru.Size(active), sc.Priority), ref sc);
+                if (sc.NrReclaimed < sc.NrToReclaim)
+                    ShrinkInactiveList(nid, inactive, ScanTarget(lru.Size(inactive), sc.Priority), ref sc);
+            }
+        }
+
+        /// <summary>inactive_list_is_low(): the inactive list is smaller than the active one.</summary>
+        private static bool InactiveIsLow(LruVec lru, LruList inactive, LruList active) => lru.Size(inactive) < lru.Size(active);
+
+        /// <summary>Pages to scan on a list of <paramref name="size"/> pages: size >> priority, but at least a cluster (or the whole list).</summary>
+        public static ulong ScanTarget(ulong size, int priority)
+        {
+            ulong n = size >> priority;
+            ulong floor = size < SwapClusterMax ? size : SwapClusterMax;
+            return n > floor ? n : floor;
+        }
+
+        /// <summary>
+        /// shrink_active_list(): takes up to <paramref name="nrToScan"/> pages from the tail;
+        /// a referenced page loses PG_referenced and goes back to the active head, any other
+        /// is deactivated to the inactive list's head.
+        /// </summary>
+        private void ShrinkActiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
+        {
+            LruVec lru = _lru[nid];
+            for (ulong i = 0; i < nrToScan; i++)
+            {
+                ulong pfn = lru.TailPfn(list);
+                if (pfn == PageAllocator.NoPfn) break;
+                Page* p = PageOf(pfn);
+                if ((p->Flags & PageFlags.Referenced) != 0)
+                    lru.Rotate(pfn, PageFlags.Active);          // keep active, referenced cleared
+                else
+                    lru.Rotate(pfn, PageFlags.None);            // deactivate_page
+            }
+        }
+
+        /// <summary>
+        /// shrink_inactive_list() + shrink_page_list(): takes up to <paramref name="nrToScan"/>
+        /// pages from the tail. Referenced pages are activated; dirty file pages are written
+        /// back first (or kept when writeback is not allowed); clean file pages leave the page
+        /// cache; anon pages go to swap while there is room (else they are activated). Each
+        /// reclaimed page is freed on its owner's behalf.
+        /// </summary>
+        private void ShrinkInactiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
+        {
+            LruVec lru = _lru[nid];
+            for (ulong i = 0; i < nrToScan && sc.NrReclaimed < sc.NrToReclaim; i++)
+            {
+                ulong pfn = lru.TailPfn(list);
+                if (pfn == PageAllocator.NoPfn) break;
+                Page* p = PageOf(pfn);
+                sc.NrScanned++;
+                if (sc.IsKswapd) Pa.Stat.PgscanKswapd++; else Pa.Stat.PgscanDirect++;
+                if ((p->Flags & PageFlags.Referenced) != 0)
+                {
+                    lru.Rotate(pfn, PageFlags.Active);          // page_check_references: activate
+                    continue;
+                }
+                bool anon = (p->Flags & PageFlags.SwapBacked) != 0;
+                if (!anon && (p->Flags & PageFlags.Dirty) != 0)
+                {
+                    if (!sc.MayWritepage)
+                    {
+                        lru.Rotate(pfn, PageFlags.None);        // keep: rotate to the inactive head
+                        continue;
+                    }
+                    WritebackPage(pfn);
+                    sc.NrWritten++;
+                }
+                if (anon && !sc.MaySwap)
+                {
+                    lru.Rotate(pfn, PageFlags.Active);
+                    continue;
+                }
+                ulong entry = 0;
+                if (anon && (Swap == null || !Swap.GetSwapPage(out entry)))
+                {
+                    lru.Rotate(pfn, PageFlags.Active);          // add_to_swap failed: activate_locked
+                    continue;
+                }
+                // Isolated: off the LRU, not yet free ("in flight").
+                lru.Del(pfn);
+                NrIsolated++;
+                if (anon) SwapOutPage(pfn, entry, ref sc);
+                else DeleteFromPageCache(pfn);
+                FreeUserPage(pfn);
+                NrIsolated--;
+                sc.NrReclaimed++;
+                if (sc.IsKswapd) Pa.Stat.PgstealKswapd++; else Pa.Stat.PgstealDirect++;
+            }
+        }
+
+        /// <summary>
+        /// pageout() of an anon page: writes its bytes to the reserved swap slot and replaces
+        /// the owner's page-table entry with the swap entry (try_to_unmap).
+        /// </summary>
+        private void SwapOutPage(ulong pfn, ulong entry, ref ScanControl sc)
+        {
+            Page* p = PageOf(pfn);
+            Swap.WritePage(entry, Pa.PageAddress(pfn));
+            int owner = p->Owner;
+            int vpage = (int)p->Private;
+            if (owner > 0 && Procs.Exists(owner))
+            {
+                ref Task t = ref Procs.Get(owner);
+                Procs.PteOf(ref t, vpage) = Pte.MakeSwap(entry);
+                t.RssAnon--;
+                t.SwapEnts++;
+            }
+            else
+            {
+                Swap.SwapFree(entry);                           // no owner left to fault it back
+            }
+            sc.NrSwapped++;
+            Pa.Stat.Pswpout++;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+namespace MemoryManager
+{
+    /// <summary>
+    /// A swap device: fixed slots of one page each and a swap_map that counts the
+    /// references (page-table entries) to every slot. Offsets are slot numbers; slot 0 is
+    /// never handed out, like Linux's swap header page, so a swap entry is never 0.
+    /// </summary>
+    public unsafe interface ISwapDevice
+    {
+        /// <summary>Slots on the device, including the unused slot 0.</summary>
+        ulong Slots { get; }
+        /// <summary>Slots that could still be handed out (nr_swap_pages).</summary>
+        ulong FreeSlots { get; }
+        /// <summary>get_swap_page(): reserves a free slot with count 1; false when the device is full.</summary>
+        bool GetSwapPage(out ulong offset);
+        /// <summary>swap_writepage(): stores a page's bytes in a reserved slot (src may be null when pages have no contents).</summary>
+        MmResult WritePage(ulong offset, byte* src);
+        /// <summary>swap_readpage(): copies a slot's bytes back into a page (dst may be null when pages have no contents).</summary>
+        MmResult ReadPage(ulong offset, byte* dst);
+        /// <summary>swap_map[offset]: 0 for a free slot.</summary>
+        int SwapCount(ulong offset);
+        /// <summary>swap_duplicate(): one more reference to a used slot.</summary>
+        MmResult SwapDuplicate(ulong offset);
+        /// <summary>swap_free(): drops one reference; the slot is free again at zero.</summary>
+        MmResult SwapFree(ulong offset);
+    }
+
+    /// <summary>
+    /// A swap device backed by RAM supplied from outside (native memory on the host, a
+    /// reserved region in the kernel): Slots × 4 KiB of storage and one swap_map byte per slot.
+    /// </summary>
+    public sealed unsafe class RamSwapDevice : ISwapDevice
+    {
+        /// <summary>SWAP_MAP_MAX: the largest reference count a slot can hold.</summary>
+        public const byte SwapMapMax = 0x3e;
+
+        private readonly byte* _storage;
+        private readonly byte[] _swapMap;
+        private ulong _free;
+        private ulong _clusterNext;
+
+        public ulong Slots => (ulong)_swapMap.Length;
+        public ulong FreeSlots => _free;
+
+        /// <summary>Sets up an all-free swap_map (set-up only).</summary>
+        private RamSwapDevice(byte* storage, ulong slots)
+        {
+            _storage = storage;
+            _swapMap = new byte[slots];
+            _free = slots - 1;
+            _clusterNext = 1;
+        }
+
+        /// <summary>Bytes of storage a device of <paramref name="slots"/> slots needs.</summary>
+        public static ulong StorageBytes(ulong slots) => slots * MmConstants.PageSize;
+
+        /// <summary>swapon: a device of <paramref name="slots"/> slots over <paramref name="storage"/> (null = bookkeeping only); at least 2 slots.</summary>
+        public static MmResult Create(byte* storage, ulong slots, out RamSwapDevice dev)
+        {
+            dev = null;
+            if (slots < 2 || slots > 1UL << 26) return MmResult.BadArgument;
+            dev = new RamSwapDevice(storage, slots);
+            return MmResult.Ok;
+        }
+
+        /// <summary>Scans from the last handed-out slot for a free one (scan_swap_map), wrapping once.</summary>
+        public bool GetSwapPage(out ulong offset)
+        {
+            offset = 0;
+            if (_free == 0) return false;
+            ulong n = Slots;
+            ulong o = _clusterNext;
+            for (ulong i = 0; i < n; i++, o++)
+            {
+                if (o >= n) o = 1;
+                if (_swapMap[o] == 0)
+                {
+                    _swapMap[o] = 1;
+                    _free--;
+                    _clusterNext = o + 1;
+                    offset = o;
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /// <summary>The slot exists, is not slot 0 and has a reference.</summary>
+        private bool InUse(ulong offset) => offset != 0 && offset < Slots && _swapMap[offset] != 0;
+
+        /// <summary>Copies one page into a used slot; refuses a free or out-of-range slot.</summary>
+        public MmResult WritePage(ulong offset, byte* src)
+        {
+            if (!InUse(offset)) return MmResult.BadArgument;
+            if (_storage != null && src != null)
+                MemOps.CopyPage(_storage + offset * MmConstants.PageSize, src);
+            return MmResult.Ok;
+        }
+
+        /// <summary>Copies one page out of a used slot; refuses a free or out-of-range slot.</summary>
+        public MmResult ReadPage(ulong offset, byte* dst)
+        {
+            if (!InUse(offset)) return MmResult.BadArgument;
+            if (_storage != null && dst != null)
+                MemOps.CopyPage(dst, _storage + offset * MmConstants.PageSize);
+            return MmResult.Ok;
+        }
+
+        /// <summary>The slot's reference count (0 = free, also for offsets outside the device).</summary>
+        public int SwapCount(ulong offset) => offset < Slots ? _swapMap[offset] : 0;
+
+        /// <summary>Adds a reference to a used slot; refuses a free slot or a count at SWAP_MAP_MAX.</summary>
+        public MmResult SwapDuplicate(ulong offset)
+        {
+            if (!InUse(offset)) return MmResult.BadArgument;
+            if (_swapMap[offset] >= SwapMapMax) return MmResult.BadArgument;
+            _swapMap[offset]++;
+            return MmResult.Ok;
+        }
+
+        /// <summary>Drops a reference; a double free of a slot is refused and changes nothing.</summary>
+        public MmResult SwapFree(ulong offset)
+        {
+            if (!InUse(offset)) return MmResult.DoubleFree;
+            _swapMap[offset]--;
+            if (_swapMap[offset] == 0) _free++;
+            return MmResult.Ok;
+        }
+    }
+}

@@ -1,0 +1,454 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
+using MemoryManager;
+
+namespace Simulator.Engine
+{
+    /// <summary>Text sink that collects whole lines and hands them on with a timestamp.</summary>
+    public sealed class LineSink : ITextSink
+    {
+        private readonly StringBuilder _line = new();
+        private readonly Action<string> _onLine;
+        public LineSink(Action<string> onLine) { _onLine = onLine; }
+        public void Write(string s) { foreach (char c in s) Write(c); }
+        public void Write(char c)
+        {
+            if (c == '\n') { _onLine(_line.ToString()); _line.Clear(); }
+            else _line.Append(c);
+        }
+        public void Flush() { if (_line.Length > 0) Write('\n'); }
+    }
+
+    /// <summary>Collects text into a string (for the allocator's /proc writers).</summary>
+    public sealed class StringSink : ITextSink
+    {
+        public readonly StringBuilder Text = new();
+        public void Write(string s) => Text.Append(s);
+        public void Write(char c) => Text.Append(c);
+    }
+
+    public sealed class SimClock : IClock
+    {
+        public ulong Ticks { get; set; }
+        public uint Hz { get; set; } = 100;
+    }
+
+    /// <summary>A kswapd transition seen by the simulation, with the zone's free pages and watermarks at that moment.</summary>
+    /// <summary>
+    /// A kswapd transition seen by the simulation, with the zone's free pages and watermarks at
+    /// that moment. Woken: BelowLow says no eligible zone passed its low watermark;
+    /// stopped: Balanced says the node passed pgdat_balanced at the high watermark.
+    /// </summary>
+    public readonly record struct KswapdEvent(ulong Tick, bool Woken, int Nid, ZoneType Zone, long Free, long Low, long High, bool Balanced, bool BelowLow);
+
+    /// <summary>A simulated process and its behaviour's state.</summary>
+    public sealed class SimProcess
+    {
+        public string Name = "";
+        public int Pid;
+        public ProcKind Kind;
+        public int Pages, Rate, FileId = -1, Touched, Cursor;
+        public bool Gone;
+        public ulong AllocFailures;
+    }
+
+    /// <summary>
+    /// A whole simulated machine: native memory behind the pages, the page allocator, reclaim
+    /// (Vm), RAM swap, files, processes with behaviours, and a clock. Deterministic: the same
+    /// scenario always gives the same output.
+    /// </summary>
+    public sealed unsafe class Machine : IDisposable, ICongestionWait, IKswapdWaker
+    {
+        public readonly Scenario Scenario;
+        public readonly SimClock Clock = new();
+        public PageAllocator Pa { get; private set; }
+        public Vm Vm { get; private set; }
+        public readonly List<SimProcess> Processes = new();
+        public readonly List<KswapdEvent> KswapdEvents = new();
+        public readonly List<string> OomLog = new();
+        public readonly List<string> CensusFailures = new();
+        public readonly List<int> OomVictims = new();
+        /// <summary>Pages whose bytes were not what their process last wrote (must stay 0).</summary>
+        public ulong Corruptions;
+        public ulong SwapIns;
+        public bool Panicked => Vm != null && Vm.Panicked;
+
+        private readonly Action<string> _out;
+        private byte* _memmap, _phys, _swapStorage, _fileStorage;
+        private readonly List<int> _fileIds = new();
+        private readonly Dictionary<string, int> _fileByName = new();
+        private readonly LineSink _log;
+        private KswapdState[] _lastKswapd = Array.Empty<KswapdState>();
+        private bool _inWait;
+
+        /// <summary>The machine for a scenario; output lines go to <paramref name="output"/>.</summary>
+        public Machine(Scenario s, Action<string> output)
+        {
+            Scenario = s;
+            _out = output ?? (_ => { });
+            _log = new LineSink(l =>
+            {
+                string line = $"[{Stamp()}] {l}";
+                if (l.Contains("Killed process") || l.Contains("oom-killer") || l.Contains("panic")) OomLog.Add(l);
+                _out(line);
+            });
+        }
+
+        private string Stamp() => $"{Clock.Ticks / Clock.Hz,5}.{Clock.Ticks % Clock.Hz * 1000 / Clock.Hz:D3}";
+
+        /// <summary>Builds the allocator, swap, reclaim and files; false with a message on failure.</summary>
+        public bool Boot(out string error)
+        {
+            error = null;
+            Scenario s = Scenario;
+            Clock.Hz = s.Hz;
+            var map = new MemoryMap();
+            ulong perNode = s.MemoryBytes / (ulong)s.Nodes & ~0xFFFFFUL;
+            // Firmware keeps the first MiB, as on a PC.
+            for (int n = 0; n < s.Nodes; n++)
+            {
+                ulong start = n == 0 ? 1UL << 20 : perNode * (ulong)n;
+                ulong end = perNode * (ulong)(n + 1);
+                MmResult ar = map.Add(start, end - start, n);
+                if (ar != MmResult.Ok) { error = $"memory map refused a range: {ar}"; return false; }
+            }
+            ulong memmapBytes = PageAllocator.MemmapBytes(map);
+            _memmap = (byte*)NativeMemory.AllocZeroed((nuint)memmapBytes);
+            _phys = (byte*)NativeMemory.AllocZeroed((nuint)(perNode * (ulong)s.Nodes));
+            var o = AllocatorOptions.Default;
+            o.PerCpuLists = s.PerCpuLists;
+            o.ModernWatermarks = s.ModernWatermarks;
+            MmResult r = PageAllocator.Create(map, (Page*)_memmap, _phys, o, out PageAllocator pa);
+            if (r != MmResult.Ok) { error = $"page allocator set-up failed: {r}"; return false; }
+            Pa = pa;
+            pa.Clock = Clock;
+            pa.Log = _log;
+            ISwapDevice swap = null;
+            ulong slots = s.SwapBytes / MmConstants.PageSize;
+            if (slots >= 2)
+            {
+                _swapStorage = (byte*)NativeMemory.AllocZeroed((nuint)RamSwapDevice.StorageBytes(slots));
+                RamSwapDevice.Create(_swapStorage, slots, out RamSwapDevice dev);
+                swap = dev;
+            }
+            var vo = VmOptions.Default;
+            vo.MaxProcesses = s.MaxProcesses;
+            vo.VpagesPerProcess = s.VpagesPerProcess;
+            vo.PreLinux48Balance = s.PreLinux48Balance;
+            vo.PanicOnOom = s.PanicOnOom;
+            vo.OomKillAllocatingTask = s.OomKillAllocatingTask;
+            vo.KswapdBatch = s.KswapdBatch;
+            int filePages = 0;
+            foreach (FileSpec f in s.Files) filePages += f.Pages;
+            vo.MaxFiles = Math.Max(1, s.Files.Count);
+            vo.MaxFilePages = Math.Max(1, filePages);
+            r = Vm.Create(pa, swap, vo, out Vm vm);
+            if (r != MmResult.Ok) { error = $"reclaim set-up failed: {r}"; return false; }
+            Vm = vm;
+            pa.Kswapd = this;          // observe wake-ups, then forward them to the Vm
+            pa.Congestion = this;
+            _lastKswapd = new KswapdState[pa.NodeCount];
+            if (filePages > 0) _fileStorage = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)filePages * MmConstants.PageSize));
+            ulong offset = 0;
+            foreach (FileSpec f in s.Files)
+            {
+                byte* backing = _fileStorage + offset;
+                offset += (ulong)f.Pages * MmConstants.PageSize;
+                ProcResult fr = vm.CreateFile(f.Name, f.Pages, backing, out int id);
+                if (fr != ProcResult.Ok) { error = $"line {f.Line}: file refused: {fr}"; return false; }
+                for (int i = 0; i < f.Pages; i++) Fill(backing + (ulong)i * MmConstants.PageSize, FileSeed(id, i));
+                _fileIds.Add(id);
+                _fileByName[f.Name] = id;
+            }
+            return true;
+        }
+
+        private static ulong AnonSeed(int pid, int vpage) => 0x9E3779B97F4A7C15UL * (ulong)(pid + 1) ^ (ulong)vpage * 0xC2B2AE3D27D4EB4FUL;
+        private static ulong FileSeed(int fileId, int index) => 0xD6E8FEB86659FD93UL * (ulong)(fileId + 7) ^ (ulong)index * 0x165667B19E3779F9UL;
+
+        /// <summary>Fills a page with a pattern derived from a seed (every 8-byte word differs).</summary>
+        public static void Fill(byte* page, ulong seed)
+        {
+            ulong* w = (ulong*)page;
+            for (int i = 0; i < 512; i++) w[i] = seed + (ulong)i * 0x9E3779B97F4A7C15UL;
+        }
+
+        /// <summary>True when a page still holds the pattern of its seed, bit for bit.</summary>
+        public static bool Holds(byte* page, ulong seed)
+        {
+            ulong* w = (ulong*)page;
+            for (int i = 0; i < 512; i++) if (w[i] != seed + (ulong)i * 0x9E3779B97F4A7C15UL) return false;
+            return true;
+        }
+
+        // IKswapdWaker: record the wake with the zone's numbers, then let the Vm decide.
+        void IKswapdWaker.WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
+        {
+            KswapdState before = Vm.Kswapd(nid).State;
+            Vm.WakeupKswapd(nid, zone, order, classzoneIdx);
+            if (before != KswapdState.Running && Vm.Kswapd(nid).State == KswapdState.Running)
+            {
+                bool belowLow = true;
+                for (int t = 0; t <= (int)classzoneIdx; t++)
+                {
+                    if (!Pa.HasZone(nid, (ZoneType)t)) continue;
+                    ref Zone e = ref Pa.GetZone(nid, (ZoneType)t);
+                    if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None))
+                        belowLow = false;
+                }
+                ref Zone z = ref Pa.GetZone(nid, zone);
+                KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, nid, zone, z.NrFree, z.WatermarkLow, z.WatermarkHigh, false, belowLow));
+            }
+        }
+
+        // ICongestionWait: time passes; kswapd runs and killed processes exit.
+        void ICongestionWait.CongestionWait(ref TaskContext current, uint ticks)
+        {
+            if (_inWait) return;
+            _inWait = true;
+            for (uint i = 0; i < ticks; i++)
+            {
+                ReapExiting();
+                StepKswapd();
+                Clock.Ticks++;
+            }
+            _inWait = false;
+        }
+
+        /// <summary>Runs the scenario to its end (or a panic); returns false if the census ever failed.</summary>
+        public bool Run()
+        {
+            var once = new List<ScenarioEvent>();
+            var periodic = new List<ScenarioEvent>();
+            foreach (ScenarioEvent e in Scenario.Events) (e.Every == 0 ? once : periodic).Add(e);
+            once.Sort((a, b) => a.Tick != b.Tick ? a.Tick.CompareTo(b.Tick) : a.Line.CompareTo(b.Line));
+            int next = 0;
+            ulong lastPeriodic = ulong.MaxValue;
+            while (Clock.Ticks <= Scenario.RunTicks && !Panicked)
+            {
+                ulong now = Clock.Ticks;
+                while (next < once.Count && once[next].Tick <= now) Apply(once[next++]);
+                foreach (SimProcess p in Processes) if (!Panicked) RunProcess(p);
+                ReapExiting();
+                StepKswapd();
+                if (Scenario.Check) CheckCensus();
+                if (now != lastPeriodic)
+                    foreach (ScenarioEvent e in periodic) if (now % e.Every == 0) Print(e.Name);
+                lastPeriodic = now;
+                Clock.Ticks++;
+            }
+            while (next < once.Count && !Panicked) Apply(once[next++]);
+            if (Panicked) _out($"[{Stamp()}] simulation stopped: the kernel panicked");
+            _log.Flush();
+            return CensusFailures.Count == 0;
+        }
+
+        private void CheckCensus()
+        {
+            var sink = new StringSink();
+            bool ok = Vm.CheckNoPageLost(sink) & Pa.CheckInvariants(sink);
+            if (!ok)
+            {
+                string msg = $"t={Clock.Ticks}: {sink.Text.ToString().Trim()}";
+                CensusFailures.Add(msg);
+                _out($"[{Stamp()}] CENSUS FAILED {msg}");
+            }
+        }
+
+        private void StepKswapd()
+        {
+            for (int n = 0; n < Pa.NodeCount; n++)
+            {
+                KswapdState before = Vm.Kswapd(n).State;
+                Vm.KswapdStep(n);
+                KswapdState after = Vm.Kswapd(n).State;
+                if (before == KswapdState.Running && after != KswapdState.Running)
+                {
+                    // Record the best zone's margin over its high watermark as kswapd stops.
+                    ZoneType best = ZoneType.Dma; long bestMargin = long.MinValue;
+                    for (int t = 0; t < MmConstants.MaxNrZones; t++)
+                    {
+                        if (!Pa.HasZone(n, (ZoneType)t)) continue;
+                        ref Zone z = ref Pa.GetZone(n, (ZoneType)t);
+                        if (z.ManagedPages == 0) continue;
+                        if (z.NrFree - z.WatermarkHigh > bestMargin) { bestMargin = z.NrFree - z.WatermarkHigh; best = (ZoneType)t; }
+                    }
+                    ref Zone bz = ref Pa.GetZone(n, best);
+                    KswapdNode k = Vm.Kswapd(n);
+                    bool balanced = after == KswapdState.Napping && Vm.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
+                    KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced, false));
+                }
+            }
+        }
+
+        private void ReapExiting()
+        {
+            foreach (SimProcess p in Processes)
+            {
+                if (p.Gone || !Vm.Procs.Exists(p.Pid)) continue;
+                ref MemoryManager.Task t = ref Vm.Procs.Get(p.Pid);
+                if (t.State != TaskState.Exiting) continue;
+                bool killed = (t.Flags & TaskFlags.MemDie) != 0;
+                if (killed && !OomVictims.Contains(p.Pid)) OomVictims.Add(p.Pid);
+                Vm.ExitProcess(p.Pid);
+                p.Gone = true;
+                _out($"[{Stamp()}] {p.Name} (pid {p.Pid}) exited{(killed ? " after the OOM kill; its memory is reaped" : "")}");
+            }
+        }
+
+        private SimProcess Find(string name) => Processes.Find(p => p.Name == name && !p.Gone);
+
+        private void Apply(ScenarioEvent e)
+        {
+            switch (e.Verb)
+            {
+                case "print": Print(e.Name); break;
+                case "spawn":
+                {
+                    if (Find(e.Name) != null) { _out($"[{Stamp()}] line {e.Line}: spawn refused: a process named '{e.Name}' is running"); break; }
+                    TaskFlags f = e.RealTime ? TaskFlags.RealTime : TaskFlags.None;
+                    ProcResult r = Vm.Procs.Spawn(e.Name, f, e.Adj, out int pid);
+                    if (r != ProcResult.Ok) { _out($"[{Stamp()}] line {e.Line}: spawn refused: {Describe(r)}"); break; }
+                    var p = new SimProcess { Name = e.Name, Pid = pid, Kind = e.Kind, Pages = e.Pages, Rate = e.Rate };
+                    if (e.Kind == ProcKind.Reader || e.Kind == ProcKind.Writer) p.FileId = _fileByName[e.File];
+                    Processes.Add(p);
+                    _out($"[{Stamp()}] spawned {e.Name} (pid {pid}) {e.Kind.ToString().ToLowerInvariant()} oom_score_adj={e.Adj}");
+                    break;
+                }
+                case "exit":
+                {
+                    SimProcess p = Find(e.Name);
+                    if (p == null) { _out($"[{Stamp()}] line {e.Line}: exit: no running process named '{e.Name}'"); break; }
+                    Vm.BeginExit(p.Pid);
+                    break;
+                }
+                case "adj":
+                {
+                    SimProcess p = Find(e.Name);
+                    ProcResult r = p == null ? ProcResult.NoSuchProcess : Vm.Procs.SetOomScoreAdj(p.Pid, e.Value);
+                    if (r != ProcResult.Ok) _out($"[{Stamp()}] line {e.Line}: adj refused: {Describe(r)}");
+                    break;
+                }
+                case "sync":
+                {
+                    ulong n = Vm.WritebackFile(_fileByName[e.Name]);
+                    _out($"[{Stamp()}] sync {e.Name}: {n} pages written back");
+                    break;
+                }
+            }
+        }
+
+        /// <summary>A clear message for a refused process-table operation.</summary>
+        public static string Describe(ProcResult r) => r switch
+        {
+            ProcResult.TableFull => "the process table is full",
+            ProcResult.OomScoreAdjOutOfRange => "oom_score_adj must be in -1000..1000",
+            ProcResult.BadName => "a process needs a name",
+            ProcResult.NoSuchProcess => "no such process",
+            _ => r.ToString(),
+        };
+
+        /// <summary>One tick of a process's behaviour.</summary>
+        private void RunProcess(SimProcess p)
+        {
+            if (p.Gone || !Vm.Procs.Exists(p.Pid) || Vm.Procs.Get(p.Pid).State != TaskState.Running) return;
+            switch (p.Kind)
+            {
+                case ProcKind.Memhog:
+                case ProcKind.Idle:
+                {
+                    int budget = p.Kind == ProcKind.Idle ? p.Pages : p.Rate;
+                    for (int i = 0; i < budget; i++)
+                    {
+                        if (p.Touched < p.Pages)
+                        {
+                            ProcResult r = Vm.TouchAnon(p.Pid, p.Touched, true, out byte* data);
+                            if (r == ProcResult.Killed) return;
+                            if (r != ProcResult.Ok) { p.AllocFailures++; return; }
+                            if (data != null) Fill(data, AnonSeed(p.Pid, p.Touched));
+                            p.Touched++;
+                        }
+                        else if (p.Kind == ProcKind.Memhog && p.Touched > 0)
+                        {
+                            int v = p.Cursor++ % p.Touched;
+                            bool wasSwapped = Pte.IsSwap(Vm.Procs.ReadPte(p.Pid, v));
+                            ProcResult r = Vm.TouchAnon(p.Pid, v, false, out byte* data);
+                            if (r == ProcResult.Killed) return;
+                            if (r != ProcResult.Ok) { p.AllocFailures++; return; }
+                            if (wasSwapped) SwapIns++;
+                            if (data != null && !Holds(data, AnonSeed(p.Pid, v))) Corruptions++;
+                        }
+                        else return;
+                    }
+                    break;
+                }
+                case ProcKind.Reader:
+                case ProcKind.Writer:
+                {
+                    int pages = Vm.File(p.FileId).Pages;
+                    for (int i = 0; i < p.Rate; i++)
+                    {
+                        int idx = p.Cursor++ % pages;
+                        byte* data;
+                        ProcResult r = p.Kind == ProcKind.Reader
+                            ? Vm.ReadFilePage(p.Pid, p.FileId, idx, out data)
+                            : Vm.WriteFilePage(p.Pid, p.FileId, idx, out data);
+                        if (r == ProcResult.Killed) return;
+                        if (r != ProcResult.Ok) { p.AllocFailures++; return; }
+                        if (data == null) continue;
+                        if (!Holds(data, FileSeed(p.FileId, idx))) Corruptions++;
+                        if (p.Kind == ProcKind.Writer) Fill(data, FileSeed(p.FileId, idx));
+                    }
+                    break;
+                }
+            }
+        }
+
+        /// <summary>Prints one /proc-style view.</summary>
+        public void Print(string what)
+        {
+            var sink = new StringSink();
+            switch (what)
+            {
+                case "vmstat": Vm.UpdateStat(); Pa.WriteVmStat(sink); break;
+                case "buddyinfo": Pa.WriteBuddyInfo(sink); break;
+                case "zoneinfo": Pa.WriteZoneInfo(sink); break;
+                case "meminfo": Vm.UpdateStat(); Pa.WriteMemInfo(sink); break;
+                case "ps": WritePs(sink); break;
+                case "kswapd": WriteKswapd(sink); break;
+            }
+            _out($"[{Stamp()}] --- {what} ---");
+            foreach (string l in sink.Text.ToString().TrimEnd('\n').Split('\n')) _out(l);
+        }
+
+        private void WritePs(StringSink o)
+        {
+            o.Write("  PID COMM             STATE    ANON  FILE  SWAP  PTES    ADJ OOM_SCORE\n");
+            for (int s = 0; s < Vm.Procs.Capacity; s++)
+            {
+                ref MemoryManager.Task t = ref Vm.Procs.At(s);
+                if (t.State == TaskState.Unused) continue;
+                o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.OomScore(t.Pid),9}\n");
+            }
+        }
+
+        private void WriteKswapd(StringSink o)
+        {
+            for (int n = 0; n < Pa.NodeCount; n++)
+            {
+                KswapdNode k = Vm.Kswapd(n);
+                o.Write($"kswapd{n}: {k.State} order={k.Order} failures={k.Failures}{(Vm.NodeUnreclaimable(n) ? " node_unreclaimable" : "")}\n");
+            }
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.Free(_memmap); _memmap = null;
+            NativeMemory.Free(_phys); _phys = null;
+            NativeMemory.Free(_swapStorage); _swapStorage = null;
+            NativeMemory.Free(_fileStorage); _fileStorage = null;
+        }
+    }
+}

@@ -1,0 +1,263 @@
+using MemoryManager;
+using Xunit;
+
+namespace MemoryManager.Tests.Reclaim
+{
+    public unsafe class OomTests
+    {
+        private static Task Proc(int pid, ulong anon, ulong file = 0, ulong swap = 0, ulong ptes = 0, int adj = 0, TaskFlags f = TaskFlags.None) => new Task
+        {
+            Pid = pid, Comm = "p", State = TaskState.Running, Flags = f, OomScoreAdj = adj,
+            RssAnon = anon, RssFile = file, SwapEnts = swap, NrPtes = ptes,
+        };
+
+        [Fact]
+        public void Oom_badness_is_rss_plus_swap_plus_page_tables_plus_adj_thousandths_of_totalpages()
+        {
+            Task t = Proc(10, anon: 100, file: 20, swap: 5, ptes: 2, adj: 500);
+            Assert.Equal(127UL + 500 * 10, Vm.OomBadness(ref t, 10_000));
+            t.OomScoreAdj = 0;
+            Assert.Equal(127UL, Vm.OomBadness(ref t, 10_000));
+            t.OomScoreAdj = -10;
+            Assert.Equal(27UL, Vm.OomBadness(ref t, 10_000));
+        }
+
+        [Fact]
+        public void Oom_badness_divides_totalpages_by_1000_before_scaling_adj_as_linux_does()
+        {
+            Task t = Proc(10, anon: 100, adj: 1000);
+            // totalpages / 1000 = 1 (integer division), so adj adds 1000, not 1999.
+            Assert.Equal(1100UL, Vm.OomBadness(ref t, 1999));
+        }
+
+        [Fact]
+        public void A_killable_task_scores_at_least_one()
+        {
+            Task t = Proc(10, anon: 100, adj: -999);
+            Assert.Equal(1UL, Vm.OomBadness(ref t, 10_000));
+        }
+
+        [Fact]
+        public void Init_kernel_threads_and_oom_score_adj_minus_1000_are_unkillable()
+        {
+            Task init = Proc(Vm.InitPid, anon: 5000);
+            Task kthread = Proc(7, anon: 5000, f: TaskFlags.KernelThread);
+            Task protectedTask = Proc(8, anon: 5000, adj: -1000);
+            Assert.Equal(0UL, Vm.OomBadness(ref init, 10_000));
+            Assert.Equal(0UL, Vm.OomBadness(ref kthread, 10_000));
+            Assert.Equal(0UL, Vm.OomBadness(ref protectedTask, 10_000));
+        }
+
+        [Fact]
+        public void Oom_score_is_badness_times_1000_over_totalpages()
+        {
+            using var r = new Rig();
+            int p = r.Spawn("p");
+            r.TouchAnon(p, 1000);
+            ulong total = r.Vm.OomTotalPages;
+            Assert.Equal(r.Pa.TotalManagedPages + r.Swap.Slots - 1, total);
+            Assert.Equal((long)(1001UL * 1000 / total), r.Vm.OomScore(p));   // 1000 anon + 1 page-table page
+            Assert.Equal(0, r.Vm.OomScore(Vm.InitPid));
+            Assert.Equal(-1, r.Vm.OomScore(999));
+        }
+
+        [Fact]
+        public void Out_of_memory_kills_the_highest_badness_process_and_logs_it_like_linux()
+        {
+            using var r = new Rig();
+            int small = r.Spawn("small"), big = r.Spawn("big"), bystander = r.Spawn("bystander");
+            int f = r.File(3);
+            r.TouchAnon(small, 10);
+            r.TouchAnon(big, 10);
+            r.Read(big, f, 0, 3);
+            r.TouchAnon(bystander, 5);
+            var current = r.Vm.Procs.ContextOf(bystander);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Contains($"Out of memory: Killed process {big} (big) total-vm:52kB, anon-rss:40kB, file-rss:12kB\n", r.Log.ToString());
+            Assert.Contains("bystander invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=0", r.Log.ToString());
+            Assert.Equal(1UL, r.Pa.Stat.OomKill);
+            Assert.Equal(big, r.Vm.LastOomVictim);
+            Assert.False(r.Vm.Procs.Exists(big));                 // it exited during the wait and was reaped
+            Assert.True(r.Vm.Procs.Exists(small));
+            r.AssertNoPageLost();
+        }
+
+        [Fact]
+        public void Out_of_memory_never_kills_init_kswapd_or_a_minus_1000_task()
+        {
+            using var r = new Rig();
+            int keeper = r.Spawn("keeper", adj: -1000);
+            int other = r.Spawn("other");
+            r.TouchAnon(keeper, 2000);
+            r.Vm.Procs.Get(Vm.InitPid).RssAnon = 5000;            // pretend init is huge (badness only)
+            r.TouchAnon(other, 1);
+            var current = r.Vm.Procs.ContextOf(other);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(other, r.Vm.LastOomVictim);
+            Assert.True(r.Vm.Procs.Exists(keeper));
+            r.Vm.Procs.Get(Vm.InitPid).RssAnon = 0;
+        }
+
+        [Fact]
+        public void The_victim_gets_tif_memdie_and_may_allocate_below_the_min_watermark()
+        {
+            using var r = new Rig();
+            r.OnWait = _ => { };                                   // time passes but nobody exits
+            int victim = r.Spawn("victim"), other = r.Spawn("other");
+            r.TouchAnon(victim, 100);
+            var current = r.Vm.Procs.ContextOf(other);
+            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            Assert.True((r.Vm.Procs.Get(victim).Flags & TaskFlags.MemDie) != 0);
+            Assert.Equal(TaskState.Exiting, r.Vm.Procs.Get(victim).State);
+            r.TakeKernelPagesUntil(z => z.WatermarkMin / 2);
+            var normal = r.Vm.Procs.ContextOf(other);
+            Assert.Equal(PageAllocator.NoPfn, r.Pa.AllocPages(ref normal, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, 0));
+            var dying = r.Vm.Procs.ContextOf(victim);
+            Assert.NotEqual(PageAllocator.NoPfn, r.Pa.AllocPages(ref dying, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, 0));
+        }
+
+        [Fact]
+        public void Out_of_memory_waits_for_an_earlier_victim_instead_of_killing_another()
+        {
+            using var r = new Rig();
+            r.OnWait = _ => { };                                   // the victim does not get to exit
+            int a = r.Spawn("a"), b = r.Spawn("b"), c = r.Spawn("c");
+            r.TouchAnon(a, 300);
+            r.TouchAnon(b, 200);
+            var current = r.Vm.Procs.ContextOf(c);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(1UL, r.Pa.Stat.OomKill);
+            Assert.True(r.Vm.Procs.Exists(b));
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(b).State);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(r.Log.ToString(), "Killed process"));
+        }
+
+        [Fact]
+        public void Out_of_memory_prefers_a_task_that_is_already_exiting()
+        {
+            using var r = new Rig();
+            r.OnWait = _ => { };
+            int big = r.Spawn("big"), leaving = r.Spawn("leaving"), c = r.Spawn("c");
+            r.TouchAnon(big, 500);
+            r.TouchAnon(leaving, 5);
+            r.Vm.BeginExit(leaving);
+            var current = r.Vm.Procs.ContextOf(c);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(leaving, r.Vm.LastOomVictim);
+            Assert.True((r.Vm.Procs.Get(leaving).Flags & TaskFlags.MemDie) != 0);
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(0UL, r.Pa.Stat.OomKill);                  // nobody had to be killed
+        }
+
+        [Fact]
+        public void An_exiting_allocating_task_just_gets_the_reserves()
+        {
+            using var r = new Rig();
+            int big = r.Spawn("big"), c = r.Spawn("c");
+            r.TouchAnon(big, 500);
+            r.Vm.BeginExit(c);
+            var current = r.Vm.Procs.ContextOf(c);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True((current.Flags & TaskFlags.MemDie) != 0);
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+        }
+
+        [Fact]
+        public void Panic_on_oom_panics_instead_of_killing()
+        {
+            var o = VmOptions.Default;
+            o.PanicOnOom = true;
+            using var r = new Rig(options: o);
+            int a = r.Spawn("a");
+            r.TouchAnon(a, 10);
+            var current = r.Vm.Procs.ContextOf(a);
+            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Panicked);
+            Assert.Contains("Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled", r.Log.ToString());
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(a).State);
+        }
+
+        [Fact]
+        public void Oom_kill_allocating_task_kills_the_caller_rather_than_the_biggest()
+        {
+            var o = VmOptions.Default;
+            o.OomKillAllocatingTask = true;
+            using var r = new Rig(options: o);
+            int big = r.Spawn("big"), caller = r.Spawn("caller");
+            r.TouchAnon(big, 500);
+            r.TouchAnon(caller, 1);
+            var current = r.Vm.Procs.ContextOf(caller);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Contains($"Out of memory (oom_kill_allocating_task): Killed process {caller} (caller)", r.Log.ToString());
+            Assert.True((current.Flags & TaskFlags.MemDie) != 0);
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+        }
+
+        [Fact]
+        public void With_nothing_killable_the_oom_killer_panics()
+        {
+            using var r = new Rig();
+            int keeper = r.Spawn("keeper", adj: -1000);
+            r.TouchAnon(keeper, 10);
+            var current = r.Vm.Procs.ContextOf(keeper);
+            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Panicked);
+            Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
+        }
+
+        [Fact]
+        public void Only_one_oom_kill_runs_at_a_time()
+        {
+            using var r = new Rig();
+            int a = r.Spawn("a"), b = r.Spawn("b"), c = r.Spawn("c");
+            r.TouchAnon(a, 300);
+            r.TouchAnon(b, 200);
+            bool nested = false;
+            r.OnWait = pid =>
+            {
+                // Another allocation hits OOM while the first kill is still waiting.
+                var other = r.Vm.Procs.ContextOf(b);
+                nested = r.Vm.OutOfMemory(ref other, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            };
+            var current = r.Vm.Procs.ContextOf(c);
+            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(nested);
+            Assert.Equal(1UL, r.Pa.Stat.OomKill);
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(b).State);
+        }
+
+        [Fact]
+        public void The_victims_memory_is_released_when_it_exits()
+        {
+            using var r = new Rig();
+            r.OnWait = _ => { };
+            ulong free0 = r.Pa.NrFreePages;
+            int a = r.Spawn("a"), c = r.Spawn("c");
+            r.TouchAnon(a, 300);
+            r.Reclaim();
+            Assert.True(r.Vm.Procs.Get(a).SwapEnts > 0);
+            var current = r.Vm.Procs.ContextOf(c);
+            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            Assert.True(r.Vm.Procs.Exists(a));                     // killed, not yet exited
+            r.ReapExiting();
+            Assert.False(r.Vm.Procs.Exists(a));
+            Assert.Equal(free0, r.Pa.NrFreePages);
+            Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
+            r.AssertNoPageLost();
+        }
+
+        [Fact]
+        public void A_killed_task_gets_killed_back_from_its_next_fault()
+        {
+            using var r = new Rig();
+            r.OnWait = _ => { };
+            int a = r.Spawn("a"), c = r.Spawn("c");
+            r.TouchAnon(a, 300);
+            var current = r.Vm.Procs.ContextOf(c);
+            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
+        }
+    }
+}

@@ -1,0 +1,465 @@
+using System.Collections.Generic;
+using MemoryManager;
+using Xunit;
+using static MemoryManager.Tests.Machine;
+
+namespace MemoryManager.Tests
+{
+    /// <summary>
+    /// __alloc_pages and the slow-path ladder, one rule per test. The machine: 8 MiB of ZONE_DMA
+    /// (2048 pages), no per-cpu lists, min_free_kbytes 1024 so min = 256, low = 320, high = 384.
+    /// </summary>
+    public sealed class SlowPathTests : System.IDisposable
+    {
+        private const long Min = 256, Low = 320, High = 384;
+        private readonly Machine m = Flat(8 * MiB, pcp: false, minFreeKbytes: 1024);
+        private readonly KswapdDouble kswapd = new();
+        private readonly ReclaimDouble reclaim = new();
+        private readonly OomDouble oom = new();
+        private readonly CongestionDouble congestion = new();
+        private readonly List<(ulong pfn, int order)> held = new();
+
+        public SlowPathTests()
+        {
+            m.Pa.Kswapd = kswapd; m.Pa.DirectReclaim = reclaim; m.Pa.OomKiller = oom; m.Pa.Congestion = congestion;
+        }
+
+        public void Dispose()
+        {
+            m.AssertInvariants();
+            m.Dispose();
+        }
+
+        private ref Zone Dma => ref m.Zone(ZoneType.Dma);
+
+        [Fact]
+        public void The_test_machine_has_the_expected_watermarks()
+        {
+            Assert.Equal(Min, Dma.WatermarkMin);
+            Assert.Equal(Low, Dma.WatermarkLow);
+            Assert.Equal(High, Dma.WatermarkHigh);
+        }
+
+        [Fact]
+        public void Fast_path_allocates_above_the_low_watermark_without_waking_kswapd()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Low + 1, held);
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Empty(kswapd.Calls);
+            Assert.Equal(0, reclaim.Calls);
+        }
+
+        [Fact]
+        public void At_the_low_watermark_the_slow_path_wakes_kswapd_for_every_zone_of_the_zonelist()
+        {
+            using var two = Flat(64 * MiB, pcp: false);   // DMA and DMA32
+            var k = new KswapdDouble();
+            two.Pa.Kswapd = k;
+            var h = new List<(ulong, int)>();
+            two.DrainZoneTo(ZoneType.Dma32, two.Zone(ZoneType.Dma32).WatermarkLow, h);
+            two.DrainZoneTo(ZoneType.Dma, two.Zone(ZoneType.Dma).WatermarkLow, h);
+            Assert.NotEqual(PageAllocator.NoPfn, two.Alloc(Gfp.GFP_KERNEL, 2));
+            Assert.Equal(new[] { (0, ZoneType.Dma32, 2, ZoneType.Dma32), (0, ZoneType.Dma, 2, ZoneType.Dma32) }, k.Calls.ToArray());
+            two.AssertInvariants();
+        }
+
+        [Fact]
+        public void GFP_NO_KSWAPD_allocations_do_not_wake_kswapd()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Low, held);
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoKswapd, 0));
+            Assert.Empty(kswapd.Calls);
+        }
+
+        [Fact]
+        public void GFP_THISNODE_fails_below_the_low_watermark_without_kswapd_reclaim_or_report()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Low, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.GFP_THISNODE, 0));
+            Assert.Empty(kswapd.Calls);
+            Assert.Equal(0, reclaim.Calls);
+            Assert.Equal("", m.Log.ToString());
+        }
+
+        [Fact]
+        public void Below_the_low_watermark_the_slow_path_allocates_down_to_the_min_watermark()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Min + 1, held);
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Single(kswapd.Calls);
+            Assert.Equal(0, reclaim.Calls);
+            Assert.Equal(Min, Dma.NrFree);
+        }
+
+        [Fact]
+        public void Slow_path_alloc_flags_are_WMARK_MIN_plus_HARDER_HIGH_and_CPUSET_by_the_seed_rules()
+        {
+            var normal = new TaskContext(1, "t", TaskFlags.None);
+            var rt = new TaskContext(2, "rt", TaskFlags.RealTime);
+            var rtIrq = rt; rtIrq.InInterrupt = true;
+            Assert.Equal(AllocFlags.WmarkMin | AllocFlags.Cpuset, PageAllocator.GfpToAllocFlags(ref normal, Gfp.GFP_KERNEL));
+            Assert.Equal(AllocFlags.WmarkMin | AllocFlags.Harder | AllocFlags.High, PageAllocator.GfpToAllocFlags(ref normal, Gfp.GFP_ATOMIC));
+            Assert.Equal(AllocFlags.WmarkMin | AllocFlags.Harder, PageAllocator.GfpToAllocFlags(ref normal, Gfp.GFP_NOWAIT));
+            Assert.Equal(AllocFlags.WmarkMin | AllocFlags.Harder | AllocFlags.Cpuset, PageAllocator.GfpToAllocFlags(ref rt, Gfp.GFP_KERNEL));
+            Assert.Equal(AllocFlags.WmarkMin | AllocFlags.Cpuset, PageAllocator.GfpToAllocFlags(ref rtIrq, Gfp.GFP_KERNEL));
+            Assert.Equal(AllocFlags.WmarkMin | AllocFlags.High | AllocFlags.Cpuset, PageAllocator.GfpToAllocFlags(ref normal, Gfp.GFP_KERNEL | Gfp.High));
+        }
+
+        [Fact]
+        public void Atomic_allocation_may_dip_below_min_watermark()
+        {
+            // ALLOC_HIGH halves min (128), ALLOC_HARDER takes a quarter more (96).
+            m.DrainZoneTo(ZoneType.Dma, 97, held);
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_ATOMIC, 0));
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_ATOMIC, 0));
+            Assert.Equal(0, reclaim.Calls);
+        }
+
+        [Fact]
+        public void A_caller_that_cannot_wait_gets_ALLOC_HARDER_a_quarter_below_min()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 193, held);   // min - min/4 = 192
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_NOWAIT, 0));
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_NOWAIT, 0));
+        }
+
+        [Fact]
+        public void A_real_time_task_gets_ALLOC_HARDER_but_not_in_interrupt()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 200, held);
+            m.Task.Flags = TaskFlags.RealTime;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(0, reclaim.Calls);
+            m.Task.InInterrupt = true;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoRetry, 0));
+            Assert.Equal(1, reclaim.Calls);
+        }
+
+        [Fact]
+        public void PF_MEMALLOC_task_ignores_the_watermarks()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 1, held);
+            m.Task.Flags = TaskFlags.MemAlloc;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(0, Dma.NrFree);
+            Assert.Equal(0, reclaim.Calls);
+        }
+
+        [Fact]
+        public void TIF_MEMDIE_OOM_victim_ignores_the_watermarks_so_it_can_exit()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 1, held);
+            m.Task.Flags = TaskFlags.MemDie;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(0, reclaim.Calls);
+        }
+
+        [Fact]
+        public void PF_MEMALLOC_in_interrupt_gets_no_access_to_the_reserves()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 50, held);
+            m.Task.Flags = TaskFlags.MemAlloc;
+            m.Task.InInterrupt = true;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_ATOMIC, 0));
+        }
+
+        [Fact]
+        public void GFP_NOMEMALLOC_forbids_the_reserves_and_fails_without_reclaim()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 50, held);
+            m.Task.Flags = TaskFlags.MemAlloc;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoMemalloc, 0));
+            Assert.Equal(0, reclaim.Calls);
+        }
+
+        [Fact]
+        public void PF_MEMALLOC_task_never_recurses_into_direct_reclaim_when_the_reserves_are_empty()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 0, held);
+            m.Task.Flags = TaskFlags.MemAlloc;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(0, reclaim.Calls);
+            Assert.Equal(0, oom.Calls);
+        }
+
+        [Fact]
+        public void GFP_NOFAIL_with_the_reserves_empty_waits_for_congestion_until_pages_come_back()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 0, held);
+            m.Task.Flags = TaskFlags.MemAlloc;
+            congestion.Action = n => { if (n == 3) m.Release(held, 1); };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoFail, 0));
+            Assert.Equal(3, congestion.Calls);
+            Assert.All(congestion.Ticks, t => Assert.Equal(2u, t));   // HZ/50 with HZ = 100
+        }
+
+        [Fact]
+        public void Atomic_allocation_fails_without_direct_reclaim()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 50, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_ATOMIC, 0));
+            Assert.Equal(0, reclaim.Calls);
+            Assert.Equal(0, oom.Calls);
+            Assert.Single(kswapd.Calls);
+        }
+
+        [Fact]
+        public void Direct_reclaim_runs_under_PF_MEMALLOC_and_clears_it_afterwards()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Min, held);
+            reclaim.Action = n => { m.Release(held, 10); return 10; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(TaskFlags.MemAlloc, reclaim.FlagsSeen[0] & TaskFlags.MemAlloc);
+            Assert.Equal(TaskFlags.None, m.Task.Flags & TaskFlags.MemAlloc);
+            Assert.Equal(1UL, m.Pa.Stat.Allocstall);
+        }
+
+        [Fact]
+        public void Direct_reclaim_progress_retries_at_the_same_flags()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Min, held);
+            reclaim.Action = n => { m.Release(held, 1); return 1; };   // min + 1: enough for WMARK_MIN, not for LOW
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(1, reclaim.Calls);
+            Assert.Equal(0, oom.Calls);
+            Assert.Equal(0, congestion.Calls);
+        }
+
+        [Fact]
+        public void Direct_reclaim_drains_the_per_cpu_lists_before_giving_up()
+        {
+            var map = new MemoryMap();
+            map.Add(16 * MiB, 64 * MiB);   // DMA32 only: batch 3, high 18
+            using var p = new Machine(map, new AllocatorOptions { MinFreeKbytesOverride = 1024 });
+            var r = new ReclaimDouble();
+            p.Pa.DirectReclaim = r;
+            var h = new List<(ulong, int)>();
+            ref Zone z = ref p.Zone(ZoneType.Dma32);
+            p.DrainZoneTo(ZoneType.Dma32, z.WatermarkMin - 10, h);
+            r.Action = n => { p.Release(h, 15); return 15; };   // the freed pages land on the per-cpu list
+            Assert.NotEqual(PageAllocator.NoPfn, p.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(1, r.Calls);
+            p.AssertInvariants();
+        }
+
+        [Fact]
+        public void Reclaim_progress_without_a_page_waits_for_congestion_and_climbs_again()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { if (n == 3) m.Release(held, 200); return 5; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(3, reclaim.Calls);
+            Assert.Equal(2, congestion.Calls);
+            Assert.Equal(0, oom.Calls);
+            Assert.Single(kswapd.Calls);   // the climb restarts at rebalance, not at the kswapd wake-up
+        }
+
+        [Fact]
+        public void No_progress_with_GFP_FS_calls_the_OOM_killer_then_restarts()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            oom.Action = n => { m.Release(held, 300); return true; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(1, oom.Calls);
+            Assert.Equal((Gfp.GFP_KERNEL, 0, ZoneType.Normal), oom.Args[0]);
+            Assert.Equal(2, kswapd.Calls.Count);   // restart wakes kswapd again
+        }
+
+        [Fact]
+        public void Before_killing_the_allocator_tries_once_more_at_the_high_watermark()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            // Reclaim reports no progress, but a parallel OOM kill has just freed plenty.
+            reclaim.Action = n => { m.Release(held, 400); return 0; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(0, oom.Calls);
+        }
+
+        [Fact]
+        public void The_high_watermark_try_does_not_succeed_between_min_and_high()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { if (n == 1) m.Release(held, 200); return 0; };   // 300: above min, below high
+            oom.Action = n => true;
+            congestion.Action = n => { };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(1, oom.Calls);   // the high try failed, the OOM killer ran, the restart at WMARK_MIN succeeded
+        }
+
+        [Fact]
+        public void The_OOM_killer_is_not_called_for_costly_orders()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, MmConstants.CostlyOrder + 1));
+            Assert.Equal(0, oom.Calls);
+            Assert.Equal(1, reclaim.Calls);
+        }
+
+        [Fact]
+        public void The_OOM_killer_is_not_called_for_allocations_limited_below_ZONE_NORMAL()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.Dma, 0));
+            Assert.Equal(0, oom.Calls);
+        }
+
+        [Fact]
+        public void The_OOM_killer_is_not_called_for_GFP_THISNODE_without_NORETRY()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.ThisNode, 0));
+            Assert.Equal(0, oom.Calls);
+            Assert.Equal(1, reclaim.Calls);
+        }
+
+        [Fact]
+        public void GFP_NOFAIL_overrides_the_OOM_exclusions()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            oom.Action = n => { m.Release(held, 400); return true; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.Dma | Gfp.NoFail, 4));
+            Assert.Equal(1, oom.Calls);
+        }
+
+        [Fact]
+        public void Only_one_OOM_kill_at_a_time_per_zonelist()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            ulong inner = PageAllocator.NoPfn;
+            oom.Action = n =>
+            {
+                // While this kill is in progress another task allocates and finds the OOM lock taken.
+                var other = new TaskContext(200, "other", TaskFlags.None);
+                inner = m.Pa.AllocPages(ref other, Gfp.GFP_KERNEL, 0);
+                return true;
+            };
+            congestion.Action = n => m.Release(held, 300);   // the other task sleeps a tick; memory comes back
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.NotEqual(PageAllocator.NoPfn, inner);
+            Assert.Equal(1, oom.Calls);
+            Assert.Equal(new uint[] { 1 }, congestion.Ticks.ToArray());
+            Assert.Equal(MmResult.Ok, m.Pa.FreePages(inner, 0, 200));
+        }
+
+        [Fact]
+        public void GFP_NOFS_never_calls_the_OOM_killer_and_retries_small_orders()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            // Writeback completes during the 4th wait; the 5th reclaim finds those pages (progress).
+            congestion.Action = n => { if (n == 4) m.Release(held, 200); };
+            reclaim.Action = n => n >= 5 ? 200UL : 0UL;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_NOFS, 0));
+            Assert.Equal(0, oom.Calls);
+            Assert.Equal(4, congestion.Calls);
+            Assert.Equal(5, reclaim.Calls);
+        }
+
+        [Fact]
+        public void GFP_NORETRY_fails_after_one_round_of_direct_reclaim()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => 5;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoRetry, 0));
+            Assert.Equal(1, reclaim.Calls);
+            Assert.Equal(0, oom.Calls);
+            Assert.Equal(0, congestion.Calls);
+        }
+
+        [Fact]
+        public void Costly_orders_are_not_retried_without_GFP_REPEAT()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => 5;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 4));
+            Assert.Equal(1, reclaim.Calls);
+            Assert.Equal(0, congestion.Calls);
+        }
+
+        [Fact]
+        public void GFP_REPEAT_retries_costly_orders()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { if (n == 3) m.Release(held, 600); return 5; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.Repeat, 4));
+            Assert.Equal(3, reclaim.Calls);
+            Assert.Equal(2, congestion.Calls);
+        }
+
+        [Fact]
+        public void GFP_NOFAIL_retries_costly_orders()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { if (n == 2) m.Release(held, 600); return 5; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoFail, 4));
+            Assert.Equal(2, reclaim.Calls);
+        }
+
+        [Fact]
+        public void The_retry_rule_follows_the_seed_NORETRY_first_then_order_up_to_3_REPEAT_or_NOFAIL()
+        {
+            Assert.True(PageAllocator.ShouldAllocRetry(Gfp.GFP_KERNEL, 3));
+            Assert.False(PageAllocator.ShouldAllocRetry(Gfp.GFP_KERNEL, 4));
+            Assert.True(PageAllocator.ShouldAllocRetry(Gfp.GFP_KERNEL | Gfp.Repeat, 9));
+            Assert.True(PageAllocator.ShouldAllocRetry(Gfp.GFP_KERNEL | Gfp.NoFail, 9));
+            Assert.False(PageAllocator.ShouldAllocRetry(Gfp.GFP_KERNEL | Gfp.NoRetry, 0));
+            // The seed tests __GFP_NORETRY before __GFP_NOFAIL: NORETRY wins.
+            Assert.False(PageAllocator.ShouldAllocRetry(Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoFail, 0));
+        }
+
+        [Fact]
+        public void The_failure_report_names_the_task_order_and_gfp_mode_and_shows_memory()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            string log = m.Log.ToString();
+            Assert.StartsWith("test: page allocation failure. order:0, mode:0xd0\n", log);
+            Assert.Contains("Mem-Info:", log);
+            Assert.Contains("Node 0 DMA free:400kB min:1024kB low:1280kB high:1536kB", log);
+            Assert.Equal(1UL, m.Pa.Stat.AllocFail);
+        }
+
+        [Fact]
+        public void GFP_NOWARN_suppresses_the_failure_report()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoWarn, 0));
+            Assert.Equal("", m.Log.ToString());
+        }
+
+        [Fact]
+        public void With_no_OOM_victim_to_kill_the_allocation_fails_instead_of_looping()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            oom.Action = n => false;
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(1, oom.Calls);
+        }
+
+        [Fact]
+        public void Without_partners_every_wait_and_retry_becomes_a_failure()
+        {
+            m.Pa.Kswapd = null; m.Pa.DirectReclaim = null; m.Pa.OomKiller = null; m.Pa.Congestion = null;
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_NOFS, 0));
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            m.Task.Flags = TaskFlags.MemDie;
+            m.DrainZoneTo(ZoneType.Dma, 0, held);
+            Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoFail, 0));
+        }
+
+        [Fact]
+        public void Allocated_pages_are_charged_to_the_current_task()
+        {
+            ulong pfn = m.Alloc(Gfp.GFP_KERNEL, 2);
+            unsafe
+            {
+                Page* p = m.Pa.PfnToPage(pfn);
+                Assert.Equal(m.Task.Pid, p->Owner);
+                Assert.Equal(1, p->RefCount);
+                Assert.Equal(2, p->Order);
+            }
+            Assert.Equal(MmResult.NotOwner, m.Pa.FreePages(pfn, 2, m.Task.Pid + 1));
+            Assert.Equal(MmResult.Ok, m.Free(pfn, 2));
+        }
+    }
+}
