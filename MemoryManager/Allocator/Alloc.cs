@@ -107,7 +107,7 @@ namespace MemoryManager
 
         /// <summary>
         /// __alloc_pages_slowpath: the escalation ladder, top to bottom as the seeds climb it.
-        /// Each numbered step is one rule of docs/memory-manager.md ("The slow path").
+        /// Each numbered step is one box of the ladder in docs/memory-manager.md.
         /// </summary>
         private ulong AllocPagesSlowpath(ref TaskContext current, Gfp gfp, int order, int zonelist, int highZoneIdx, int classzoneIdx)
         {
@@ -268,8 +268,10 @@ namespace MemoryManager
             killed = false;
             if (!TrySetZonelistOom(zonelist))
             {
-                // Someone else is OOM killing: let them finish.
-                if (Congestion != null) Congestion.CongestionWait(ref current, 1);
+                // Someone else is OOM killing: sleep a tick and let them finish. Without a way
+                // to wait, treat it as "nothing killed" so the caller fails instead of spinning.
+                if (Congestion == null) return NoPfn;
+                Congestion.CongestionWait(ref current, 1);
                 killed = true;   // a victim is on its way out
                 return NoPfn;
             }
