@@ -342,6 +342,27 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void An_allocation_that_finds_the_OOM_lock_taken_and_cannot_wait_fails_instead_of_spinning()
+        {
+            m.Pa.Congestion = null;
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            ulong inner = 0;
+            oom.Action = n =>
+            {
+                if (n == 1)
+                {
+                    var other = new TaskContext(200, "other", TaskFlags.None);
+                    inner = m.Pa.AllocPages(ref other, Gfp.GFP_KERNEL | Gfp.NoWarn, 0);
+                }
+                m.Release(held, 300);
+                return true;
+            };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(PageAllocator.NoPfn, inner);
+            Assert.Equal(1, oom.Calls);
+        }
+
+        [Fact]
         public void GFP_NOFS_never_calls_the_OOM_killer_and_retries_small_orders()
         {
             m.DrainZoneTo(ZoneType.Dma, 100, held);
@@ -445,6 +466,25 @@ namespace MemoryManager.Tests
             m.Task.Flags = TaskFlags.MemDie;
             m.DrainZoneTo(ZoneType.Dma, 0, held);
             Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.NoFail, 0));
+        }
+
+        [Fact]
+        public void The_trace_narrates_the_ladder_step_by_step()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            var trace = new StringSink();
+            m.Pa.Trace = trace;
+            oom.Action = n => { m.Release(held, 300); return true; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(
+                "[test] slowpath order:0 mode:0xd0\n" +
+                "[test] wake kswapd order:0 mode:0xd0\n" +
+                "[test] try min watermark (ALLOC_WMARK_MIN|ALLOC_CPUSET)\n" +
+                "[test] direct reclaim order:0 mode:0xd0\n" +
+                "[test] no progress: high watermark try, then OOM killer order:0 mode:0xd0\n" +
+                "[test] wake kswapd order:0 mode:0xd0\n" +
+                "[test] try min watermark (ALLOC_WMARK_MIN|ALLOC_CPUSET)\n" +
+                "[test] got page order:0 mode:0xd0\n", trace.ToString());
         }
 
         [Fact]
