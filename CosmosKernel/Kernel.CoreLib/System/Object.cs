@@ -1,0 +1,63 @@
+// The roots of the type system. Layout contracts with ILC are noted where they matter.
+using System.Runtime.CompilerServices;
+
+namespace System
+{
+    public unsafe class Object
+    {
+        // Layout contract: an object reference points at its MethodTable pointer.
+        internal unsafe IntPtr m_pMethodTable;
+
+        public Object() { }
+        public virtual bool Equals(object obj) => (object)this == obj;
+        public virtual int GetHashCode() => (int)Kernel.Core.Runtime.ObjectModel.AddressOf(this);
+        public virtual string ToString() => "System.Object";
+        ~Object() { }
+    }
+
+    public abstract class ValueType
+    {
+        public override string ToString() => "System.ValueType";
+    }
+
+    public abstract class Enum : ValueType { }
+
+    public struct Void { }
+
+    public struct Nullable<T> where T : struct
+    {
+        private readonly bool hasValue;
+        private T value;
+        public Nullable(T value) { this.value = value; hasValue = true; }
+        public bool HasValue => hasValue;
+        public T Value => value;
+        public T GetValueOrDefault() => value;
+    }
+
+    public abstract class Delegate { }
+    public abstract class MulticastDelegate : Delegate { }
+
+    public struct RuntimeTypeHandle { private IntPtr _value; }
+    public struct RuntimeMethodHandle { private IntPtr _value; }
+    public struct RuntimeFieldHandle { private IntPtr _value; }
+
+    public abstract class Type { }
+    internal sealed class RuntimeType : Type { }
+
+    public interface IDisposable { void Dispose(); }
+    public interface IEquatable<T> { bool Equals(T other); }
+    public interface IComparable<T> { int CompareTo(T other); }
+
+    public ref struct TypedReference { }
+    public ref struct ArgIterator { }
+    public ref struct RuntimeArgumentHandle { }
+
+    public static class Math
+    {
+        public static int Min(int a, int b) => a < b ? a : b;
+        public static int Max(int a, int b) => a > b ? a : b;
+        public static ulong Min(ulong a, ulong b) => a < b ? a : b;
+        public static ulong Max(ulong a, ulong b) => a > b ? a : b;
+        public static long Abs(long a) => a < 0 ? -a : a;
+    }
+}
