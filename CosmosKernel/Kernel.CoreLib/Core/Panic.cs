@@ -41,6 +41,13 @@ namespace Kernel.Core.Runtime
             EarlySerial.Write("\n*** KERNEL PANIC: ");
             EarlySerial.Write(summary);
             EarlySerial.Write("\n");
+            SendFrameAndStop(summary);
+        }
+
+        /// <summary>Sends the PANIC frame on COM1, exits QEMU with 0x12 and halts.</summary>
+        [DoesNotReturn]
+        public static void SendFrameAndStop(string summary)
+        {
             // The protocol frame: "#KT1 PANIC <len> <summary>" (summary is kept to printable ASCII).
             EarlySerial.Write("#KT1 PANIC ");
             int len = 0;

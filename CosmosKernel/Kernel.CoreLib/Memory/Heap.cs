@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using Kernel.Core.Runtime;
+using Kernel.Core.Text;
 using MemoryManager;
 using MemoryManager.Baseline;
 
@@ -279,51 +280,19 @@ namespace Kernel.Core.Memory
 
         private static void OutOfMemory(ulong size, RatPageType kind, ulong pages)
         {
-            // No allocation here: the message is assembled on the stack, then panics through the bare path's writer.
-            char* buf = stackalloc char[200];
-            int n = 0;
-            n = Append(buf, n, "out of memory: the kernel heap cannot allocate ");
-            n = AppendDecimal(buf, n, size);
-            n = Append(buf, n, kind == RatPageType.HeapSmall ? " bytes (small)" : kind == RatPageType.HeapMedium ? " bytes (medium page)" : " bytes (large, ");
-            if (kind == RatPageType.HeapLarge) { n = AppendDecimal(buf, n, pages); n = Append(buf, n, " contiguous pages)"); }
-            n = Append(buf, n, "; free pages ");
-            n = AppendDecimal(buf, n, s_rat.FreePages);
-            n = Append(buf, n, " of ");
-            n = AppendDecimal(buf, n, s_rat.TotalPages);
             s_ready = false; // the report itself must not recurse into an exhausted heap
-            Panic.Fail(OomText(buf, n));
-        }
-
-        // A message string carved from the heap's own reserve would need the heap; instead the
-        // text is placed in a static buffer laid out like a string object.
-        private struct OomBuffer { public fixed char Chars[224]; }
-        private static OomBuffer s_oomText;
-
-        private static string OomText(char* chars, int count)
-        {
-            fixed (char* b = s_oomText.Chars)
-            {
-                // Layout: [MethodTable*][int length][chars] with the reference pointing at the MethodTable pointer.
-                *(Internal.Runtime.MethodTable**)b = ObjectModel.MethodTableOf("");
-                *(int*)(b + 4) = count;
-                for (int i = 0; i < count; i++) b[6 + i] = chars[i];
-                b[6 + count] = '\0';
-                return (string)ObjectModel.FromAddress(b);
-            }
-        }
-
-        private static int Append(char* buf, int n, string s)
-        {
-            for (int i = 0; i < s.Length && n < 199; i++) buf[n++] = s[i];
-            return n;
-        }
-
-        private static int AppendDecimal(char* buf, int n, ulong v)
-        {
-            char* tmp = stackalloc char[24];
-            int d = Number.WriteDigits(v, tmp + 24);
-            for (int i = 24 - d; i < 24 && n < 199; i++) buf[n++] = tmp[i];
-            return n;
+            PanicText.Begin();
+            PanicText.Append("out of memory: the kernel heap cannot allocate ");
+            PanicText.AppendDecimal(size);
+            if (kind == RatPageType.HeapSmall) PanicText.Append(" bytes (small)");
+            else if (kind == RatPageType.HeapMedium) PanicText.Append(" bytes (medium, one page)");
+            else { PanicText.Append(" bytes (large, "); PanicText.AppendDecimal(pages); PanicText.Append(" contiguous pages)"); }
+            PanicText.Append("; ");
+            PanicText.AppendDecimal(s_rat.FreePages);
+            PanicText.Append(" of ");
+            PanicText.AppendDecimal(s_rat.TotalPages);
+            PanicText.Append(" heap pages free");
+            Panic.Fail(PanicText.Finish());
         }
     }
 }

@@ -211,10 +211,24 @@ namespace System.Runtime.CompilerServices
 
 namespace Internal.Runtime.CompilerHelpers
 {
+    using System;
     using Kernel.Core.Runtime;
 
     // ILC requires this class to exist in the system module.
     internal static class StartupCodeHelpers { }
+
+    // ldtoken: ILC turns tokens into calls to these (array initialisers load a field token).
+    internal static class LdTokenHelpers
+    {
+        private static RuntimeTypeHandle GetRuntimeTypeHandle(IntPtr pEEType) => new RuntimeTypeHandle(pEEType);
+        private static RuntimeMethodHandle GetRuntimeMethodHandle(IntPtr pHandleSignature) => new RuntimeMethodHandle(pHandleSignature);
+        private static RuntimeFieldHandle GetRuntimeFieldHandle(IntPtr pHandleSignature) => new RuntimeFieldHandle(pHandleSignature);
+        private static Type GetRuntimeType(IntPtr pEEType)
+        {
+            Panic.Fail("NotSupportedException: typeof() needs reflection, which the kernel does not carry");
+            return null;
+        }
+    }
 
     // Helpers ILC's generated code calls to throw; with no unwinder each is a named panic.
     internal static class ThrowHelpers

@@ -37,9 +37,9 @@ namespace System
     public abstract class Delegate { }
     public abstract class MulticastDelegate : Delegate { }
 
-    public struct RuntimeTypeHandle { private IntPtr _value; }
-    public struct RuntimeMethodHandle { private IntPtr _value; }
-    public struct RuntimeFieldHandle { private IntPtr _value; }
+    public struct RuntimeTypeHandle { private IntPtr _value; internal RuntimeTypeHandle(IntPtr value) { _value = value; } }
+    public struct RuntimeMethodHandle { private IntPtr _value; internal RuntimeMethodHandle(IntPtr value) { _value = value; } }
+    public struct RuntimeFieldHandle { private IntPtr _value; internal RuntimeFieldHandle(IntPtr value) { _value = value; } }
 
     public abstract class Type { }
     internal sealed class RuntimeType : Type { }
@@ -59,5 +59,17 @@ namespace System
         public static ulong Min(ulong a, ulong b) => a < b ? a : b;
         public static ulong Max(ulong a, ulong b) => a > b ? a : b;
         public static long Abs(long a) => a < 0 ? -a : a;
+    }
+}
+
+namespace System.Collections
+{
+    // csc wants these to exist for `foreach`, even over arrays (which compile to an index loop).
+    public interface IEnumerable { IEnumerator GetEnumerator(); }
+    public interface IEnumerator
+    {
+        bool MoveNext();
+        object Current { get; }
+        void Reset();
     }
 }

@@ -1,0 +1,55 @@
+using Kernel.Core;
+
+namespace Kernel.Hal
+{
+    /// <summary>COM1 (0x3F8), 115200 baud 8N1, polled: the host's console and the test protocol's wire.</summary>
+    public static class Serial
+    {
+        public const ushort Com1 = 0x3F8;
+        private const ushort Data = Com1, InterruptEnable = Com1 + 1, FifoControl = Com1 + 2,
+            LineControl = Com1 + 3, ModemControl = Com1 + 4, LineStatus = Com1 + 5;
+
+        public static void Init()
+        {
+            Native.OutByte(InterruptEnable, 0x00);
+            Native.OutByte(LineControl, 0x80);   // DLAB: the next two bytes are the divisor
+            Native.OutByte(Data, 0x01);          // 115200 / 1
+            Native.OutByte(InterruptEnable, 0x00);
+            Native.OutByte(LineControl, 0x03);   // 8 bits, no parity, one stop bit
+            Native.OutByte(FifoControl, 0xC7);   // FIFO on, cleared, 14-byte threshold
+            Native.OutByte(ModemControl, 0x03);  // DTR | RTS
+        }
+
+        public static void WriteByte(byte b)
+        {
+            for (int spin = 0; spin < 1000000 && (Native.InByte(LineStatus) & 0x20) == 0; spin++) { }
+            Native.OutByte(Data, b);
+        }
+
+        /// <summary>Writes text; '\n' goes out as CR LF so a terminal in raw mode shows lines.</summary>
+        public static void Write(string s)
+        {
+            for (int i = 0; i < s.Length; i++) WriteChar(s[i]);
+        }
+
+        public static void WriteChar(char c)
+        {
+            if (c == '\n') WriteByte((byte)'\r');
+            WriteByte(c < 0x80 ? (byte)c : (byte)'?');
+        }
+
+        /// <summary>Writes text exactly as given (protocol frames: no CR insertion).</summary>
+        public static void WriteRaw(string s)
+        {
+            for (int i = 0; i < s.Length; i++) WriteByte(s[i] < 0x80 ? (byte)s[i] : (byte)'?');
+        }
+
+        /// <summary>A received byte, if one is waiting.</summary>
+        public static bool TryRead(out byte b)
+        {
+            if ((Native.InByte(LineStatus) & 0x01) == 0) { b = 0; return false; }
+            b = Native.InByte(Data);
+            return true;
+        }
+    }
+}

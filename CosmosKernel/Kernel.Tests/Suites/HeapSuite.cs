@@ -1,0 +1,134 @@
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Hal;
+using Kernel.Tests.Framework;
+using MemoryManager.Baseline;
+
+namespace Kernel.Tests
+{
+    /// <summary>The default heap: Cosmos-style small/medium/large allocation over the RAM allocation table.</summary>
+    public sealed unsafe class HeapSuite : TestSuite
+    {
+        public HeapSuite() : base("heap")
+        {
+            Add("The_heap_lies_above_the_kernel_and_the_boot_information", &The_heap_lies_above_the_kernel_and_the_boot_information);
+            Add("The_table_sits_in_the_last_pages_of_the_heap", &The_table_sits_in_the_last_pages_of_the_heap);
+            Add("Small_requests_share_a_small_page", &Small_requests_share_a_small_page);
+            Add("Medium_requests_take_one_medium_page", &Medium_requests_take_one_medium_page);
+            Add("Large_requests_take_a_run_of_pages", &Large_requests_take_a_run_of_pages);
+            Add("Memory_comes_back_zeroed_after_reuse", &Memory_comes_back_zeroed_after_reuse);
+            Add("Freed_pages_return_to_the_table", &Freed_pages_return_to_the_table);
+            Add("Bad_frees_are_refused_and_change_nothing", &Bad_frees_are_refused_and_change_nothing);
+            Add("Every_new_object_lands_in_the_heap", &Every_new_object_lands_in_the_heap);
+        }
+
+        private static void The_heap_lies_above_the_kernel_and_the_boot_information(Assert a)
+        {
+            HeapStats s = Heap.Stats;
+            a.True(s.RegionStart >= BootInfo.KernelEnd, "heap starts above the kernel image");
+            a.True(s.RegionStart >= BootInfo.InfoEnd || s.RegionEnd <= BootInfo.InfoStart, "heap does not overlap the boot information block");
+            a.Equal(0UL, s.RegionStart % Heap.PageSize, "heap start is page aligned");
+        }
+
+        private static void The_table_sits_in_the_last_pages_of_the_heap(Assert a)
+        {
+            HeapStats s = Heap.Stats;
+            a.Equal(s.RegionEnd - s.TablePages * Heap.PageSize, s.TableAddress, "table address");
+            a.Equal((s.TotalPages + Heap.PageSize - 1) / Heap.PageSize, s.TablePages, "one byte per page");
+            a.Equal((long)RatPageType.Rat, (long)Heap.PageTypeOf((void*)s.TableAddress), "first table page type");
+            a.Equal((long)RatPageType.Extension, (long)Heap.PageTypeOf((void*)(s.RegionEnd - 1)), "last page is part of the table run");
+        }
+
+        private static void Small_requests_share_a_small_page(Assert a)
+        {
+            byte* p = (byte*)Heap.Alloc(24);
+            byte* q = (byte*)Heap.Alloc(24);
+            a.Equal((long)RatPageType.HeapSmall, (long)Heap.PageTypeOf(p), "page type");
+            a.Equal(32L, Heap.SlotSizeFor(24), "size class for 24 bytes");
+            a.True(q != p, "two distinct slots");
+            a.Equal(0UL, ((ulong)p & 15), "16-byte alignment");
+            a.Equal((ulong)p & ~4095UL, (ulong)q & ~4095UL, "same page");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(q), "free q");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free p");
+        }
+
+        private static void Medium_requests_take_one_medium_page(Assert a)
+        {
+            HeapStats before = Heap.Stats;
+            byte* p = (byte*)Heap.Alloc(2000);
+            a.Equal((long)RatPageType.HeapMedium, (long)Heap.PageTypeOf(p), "page type");
+            a.Equal(before.FreePages - 1, Heap.Stats.FreePages, "free pages after alloc");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free");
+            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages after free");
+        }
+
+        private static void Large_requests_take_a_run_of_pages(Assert a)
+        {
+            HeapStats before = Heap.Stats;
+            byte* p = (byte*)Heap.Alloc(5 * 4096);
+            a.Equal((long)RatPageType.HeapLarge, (long)Heap.PageTypeOf(p), "first page type");
+            a.Equal((long)RatPageType.Extension, (long)Heap.PageTypeOf(p + 5 * 4096 - 1), "last page type");
+            a.Equal(before.FreePages - 6, Heap.Stats.FreePages, "5 pages and the prefix take 6 pages");
+            bool zero = true;
+            for (int i = 0; i < 5 * 4096; i++) if (p[i] != 0) zero = false;
+            a.True(zero, "all bytes zero");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free");
+            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages after free");
+        }
+
+        private static void Memory_comes_back_zeroed_after_reuse(Assert a)
+        {
+            byte* p = (byte*)Heap.Alloc(100);
+            for (int i = 0; i < 100; i++) p[i] = 0xAB;
+            Heap.Free(p);
+            byte* q = (byte*)Heap.Alloc(100);
+            a.True(q == p, "the freed slot is reused");
+            bool zero = true;
+            for (int i = 0; i < 100; i++) if (q[i] != 0) zero = false;
+            a.True(zero, "reused memory is zero");
+            Heap.Free(q);
+        }
+
+        private static void Freed_pages_return_to_the_table(Assert a)
+        {
+            HeapStats before = Heap.Stats;
+            byte* p = (byte*)Heap.Alloc(1024); // a 1 KiB slot: a fresh page unless one has room
+            ulong pagesWithP = Heap.Stats.SmallPages;
+            Heap.Free(p);
+            a.True(Heap.Stats.SmallPages <= pagesWithP, "small pages do not grow on free");
+            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages back where they were");
+        }
+
+        private static void Bad_frees_are_refused_and_change_nothing(Assert a)
+        {
+            HeapStats before = Heap.Stats;
+            a.Equal((long)HeapFreeResult.NotInHeap, (long)Heap.Free((void*)0x1000), "pointer below the heap");
+            byte* p = (byte*)Heap.Alloc(3000);
+            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(p + 8), "pointer inside an allocation");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "the real pointer");
+            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(p), "double free of a medium page");
+            byte* s = (byte*)Heap.Alloc(16);
+            byte* keep = (byte*)Heap.Alloc(16);
+            Heap.Free(s);
+            a.Equal((long)HeapFreeResult.AlreadyFree, (long)Heap.Free(s), "double free of a small slot");
+            Heap.Free(keep);
+            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages unchanged");
+            a.Equal(before.RejectedFrees + 4, Heap.Stats.RejectedFrees, "refusals counted");
+        }
+
+        private sealed class Thing { public int X; }
+
+        private static void Every_new_object_lands_in_the_heap(Assert a)
+        {
+            ulong before = Heap.Stats.SmallAllocations;
+            var t = new Thing();
+            int[] big = new int[4000];
+            string s = string.Concat("x", "y");
+            a.True(Heap.Contains(ObjectModel.AddressOf(t)), "object");
+            a.True(Heap.Contains(ObjectModel.AddressOf(big)), "array");
+            a.True(Heap.Contains(ObjectModel.AddressOf(s)), "string");
+            a.Equal((long)RatPageType.HeapLarge, (long)Heap.PageTypeOf(ObjectModel.AddressOf(big)), "a 16 KB array is large");
+            a.True(Heap.Stats.SmallAllocations >= before + 2, "small allocations counted");
+        }
+    }
+}

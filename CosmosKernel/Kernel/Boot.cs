@@ -1,0 +1,68 @@
+using System.Runtime;
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Hal;
+using MemoryManager.Baseline;
+
+namespace Kernel
+{
+    /// <summary>The managed entry point: bring the machine up in dependency order, then the shell.</summary>
+    public static unsafe class Boot
+    {
+        public const string Version = "CosmosKernel 0.1";
+        /// <summary>The link address of the kernel image (linker.ld).</summary>
+        public const ulong KernelLoadAddress = 0x100000;
+
+        /// <summary>Called by boot.asm in long mode with SSE on and a 512 KiB stack.</summary>
+        [RuntimeExport("kmain")]
+        private static void KMain(uint magic, byte* bootInfo, nint* modulesStart, nint* modulesEnd, ulong kernelEnd)
+        {
+            // 1. Reporting first, so anything that goes wrong from here on is a readable panic.
+            Serial.Init();
+            Cpu.InstallExceptionHandlers();
+            PanicReport.Install();
+            Vga.Clear();
+            Console.EnableScreen();
+            Console.Write(Version);
+            Console.WriteLine(" (C#, NativeAOT ilc, own core library), x86-64 long mode");
+
+            // 2. What the loader says about memory; page tables over all of it. No heap yet.
+            BootInfoResult parsed = BootInfo.Parse(magic, bootInfo, KernelLoadAddress, kernelEnd);
+            if (parsed == BootInfoResult.UnknownLoader) Panic.Fail("boot: not started by a multiboot loader (bad magic in EAX)");
+            if (parsed == BootInfoResult.NoMemoryMap) Panic.Fail("boot: the loader gave no memory map");
+            Paging.MapAllRam(BootInfo.HighestRamAddress);
+
+            // 3. The default heap, above the kernel image and the boot information block.
+            if (!BootInfo.FindHeapRegion(out ulong heapStart, out ulong heapEnd))
+                Panic.Fail("boot: no usable memory above the kernel for the heap");
+            if (Heap.Init(heapStart, heapEnd) != RatResult.Ok)
+                Panic.Fail("boot: the heap region is too small for the RAM allocation table");
+
+            // 4. Managed statics and module initialisers (they may allocate).
+            ModuleInit.InitializeModules(modulesStart, modulesEnd);
+
+            // 5. The rest of the hardware.
+            Keyboard.Init();
+            Timer.Calibrate();
+
+            PrintBootReport();
+            Shell.Run();
+        }
+
+        private static void PrintBootReport()
+        {
+            string loader = BootInfo.LoaderName;
+            if (loader.Length != 0) { Console.Write("boot loader: "); Console.WriteLine(loader); }
+            BootInfo.PrintMemoryMap();
+            Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd);
+            Console.Write(", boot info: "); Console.WriteHex(BootInfo.InfoStart); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd); Console.WriteLine();
+            Console.Write("paging: identity map up to "); Console.WriteSize(Paging.MappedLimit);
+            if (Paging.UnmappedRam != 0) { Console.Write(" ("); Console.WriteSize(Paging.UnmappedRam); Console.Write(" of RAM above that left unmapped)"); }
+            Console.WriteLine();
+            HeapStats h = Heap.Stats;
+            Console.Write("heap: "); Console.WriteHex(h.RegionStart); Console.Write(" - "); Console.WriteHex(h.RegionEnd);
+            Console.Write(" ("); Console.WriteSize(h.RegionEnd - h.RegionStart); Console.Write("), RAT at "); Console.WriteHex(h.TableAddress); Console.WriteLine();
+            Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
+        }
+    }
+}
