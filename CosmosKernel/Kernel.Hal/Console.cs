@@ -16,6 +16,7 @@ namespace Kernel.Hal
     public static unsafe class Console
     {
         private static ConsoleTargets s_targets = ConsoleTargets.Serial;
+        private static bool s_lastWasCr; // a CR LF pair may straddle two ReadLine calls
 
         /// <summary>Turns the screen on once VGA is set up.</summary>
         public static void EnableScreen() => s_targets |= ConsoleTargets.Screen;
@@ -71,7 +72,6 @@ namespace Kernel.Hal
         {
             char* buf = stackalloc char[maxLength];
             int n = 0;
-            bool lastWasCr = false;
             while (true)
             {
                 char c;
@@ -79,8 +79,8 @@ namespace Kernel.Hal
                 else if (Keyboard.TryRead(out char k)) c = k;
                 else { Kernel.Core.Native.Pause(); continue; }
 
-                if (c == '\n' && lastWasCr) { lastWasCr = false; continue; } // the LF of a CR LF
-                lastWasCr = c == '\r';
+                if (c == '\n' && s_lastWasCr) { s_lastWasCr = false; continue; } // the LF of a CR LF
+                s_lastWasCr = c == '\r';
                 if (c == '\r' || c == '\n') { Write('\n'); return string.FromChars(buf, n); }
                 if (c == '\b' || c == (char)0x7F)
                 {
