@@ -6,8 +6,7 @@ namespace Kernel.Hal
     public static class Serial
     {
         public const ushort Com1 = 0x3F8;
-        private const ushort Data = Com1, InterruptEnable = Com1 + 1, FifoControl = Com1 + 2,
-            LineControl = Com1 + 3, ModemControl = Com1 + 4, LineStatus = Com1 + 5;
+        private const ushort Data = Com1, InterruptEnable = Com1 + 1, LineControl = Com1 + 3, ModemControl = Com1 + 4, LineStatus = Com1 + 5;
 
         public static void Init()
         {
@@ -16,7 +15,8 @@ namespace Kernel.Hal
             Native.OutByte(Data, 0x01);          // 115200 / 1
             Native.OutByte(InterruptEnable, 0x00);
             Native.OutByte(LineControl, 0x03);   // 8 bits, no parity, one stop bit
-            Native.OutByte(FifoControl, 0xC7);   // FIFO on, cleared, 14-byte threshold
+            // The FIFO control register is left as the loader left it: switching the FIFO on or
+            // clearing it drops characters typed ahead during boot (polled I/O needs no FIFO).
             Native.OutByte(ModemControl, 0x03);  // DTR | RTS
         }
 
