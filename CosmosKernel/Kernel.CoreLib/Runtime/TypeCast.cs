@@ -13,10 +13,15 @@ namespace System.Runtime
         internal static bool IsSubclassOrSame(MethodTable* from, MethodTable* to)
         {
             if (from == to) return true;
+            if (IsSystemObject(to)) return true;   // every type, arrays included, is an object
             if (from->IsParameterized) return false; // arrays: RelatedType is the element type, not a base
             for (MethodTable* t = from->RelatedType; t != null; t = t->RelatedType) if (t == to) return true;
             return false;
         }
+
+        /// <summary>System.Object is the one canonical class without a base type.</summary>
+        private static bool IsSystemObject(MethodTable* mt)
+            => mt->RelatedType == null && (mt->Flags & MethodTable.KindMask) == 0 && !mt->IsInterface;
 
         /// <summary>Does <paramref name="from"/> (or a base) list <paramref name="itf"/> in its interface map?</summary>
         internal static bool ImplementsInterface(MethodTable* from, MethodTable* itf)
