@@ -19,19 +19,22 @@ check() {
   log=$(mktemp)
   local t0 tready="" tfirst="" line status
   t0=$(now)
-  coproc QEMU { timeout 120 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m "$mem" -cdrom "$ISO" -boot d \
-      -display none -no-reboot -monitor none -chardev stdio,id=com1,signal=off -serial chardev:com1 \
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04 2>&1; echo "#STATUS $?"; }
-  while IFS= read -r line <&"${QEMU[0]}"; do
+  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  local cmdfd
+  exec {cmdfd}<>"$fifo"   # held open read-write: QEMU's stdin never sees EOF, opening never blocks
+  while IFS= read -r line; do
     line=${line%$'\r'}
     echo "$line" >>"$log"
     case $line in
-      "#KT1 READY "*) [ -z "$tready" ] && { tready=$(now); printf '%s\n' "$command" >&"${QEMU[1]}"; } ;;
+      "#KT1 READY "*) [ -z "$tready" ] && { tready=$(now); printf '%s\n' "$command" >&"$cmdfd"; } ;;
       "#KT1 TEST "*)  [ -z "$tfirst" ] && tfirst=$(now) ;;
       "#STATUS "*)    status=${line#\#STATUS }; break ;;
     esac
-  done
-  [ -n "${QEMU_PID:-}" ] && wait "$QEMU_PID" 2>/dev/null
+  done < <(timeout 120 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m "$mem" -cdrom "$ISO" -boot d \
+      -display none -no-reboot -monitor none -chardev stdio,id=com1,signal=off -serial chardev:com1 \
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04 <"$fifo" 2>&1; echo "#STATUS $?")
+  exec {cmdfd}>&-
+  rm -f "$fifo"
   local tend; tend=$(now)
   local ok=1
   [ "${status:-?}" = "$expected" ] || ok=0
@@ -49,6 +52,7 @@ check "test selftest-fault"    256M "test selftest-fault" 37 '^#KT1 PANIC [0-9]+
 check "test selftest-throw"    256M "test selftest-throw" 37 '^#KT1 PANIC [0-9]+ unhandled managed exception System.InvalidOperationException'
 check "test all (128M)"        128M "test all"            33 '^#KT1 END [0-9]+ [0-9]+	0	0$'
 check "test all (6G)"          6G   "test all"            33 '^#KT1 END [0-9]+ [0-9]+	0	0$'
+check "test selftest-oom"      256M "test selftest-oom"   37 "^#KT1 PANIC [0-9]+ out of memory: the kernel heap cannot allocate"
 check "halt"                   256M "halt"                33 'halting'
 [ $failures = 0 ] && echo "all kernel checks passed" || echo "$failures kernel check(s) failed"
 exit $((failures != 0))

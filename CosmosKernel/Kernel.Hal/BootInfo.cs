@@ -236,7 +236,7 @@ namespace Kernel.Hal
             for (int i = 0; i < s_count; i++)
             {
                 MemoryRegion r = Region(i);
-                Console.Write("  "); Console.WriteHex(r.Base); Console.Write(" - "); Console.WriteHex(r.End - 1);
+                Console.Write("  "); Console.WriteHex(r.Base, 10); Console.Write(" - "); Console.WriteHex(r.End - 1, 10);
                 Console.Write("  "); Console.Write(TypeName(r.Type));
                 Console.Write(" ("); Console.WriteSize(r.Length); Console.WriteLine(")");
             }

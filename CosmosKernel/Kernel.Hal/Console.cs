@@ -45,10 +45,16 @@ namespace Kernel.Hal
         }
 
         /// <summary>"0x" and 16 hex digits, without allocating.</summary>
-        public static void WriteHex(ulong v)
+        public static void WriteHex(ulong v) => WriteHex(v, 16);
+
+        /// <summary>"0x" and at least <paramref name="digits"/> hex digits (more if the value needs them).</summary>
+        public static void WriteHex(ulong v, int digits)
         {
             Write('0'); Write('x');
-            for (int shift = 60; shift >= 0; shift -= 4)
+            int needed = 1;
+            while (needed < 16 && (v >> (4 * needed)) != 0) needed++;
+            if (digits < needed) digits = needed;
+            for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
             {
                 int d = (int)((v >> shift) & 0xF);
                 Write((char)(d < 10 ? '0' + d : 'a' + d - 10));

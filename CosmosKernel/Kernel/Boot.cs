@@ -54,14 +54,14 @@ namespace Kernel
             string loader = BootInfo.LoaderName;
             if (loader.Length != 0) { Console.Write("boot loader: "); Console.WriteLine(loader); }
             BootInfo.PrintMemoryMap();
-            Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd);
-            Console.Write(", boot info: "); Console.WriteHex(BootInfo.InfoStart); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd); Console.WriteLine();
+            Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd, 10);
+            Console.Write(", boot info: "); Console.WriteHex(BootInfo.InfoStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd, 10); Console.WriteLine();
             Console.Write("paging: identity map up to "); Console.WriteSize(Paging.MappedLimit);
             if (Paging.UnmappedRam != 0) { Console.Write(" ("); Console.WriteSize(Paging.UnmappedRam); Console.Write(" of RAM above that left unmapped)"); }
             Console.WriteLine();
             HeapStats h = Heap.Stats;
-            Console.Write("heap: "); Console.WriteHex(h.RegionStart); Console.Write(" - "); Console.WriteHex(h.RegionEnd);
-            Console.Write(" ("); Console.WriteSize(h.RegionEnd - h.RegionStart); Console.Write("), RAT at "); Console.WriteHex(h.TableAddress); Console.WriteLine();
+            Console.Write("heap: "); Console.WriteHex(h.RegionStart, 10); Console.Write(" - "); Console.WriteHex(h.RegionEnd, 10);
+            Console.Write(" ("); Console.WriteSize(h.RegionEnd - h.RegionStart); Console.Write("), RAT at "); Console.WriteHex(h.TableAddress, 10); Console.WriteLine();
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
         }
     }

@@ -81,9 +81,9 @@ namespace Kernel
         private static void PrintMemory()
         {
             HeapStats s = Heap.Stats;
-            Console.Write("heap region   "); Console.WriteHex(s.RegionStart); Console.Write(" - "); Console.WriteHex(s.RegionEnd);
+            Console.Write("heap region   "); Console.WriteHex(s.RegionStart, 10); Console.Write(" - "); Console.WriteHex(s.RegionEnd, 10);
             Console.Write(" ("); Console.WriteSize(s.RegionEnd - s.RegionStart); Console.WriteLine(")");
-            Console.Write("RAT           "); Console.WriteHex(s.TableAddress); Console.Write(", "); Console.WriteDecimal(s.TablePages);
+            Console.Write("RAT           "); Console.WriteHex(s.TableAddress, 10); Console.Write(", "); Console.WriteDecimal(s.TablePages);
             Console.Write(" pages for "); Console.WriteDecimal(s.TotalPages); Console.WriteLine(" pages (one byte per page)");
             Console.Write("pages         free "); Console.WriteDecimal(s.FreePages);
             Console.Write(", used "); Console.WriteDecimal(s.TotalPages - s.FreePages);

@@ -14,6 +14,7 @@ namespace Kernel.Tests
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),
+            new SelfTestOutOfMemorySuite(),
         };
     }
 }

@@ -58,3 +58,35 @@ namespace Kernel.Tests
         private static void Throw() => throw new System.InvalidOperationException("deliberate throw");
     }
 }
+
+namespace Kernel.Tests
+{
+    using System;
+
+    /// <summary>Proves that running out of heap is a panic with a clear message, not a hang.</summary>
+    public sealed unsafe class SelfTestOutOfMemorySuite : Kernel.Tests.Framework.TestSuite
+    {
+        public SelfTestOutOfMemorySuite() : base("selftest-oom")
+        {
+            Add("An_impossible_allocation_panics_with_out_of_memory", &An_impossible_allocation_panics_with_out_of_memory);
+        }
+
+        public override bool IsSelfTest => true;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static byte[] Allocate(int length)
+        {
+            byte[] array = new byte[length];
+            array[length - 1] = 1;
+            return array;
+        }
+
+        private static void An_impossible_allocation_panics_with_out_of_memory(Kernel.Tests.Framework.Assert a)
+        {
+            ulong before = Kernel.Core.Memory.Heap.Stats.LargeAllocations;
+            byte[] huge = Allocate(0x7FFF_0000); // 2 GiB in one contiguous run: more than a 256 MiB machine has
+            a.Fail(string.Concat("a 2 GiB array was allocated at ", Number.FormatHex((ulong)Kernel.Core.Runtime.ObjectModel.AddressOf(huge), 1),
+                ", large allocations ", (Kernel.Core.Memory.Heap.Stats.LargeAllocations - before).ToString()));
+        }
+    }
+}
