@@ -1,4 +1,5 @@
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Kernel.Core;
 using Kernel.Core.Runtime;
@@ -48,8 +49,10 @@ namespace Kernel.Hal
                 for (int v = 0; v < 32; v++)
                 {
                     ulong handler = stubs[v];
+                    ulong ist = v == 8 ? 1UL : 0UL;                   // a double fault runs on its own stack (TSS IST1)
                     ulong low = (handler & 0xFFFF)
                               | (0x08UL << 16)                        // code segment selector
+                              | (ist << 32)
                               | (0x8EUL << 40)                        // present, DPL 0, 64-bit interrupt gate
                               | (((handler >> 16) & 0xFFFF) << 48);
                     idt[2 * v] = low;
@@ -101,11 +104,32 @@ namespace Kernel.Hal
                 PanicText.Append((frame->ErrorCode & 2) != 0 ? " (write" : " (read");
                 PanicText.Append((frame->ErrorCode & 1) != 0 ? ", protection)" : ", not present)");
             }
+            if ((frame->Vector == 8 || frame->Vector == 14) && KernelStack.IsOverflow(frame->Rsp, cr2))
+                PanicText.Append(" - kernel stack overflow");
             PanicText.Append(", error code ");
             PanicText.AppendHex(frame->ErrorCode);
             PanicText.Append(", RIP ");
             PanicText.AppendHex(frame->Rip);
             Panic.Fail(PanicText.Finish());
+        }
+    }
+
+    /// <summary>The kernel stack (boot.asm) and the unmapped guard page below it.</summary>
+    public static unsafe class KernelStack
+    {
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_stack_bounds")]
+        private static extern void StackBounds(ulong* bounds);
+
+        public static ulong Bottom { get { ulong* b = stackalloc ulong[2]; StackBounds(b); return b[0]; } }
+        public static ulong Top { get { ulong* b = stackalloc ulong[2]; StackBounds(b); return b[1]; } }
+        /// <summary>The page just below the stack, unmapped at boot so that an overflow faults.</summary>
+        public static ulong GuardPage => Bottom - 4096;
+
+        /// <summary>Does a fault with stack pointer <paramref name="rsp"/> (and address <paramref name="cr2"/>) look like an overflow?</summary>
+        public static bool IsOverflow(ulong rsp, ulong cr2)
+        {
+            ulong guard = GuardPage;
+            return (rsp >= guard - 4096 && rsp < guard + 8192) || (cr2 >= guard && cr2 < guard + 4096);
         }
     }
 

@@ -48,6 +48,25 @@ namespace Kernel.Hal
             Native.WriteCr3(Native.ReadCr3()); // flush the TLB
         }
 
+        /// <summary>
+        /// Unmaps the 4 KiB page holding <paramref name="address"/> if it is mapped through a page
+        /// table (the first 2 MiB are); false if it sits in a 2 MiB page or is not mapped.
+        /// </summary>
+        public static bool UnmapSmallPage(ulong address)
+        {
+            ulong* pml4 = (ulong*)(Native.ReadCr3() & ~0xFFFUL);
+            ulong e = pml4[(address >> 39) & 511];
+            if ((e & 1) == 0) return false;
+            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 30) & 511];
+            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
+            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 21) & 511];
+            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
+            ulong* pt = (ulong*)(e & 0x000FFFFFFFFFF000UL);
+            pt[(address >> 12) & 511] = 0;
+            Native.WriteCr3(Native.ReadCr3());
+            return true;
+        }
+
         /// <summary>Is <paramref name="address"/> mapped (present) in the current page tables?</summary>
         public static bool IsMapped(ulong address)
         {

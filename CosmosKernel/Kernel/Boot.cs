@@ -31,6 +31,7 @@ namespace Kernel
             if (parsed == BootInfoResult.UnknownLoader) Panic.Fail("boot: not started by a multiboot loader (bad magic in EAX)");
             if (parsed == BootInfoResult.NoMemoryMap) Panic.Fail("boot: the loader gave no memory map");
             Paging.MapAllRam(BootInfo.HighestRamAddress);
+            bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
 
             // 3. The default heap, above the kernel image and the boot information block.
             if (!BootInfo.FindHeapRegion(out ulong heapStart, out ulong heapEnd))
@@ -46,6 +47,7 @@ namespace Kernel
             Timer.Calibrate();
 
             PrintBootReport();
+            if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
             Shell.Run();
         }
 

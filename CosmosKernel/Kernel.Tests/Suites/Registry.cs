@@ -15,6 +15,7 @@ namespace Kernel.Tests
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),
             new SelfTestOutOfMemorySuite(),
+            new SelfTestStackOverflowSuite(),
         };
     }
 }

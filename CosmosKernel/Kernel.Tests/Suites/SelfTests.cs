@@ -90,3 +90,31 @@ namespace Kernel.Tests
         }
     }
 }
+
+namespace Kernel.Tests
+{
+    /// <summary>Proves that a kernel stack overflow is a readable panic (guard page + double-fault stack), not a triple fault.</summary>
+    public sealed unsafe class SelfTestStackOverflowSuite : Kernel.Tests.Framework.TestSuite
+    {
+        public SelfTestStackOverflowSuite() : base("selftest-stack")
+        {
+            Add("Unbounded_recursion_panics_with_stack_overflow", &Unbounded_recursion_panics_with_stack_overflow);
+        }
+
+        public override bool IsSelfTest => true;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static int Recurse(int depth)
+        {
+            byte* pad = stackalloc byte[512];
+            pad[depth & 511] = (byte)depth;
+            return Recurse(depth + 1) + pad[(depth * 7) & 511];
+        }
+
+        private static void Unbounded_recursion_panics_with_stack_overflow(Kernel.Tests.Framework.Assert a)
+        {
+            int r = Recurse(0);
+            a.Fail(string.Concat("the recursion returned ", r.ToString()));
+        }
+    }
+}

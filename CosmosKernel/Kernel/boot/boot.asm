@@ -147,6 +147,20 @@ long_mode_entry:
     xor rbp, rbp
     fninit
 
+    ; --- TSS: its IST1 stack is where a double fault runs (a kernel stack overflow cannot push its frame)
+    mov rax, tss
+    mov word [gdt64 + 0x18 + 2], ax
+    shr rax, 16
+    mov byte [gdt64 + 0x18 + 4], al
+    mov byte [gdt64 + 0x18 + 7], ah
+    shr rax, 16
+    mov dword [gdt64 + 0x18 + 8], eax
+    mov rax, fault_stack_top
+    mov [tss + 36], rax               ; IST1
+    mov word [tss + 102], 104         ; no I/O permission bitmap
+    mov ax, 0x18
+    ltr ax
+
     ; kmain(uint magic, byte* info, nint* modulesStart, nint* modulesEnd, ulong kernelEnd)
     mov edi, [mb_magic]
     mov esi, [mb_info]
@@ -173,23 +187,27 @@ kernel_paging_info:
     mov qword [rdi + 24], PD_POOL_PAGES
     ret
 
-; ulong kernel_stack_bounds(ulong* out): out[0] = lowest address, out[1] = top of the kernel stack
+; void kernel_stack_bounds(ulong* out): out[0] = lowest address, out[1] = top of the kernel stack
 global kernel_stack_bounds
 kernel_stack_bounds:
     mov qword [rdi], kernel_stack
     mov qword [rdi + 8], kernel_stack_top
     ret
 
-section .rodata
+section .data
 align 16
 gdt64:
     dq 0                              ; null
     dq 0x00AF9A000000FFFF             ; 0x08: 64-bit code, DPL0
     dq 0x00CF92000000FFFF             ; 0x10: data
+    dq 0x0000890000000067             ; 0x18: 64-bit TSS (base filled in at boot), limit 103
+    dq 0
 gdt64_end:
 gdt64_ptr:
     dw gdt64_end - gdt64 - 1
     dd gdt64
+
+section .rodata
 msg_no_long_mode: db "This CPU has no 64-bit long mode: cannot boot.", 0
 
 section .bss nobits alloc noexec write align=4096
@@ -198,10 +216,13 @@ pdpt:     resb 4096
 pd:       resb 4096 * 4
 pt0:      resb 4096
 pd_pool:  resb 4096 * PD_POOL_PAGES
-boot_stack: resb 4096
+boot_stack: resb 4096                 ; used before long mode only; then unmapped as the kernel stack's guard page
 boot_stack_top:
 kernel_stack: resb 512 * 1024
 kernel_stack_top:
+fault_stack: resb 16 * 1024           ; IST1: double faults
+fault_stack_top:
+tss: resb 104
 mb_magic: resd 1
 mb_info:  resd 1
 ext_features_edx: resd 1
