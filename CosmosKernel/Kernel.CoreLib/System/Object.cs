@@ -10,6 +10,8 @@ namespace System
 
         public Object() { }
         public virtual bool Equals(object obj) => (object)this == obj;
+        public static bool ReferenceEquals(object a, object b) => a == b;
+        public static bool Equals(object a, object b) => a == b || (a != null && b != null && a.Equals(b));
         public virtual int GetHashCode() => (int)Kernel.Core.Runtime.ObjectModel.AddressOf(this);
         public virtual string ToString() => "System.Object";
         ~Object() { }
@@ -71,5 +73,24 @@ namespace System.Collections
         bool MoveNext();
         object Current { get; }
         void Reset();
+    }
+}
+
+namespace System
+{
+    // Tuples of values: `(int, int)` return values. Fields only; no equality or formatting.
+    public struct ValueTuple<T1, T2>
+    {
+        public T1 Item1;
+        public T2 Item2;
+        public ValueTuple(T1 item1, T2 item2) { Item1 = item1; Item2 = item2; }
+    }
+
+    public struct ValueTuple<T1, T2, T3>
+    {
+        public T1 Item1;
+        public T2 Item2;
+        public T3 Item3;
+        public ValueTuple(T1 item1, T2 item2, T3 item3) { Item1 = item1; Item2 = item2; Item3 = item3; }
     }
 }

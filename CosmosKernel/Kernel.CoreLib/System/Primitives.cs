@@ -8,15 +8,40 @@ namespace System
 
     public struct Char
     {
+        public const char MaxValue = (char)0xFFFF;
+        public const char MinValue = (char)0;
         public override string ToString() => string.FromChar(this);
         public static bool IsDigit(char c) => c >= '0' && c <= '9';
         public static bool IsWhiteSpace(char c) => c == ' ' || c == '\t' || c == '\n' || c == '\r';
     }
 
-    public struct SByte { public override string ToString() => Number.Format((long)this); }
-    public struct Byte { public override string ToString() => Number.Format((ulong)this); }
-    public struct Int16 { public override string ToString() => Number.Format((long)this); }
-    public struct UInt16 { public override string ToString() => Number.Format((ulong)this); }
+    public struct SByte
+    {
+        public const sbyte MaxValue = 127;
+        public const sbyte MinValue = -128;
+        public override string ToString() => Number.Format((long)this);
+    }
+
+    public struct Byte
+    {
+        public const byte MaxValue = 255;
+        public const byte MinValue = 0;
+        public override string ToString() => Number.Format((ulong)this);
+    }
+
+    public struct Int16
+    {
+        public const short MaxValue = 32767;
+        public const short MinValue = -32768;
+        public override string ToString() => Number.Format((long)this);
+    }
+
+    public struct UInt16
+    {
+        public const ushort MaxValue = 65535;
+        public const ushort MinValue = 0;
+        public override string ToString() => Number.Format((ulong)this);
+    }
 
     public struct Int32
     {
