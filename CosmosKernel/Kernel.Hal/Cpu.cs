@@ -156,10 +156,12 @@ namespace Kernel.Hal
                 Reg("RBP", f.Rbp); Reg("R8", f.R8); Reg("R9", f.R9); Console.WriteLine();
                 Reg("R10", f.R10); Reg("R11", f.R11); Reg("R12", f.R12); Console.WriteLine();
                 Reg("R13", f.R13); Reg("R14", f.R14); Reg("R15", f.R15); Console.WriteLine();
+                Backtrace.Print(f.Rip, f.Rbp);
             }
             else
             {
                 Console.Write("raised by kernel code; stack near "); Console.WriteHex(Native.ReadStackPointer()); Console.WriteLine();
+                Backtrace.PrintCurrent();
             }
             Console.WriteLine("==============================================");
             Panic.SendFrameAndStop(summary); // the PANIC frame, isa-debug-exit 0x12, halt

@@ -74,6 +74,10 @@ kernel_lidt:                          ; (void* descriptor)
 kernel_read_rsp:
     lea rax, [rsp + 8]
     ret
+global kernel_read_rbp
+kernel_read_rbp:                      ; the caller's frame pointer (this function keeps rbp)
+    mov rax, rbp
+    ret
 
 ; ---------------------------------------------------------------- CPU exceptions
 ; Each stub pushes an error code (0 when the CPU pushes none) and its vector, saves every
