@@ -39,9 +39,9 @@ check() {
   local ok=1
   [ "${status:-?}" = "$expected" ] || ok=0
   grep -qaE -- "$pattern" "$log" || ok=0
-  printf '%-28s %-5s status %-3s (want %s)  boot->READY %5.2fs  boot->first TEST %5.2fs  total %5.2fs\n' \
-    "$name" "$([ $ok = 1 ] && echo ok || echo FAIL)" "${status:-?}" "$expected" \
-    "$(echo "${tready:-$tend} - $t0" | bc)" "$(echo "${tfirst:-$tend} - $t0" | bc)" "$(echo "$tend - $t0" | bc)"
+  awk -v n="$name" -v ok="$([ $ok = 1 ] && echo ok || echo FAIL)" -v st="${status:-?}" -v want="$expected" \
+      -v t0="$t0" -v tr="${tready:-$tend}" -v tf="${tfirst:-$tend}" -v te="$tend" \
+      'BEGIN { printf "%-28s %-5s status %-3s (want %s)  boot->READY %5.2fs  boot->first TEST %5.2fs  total %5.2fs\n", n, ok, st, want, tr - t0, tf - t0, te - t0 }'
   if [ $ok = 0 ]; then failures=$((failures + 1)); echo "--- log tail ($name):"; tail -20 "$log"; fi
   rm -f "$log"
 }
