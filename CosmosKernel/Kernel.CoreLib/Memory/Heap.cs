@@ -30,7 +30,8 @@ namespace Kernel.Core.Memory
     /// The kernel's default heap, after Cosmos's: pages come from the RAM allocation table
     /// (<see cref="RamAllocationTable"/>, one byte per page, the table itself at the end of the
     /// heap region) and requests are served by size:
-    /// small (up to 1 KiB) from size-class slots packed in HeapSmall pages,
+    /// small (up to 1 KiB) from size-class slots packed in HeapSmall pages (an empty page goes
+    /// back to the table unless it is its class's last free room),
     /// medium (up to a page less a 16-byte prefix) from one HeapMedium page,
     /// large from a run of HeapLarge pages with a 16-byte prefix.
     /// Memory is always returned zero-filled.
@@ -47,10 +48,14 @@ namespace Kernel.Core.Memory
         public const ulong MediumLimit = PageSize - LargePrefix;
         private const ulong PrefixMagic = 0x4B48454150524546; // "KHEAPREF"
         private const ushort SmallPageMagic = 0x5350;
-        private const int SmallHeader = 32;
+        private const int SmallHeader = 64;
         private const int SizeClassCount = 8;
 
-        /// <summary>Header of a HeapSmall page: a list of pages per size class, a free list of slots.</summary>
+        /// <summary>
+        /// Header of a HeapSmall page (64 bytes): the page's link in its size class, a free list
+        /// threaded through the free slots, and one bit per slot that is in use (so a double free
+        /// is caught without walking the free list).
+        /// </summary>
         [StructLayout(LayoutKind.Sequential)]
         private struct SmallPage
         {
@@ -61,6 +66,7 @@ namespace Kernel.Core.Memory
             public ushort Capacity;
             public ushort Magic;
             public ulong Reserved;
+            public fixed ulong InUse[4]; // up to 256 slots: (4096 - 64) / 16 = 252
         }
 
         private struct ClassTable
@@ -202,9 +208,9 @@ namespace Kernel.Core.Memory
                 byte* slots = (byte*)page + SmallHeader;
                 for (int i = page->Capacity - 1; i >= 0; i--)
                 {
-                    byte* slot = slots + i * slotSize;
-                    *(void**)slot = page->FreeList;
-                    page->FreeList = slot;
+                    byte* free = slots + i * slotSize;
+                    *(void**)free = page->FreeList;
+                    page->FreeList = free;
                 }
                 page->Next = (SmallPage*)s_classes.Heads[index];
                 s_classes.Heads[index] = (ulong)page;
@@ -213,6 +219,8 @@ namespace Kernel.Core.Memory
             byte* result = (byte*)page->FreeList;
             page->FreeList = *(void**)result;
             page->Used++;
+            int slotIndex = (int)((result - ((byte*)page + SmallHeader)) / slotSize);
+            page->InUse[slotIndex >> 6] |= 1UL << (slotIndex & 63);
             Zero(result, (ulong)slotSize);
             s_stats.BytesInUse += (ulong)slotSize;
             return result;
@@ -223,14 +231,18 @@ namespace Kernel.Core.Memory
             if (page->Magic != SmallPageMagic || page->SlotSize == 0) return HeapFreeResult.NotAnAllocation;
             long offset = p - ((byte*)page + SmallHeader);
             if (offset < 0 || offset % page->SlotSize != 0 || offset / page->SlotSize >= page->Capacity) return HeapFreeResult.NotAnAllocation;
-            for (void* f = page->FreeList; f != null; f = *(void**)f) if (f == p) return HeapFreeResult.AlreadyFree;
+            int slot = (int)(offset / page->SlotSize);
+            ulong bit = 1UL << (slot & 63);
+            if ((page->InUse[slot >> 6] & bit) == 0) return HeapFreeResult.AlreadyFree;
+            page->InUse[slot >> 6] &= ~bit;
             *(void**)p = page->FreeList;
             page->FreeList = p;
             page->Used--;
             s_stats.BytesInUse -= page->SlotSize;
-            if (page->Used == 0)
+            if (page->Used == 0 && HasOtherRoom(page))
             {
-                // An empty page goes back to the table.
+                // An empty page goes back to the table, unless it is the last room its size class
+                // has: then it stays, so that a free-alloc-free-alloc pattern does not churn pages.
                 int index = ClassIndex(page->SlotSize);
                 SmallPage** link = (SmallPage**)&((ulong*)Unsafe_AddressOfHeads())[index];
                 while (*link != null && *link != page) link = &(*link)->Next;
@@ -241,6 +253,14 @@ namespace Kernel.Core.Memory
                 s_stats.SmallPages--;
             }
             return HeapFreeResult.Ok;
+        }
+
+        /// <summary>Does another page of <paramref name="page"/>'s size class have a free slot?</summary>
+        private static bool HasOtherRoom(SmallPage* page)
+        {
+            for (SmallPage* p = (SmallPage*)s_classes.Heads[ClassIndex(page->SlotSize)]; p != null; p = p->Next)
+                if (p != page && p->FreeList != null) return true;
+            return false;
         }
 
         private static ulong* Unsafe_AddressOfHeads()

@@ -28,6 +28,14 @@ namespace Kernel.Tests.Framework
             return null;
         }
 
+        /// <summary>
+        /// Sends a measurement to the host as a METRIC frame (name, value, unit), e.g.
+        /// <c>TestHost.Metric("heap.small.alloc_free", 412, "cycles/op")</c>. Measurements are
+        /// reported, never asserted: speed is not a pass/fail criterion inside the kernel.
+        /// </summary>
+        public static void Metric(string name, ulong value, string unit)
+            => HostProtocol.Frame("METRIC", name, value.ToString(), unit);
+
         /// <summary>"runtime, memmap, ..." for usage messages.</summary>
         public static string SuiteNames()
         {

@@ -17,7 +17,7 @@ namespace Kernel.Tests
             Add("Medium_requests_take_one_medium_page", &Medium_requests_take_one_medium_page);
             Add("Large_requests_take_a_run_of_pages", &Large_requests_take_a_run_of_pages);
             Add("Memory_comes_back_zeroed_after_reuse", &Memory_comes_back_zeroed_after_reuse);
-            Add("Freed_pages_return_to_the_table", &Freed_pages_return_to_the_table);
+            Add("Empty_small_pages_return_to_the_table_but_the_last_room_stays", &Empty_small_pages_return_to_the_table_but_the_last_room_stays);
             Add("Bad_frees_are_refused_and_change_nothing", &Bad_frees_are_refused_and_change_nothing);
             Add("Every_new_object_lands_in_the_heap", &Every_new_object_lands_in_the_heap);
         }
@@ -41,15 +41,24 @@ namespace Kernel.Tests
 
         private static void Small_requests_share_a_small_page(Assert a)
         {
-            byte* p = (byte*)Heap.Alloc(24);
-            byte* q = (byte*)Heap.Alloc(24);
-            a.Equal((long)RatPageType.HeapSmall, (long)Heap.PageTypeOf(p), "page type");
+            // A small page holds 126 slots of 32 bytes: eight requests span at most two pages.
+            byte** slots = stackalloc byte*[8];
+            for (int i = 0; i < 8; i++) slots[i] = (byte*)Heap.Alloc(24);
             a.Equal(32L, Heap.SlotSizeFor(24), "size class for 24 bytes");
-            a.True(q != p, "two distinct slots");
-            a.Equal(0UL, ((ulong)p & 15), "16-byte alignment");
-            a.Equal((ulong)p & ~4095UL, (ulong)q & ~4095UL, "same page");
-            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(q), "free q");
-            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free p");
+            a.Equal((long)RatPageType.HeapSmall, (long)Heap.PageTypeOf(slots[0]), "page type");
+            int pages = 1;
+            for (int i = 1; i < 8; i++)
+                if (((ulong)slots[i] & ~4095UL) != ((ulong)slots[i - 1] & ~4095UL)) pages++;
+            a.InRange((ulong)pages, 1, 2, "pages spanned by eight small requests");
+            bool aligned = true, distinct = true;
+            for (int i = 0; i < 8; i++)
+            {
+                if (((ulong)slots[i] & 15) != 0) aligned = false;
+                for (int j = 0; j < i; j++) if (slots[i] == slots[j]) distinct = false;
+            }
+            a.True(aligned, "16-byte alignment");
+            a.True(distinct, "eight distinct slots");
+            for (int i = 0; i < 8; i++) a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(slots[i]), "free");
         }
 
         private static void Medium_requests_take_one_medium_page(Assert a)
@@ -78,33 +87,51 @@ namespace Kernel.Tests
 
         private static void Memory_comes_back_zeroed_after_reuse(Assert a)
         {
-            byte* p = (byte*)Heap.Alloc(100);
-            for (int i = 0; i < 100; i++) p[i] = 0xAB;
+            // A freed medium page is the lowest free page again, so the next medium request reuses it.
+            byte* p = (byte*)Heap.Alloc(3000);
+            for (int i = 0; i < 3000; i++) p[i] = 0xAB;
             Heap.Free(p);
-            byte* q = (byte*)Heap.Alloc(100);
-            a.True(q == p, "the freed slot is reused");
-            bool zero = true;
-            for (int i = 0; i < 100; i++) if (q[i] != 0) zero = false;
-            a.True(zero, "reused memory is zero");
+            byte* q = (byte*)Heap.Alloc(3000);
+            a.True(q == p, "the freed page is reused");
+            a.True(AllZero(q, 3000), "reused page is zero");
             Heap.Free(q);
+
+            // Small slots: dirty some, free them, and every slot handed out afterwards is zero.
+            byte** slots = stackalloc byte*[16];
+            for (int i = 0; i < 16; i++) { slots[i] = (byte*)Heap.Alloc(100); for (int j = 0; j < 100; j++) slots[i][j] = 0xCD; }
+            for (int i = 0; i < 16; i++) Heap.Free(slots[i]);
+            bool zero = true;
+            for (int i = 0; i < 16; i++) { slots[i] = (byte*)Heap.Alloc(100); if (!AllZero(slots[i], 100)) zero = false; }
+            for (int i = 0; i < 16; i++) Heap.Free(slots[i]);
+            a.True(zero, "reused small slots are zero");
         }
 
-        private static void Freed_pages_return_to_the_table(Assert a)
+        private static bool AllZero(byte* p, int n)
         {
-            // Four 1 KiB slots cannot fit in one small page (three per page): at least one page is new.
+            for (int i = 0; i < n; i++) if (p[i] != 0) return false;
+            return true;
+        }
+
+        private static void Empty_small_pages_return_to_the_table_but_the_last_room_stays(Assert a)
+        {
+            // 1 KiB slots, three to a page: nine of them span at least three pages.
             HeapStats before = Heap.Stats;
-            byte** slots = stackalloc byte*[4];
-            for (int i = 0; i < 4; i++) slots[i] = (byte*)Heap.Alloc(1024);
+            byte** slots = stackalloc byte*[9];
+            for (int i = 0; i < 9; i++) slots[i] = (byte*)Heap.Alloc(1024);
             HeapStats during = Heap.Stats;
-            a.True(during.FreePages < before.FreePages, "the allocations took pages from the table");
-            a.True(during.SmallPages > before.SmallPages, "small pages grew");
-            for (int i = 0; i < 4; i++) Heap.Free(slots[i]);
-            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages back where they were");
-            a.Equal(before.SmallPages, Heap.Stats.SmallPages, "small pages back where they were");
+            a.True(during.SmallPages >= before.SmallPages + 2, "the slots took new small pages");
+            for (int i = 0; i < 9; i++) Heap.Free(slots[i]);
+            HeapStats after = Heap.Stats;
+            a.True(after.FreePages >= during.FreePages + 2, "emptied pages went back to the table");
+            a.True(after.SmallPages <= before.SmallPages + 1, "at most one empty page is kept for the class");
+            byte* again = (byte*)Heap.Alloc(1024);
+            Heap.Free(again);
+            a.Equal(after.FreePages, Heap.Stats.FreePages, "alloc and free of one slot take no page from the table");
         }
 
         private static void Bad_frees_are_refused_and_change_nothing(Assert a)
         {
+            Heap.Free(Heap.Alloc(16)); // the 16-byte class has its page now: the counts below compare like with like
             HeapStats before = Heap.Stats;
             a.Equal((long)HeapFreeResult.NotInHeap, (long)Heap.Free((void*)0x1000), "pointer below the heap");
             byte* p = (byte*)Heap.Alloc(3000);
@@ -115,9 +142,10 @@ namespace Kernel.Tests
             byte* keep = (byte*)Heap.Alloc(16);
             Heap.Free(s);
             a.Equal((long)HeapFreeResult.AlreadyFree, (long)Heap.Free(s), "double free of a small slot");
+            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(keep + 4), "pointer inside a small slot");
             Heap.Free(keep);
             a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages unchanged");
-            a.Equal(before.RejectedFrees + 4, Heap.Stats.RejectedFrees, "refusals counted");
+            a.Equal(before.RejectedFrees + 5, Heap.Stats.RejectedFrees, "refusals counted");
         }
 
         private sealed class Thing { public int X; }

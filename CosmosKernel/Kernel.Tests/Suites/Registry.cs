@@ -11,6 +11,7 @@ namespace Kernel.Tests
             new MemoryMapSuite(),
             new HeapSuite(),
             new TimerSuite(),
+            new MeasurementSuite(),
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),
