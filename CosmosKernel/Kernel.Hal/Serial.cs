@@ -8,8 +8,17 @@ namespace Kernel.Hal
         public const ushort Com1 = 0x3F8;
         private const ushort Data = Com1, InterruptEnable = Com1 + 1, LineControl = Com1 + 3, ModemControl = Com1 + 4, LineStatus = Com1 + 5;
 
+        private const ushort Scratch = Com1 + 7;
+
+        /// <summary>False when no UART answers at 0x3F8 (a VM without a serial port): then nothing is sent or read.</summary>
+        public static bool Present { get; private set; }
+
         public static void Init()
         {
+            // A missing UART reads as 0xFF everywhere; a present one keeps what is written to its scratch register.
+            Native.OutByte(Scratch, 0x5A);
+            Present = Native.InByte(Scratch) == 0x5A && Native.InByte(LineStatus) != 0xFF;
+            if (!Present) return;
             Native.OutByte(InterruptEnable, 0x00);
             Native.OutByte(LineControl, 0x80);   // DLAB: the next two bytes are the divisor
             Native.OutByte(Data, 0x01);          // 115200 / 1
@@ -22,6 +31,7 @@ namespace Kernel.Hal
 
         public static void WriteByte(byte b)
         {
+            if (!Present) return;
             for (int spin = 0; spin < 1000000 && (Native.InByte(LineStatus) & 0x20) == 0; spin++) { }
             Native.OutByte(Data, b);
         }
@@ -47,6 +57,7 @@ namespace Kernel.Hal
         /// <summary>A received byte, if one is waiting.</summary>
         public static bool TryRead(out byte b)
         {
+            if (!Present) { b = 0; return false; }
             if ((Native.InByte(LineStatus) & 0x01) == 0) { b = 0; return false; }
             b = Native.InByte(Data);
             return true;

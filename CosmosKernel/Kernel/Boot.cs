@@ -57,7 +57,8 @@ namespace Kernel
             if (loader.Length != 0) { Console.Write("boot loader: "); Console.WriteLine(loader); }
             BootInfo.PrintMemoryMap();
             Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd, 10);
-            Console.Write(", boot info: "); Console.WriteHex(BootInfo.InfoStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd, 10); Console.WriteLine();
+            Console.WriteLine();
+            Console.Write("boot info:    "); Console.WriteHex(BootInfo.InfoStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd, 10); Console.WriteLine();
             Console.Write("paging: identity map up to "); Console.WriteSize(Paging.MappedLimit);
             if (Paging.UnmappedRam != 0) { Console.Write(" ("); Console.WriteSize(Paging.UnmappedRam); Console.Write(" of RAM above that left unmapped)"); }
             Console.WriteLine();
