@@ -68,25 +68,17 @@ namespace Kernel.Tests
     {
         public SelfTestOutOfMemorySuite() : base("selftest-oom")
         {
-            Add("An_impossible_allocation_panics_with_out_of_memory", &An_impossible_allocation_panics_with_out_of_memory);
+            Add("A_request_larger_than_the_heap_panics_with_out_of_memory", &A_request_larger_than_the_heap_panics_with_out_of_memory);
         }
 
         public override bool IsSelfTest => true;
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static byte[] Allocate(int length)
+        private static void A_request_larger_than_the_heap_panics_with_out_of_memory(Kernel.Tests.Framework.Assert a)
         {
-            byte[] array = new byte[length];
-            array[length - 1] = 1;
-            return array;
-        }
-
-        private static void An_impossible_allocation_panics_with_out_of_memory(Kernel.Tests.Framework.Assert a)
-        {
-            ulong before = Kernel.Core.Memory.Heap.Stats.LargeAllocations;
-            byte[] huge = Allocate(0x7FFF_0000); // 2 GiB in one contiguous run: more than a 256 MiB machine has
-            a.Fail(string.Concat("a 2 GiB array was allocated at ", Number.FormatHex((ulong)Kernel.Core.Runtime.ObjectModel.AddressOf(huge), 1),
-                ", large allocations ", (Kernel.Core.Memory.Heap.Stats.LargeAllocations - before).ToString()));
+            // One page more than the whole heap, through the same entry point every `new` uses.
+            ulong bytes = (Kernel.Core.Memory.Heap.Stats.TotalPages + 1) * Kernel.Core.Memory.Heap.PageSize;
+            void* p = Kernel.Core.Memory.Heap.Alloc((nuint)bytes);
+            a.Fail(string.Concat("a request for ", bytes.ToString(), " bytes returned ", Number.FormatHex((ulong)p, 1)));
         }
     }
 }
