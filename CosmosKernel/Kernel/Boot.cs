@@ -36,6 +36,7 @@ namespace Kernel
             // 3. The default heap, above the kernel image and the boot information block.
             if (!BootInfo.FindHeapRegion(out ulong heapStart, out ulong heapEnd))
                 Panic.Fail("boot: no usable memory above the kernel for the heap");
+            if (heapEnd > Paging.MappedLimit) heapEnd = Paging.MappedLimit; // RAM beyond the page-directory pool stays unused
             if (Heap.Init(heapStart, heapEnd) != RatResult.Ok)
                 Panic.Fail("boot: the heap region is too small for the RAM allocation table");
 

@@ -139,6 +139,7 @@ namespace Kernel.Core.Memory
             else if (size <= MediumLimit) { p = AllocPages(RatPageType.HeapMedium, 1, size); s_stats.MediumAllocations++; }
             else
             {
+                if (size > s_rat.TotalPages * PageSize) OutOfMemory(size, RatPageType.HeapLarge, s_rat.TotalPages + 1); // more than the whole heap (and no overflow below)
                 ulong pages = (size + LargePrefix + PageSize - 1) / PageSize;
                 p = AllocPages(RatPageType.HeapLarge, pages, size);
                 s_stats.LargeAllocations++;
