@@ -40,6 +40,8 @@ namespace System.Diagnostics
     public sealed class ConditionalAttribute : Attribute { public ConditionalAttribute(string conditionString) { } }
     public sealed class DebuggerHiddenAttribute : Attribute { }
     public sealed class DebuggerStepThroughAttribute : Attribute { }
+    public sealed class DebuggerDisplayAttribute : Attribute { public DebuggerDisplayAttribute(string value) { } }
+    public sealed class DebuggerNonUserCodeAttribute : Attribute { }
 }
 
 namespace System.Diagnostics.CodeAnalysis
@@ -93,6 +95,7 @@ namespace System.Runtime.CompilerServices
     public sealed class InlineArrayAttribute : Attribute { public InlineArrayAttribute(int length) { } }
     public sealed class SkipLocalsInitAttribute : Attribute { }
     public sealed class ModuleInitializerAttribute : Attribute { }
+    public sealed class InternalsVisibleToAttribute : Attribute { public InternalsVisibleToAttribute(string assemblyName) { } }
     public sealed class CallerMemberNameAttribute : Attribute { }
     public sealed class CallerFilePathAttribute : Attribute { }
     public sealed class CallerLineNumberAttribute : Attribute { }
