@@ -6,8 +6,8 @@ namespace Kernel.Core.Runtime
     /// <summary>
     /// Interface dispatch. A call site loads its cell (`{stub, relative pointer to the interface | 3}`,
     /// the cell block ends with `{0, slot}`) into r11 and calls the stub. The assembly stub first
-    /// probes a 1024-entry cache keyed by (cell, object type); only a miss comes here, and the
-    /// answer is put in the cache so the next call of that pair never leaves the stub.
+    /// probes a 1024-entry two-way cache keyed by (cell, object type); only a miss comes here, and
+    /// the answer is put in the cache so the next call of that pair never leaves the stub.
     /// </summary>
     public static unsafe class InterfaceDispatch
     {
@@ -31,6 +31,15 @@ namespace Kernel.Core.Runtime
             // Same hash as the assembly stub: ((cell ^ mt) >> 3) & (entries - 1), 32-byte entries.
             ulong index = (((ulong)cell ^ (ulong)objMT) >> 3) & (CacheEntries - 1);
             ulong* entry = Native.DispatchCache() + index * 4;
+            if (entry[0] != 0 && (entry[0] != (ulong)cell || entry[1] != (ulong)objMT))
+            {
+                // Two-way: the pair living here moves to the neighbour entry (index ^ 1), which the stub also probes.
+                ulong* neighbour = Native.DispatchCache() + (index ^ 1) * 4;
+                neighbour[0] = 0;
+                neighbour[1] = entry[1];
+                neighbour[2] = entry[2];
+                neighbour[0] = entry[0];
+            }
             entry[0] = 0;                 // invalidate first: the stub compares the cell last written
             entry[1] = (ulong)objMT;
             entry[2] = (ulong)target;

@@ -186,7 +186,8 @@ isr_table:
 
 ; ---------------------------------------------------------------- interface dispatch
 ; Call sites do `lea r11, [cell]; call [r11]`; the cell's stub is this function. Fast path:
-; probe the cache entry for (cell, type of `this`); on a hit jump straight to the target.
+; probe the two cache entries for (cell, type of `this`) (the hashed one and its neighbour);
+; on a hit jump straight to the target.
 ; Slow path: save the argument registers, resolve in C# (which fills the entry), jump.
 section .text
 DISPATCH_ENTRIES equ 1024
@@ -200,6 +201,14 @@ RhpInitialDynamicInterfaceDispatch:
     and r10d, DISPATCH_ENTRIES - 1
     shl r10, 5
     add r10, dispatch_cache           ; the kernel lies below 2 GiB: a 32-bit absolute is enough
+    cmp r11, [r10]
+    jne .second
+    cmp rax, [r10 + 8]
+    jne .second
+    inc qword [dispatch_hits]
+    jmp [r10 + 16]
+.second:                              ; two-way: the neighbour entry (index ^ 1) holds an evicted pair
+    xor r10, 32
     cmp r11, [r10]
     jne .miss
     cmp rax, [r10 + 8]
@@ -307,7 +316,7 @@ align 8
 __security_cookie: dq 0x2B992DDFA232
 
 section .bss nobits alloc noexec write align=64
-dispatch_cache: resb 32 * DISPATCH_ENTRIES
+dispatch_cache: resb 32 * DISPATCH_ENTRIES   ; 64-byte aligned: entry ^ 32 is the neighbour of the same pair
 dispatch_hits:  resq 1
 
 section .note.GNU-stack noalloc noexec nowrite progbits
