@@ -1,0 +1,60 @@
+using Internal.Runtime;
+
+namespace Kernel.Core.Runtime
+{
+    /// <summary>
+    /// What the real runtime's InitializeModules does: allocate the reference-typed static bases
+    /// and run eager class constructors and module initialisers. Call once, after the heap is up.
+    /// </summary>
+    public static unsafe class ModuleInit
+    {
+        private const int GCStaticRegion = 201, EagerCctor = 205, ModuleInitializerList = 213;
+
+        public static int ModuleCount { get; private set; }
+        public static int GCStaticBases { get; private set; }
+
+        private static byte* ReadRelPtr32(void* address) => (byte*)address + *(int*)address;
+
+        /// <summary>Initialises every module whose header pointer lies in [start, end).</summary>
+        public static void InitializeModules(nint* start, nint* end)
+        {
+            for (nint* m = start; m < end; m++)
+            {
+                if (*m == 0) continue;
+                var header = (ReadyToRunHeader*)*m;
+                if (header->Signature != 0x00525452) Panic.Fail("bad ReadyToRun module header signature");
+                ModuleCount++;
+                var rows = (ModuleInfoRow*)(header + 1);
+                for (int i = 0; i < header->NumberOfSections; i++)
+                    if (rows[i].SectionId == GCStaticRegion) InitializeStatics(rows[i].Start, rows[i].End);
+                for (int i = 0; i < header->NumberOfSections; i++)
+                {
+                    if (rows[i].SectionId != EagerCctor && rows[i].SectionId != ModuleInitializerList) continue;
+                    for (byte* p = (byte*)rows[i].Start; p < (byte*)rows[i].End; p += 4)
+                        ((delegate*<void>)ReadRelPtr32(p))();
+                }
+            }
+        }
+
+        private static void InitializeStatics(nint regionStart, nint regionEnd)
+        {
+            for (byte* block = (byte*)regionStart; block < (byte*)regionEnd; block += 4)
+            {
+                nint* pBlock = (nint*)ReadRelPtr32(block);
+                nint blockAddr = (nint)ReadRelPtr32(pBlock);
+                if ((blockAddr & 1) != 1) continue; // already initialised
+                var pMT = (MethodTable*)(blockAddr & ~(nint)3);
+                object obj = Allocator.RhpNewFast(pMT);
+                if ((blockAddr & 2) == 2) // preinitialised data follows
+                {
+                    byte* src = ReadRelPtr32((int*)pBlock + 1);
+                    byte* dst = (byte*)ObjectModel.AddressOf(obj) + 8;
+                    nuint n = pMT->BaseSize - 16;
+                    for (nuint k = 0; k < n; k++) dst[k] = src[k];
+                }
+                *pBlock = (nint)ObjectModel.AddressOf(obj);
+                GCStaticBases++;
+            }
+        }
+    }
+}

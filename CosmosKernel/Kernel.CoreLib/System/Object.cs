@@ -1,0 +1,96 @@
+// The roots of the type system. Layout contracts with ILC are noted where they matter.
+using System.Runtime.CompilerServices;
+
+namespace System
+{
+    public unsafe class Object
+    {
+        // Layout contract: an object reference points at its MethodTable pointer.
+        internal unsafe IntPtr m_pMethodTable;
+
+        public Object() { }
+        public virtual bool Equals(object obj) => (object)this == obj;
+        public static bool ReferenceEquals(object a, object b) => a == b;
+        public static bool Equals(object a, object b) => a == b || (a != null && b != null && a.Equals(b));
+        public virtual int GetHashCode() => (int)Kernel.Core.Runtime.ObjectModel.AddressOf(this);
+        public virtual string ToString() => "System.Object";
+        ~Object() { }
+    }
+
+    public abstract class ValueType
+    {
+        public override string ToString() => "System.ValueType";
+    }
+
+    public abstract class Enum : ValueType { }
+
+    public struct Void { }
+
+    public struct Nullable<T> where T : struct
+    {
+        private readonly bool hasValue;
+        private T value;
+        public Nullable(T value) { this.value = value; hasValue = true; }
+        public bool HasValue => hasValue;
+        public T Value => value;
+        public T GetValueOrDefault() => value;
+    }
+
+    public abstract class Delegate { }
+    public abstract class MulticastDelegate : Delegate { }
+
+    public struct RuntimeTypeHandle { private IntPtr _value; internal RuntimeTypeHandle(IntPtr value) { _value = value; } }
+    public struct RuntimeMethodHandle { private IntPtr _value; internal RuntimeMethodHandle(IntPtr value) { _value = value; } }
+    public struct RuntimeFieldHandle { private IntPtr _value; internal RuntimeFieldHandle(IntPtr value) { _value = value; } }
+
+    public abstract class Type { }
+    internal sealed class RuntimeType : Type { }
+
+    public interface IDisposable { void Dispose(); }
+    public interface IEquatable<T> { bool Equals(T other); }
+    public interface IComparable<T> { int CompareTo(T other); }
+
+    public ref struct TypedReference { }
+    public ref struct ArgIterator { }
+    public ref struct RuntimeArgumentHandle { }
+
+    public static class Math
+    {
+        public static int Min(int a, int b) => a < b ? a : b;
+        public static int Max(int a, int b) => a > b ? a : b;
+        public static ulong Min(ulong a, ulong b) => a < b ? a : b;
+        public static ulong Max(ulong a, ulong b) => a > b ? a : b;
+        public static long Abs(long a) => a < 0 ? -a : a;
+    }
+}
+
+namespace System.Collections
+{
+    // csc wants these to exist for `foreach`, even over arrays (which compile to an index loop).
+    public interface IEnumerable { IEnumerator GetEnumerator(); }
+    public interface IEnumerator
+    {
+        bool MoveNext();
+        object Current { get; }
+        void Reset();
+    }
+}
+
+namespace System
+{
+    // Tuples of values: `(int, int)` return values. Fields only; no equality or formatting.
+    public struct ValueTuple<T1, T2>
+    {
+        public T1 Item1;
+        public T2 Item2;
+        public ValueTuple(T1 item1, T2 item2) { Item1 = item1; Item2 = item2; }
+    }
+
+    public struct ValueTuple<T1, T2, T3>
+    {
+        public T1 Item1;
+        public T2 Item2;
+        public T3 Item3;
+        public ValueTuple(T1 item1, T2 item2, T3 item3) { Item1 = item1; Item2 = item2; Item3 = item3; }
+    }
+}

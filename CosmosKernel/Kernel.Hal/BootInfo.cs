@@ -1,0 +1,246 @@
+using Kernel.Core;
+
+namespace Kernel.Hal
+{
+    /// <summary>Memory-map entry types (multiboot / E820).</summary>
+    public enum MemoryRegionType : uint
+    {
+        Usable = 1,
+        Reserved = 2,
+        AcpiReclaimable = 3,
+        AcpiNvs = 4,
+        Bad = 5,
+    }
+
+    public struct MemoryRegion
+    {
+        public ulong Base;
+        public ulong Length;
+        public MemoryRegionType Type;
+        public ulong End => Base + Length;
+    }
+
+    public enum BootProtocol : byte
+    {
+        Unknown = 0,
+        Multiboot1 = 1,
+        Multiboot2 = 2,
+    }
+
+    public enum BootInfoResult : byte
+    {
+        Ok = 0,
+        /// <summary>EAX held neither multiboot magic.</summary>
+        UnknownLoader,
+        /// <summary>The loader gave no memory map.</summary>
+        NoMemoryMap,
+    }
+
+    /// <summary>
+    /// What the boot loader told the kernel: the memory map (multiboot2 tag 6, or multiboot1's
+    /// mmap for `qemu -kernel`), the loader's name, where its information block lies. Parsed into
+    /// static storage before the heap exists.
+    /// </summary>
+    public static unsafe class BootInfo
+    {
+        public const uint Multiboot2Magic = 0x36D76289;
+        public const uint Multiboot1Magic = 0x2BADB002;
+        public const int MaxRegions = 128;
+
+        private struct RegionStore { public fixed ulong Words[MaxRegions * 3]; }
+        private static RegionStore s_regions;
+        private static int s_count;
+        private static byte* s_loaderName;
+
+        public static BootProtocol Protocol { get; private set; }
+        /// <summary>The boot information block [InfoStart, InfoEnd): the heap must stay above it.</summary>
+        public static ulong InfoStart { get; private set; }
+        public static ulong InfoEnd { get; private set; }
+        public static ulong KernelStart { get; private set; }
+        public static ulong KernelEnd { get; private set; }
+        public static int RegionCount => s_count;
+
+        public static MemoryRegion Region(int index)
+        {
+            MemoryRegion r = default;
+            if ((uint)index >= (uint)s_count) return r;
+            fixed (ulong* w = s_regions.Words)
+            {
+                r.Base = w[3 * index];
+                r.Length = w[3 * index + 1];
+                r.Type = (MemoryRegionType)w[3 * index + 2];
+            }
+            return r;
+        }
+
+        /// <summary>The boot loader's name ("GRUB 2.06"), or "" if it gave none.</summary>
+        public static string LoaderName
+        {
+            get
+            {
+                if (s_loaderName == null) return "";
+                int n = 0;
+                while (s_loaderName[n] != 0 && n < 80) n++;
+                return string.FromAscii(s_loaderName, n);
+            }
+        }
+
+        /// <summary>Parses the information block at <paramref name="info"/> handed over with <paramref name="magic"/>.</summary>
+        public static BootInfoResult Parse(uint magic, byte* info, ulong kernelStart, ulong kernelEnd)
+        {
+            KernelStart = kernelStart;
+            KernelEnd = kernelEnd;
+            s_count = 0;
+            BootInfoResult r;
+            if (magic == Multiboot2Magic) r = ParseMultiboot2(info);
+            else if (magic == Multiboot1Magic) r = ParseMultiboot1(info);
+            else return BootInfoResult.UnknownLoader;
+            if (r != BootInfoResult.Ok) return r;
+            SortRegions();
+            return s_count == 0 ? BootInfoResult.NoMemoryMap : BootInfoResult.Ok;
+        }
+
+        private static BootInfoResult ParseMultiboot2(byte* info)
+        {
+            Protocol = BootProtocol.Multiboot2;
+            uint totalSize = *(uint*)info;
+            InfoStart = (ulong)info;
+            InfoEnd = (ulong)info + totalSize;
+            for (byte* tag = info + 8; tag < info + totalSize;)
+            {
+                uint type = *(uint*)tag, size = *(uint*)(tag + 4);
+                if (type == 0 || size < 8) break;
+                if (type == 2) s_loaderName = tag + 8;
+                else if (type == 6)
+                {
+                    uint entrySize = *(uint*)(tag + 8);
+                    if (entrySize < 24) return BootInfoResult.NoMemoryMap;
+                    for (byte* e = tag + 16; e + entrySize <= tag + size; e += entrySize)
+                        AddRegion(*(ulong*)e, *(ulong*)(e + 8), *(uint*)(e + 16));
+                }
+                tag += (size + 7) & ~7u;
+            }
+            return BootInfoResult.Ok;
+        }
+
+        // Multiboot1 (QEMU -kernel): mmap entries are {u32 size; u64 base; u64 length; u32 type}, size excluding itself.
+        private static BootInfoResult ParseMultiboot1(byte* info)
+        {
+            Protocol = BootProtocol.Multiboot1;
+            uint flags = *(uint*)info;
+            InfoStart = (ulong)info;
+            InfoEnd = (ulong)info + 120;
+            if ((flags & (1 << 9)) != 0) s_loaderName = (byte*)(ulong)*(uint*)(info + 64);
+            if ((flags & (1 << 6)) == 0) return BootInfoResult.NoMemoryMap;
+            uint length = *(uint*)(info + 44);
+            byte* map = (byte*)(ulong)*(uint*)(info + 48);
+            if ((ulong)map + length > InfoEnd && (ulong)map >= InfoStart) InfoEnd = (ulong)map + length;
+            for (byte* e = map; e < map + length; e += *(uint*)e + 4)
+                AddRegion(*(ulong*)(e + 4), *(ulong*)(e + 12), *(uint*)(e + 20));
+            return BootInfoResult.Ok;
+        }
+
+        private static void AddRegion(ulong baseAddress, ulong length, uint type)
+        {
+            if (length == 0 || s_count == MaxRegions) return;
+            fixed (ulong* w = s_regions.Words)
+            {
+                w[3 * s_count] = baseAddress;
+                w[3 * s_count + 1] = length;
+                w[3 * s_count + 2] = type;
+            }
+            s_count++;
+        }
+
+        private static void SortRegions()
+        {
+            fixed (ulong* w = s_regions.Words)
+            {
+                for (int i = 1; i < s_count; i++)
+                {
+                    ulong b = w[3 * i], l = w[3 * i + 1], t = w[3 * i + 2];
+                    int j = i - 1;
+                    while (j >= 0 && w[3 * j] > b)
+                    {
+                        w[3 * (j + 1)] = w[3 * j]; w[3 * (j + 1) + 1] = w[3 * j + 1]; w[3 * (j + 1) + 2] = w[3 * j + 2];
+                        j--;
+                    }
+                    w[3 * (j + 1)] = b; w[3 * (j + 1) + 1] = l; w[3 * (j + 1) + 2] = t;
+                }
+            }
+        }
+
+        /// <summary>The end of the highest region holding RAM (usable or ACPI).</summary>
+        public static ulong HighestRamAddress
+        {
+            get
+            {
+                ulong top = 0;
+                for (int i = 0; i < s_count; i++)
+                {
+                    MemoryRegion r = Region(i);
+                    if (r.Type == MemoryRegionType.Usable || r.Type == MemoryRegionType.AcpiReclaimable || r.Type == MemoryRegionType.AcpiNvs)
+                        if (r.End > top) top = r.End;
+                }
+                return top;
+            }
+        }
+
+        /// <summary>Sum of the usable regions' lengths.</summary>
+        public static ulong UsableBytes
+        {
+            get
+            {
+                ulong total = 0;
+                for (int i = 0; i < s_count; i++) if (Region(i).Type == MemoryRegionType.Usable) total += Region(i).Length;
+                return total;
+            }
+        }
+
+        /// <summary>
+        /// The heap region as Cosmos chooses it: the largest usable region, clipped to start above
+        /// the kernel image and the boot information block. False if nothing usable is left.
+        /// </summary>
+        public static bool FindHeapRegion(out ulong start, out ulong end)
+        {
+            start = end = 0;
+            ulong floor = KernelEnd > InfoEnd ? KernelEnd : InfoEnd;
+            for (int i = 0; i < s_count; i++)
+            {
+                MemoryRegion r = Region(i);
+                if (r.Type != MemoryRegionType.Usable) continue;
+                ulong s = r.Base, e = r.End;
+                if (s < floor && e > KernelStart) s = floor; // the region holds the kernel or the info block: start above both
+                if (s < 0x100000) continue;                   // low memory stays with the firmware
+                if (e > s && e - s > end - start) { start = s; end = e; }
+            }
+            return end > start;
+        }
+
+        public static string TypeName(MemoryRegionType type) => type switch
+        {
+            MemoryRegionType.Usable => "usable",
+            MemoryRegionType.Reserved => "reserved",
+            MemoryRegionType.AcpiReclaimable => "ACPI reclaimable",
+            MemoryRegionType.AcpiNvs => "ACPI NVS",
+            MemoryRegionType.Bad => "bad",
+            _ => "unknown",
+        };
+
+        /// <summary>Prints the memory map on the console.</summary>
+        public static void PrintMemoryMap()
+        {
+            Console.Write("memory map (");
+            Console.Write(Protocol == BootProtocol.Multiboot2 ? "multiboot2" : "multiboot1");
+            Console.Write(", "); Console.WriteDecimal((ulong)s_count); Console.WriteLine(" regions):");
+            for (int i = 0; i < s_count; i++)
+            {
+                MemoryRegion r = Region(i);
+                Console.Write("  "); Console.WriteHex(r.Base, 10); Console.Write(" - "); Console.WriteHex(r.End - 1, 10);
+                Console.Write("  "); Console.Write(TypeName(r.Type));
+                Console.Write(" ("); Console.WriteSize(r.Length); Console.WriteLine(")");
+            }
+            Console.Write("usable RAM: "); Console.WriteSize(UsableBytes); Console.WriteLine();
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System;
+
+namespace Kernel.Hal
+{
+    /// <summary>Where console text goes.</summary>
+    [Flags]
+    public enum ConsoleTargets : byte
+    {
+        None = 0,
+        Serial = 1,
+        Screen = 2,
+        Both = Serial | Screen,
+    }
+
+    /// <summary>The kernel console: text to COM1 and the VGA screen; lines from COM1 or the keyboard.</summary>
+    public static unsafe class Console
+    {
+        private static ConsoleTargets s_targets = ConsoleTargets.Serial;
+        private static bool s_lastWasCr; // a CR LF pair may straddle two ReadLine calls
+
+        /// <summary>Turns the screen on once VGA is set up.</summary>
+        public static void EnableScreen() => s_targets |= ConsoleTargets.Screen;
+
+        public static void Write(string s)
+        {
+            if ((s_targets & ConsoleTargets.Serial) != 0) Serial.Write(s);
+            if ((s_targets & ConsoleTargets.Screen) != 0) Vga.Write(s);
+        }
+
+        public static void Write(char c)
+        {
+            if ((s_targets & ConsoleTargets.Serial) != 0) Serial.WriteChar(c);
+            if ((s_targets & ConsoleTargets.Screen) != 0) Vga.WriteChar(c);
+        }
+
+        public static void WriteLine(string s) { Write(s); Write('\n'); }
+        public static void WriteLine() => Write('\n');
+
+        /// <summary>Decimal, without allocating.</summary>
+        public static void WriteDecimal(ulong v)
+        {
+            char* buf = stackalloc char[24];
+            int n = Number.WriteDigits(v, buf + 24);
+            for (int i = 24 - n; i < 24; i++) Write(buf[i]);
+        }
+
+        /// <summary>"0x" and 16 hex digits, without allocating.</summary>
+        public static void WriteHex(ulong v) => WriteHex(v, 16);
+
+        /// <summary>"0x" and at least <paramref name="digits"/> hex digits (more if the value needs them).</summary>
+        public static void WriteHex(ulong v, int digits)
+        {
+            Write('0'); Write('x');
+            int needed = 1;
+            while (needed < 16 && (v >> (4 * needed)) != 0) needed++;
+            if (digits < needed) digits = needed;
+            for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
+            {
+                int d = (int)((v >> shift) & 0xF);
+                Write((char)(d < 10 ? '0' + d : 'a' + d - 10));
+            }
+        }
+
+        /// <summary>A size in the largest whole unit (B, KiB, MiB, GiB).</summary>
+        public static void WriteSize(ulong bytes)
+        {
+            if (bytes >= 1UL << 30 && bytes % (1UL << 20) == 0 && bytes / (1UL << 20) % 1024 == 0) { WriteDecimal(bytes >> 30); Write(" GiB"); }
+            else if (bytes >= 1UL << 20) { WriteDecimal(bytes >> 20); Write(" MiB"); }
+            else if (bytes >= 1UL << 10) { WriteDecimal(bytes >> 10); Write(" KiB"); }
+            else { WriteDecimal(bytes); Write(" B"); }
+        }
+
+        /// <summary>
+        /// Reads one line from COM1 or the keyboard, whichever types, echoing it on the console.
+        /// Accepts LF, CR or CR LF; backspace edits. The line excludes the terminator.
+        /// </summary>
+        public static string ReadLine(int maxLength)
+        {
+            char* buf = stackalloc char[maxLength];
+            int n = 0;
+            while (true)
+            {
+                char c;
+                if (Serial.TryRead(out byte b)) c = (char)b;
+                else if (Keyboard.TryRead(out char k)) c = k;
+                else { Kernel.Core.Native.Pause(); continue; }
+
+                if (c == '\n' && s_lastWasCr) { s_lastWasCr = false; continue; } // the LF of a CR LF
+                s_lastWasCr = c == '\r';
+                if (c == '\r' || c == '\n') { Write('\n'); return string.FromChars(buf, n); }
+                if (c == '\b' || c == (char)0x7F)
+                {
+                    if (n > 0) { n--; Write("\b \b"); }
+                    continue;
+                }
+                if (c < ' ' || c > '~' || n >= maxLength) continue;
+                buf[n++] = c;
+                Write(c);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The host protocol (docs/testing.md): one line per frame on COM1,
+    /// `#KT1 KIND LEN PAYLOAD\n`, LEN the byte length of the escaped payload.
+    /// </summary>
+    public static class HostProtocol
+    {
+        public const string Magic = "#KT1 ";
+
+        /// <summary>Sends a frame whose payload is <paramref name="payload"/> (fields already TAB-separated).</summary>
+        public static void Frame(string kind, string payload)
+        {
+            payload ??= "";
+            int length = 0;
+            for (int i = 0; i < payload.Length; i++) length += payload[i] == '\\' || payload[i] == '\n' ? 2 : 1;
+            Serial.WriteRaw(Magic);
+            Serial.WriteRaw(kind);
+            Serial.WriteByte((byte)' ');
+            WriteDecimal((ulong)length);
+            Serial.WriteByte((byte)' ');
+            for (int i = 0; i < payload.Length; i++)
+            {
+                char c = payload[i];
+                if (c == '\\') { Serial.WriteByte((byte)'\\'); Serial.WriteByte((byte)'\\'); }
+                else if (c == '\n') { Serial.WriteByte((byte)'\\'); Serial.WriteByte((byte)'n'); }
+                else Serial.WriteByte(c >= 0x20 && c < 0x7F || c == '\t' ? (byte)c : (byte)'?');
+            }
+            Serial.WriteByte((byte)'\n');
+        }
+
+        public static void Frame(string kind, string field1, string field2) => Frame(kind, string.Concat(field1, "\t", field2));
+
+        public static void Frame(string kind, string field1, string field2, string field3)
+            => Frame(kind, string.Concat(new string[] { field1, "\t", field2, "\t", field3 }));
+
+        private static unsafe void WriteDecimal(ulong v)
+        {
+            char* buf = stackalloc char[24];
+            int n = Number.WriteDigits(v, buf + 24);
+            for (int i = 24 - n; i < 24; i++) Serial.WriteByte((byte)buf[i]);
+        }
+    }
+}

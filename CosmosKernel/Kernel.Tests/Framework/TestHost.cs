@@ -1,0 +1,114 @@
+using Kernel.Hal;
+
+namespace Kernel.Tests.Framework
+{
+    /// <summary>Totals of one `test` command.</summary>
+    public struct TestTotals
+    {
+        public int Passed, Failed, Skipped;
+    }
+
+    /// <summary>
+    /// Runs suites and reports them to the host in the framed protocol (docs/testing.md):
+    /// SUITE, then TEST and PASS/FAIL/SKIP per test, ENDSUITE, and END after the last suite.
+    /// Human-readable progress goes to the screen.
+    /// </summary>
+    public static unsafe class TestHost
+    {
+        private static TestSuite[] s_suites;
+
+        /// <summary>Every suite in the image, the deliberate-failure ones included.</summary>
+        public static TestSuite[] Suites => s_suites ??= Registry.CreateSuites();
+
+        /// <summary>The suite called <paramref name="name"/>, or null.</summary>
+        public static TestSuite Find(string name)
+        {
+            TestSuite[] suites = Suites;
+            for (int i = 0; i < suites.Length; i++) if (suites[i].Name == name) return suites[i];
+            return null;
+        }
+
+        /// <summary>
+        /// Sends a measurement to the host as a METRIC frame (name, value, unit), e.g.
+        /// <c>TestHost.Metric("heap.small.alloc_free", 412, "cycles/op")</c>. Measurements are
+        /// reported, never asserted: speed is not a pass/fail criterion inside the kernel.
+        /// </summary>
+        public static void Metric(string name, ulong value, string unit)
+            => HostProtocol.Frame("METRIC", name, value.ToString(), unit);
+
+        /// <summary>"runtime, memmap, ..." for usage messages.</summary>
+        public static string SuiteNames()
+        {
+            string names = "all";
+            TestSuite[] suites = Suites;
+            for (int i = 0; i < suites.Length; i++) names = string.Concat(names, ", ", suites[i].Name);
+            return names;
+        }
+
+        /// <summary>
+        /// Runs `all` (every suite but the self-tests) or the one suite named <paramref name="selector"/>,
+        /// then sends END. Returns false (and sends nothing) if no suite has that name.
+        /// </summary>
+        public static bool Run(string selector, out TestTotals totals)
+        {
+            totals = default;
+            if (selector != "all" && Find(selector) == null) return false;
+            TestSuite[] suites = Suites;
+            for (int i = 0; i < suites.Length; i++)
+            {
+                TestSuite suite = suites[i];
+                if (selector == "all" ? suite.IsSelfTest : suite.Name != selector) continue;
+                RunSuite(suite, ref totals);
+            }
+            HostProtocol.Frame("END", totals.Passed.ToString(), totals.Failed.ToString(), totals.Skipped.ToString());
+            Vga.Write(string.Concat(new string[] { "tests: ", totals.Passed.ToString(), " passed, ", totals.Failed.ToString(), " failed, ", totals.Skipped.ToString(), " skipped\n" }));
+            return true;
+        }
+
+        private static void RunSuite(TestSuite suite, ref TestTotals totals)
+        {
+            HostProtocol.Frame("SUITE", suite.Name);
+            Vga.Write(string.Concat("suite ", suite.Name, "\n"));
+            int passed = 0, failed = 0;
+            for (int t = 0; t < suite.Count; t++)
+            {
+                TestCase test = suite[t];
+                HostProtocol.Frame("TEST", suite.Name, test.Name);
+                var asserts = new Assert();
+                ulong start = Timer.Cycles;
+                test.Body(asserts);
+                ulong cycles = Timer.Cycles - start;
+                if (asserts.Failed)
+                {
+                    failed++;
+                    totals.Failed++;
+                    HostProtocol.Frame("FAIL", suite.Name, test.Name, asserts.Failures);
+                    Vga.SetColor(12, 0); Vga.Write("  FAIL "); Vga.SetColor(7, 0);
+                    Vga.Write(string.Concat(test.Name, ": ", asserts.Failures, "\n"));
+                }
+                else if (asserts.Skipped)
+                {
+                    totals.Skipped++;
+                    HostProtocol.Frame("SKIP", suite.Name, test.Name, asserts.SkipReason);
+                    Vga.Write(string.Concat("  SKIP ", test.Name, "\n"));
+                }
+                else if (asserts.Checks == 0)
+                {
+                    // A test that asserts nothing proves nothing: report it as a failure.
+                    failed++;
+                    totals.Failed++;
+                    HostProtocol.Frame("FAIL", suite.Name, test.Name, "the test made no assertion");
+                }
+                else
+                {
+                    passed++;
+                    totals.Passed++;
+                    HostProtocol.Frame("PASS", suite.Name, test.Name, cycles.ToString());
+                    Vga.SetColor(10, 0); Vga.Write("  PASS "); Vga.SetColor(7, 0);
+                    Vga.Write(string.Concat(test.Name, "\n"));
+                }
+            }
+            HostProtocol.Frame("ENDSUITE", suite.Name, passed.ToString(), failed.ToString());
+        }
+    }
+}

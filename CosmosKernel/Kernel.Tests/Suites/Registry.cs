@@ -1,0 +1,22 @@
+using Kernel.Tests.Framework;
+
+namespace Kernel.Tests
+{
+    /// <summary>Every suite in the image, in the order `test all` runs them. Add new suites here.</summary>
+    public static class Registry
+    {
+        public static TestSuite[] CreateSuites() => new TestSuite[]
+        {
+            new RuntimeSuite(),
+            new MemoryMapSuite(),
+            new HeapSuite(),
+            new TimerSuite(),
+            new MeasurementSuite(),
+            new SelfTestFailSuite(),
+            new SelfTestFaultSuite(),
+            new SelfTestThrowSuite(),
+            new SelfTestOutOfMemorySuite(),
+            new SelfTestStackOverflowSuite(),
+        };
+    }
+}

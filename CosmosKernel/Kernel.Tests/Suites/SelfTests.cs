@@ -1,0 +1,112 @@
+using Kernel.Tests.Framework;
+
+namespace Kernel.Tests
+{
+    /// <summary>Proves the runner reports a failing test: one test passes, one fails on purpose.</summary>
+    public sealed unsafe class SelfTestFailSuite : TestSuite
+    {
+        public SelfTestFailSuite() : base("selftest-fail")
+        {
+            Add("A_passing_test_passes", &A_passing_test_passes);
+            Add("A_deliberate_failure_is_reported", &A_deliberate_failure_is_reported);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private static void A_passing_test_passes(Assert a) => a.Equal(1, 1, "one");
+
+        private static void A_deliberate_failure_is_reported(Assert a) => a.Equal(1, 2, "deliberate failure");
+    }
+
+    /// <summary>Proves a CPU exception is reported: a deliberate page fault, then the panic report and exit 0x12.</summary>
+    public sealed unsafe class SelfTestFaultSuite : TestSuite
+    {
+        /// <summary>512 GiB: canonical, but PML4 entry 1 is never present.</summary>
+        public const ulong UnmappedAddress = 0x80_0000_0000UL;
+
+        public SelfTestFaultSuite() : base("selftest-fault")
+        {
+            Add("A_deliberate_page_fault_panics", &A_deliberate_page_fault_panics);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private static void A_deliberate_page_fault_panics(Assert a)
+        {
+            *(ulong*)UnmappedAddress = 0xDEAD;
+            a.Fail("the write to an unmapped address did not fault");
+        }
+    }
+
+    /// <summary>Proves a managed `throw` becomes a panic naming the exception type.</summary>
+    public sealed unsafe class SelfTestThrowSuite : TestSuite
+    {
+        public SelfTestThrowSuite() : base("selftest-throw")
+        {
+            Add("A_managed_throw_panics_with_the_type_name", &A_managed_throw_panics_with_the_type_name);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private static void A_managed_throw_panics_with_the_type_name(Assert a)
+        {
+            Throw();
+            a.Fail("the throw returned");
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void Throw() => throw new System.InvalidOperationException("deliberate throw");
+    }
+}
+
+namespace Kernel.Tests
+{
+    using System;
+
+    /// <summary>Proves that running out of heap is a panic with a clear message, not a hang.</summary>
+    public sealed unsafe class SelfTestOutOfMemorySuite : Kernel.Tests.Framework.TestSuite
+    {
+        public SelfTestOutOfMemorySuite() : base("selftest-oom")
+        {
+            Add("A_request_larger_than_the_heap_panics_with_out_of_memory", &A_request_larger_than_the_heap_panics_with_out_of_memory);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private static void A_request_larger_than_the_heap_panics_with_out_of_memory(Kernel.Tests.Framework.Assert a)
+        {
+            // One page more than the whole heap, through the same entry point every `new` uses.
+            ulong bytes = (Kernel.Core.Memory.Heap.Stats.TotalPages + 1) * Kernel.Core.Memory.Heap.PageSize;
+            void* p = Kernel.Core.Memory.Heap.Alloc((nuint)bytes);
+            a.Fail(string.Concat("a request for ", bytes.ToString(), " bytes returned ", Number.FormatHex((ulong)p, 1)));
+        }
+    }
+}
+
+namespace Kernel.Tests
+{
+    /// <summary>Proves that a kernel stack overflow is a readable panic (guard page + double-fault stack), not a triple fault.</summary>
+    public sealed unsafe class SelfTestStackOverflowSuite : Kernel.Tests.Framework.TestSuite
+    {
+        public SelfTestStackOverflowSuite() : base("selftest-stack")
+        {
+            Add("Unbounded_recursion_panics_with_stack_overflow", &Unbounded_recursion_panics_with_stack_overflow);
+        }
+
+        public override bool IsSelfTest => true;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static int Recurse(int depth)
+        {
+            byte* pad = stackalloc byte[512];
+            pad[depth & 511] = (byte)depth;
+            return Recurse(depth + 1) + pad[(depth * 7) & 511];
+        }
+
+        private static void Unbounded_recursion_panics_with_stack_overflow(Kernel.Tests.Framework.Assert a)
+        {
+            int r = Recurse(0);
+            a.Fail(string.Concat("the recursion returned ", r.ToString()));
+        }
+    }
+}

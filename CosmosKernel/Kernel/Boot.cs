@@ -1,0 +1,72 @@
+using System.Runtime;
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Hal;
+using MemoryManager.Baseline;
+
+namespace Kernel
+{
+    /// <summary>The managed entry point: bring the machine up in dependency order, then the shell.</summary>
+    public static unsafe class Boot
+    {
+        public const string Version = "CosmosKernel 0.1";
+        /// <summary>The link address of the kernel image (linker.ld).</summary>
+        public const ulong KernelLoadAddress = 0x100000;
+
+        /// <summary>Called by boot.asm in long mode with SSE on and a 512 KiB stack.</summary>
+        [RuntimeExport("kmain")]
+        private static void KMain(uint magic, byte* bootInfo, nint* modulesStart, nint* modulesEnd, ulong kernelEnd)
+        {
+            // 1. Reporting first, so anything that goes wrong from here on is a readable panic.
+            Serial.Init();
+            Cpu.InstallExceptionHandlers();
+            PanicReport.Install();
+            Vga.Clear();
+            Console.EnableScreen();
+            Console.Write(Version);
+            Console.WriteLine(" (C#, NativeAOT ilc, own core library), x86-64 long mode");
+
+            // 2. What the loader says about memory; page tables over all of it. No heap yet.
+            BootInfoResult parsed = BootInfo.Parse(magic, bootInfo, KernelLoadAddress, kernelEnd);
+            if (parsed == BootInfoResult.UnknownLoader) Panic.Fail("boot: not started by a multiboot loader (bad magic in EAX)");
+            if (parsed == BootInfoResult.NoMemoryMap) Panic.Fail("boot: the loader gave no memory map");
+            Paging.MapAllRam(BootInfo.HighestRamAddress);
+            bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
+
+            // 3. The default heap, above the kernel image and the boot information block.
+            if (!BootInfo.FindHeapRegion(out ulong heapStart, out ulong heapEnd))
+                Panic.Fail("boot: no usable memory above the kernel for the heap");
+            if (heapEnd > Paging.MappedLimit) heapEnd = Paging.MappedLimit; // RAM beyond the page-directory pool stays unused
+            if (Heap.Init(heapStart, heapEnd) != RatResult.Ok)
+                Panic.Fail("boot: the heap region is too small for the RAM allocation table");
+
+            // 4. Managed statics and module initialisers (they may allocate).
+            ModuleInit.InitializeModules(modulesStart, modulesEnd);
+
+            // 5. The rest of the hardware.
+            Keyboard.Init();
+            Timer.Calibrate();
+
+            PrintBootReport();
+            if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
+            Shell.Run();
+        }
+
+        private static void PrintBootReport()
+        {
+            string loader = BootInfo.LoaderName;
+            if (loader.Length != 0) { Console.Write("boot loader: "); Console.WriteLine(loader); }
+            BootInfo.PrintMemoryMap();
+            Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd, 10);
+            Console.WriteLine();
+            Console.Write("boot info:    "); Console.WriteHex(BootInfo.InfoStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd, 10); Console.WriteLine();
+            Console.Write("paging: identity map up to "); Console.WriteSize(Paging.MappedLimit);
+            if (Paging.UnmappedRam != 0) { Console.Write(" ("); Console.WriteSize(Paging.UnmappedRam); Console.Write(" of RAM above that left unmapped)"); }
+            Console.WriteLine();
+            HeapStats h = Heap.Stats;
+            Console.Write("heap: "); Console.WriteHex(h.RegionStart, 10); Console.Write(" - "); Console.WriteHex(h.RegionEnd, 10);
+            Console.Write(" ("); Console.WriteSize(h.RegionEnd - h.RegionStart); Console.Write("), RAT at "); Console.WriteHex(h.TableAddress, 10); Console.WriteLine();
+            Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
+        }
+    }
+}

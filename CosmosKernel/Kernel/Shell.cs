@@ -1,0 +1,105 @@
+using Kernel.Core;
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Hal;
+using Kernel.Tests.Framework;
+
+namespace Kernel
+{
+    /// <summary>
+    /// The kernel shell, on COM1 and on the screen + keyboard at once. Each prompt is preceded
+    /// by a READY frame so that the test runner knows when to send its command line.
+    /// </summary>
+    public static class Shell
+    {
+        private const string Usage = "commands: help | mem | map | test <suite>|all | halt";
+
+        public static void Run()
+        {
+            Console.WriteLine("type 'help' for commands");
+            while (true)
+            {
+                HostProtocol.Frame("READY", Boot.Version);
+                Console.Write("kernel> ");
+                string line = Console.ReadLine(120).Trim();
+                if (line.Length == 0) continue;
+                Execute(line);
+            }
+        }
+
+        private static void Execute(string line)
+        {
+            int space = line.IndexOf(' ');
+            string command = space < 0 ? line : line.Substring(0, space);
+            string argument = space < 0 ? "" : line.Substring(space + 1).Trim();
+            switch (command)
+            {
+                case "help":
+                    Console.WriteLine(Usage);
+                    Console.WriteLine("  help         this list");
+                    Console.WriteLine("  mem          heap and RAM allocation table statistics");
+                    Console.WriteLine("  map          the boot loader's memory map");
+                    Console.WriteLine(string.Concat("  test <suite> run in-kernel tests; suites: ", TestHost.SuiteNames()));
+                    Console.WriteLine("  halt         stop the machine (QEMU exits with status 33)");
+                    break;
+                case "mem":
+                    PrintMemory();
+                    break;
+                case "map":
+                    BootInfo.PrintMemoryMap();
+                    break;
+                case "test":
+                    RunTests(argument);
+                    break;
+                case "halt":
+                    Console.WriteLine("halting.");
+                    DebugExit.Exit(DebugExit.Success);
+                    Native.HaltForever();
+                    break;
+                default:
+                    Console.WriteLine(string.Concat("unknown command '", command, "'. ", Usage));
+                    break;
+            }
+        }
+
+        private static void RunTests(string selector)
+        {
+            if (selector.Length == 0)
+            {
+                Console.WriteLine(string.Concat("usage: test <suite>|all; suites: ", TestHost.SuiteNames()));
+                return;
+            }
+            if (!TestHost.Run(selector, out TestTotals totals))
+            {
+                Console.WriteLine(string.Concat("no suite named '", selector, "'; suites: ", TestHost.SuiteNames()));
+                return;
+            }
+            // Under QEMU this ends the machine; elsewhere (no isa-debug-exit) the shell goes on.
+            DebugExit.Exit(totals.Failed == 0 ? DebugExit.Success : DebugExit.TestsFailed);
+        }
+
+        private static void PrintMemory()
+        {
+            HeapStats s = Heap.Stats;
+            Console.Write("heap region   "); Console.WriteHex(s.RegionStart, 10); Console.Write(" - "); Console.WriteHex(s.RegionEnd, 10);
+            Console.Write(" ("); Console.WriteSize(s.RegionEnd - s.RegionStart); Console.WriteLine(")");
+            Console.Write("RAT           "); Console.WriteHex(s.TableAddress, 10); Console.Write(", "); Console.WriteDecimal(s.TablePages);
+            Console.Write(" pages for "); Console.WriteDecimal(s.TotalPages); Console.WriteLine(" pages (one byte per page)");
+            Console.Write("pages         free "); Console.WriteDecimal(s.FreePages);
+            Console.Write(", used "); Console.WriteDecimal(s.TotalPages - s.FreePages);
+            Console.Write(" (small "); Console.WriteDecimal(s.SmallPages);
+            Console.Write(", medium "); Console.WriteDecimal(s.MediumPages);
+            Console.Write(", large "); Console.WriteDecimal(s.LargePages);
+            Console.Write(", table "); Console.WriteDecimal(s.TablePages); Console.WriteLine(")");
+            Console.Write("allocations   small "); Console.WriteDecimal(s.SmallAllocations);
+            Console.Write(", medium "); Console.WriteDecimal(s.MediumAllocations);
+            Console.Write(", large "); Console.WriteDecimal(s.LargeAllocations);
+            Console.Write(", frees "); Console.WriteDecimal(s.Frees);
+            Console.Write(" (refused "); Console.WriteDecimal(s.RejectedFrees); Console.WriteLine(")");
+            Console.Write("bytes         requested "); Console.WriteDecimal(s.BytesRequested);
+            Console.Write(", in use "); Console.WriteDecimal(s.BytesInUse); Console.WriteLine();
+            Console.Write("dispatch      interface cache hits "); Console.WriteDecimal(InterfaceDispatch.CacheHits);
+            Console.Write(", resolutions "); Console.WriteDecimal(InterfaceDispatch.Resolutions); Console.WriteLine();
+        }
+    }
+}
