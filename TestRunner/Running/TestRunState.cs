@@ -73,9 +73,10 @@ public sealed class TestRunState
                     $"boot failure: QEMU exited (status {EmulatorStatus.Describe(status)}) before the kernel was READY", at);
                 break;
             case Phase.Running:
+                string where = Where();
                 MarkRunningTest(TestStatus.Error, $"QEMU exited (status {status}) while this test ran", at);
                 Finish(RunExitCode.Broken,
-                    $"QEMU exited (status {EmulatorStatus.Describe(status)}) before the END frame{Where()}", at);
+                    $"QEMU exited (status {EmulatorStatus.Describe(status)}) before the END frame{where}", at);
                 break;
             case Phase.AfterEnd:
                 int expected = Result.Failed > 0 ? EmulatorStatus.TestsFailed : EmulatorStatus.AllPassed;
@@ -100,8 +101,9 @@ public sealed class TestRunState
                 Finish(RunExitCode.Broken, $"timeout: no READY frame from the kernel within {Seconds(timeout)}", at);
                 break;
             case Phase.Running:
+                string where = Where();
                 MarkRunningTest(TestStatus.Error, $"timed out after {Seconds(timeout)}", at);
-                Finish(RunExitCode.Broken, $"timeout: no END frame within {Seconds(timeout)}{Where()}", at);
+                Finish(RunExitCode.Broken, $"timeout: no END frame within {Seconds(timeout)}{where}", at);
                 break;
             case Phase.AfterEnd:
                 // Every result is in; only QEMU's exit is missing. Keep the verdict, say what happened.
@@ -248,6 +250,7 @@ public sealed class TestRunState
 
     string? ProtocolError(string message, TimeSpan at)
     {
+        message += Where();
         MarkRunningTest(TestStatus.Error, "interrupted by a protocol error", at);
         Finish(RunExitCode.Broken, $"protocol error: {message}", at);
         return null;
