@@ -10,14 +10,17 @@ namespace TestRunner.Cli;
 /// <summary>The command line: thin commands over the library in Running/, Emulator/, Reports/ and Build/.</summary>
 public static class Commands
 {
-    public static RootCommand Root(TextWriter output)
+    /// <param name="output">Where plain output goes.</param>
+    /// <param name="fancy">Spectre.Console output; by default only on an interactive terminal outside CI.</param>
+    public static RootCommand Root(TextWriter output, bool? fancy = null)
     {
+        bool useFancy = fancy ?? ConsoleReporter.IsInteractiveTerminal();
         var root = new RootCommand("Boots the CosmosKernel in QEMU: runs its in-kernel tests, its shell, or a script of shell commands.");
         root.Options.Add(KernelOptions.Qemu);
-        root.Subcommands.Add(Test(output));
-        root.Subcommands.Add(Run(output));
-        root.Subcommands.Add(Script(output));
-        root.Subcommands.Add(Vmx(output));
+        root.Subcommands.Add(Test(output, useFancy));
+        root.Subcommands.Add(Run(output, useFancy));
+        root.Subcommands.Add(Script(output, useFancy));
+        root.Subcommands.Add(Vmx(output, useFancy));
         return root;
     }
 
@@ -28,7 +31,7 @@ public static class Commands
         Validators = { r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--timeout must be a positive number of seconds"); } },
     };
 
-    static Command Test(TextWriter output)
+    static Command Test(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
         var suite = new Option<string>("--suite", "-s") { Description = "Suite to run: 'all' or one suite's name", DefaultValueFactory = _ => "all" };
@@ -45,7 +48,7 @@ public static class Commands
         command.Options.Add(verbose);
         command.SetAction(async (parse, cancel) =>
         {
-            var reporter = new ConsoleReporter(ConsoleReporter.IsInteractiveTerminal(), output, parse.GetValue(verbose));
+            var reporter = new ConsoleReporter(fancy, output, parse.GetValue(verbose));
             string suiteName = parse.GetValue(suite)!;
             if (TestRun.ValidateSuiteName(suiteName) is string suiteError) { reporter.Error(suiteError); return 2; }
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
@@ -85,7 +88,7 @@ public static class Commands
         return Path.Combine(dir, file);
     }
 
-    static Command Run(TextWriter output)
+    static Command Run(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
         var window = new Option<bool>("--window") { Description = "Also open QEMU's VGA window (needs a display)" };
@@ -94,7 +97,7 @@ public static class Commands
         command.Options.Add(window);
         command.SetAction(async (parse, cancel) =>
         {
-            var reporter = new ConsoleReporter(ConsoleReporter.IsInteractiveTerminal(), output);
+            var reporter = new ConsoleReporter(fancy, output);
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
             if (target == null) return 2;
             if (target.Check(out var emulator) is string missing) { reporter.Error(missing); return 2; }
@@ -117,7 +120,7 @@ public static class Commands
         return command;
     }
 
-    static Command Script(TextWriter output)
+    static Command Script(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
         var timeout = TimeoutOption();
@@ -130,7 +133,7 @@ public static class Commands
         command.Options.Add(log);
         command.SetAction(async (parse, cancel) =>
         {
-            var reporter = new ConsoleReporter(ConsoleReporter.IsInteractiveTerminal(), output);
+            var reporter = new ConsoleReporter(fancy, output);
             string path = parse.GetValue(file)!;
             if (!File.Exists(path)) { reporter.Error($"script file not found: {path}"); return 2; }
             var commands = ScriptRun.ParseScript(File.ReadAllText(path), out var scriptError);
@@ -152,14 +155,14 @@ public static class Commands
         return command;
     }
 
-    static Command Vmx(TextWriter output)
+    static Command Vmx(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
         var command = new Command("vmx", $"Write a VMware {VmxWriter.FileName} beside the ISO (CD-ROM from the ISO, COM1 to {VmxWriter.SerialLogName})");
         kernel.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
-            var reporter = new ConsoleReporter(ConsoleReporter.IsInteractiveTerminal(), output);
+            var reporter = new ConsoleReporter(fancy, output);
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
             if (target == null) return 2;
             if (target.Medium != BootMedium.Iso) { reporter.Error("VMware boots the ISO: leave out --direct"); return 2; }
