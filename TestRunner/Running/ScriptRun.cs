@@ -154,6 +154,12 @@ public sealed class ScriptRunState
         Finish(RunExitCode.Broken, $"timeout after {limit.TotalSeconds:0.#} s: {where}", at);
     }
 
+    /// <summary>Handles the user cancelling the run (Ctrl-C).</summary>
+    public void OnCancelled(TimeSpan at)
+    {
+        if (!IsFinished) Finish(RunExitCode.Broken, "the script run was cancelled", at);
+    }
+
     void Finish(RunExitCode code, string reason, TimeSpan at)
     {
         Result.ExitCode = code;
@@ -239,9 +245,13 @@ public static class ScriptRun
                     if (state.IsFinished) break;
                 }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
                 state.OnTimeout(options.Timeout, qemu.Elapsed);
+            }
+            catch (OperationCanceledException)
+            {
+                state.OnCancelled(qemu.Elapsed);
             }
             if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
             qemu.Kill();

@@ -75,8 +75,7 @@ public static class TestRun
             }
             catch (OperationCanceledException)
             {
-                state.OnTimeout(qemu.Elapsed);
-                state.Result.Warnings.Add("the run was cancelled");
+                state.OnCancelled(qemu.Elapsed);
             }
             if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
             qemu.Kill();

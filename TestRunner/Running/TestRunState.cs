@@ -114,6 +114,15 @@ public sealed class TestRunState
         }
     }
 
+    /// <summary>Handles the user cancelling the run (Ctrl-C): exit 2, the running test interrupted.</summary>
+    public void OnCancelled(TimeSpan at)
+    {
+        if (Current == Phase.Finished) return;
+        string where = Where();
+        MarkRunningTest(TestStatus.Error, "the run was cancelled", at);
+        Finish(RunExitCode.Broken, $"the run was cancelled{where}", at);
+    }
+
     string? OnFrame(Frame f, TimeSpan at)
     {
         if (Current == Phase.WaitingForReady)
@@ -217,7 +226,11 @@ public sealed class TestRunState
                         $"{Result.Passed} passed, {Result.Failed} failed, {Result.Skipped} skipped", at);
                 Result.End = ((int)end.Item1, (int)end.Item2, (int)end.Item3);
                 if (Result.Suites.Count == 0)
-                    Result.Warnings.Add($"the kernel ran no suite for '{Command}'");
+                {
+                    // A run that ran nothing is not a pass: most likely the suite name is misspelt.
+                    Finish(RunExitCode.Broken, $"the kernel ran no suite for '{Command}' (is the suite name right?)", at);
+                    return null;
+                }
                 Current = Phase.AfterEnd;
                 return null;
             default:

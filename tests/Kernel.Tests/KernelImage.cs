@@ -61,6 +61,21 @@ public static class KernelImage
         return result;
     }
 
+    /// <summary>Boots the ISO and feeds it shell commands through the runner's script mode.</summary>
+    public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60)
+    {
+        var layout = await RequireAsync();
+        return await ScriptRun.RunAsync(new ScriptRunOptions
+        {
+            Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, memory == null ? MemorySize.Default : MemorySize.Parse(memory)),
+            Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+        }, commands);
+    }
+
+    /// <summary>A script run's story for an assertion message.</summary>
+    public static string Describe(ScriptResult run) =>
+        $"exit {(int)run.ExitCode} ({run.ExitCode}): {run.Reason}\nserial tail:\n  " + string.Join("\n  ", run.SerialTail);
+
     /// <summary>A run's story for an assertion message: verdict, every non-passing test, and the serial tail.</summary>
     public static string Describe(RunResult run) =>
         $"exit {(int)run.ExitCode} ({run.ExitCode}): {run.Reason}\n" +

@@ -112,6 +112,18 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Run_boots_with_the_console_on_the_terminal_and_maps_a_clean_halt_to_exit_0()
+    {
+        using var fake = new FakeEmulator(["@exit 33"]);
+        var (exit, output) = await Invoke("run", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "-m", "128M");
+        Assert.Equal(0, exit);
+        Assert.Contains("stdio,id=com1,signal=on", fake.Arguments);
+        Assert.Contains("128M", fake.Arguments);
+        Assert.Contains("QEMU exited: 33", output);
+        Assert.True(File.Exists(Path.Combine(fake.Folder, "kernel.vmx")));
+    }
+
+    [Fact]
     public void A_usage_error_is_a_parse_error_not_a_run()
     {
         var parse = Commands.Root(TextWriter.Null).Parse(["test", "--timeout", "0"]);

@@ -35,9 +35,11 @@ public class ProcessLevelTests
     [Fact]
     public async Task The_chosen_suite_is_what_the_runner_asks_for()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.End(0, 0, 0), "@exit 33"]);
-        await Run(fake, suite: "heap");
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("heap"), .. Kernel.Passing("heap", "rat"),
+            Kernel.EndSuite("heap", 1, 0), Kernel.End(1, 0, 0), "@exit 33"]);
+        var result = await Run(fake, suite: "heap");
         Assert.Equal(["test heap"], fake.Received);
+        Assert.Equal(RunExitCode.Passed, result.ExitCode);
     }
 
     [Fact]
@@ -99,6 +101,28 @@ public class ProcessLevelTests
         var result = await Run(fake);
         Assert.Equal(RunExitCode.TestsFailed, result.ExitCode);
         Assert.Contains("#PF", Assert.Single(result.AllTests).Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_run_stops_QEMU_and_gives_exit_code_2()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("heap"), Kernel.Test("heap", "slow"), "@sleep 30"]);
+        using var cancel = new CancellationTokenSource();
+        var run = TestRun.RunAsync(new TestRunOptions
+        {
+            Target = new KernelTarget(fake.IsoPath, BootMedium.Iso, MemorySize.Default, fake.ProgramPath),
+            Timeout = TimeSpan.FromSeconds(20),
+            Observer = new CancelOnTestStart(cancel),
+        }, cancel.Token);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(RunExitCode.Broken, result.ExitCode);
+        Assert.Contains("cancelled", result.Reason);
+        Assert.Equal(TestStatus.Error, Assert.Single(result.AllTests).Status);
+    }
+
+    sealed class CancelOnTestStart(CancellationTokenSource cancel) : IRunObserver
+    {
+        public void TestStarted(string suite, string test) => cancel.Cancel();
     }
 
     [Fact]

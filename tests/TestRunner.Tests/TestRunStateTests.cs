@@ -240,6 +240,23 @@ public class TestRunStateTests
     }
 
     [Fact]
+    public void A_run_in_which_no_suite_ran_is_not_a_pass()
+    {
+        Serial(Kernel.Ready(), "unknown suite 'heapp'", Kernel.End(0, 0, 0));
+        Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
+        Assert.Contains("ran no suite for 'test all'", state.Result.Reason);
+    }
+
+    [Fact]
+    public void Cancelling_marks_the_running_test_interrupted_and_gives_exit_code_2()
+    {
+        Serial(Kernel.Ready(), Kernel.Suite("heap"), Kernel.Test("heap", "slow"));
+        state.OnCancelled(clock);
+        Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
+        Assert.Equal("the run was cancelled (in test 'heap/slow')", state.Result.Reason);
+    }
+
+    [Fact]
     public void The_serial_tail_keeps_only_the_last_lines()
     {
         Serial(Enumerable.Range(0, 100).Select(i => $"line {i}").ToArray());
