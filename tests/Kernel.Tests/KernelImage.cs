@@ -46,7 +46,7 @@ public static class KernelImage
     }
 
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
-    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 90)
+    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120)
     {
         var layout = await RequireAsync();
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);

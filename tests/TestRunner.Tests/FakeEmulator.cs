@@ -39,8 +39,8 @@ public sealed class FakeEmulator : IDisposable
             done 3< '{{TranscriptPath}}'
             exit 0
             """.Replace("\r\n", "\n") + "\n");
-        File.SetUnixFileMode(ProgramPath,
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(ProgramPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     public string ProgramPath => Path.Combine(dir.FullName, "fake-qemu");
