@@ -107,6 +107,8 @@ public sealed class EmulatorProcess : IAsyncDisposable
     async Task PumpSerialAsync()
     {
         var decoder = new SerialDecoder();
+        var logText = Encoding.UTF8.GetDecoder(); // keeps a character split across reads whole in the log
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(4096)];
         var buffer = new byte[4096];
         var stream = process.StandardOutput.BaseStream;
         while (true)
@@ -116,7 +118,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
             catch (IOException) { break; }
             catch (ObjectDisposedException) { break; }
             if (n == 0) break;
-            Log(Encoding.UTF8.GetString(buffer, 0, n));
+            if (rawLog != null) Log(new string(chars, 0, logText.GetChars(buffer, 0, n, chars, 0)));
             foreach (var e in decoder.Feed(buffer.AsSpan(0, n)))
                 events.Writer.TryWrite(new SerialReceived(e, clock.Elapsed));
         }

@@ -49,8 +49,9 @@ public sealed class TestRunState
                 return null;
             case CorruptFrame bad:
                 AddTail(bad.Line);
+                string where = Where();
                 MarkRunningTest(TestStatus.Error, "interrupted by a corrupted frame", at);
-                Finish(RunExitCode.Broken, $"protocol error: corrupted frame ({bad.Message}): {bad.Line}", at);
+                Finish(RunExitCode.Broken, $"protocol error: corrupted frame{where} ({bad.Message}): {bad.Line}", at);
                 return null;
             case FrameReceived { Frame: var frame }:
                 AddTail(FrameParser.Format(frame.Kind, frame.Fields.ToArray()));
