@@ -1,0 +1,119 @@
+using System.Diagnostics;
+
+namespace TestRunner.Build;
+
+/// <summary>Where the kernel's project and build outputs live in a repository checkout.</summary>
+public sealed record KernelLayout(string RepoRoot, string Configuration)
+{
+    public const string SolutionFile = "Kernel.sln";
+    public const string KernelProject = "CosmosKernel/Kernel/Kernel.csproj";
+
+    public string ProjectPath => Path.Combine(RepoRoot, KernelProject);
+    public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Configuration);
+    public string IsoPath => Path.Combine(OutputDirectory, "kernel.iso");
+    public string ElfPath => Path.Combine(OutputDirectory, "kernel.elf");
+
+    /// <summary>
+    /// Finds the repository root by walking up from <paramref name="start"/> to the folder that
+    /// holds Kernel.sln; null when there is none.
+    /// </summary>
+    public static string? FindRepoRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, SolutionFile))) return dir.FullName;
+        return null;
+    }
+
+    /// <summary>Validates a configuration name (Debug, Release, or another plain word).</summary>
+    public static string? CheckConfiguration(string configuration) =>
+        configuration.Length > 0 && configuration.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.') && !configuration.Contains("..")
+            ? null
+            : $"configuration '{configuration}' is not valid: use Debug or Release";
+}
+
+/// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>
+public static class KernelBuilder
+{
+    /// <summary>Folders whose files are kernel inputs, relative to the repository root.</summary>
+    static readonly string[] InputFolders = { "CosmosKernel", "MemoryManager" };
+
+    /// <summary>
+    /// True when the ISO exists and no input file (under CosmosKernel/ and MemoryManager/, outside
+    /// bin/ and obj/, plus the root's Directory.Build.* files) is newer than it.
+    /// </summary>
+    public static bool IsUpToDate(KernelLayout layout)
+    {
+        if (!File.Exists(layout.IsoPath)) return false;
+        var built = File.GetLastWriteTimeUtc(layout.IsoPath);
+        foreach (var file in InputFiles(layout.RepoRoot))
+            if (File.GetLastWriteTimeUtc(file) > built) return false;
+        return true;
+    }
+
+    static IEnumerable<string> InputFiles(string root)
+    {
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            var path = Path.Combine(root, name);
+            if (File.Exists(path)) yield return path;
+        }
+        foreach (var folder in InputFolders)
+        {
+            var dir = Path.Combine(root, folder);
+            if (!Directory.Exists(dir)) continue;
+            var pending = new Stack<string>();
+            pending.Push(dir);
+            while (pending.Count > 0)
+            {
+                var current = pending.Pop();
+                foreach (var sub in Directory.EnumerateDirectories(current))
+                {
+                    var name = Path.GetFileName(sub);
+                    if (name is "bin" or "obj" or ".vs" || name.StartsWith('.')) continue;
+                    pending.Push(sub);
+                }
+                foreach (var file in Directory.EnumerateFiles(current)) yield return file;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>dotnet build CosmosKernel/Kernel/Kernel.csproj -c &lt;config&gt;</c>, passing its output
+    /// to <paramref name="output"/>; returns null on success, else a message (with the build's last lines).
+    /// </summary>
+    public static async Task<string?> BuildAsync(KernelLayout layout, Action<string>? output = null, CancellationToken cancel = default)
+    {
+        if (!File.Exists(layout.ProjectPath))
+            return $"kernel ISO not found: build CosmosKernel first (there is no {KernelLayout.KernelProject} under {layout.RepoRoot})";
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = layout.RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "build", layout.ProjectPath, "-c", layout.Configuration, "--nologo", "-v", "quiet" })
+            info.ArgumentList.Add(a);
+        var tail = new Queue<string>();
+        void Take(string? line)
+        {
+            if (line == null) return;
+            lock (tail) { tail.Enqueue(line); if (tail.Count > 30) tail.Dequeue(); }
+            output?.Invoke(line);
+        }
+        using var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Take(e.Data);
+        process.ErrorDataReceived += (_, e) => Take(e.Data);
+        try { process.Start(); }
+        catch (System.ComponentModel.Win32Exception e) { return $"cannot run 'dotnet build': {e.Message}"; }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try { await process.WaitForExitAsync(cancel).ConfigureAwait(false); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
+        if (process.ExitCode != 0)
+            return $"kernel build failed (dotnet build exit {process.ExitCode}):{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
+        if (!File.Exists(layout.IsoPath))
+            return $"kernel ISO not found: the build succeeded but did not produce {layout.IsoPath}";
+        return null;
+    }
+}

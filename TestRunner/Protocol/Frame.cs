@@ -1,0 +1,40 @@
+namespace TestRunner.Protocol;
+
+/// <summary>The frame kinds the kernel may send (see notes/kernel-contract.md).</summary>
+public enum FrameKind
+{
+    Ready,
+    Suite,
+    Test,
+    Pass,
+    Fail,
+    Skip,
+    EndSuite,
+    Metric,
+    Panic,
+    End,
+}
+
+/// <summary>
+/// One decoded protocol frame: its kind and its payload fields, already unescaped.
+/// Typed accessors read the fields the contract defines for each kind.
+/// </summary>
+public sealed record Frame(FrameKind Kind, IReadOnlyList<string> Fields)
+{
+    /// <summary>The suite name of SUITE, TEST, PASS, FAIL, SKIP and ENDSUITE frames.</summary>
+    public string Suite => Fields[0];
+
+    /// <summary>The test name of TEST, PASS, FAIL and SKIP frames.</summary>
+    public string Test => Fields[1];
+
+    /// <summary>The third field: the FAIL message or the SKIP reason.</summary>
+    public string Message => Fields[2];
+
+    /// <summary>The TSC cycles of a PASS frame.</summary>
+    public ulong Cycles => ulong.Parse(Fields[2], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The whole payload as one text (READY version, PANIC summary).</summary>
+    public string Text => string.Join('\t', Fields);
+
+    public override string ToString() => $"{FrameParser.KindWord(Kind)} {string.Join(" | ", Fields)}";
+}

@@ -1,0 +1,100 @@
+using TestRunner.Protocol;
+
+namespace TestRunner.Running;
+
+/// <summary>The runner's exit codes (notes/kernel-contract.md, "Runner exit codes").</summary>
+public enum RunExitCode
+{
+    /// <summary>Every test passed.</summary>
+    Passed = 0,
+    /// <summary>At least one test failed (a panic inside a test counts as that test failing).</summary>
+    TestsFailed = 1,
+    /// <summary>Boot failure, timeout, protocol error, or a panic outside any test.</summary>
+    Broken = 2,
+}
+
+public enum TestStatus { Passed, Failed, Skipped, Error }
+
+/// <summary>One in-kernel test as the runner saw it.</summary>
+public sealed class TestResult
+{
+    public required string Suite { get; init; }
+    public required string Name { get; init; }
+    public TestStatus Status { get; internal set; }
+    /// <summary>The FAIL message, SKIP reason, panic summary or interruption reason; empty on a pass.</summary>
+    public string Message { get; internal set; } = "";
+    /// <summary>TSC cycles from the PASS frame.</summary>
+    public ulong? Cycles { get; internal set; }
+    /// <summary>Host time between the TEST frame and its PASS/FAIL.</summary>
+    public TimeSpan Duration { get; internal set; }
+    /// <summary>Console text the kernel printed while the test ran.</summary>
+    public List<string> Output { get; } = new();
+    public List<Metric> Metrics { get; } = new();
+    public string FullName => $"{Suite}/{Name}";
+}
+
+/// <summary>One in-kernel suite and its tests, in the order they ran.</summary>
+public sealed class SuiteResult
+{
+    public required string Name { get; init; }
+    public List<TestResult> Tests { get; } = new();
+    public TimeSpan Started { get; internal set; }
+    public TimeSpan Duration { get; internal set; }
+    public int Passed => Tests.Count(t => t.Status == TestStatus.Passed);
+    public int Failed => Tests.Count(t => t.Status == TestStatus.Failed);
+    public int Skipped => Tests.Count(t => t.Status == TestStatus.Skipped);
+    public int Errors => Tests.Count(t => t.Status == TestStatus.Error);
+}
+
+/// <summary>A METRIC frame: a measurement the kernel reported.</summary>
+public sealed record Metric(string Name, double Value, string Unit);
+
+/// <summary>Everything one test run produced, and the exit code it deserves.</summary>
+public sealed class RunResult
+{
+    public RunExitCode ExitCode { get; internal set; }
+    /// <summary>Why the run ended as it did, in one sentence (empty when every test passed).</summary>
+    public string Reason { get; internal set; } = "";
+    public string RequestedSuite { get; init; } = "all";
+    public string Memory { get; init; } = "";
+    public string KernelVersion { get; internal set; } = "";
+    public List<SuiteResult> Suites { get; } = new();
+    /// <summary>Metrics reported outside any test.</summary>
+    public List<Metric> Metrics { get; } = new();
+    /// <summary>The PANIC summary, when the kernel panicked.</summary>
+    public string? Panic { get; internal set; }
+    /// <summary>QEMU's exit status, when it exited by itself.</summary>
+    public int? EmulatorStatus { get; internal set; }
+    /// <summary>The END frame's counts (passed, failed, skipped), when it arrived.</summary>
+    public (int Passed, int Failed, int Skipped)? End { get; internal set; }
+    /// <summary>The last lines of the serial log (console text and frames as received).</summary>
+    public List<string> SerialTail { get; } = new();
+    public List<string> Warnings { get; } = new();
+    public TimeSpan Duration { get; internal set; }
+    public DateTime StartedUtc { get; init; } = DateTime.UtcNow;
+
+    public IEnumerable<TestResult> AllTests => Suites.SelectMany(s => s.Tests);
+    public int Passed => Suites.Sum(s => s.Passed);
+    public int Failed => Suites.Sum(s => s.Failed);
+    public int Skipped => Suites.Sum(s => s.Skipped);
+    public int Errors => Suites.Sum(s => s.Errors);
+}
+
+/// <summary>Describes a QEMU exit status in words, using the kernel's isa-debug-exit codes.</summary>
+public static class EmulatorStatus
+{
+    public const int AllPassed = 33, TestsFailed = 35, Panic = 37, KmainReturned = 39;
+
+    public static string Describe(int status) => status switch
+    {
+        AllPassed => "33: kernel reported all passed / clean halt",
+        TestsFailed => "35: kernel reported failed tests",
+        Panic => "37: kernel panic",
+        KmainReturned => "39: kmain returned",
+        0 => "0: QEMU quit without the kernel writing isa-debug-exit (triple fault with -no-reboot?)",
+        1 => "1: QEMU failed (bad option or missing file? see its messages above)",
+        _ when status > 128 => $"{status}: QEMU was killed by signal {status - 128}",
+        _ when status < 0 => $"{status}: QEMU was killed",
+        _ => $"{status}: unexpected QEMU exit status",
+    };
+}

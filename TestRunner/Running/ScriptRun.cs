@@ -1,0 +1,267 @@
+using TestRunner.Emulator;
+using TestRunner.Protocol;
+
+namespace TestRunner.Running;
+
+/// <summary>One script command and what the kernel answered before its next READY.</summary>
+public sealed class ScriptExchange
+{
+    public required string Command { get; init; }
+    public List<string> Output { get; } = new();
+    public List<Frame> Frames { get; } = new();
+}
+
+/// <summary>What a script run produced.</summary>
+public sealed class ScriptResult
+{
+    /// <summary>0: script done and the kernel halted cleanly; 1: the kernel panicked or reported a failed test; 2: boot failure, timeout or protocol error.</summary>
+    public RunExitCode ExitCode { get; internal set; }
+    public string Reason { get; internal set; } = "";
+    public string KernelVersion { get; internal set; } = "";
+    /// <summary>Console text before the first READY.</summary>
+    public List<string> BootOutput { get; } = new();
+    public List<ScriptExchange> Exchanges { get; } = new();
+    public string? Panic { get; internal set; }
+    public int? EmulatorStatus { get; internal set; }
+    public List<string> SerialTail { get; } = new();
+    public TimeSpan Duration { get; internal set; }
+}
+
+/// <summary>Receives a script run's progress as it happens.</summary>
+public interface IScriptObserver
+{
+    void CommandSent(string command) { }
+    void ConsoleLine(string text) { }
+    void FrameReceived(Frame frame) { }
+}
+
+/// <summary>
+/// The script mode as a state machine: wait for READY, send the next command, collect the
+/// answer until the next READY, and so on; after the last command send <c>halt</c> and wait for
+/// QEMU to exit. A script's own <c>halt</c> ends it early the same way.
+/// </summary>
+public sealed class ScriptRunState
+{
+    public enum Phase { WaitingForReady, Executing, Halting, Finished }
+
+    readonly IReadOnlyList<string> commands;
+    readonly IScriptObserver? observer;
+    int next;
+    bool testFailed;
+
+    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null)
+    {
+        this.commands = commands;
+        this.observer = observer;
+    }
+
+    public Phase Current { get; private set; } = Phase.WaitingForReady;
+    public ScriptResult Result { get; } = new();
+    public bool IsFinished => Current == Phase.Finished;
+    /// <summary>Commands not sent yet.</summary>
+    public int Remaining => commands.Count - next;
+
+    /// <summary>Handles one serial event; returns the line to send to the kernel, or null.</summary>
+    public string? OnSerial(SerialEvent e, TimeSpan at)
+    {
+        if (IsFinished) return null;
+        var current = Result.Exchanges.Count > 0 ? Result.Exchanges[^1] : null;
+        switch (e)
+        {
+            case ConsoleLine line:
+                AddTail(line.Text);
+                (current?.Output ?? Result.BootOutput).Add(line.Text);
+                observer?.ConsoleLine(line.Text);
+                return null;
+            case CorruptFrame bad:
+                AddTail(bad.Line);
+                Finish(RunExitCode.Broken, $"protocol error: corrupted frame ({bad.Message}): {bad.Line}", at);
+                return null;
+            case FrameReceived { Frame: var f }:
+                AddTail(FrameParser.Format(f.Kind, f.Fields.ToArray()));
+                observer?.FrameReceived(f);
+                if (f.Kind != FrameKind.Ready) current?.Frames.Add(f);
+                if (f.Kind == FrameKind.Fail) testFailed = true;
+                if (f.Kind == FrameKind.Panic)
+                {
+                    Result.Panic = f.Text;
+                    Finish(current == null ? RunExitCode.Broken : RunExitCode.TestsFailed,
+                        current == null ? $"kernel panic before READY: {f.Text}" : $"kernel panic after '{current.Command}': {f.Text}", at);
+                    return null;
+                }
+                if (f.Kind != FrameKind.Ready) return null;
+                if (Current == Phase.WaitingForReady) Result.KernelVersion = f.Text;
+                if (Current == Phase.Halting)
+                {
+                    Finish(RunExitCode.Broken, "protocol error: READY after 'halt' (the kernel did not halt)", at);
+                    return null;
+                }
+                return SendNext();
+            default:
+                throw new ArgumentException($"unknown serial event {e}");
+        }
+    }
+
+    string SendNext()
+    {
+        string command = next < commands.Count ? commands[next++] : "halt";
+        Current = command.Trim() == "halt" ? Phase.Halting : Phase.Executing;
+        Result.Exchanges.Add(new ScriptExchange { Command = command });
+        observer?.CommandSent(command);
+        return command;
+    }
+
+    /// <summary>Handles QEMU's exit.</summary>
+    public void OnEmulatorExited(int status, TimeSpan at)
+    {
+        Result.EmulatorStatus ??= status;
+        if (IsFinished) return;
+        string last = Result.Exchanges.Count > 0 ? $" after '{Result.Exchanges[^1].Command}'" : "";
+        switch (status)
+        {
+            case EmulatorStatus.AllPassed when Current == Phase.WaitingForReady:
+                Finish(RunExitCode.Broken, "boot failure: the kernel halted before it was READY", at);
+                break;
+            case EmulatorStatus.AllPassed when Remaining > 0:
+                Finish(RunExitCode.Broken, $"the kernel halted{last} with {Remaining} script command(s) not sent", at);
+                break;
+            case EmulatorStatus.AllPassed:
+                Finish(testFailed ? RunExitCode.TestsFailed : RunExitCode.Passed, testFailed ? "a test the script ran failed" : "", at);
+                break;
+            case EmulatorStatus.TestsFailed:
+            case EmulatorStatus.Panic when Current != Phase.WaitingForReady:
+                Finish(RunExitCode.TestsFailed, $"QEMU exited{last} with status {EmulatorStatus.Describe(status)}", at);
+                break;
+            default:
+                Finish(RunExitCode.Broken,
+                    Current == Phase.WaitingForReady
+                        ? $"boot failure: QEMU exited (status {EmulatorStatus.Describe(status)}) before the kernel was READY"
+                        : $"QEMU exited{last} with status {EmulatorStatus.Describe(status)}", at);
+                break;
+        }
+    }
+
+    /// <summary>Handles the host-side time limit running out.</summary>
+    public void OnTimeout(TimeSpan limit, TimeSpan at)
+    {
+        if (IsFinished) return;
+        string where = Current switch
+        {
+            Phase.WaitingForReady => "no READY frame from the kernel",
+            Phase.Halting => "the kernel did not exit after 'halt'",
+            _ => $"no READY after '{Result.Exchanges[^1].Command}'",
+        };
+        Finish(RunExitCode.Broken, $"timeout after {limit.TotalSeconds:0.#} s: {where}", at);
+    }
+
+    /// <summary>Handles the user cancelling the run (Ctrl-C).</summary>
+    public void OnCancelled(TimeSpan at)
+    {
+        if (!IsFinished) Finish(RunExitCode.Broken, "the script run was cancelled", at);
+    }
+
+    void Finish(RunExitCode code, string reason, TimeSpan at)
+    {
+        Result.ExitCode = code;
+        Result.Reason = reason;
+        Result.Duration = at;
+        Current = Phase.Finished;
+    }
+
+    void AddTail(string line)
+    {
+        Result.SerialTail.Add(line);
+        if (Result.SerialTail.Count > TestRunState.TailLines) Result.SerialTail.RemoveAt(0);
+    }
+}
+
+/// <summary>Options of one script run.</summary>
+public sealed record ScriptRunOptions
+{
+    public required KernelTarget Target { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TextWriter? SerialLog { get; init; }
+    public IScriptObserver? Observer { get; init; }
+}
+
+/// <summary>Boots the kernel and feeds it a script of shell commands, one per READY.</summary>
+public static class ScriptRun
+{
+    /// <summary>
+    /// Reads a script: one shell command per line; blank lines and lines starting with '#' are
+    /// skipped. Refuses control characters other than TAB with the line number.
+    /// </summary>
+    public static IReadOnlyList<string> ParseScript(string text, out string? error)
+    {
+        error = null;
+        var commands = new List<string>();
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            if (line.Any(c => char.IsControl(c) && c != '\t'))
+            {
+                error = $"script line {i + 1} contains a control character";
+                return Array.Empty<string>();
+            }
+            commands.Add(line);
+        }
+        return commands;
+    }
+
+    /// <summary>Runs the commands and returns what the kernel answered to each.</summary>
+    public static async Task<ScriptResult> RunAsync(ScriptRunOptions options, IReadOnlyList<string> commands, CancellationToken cancel = default)
+    {
+        var state = new ScriptRunState(commands, options.Observer);
+        if (options.Target.Check(out var emulator) is string missing)
+            return Refused(missing);
+        var command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory);
+        EmulatorProcess qemu;
+        try { qemu = EmulatorProcess.Start(command, options.SerialLog); }
+        catch (InvalidOperationException e) { return Refused(e.Message); }
+
+        await using (qemu)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            limit.CancelAfter(options.Timeout);
+            try
+            {
+                await foreach (var e in qemu.Events.ReadAllAsync(limit.Token).ConfigureAwait(false))
+                {
+                    switch (e)
+                    {
+                        case SerialReceived s:
+                            if (state.OnSerial(s.Event, s.At) is string line)
+                                await qemu.SendLineAsync(line).ConfigureAwait(false);
+                            break;
+                        case EmulatorMessage m:
+                            state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
+                            break;
+                        case EmulatorExited x:
+                            state.OnEmulatorExited(x.Status, x.At);
+                            break;
+                    }
+                    if (state.IsFinished) break;
+                }
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                state.OnTimeout(options.Timeout, qemu.Elapsed);
+            }
+            catch (OperationCanceledException)
+            {
+                state.OnCancelled(qemu.Elapsed);
+            }
+            if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
+            qemu.Kill();
+        }
+        return state.Result;
+    }
+
+    static ScriptResult Refused(string message)
+    {
+        var result = new ScriptResult { ExitCode = RunExitCode.Broken, Reason = message };
+        return result;
+    }
+}

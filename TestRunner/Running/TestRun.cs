@@ -1,0 +1,99 @@
+using TestRunner.Emulator;
+using TestRunner.Protocol;
+
+namespace TestRunner.Running;
+
+/// <summary>Options of one headless test run.</summary>
+public sealed record TestRunOptions
+{
+    public required KernelTarget Target { get; init; }
+    /// <summary>The suite to run: a suite name or <c>all</c>.</summary>
+    public string Suite { get; init; } = "all";
+    /// <summary>Host-side limit for the whole run, boot included.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>How long QEMU may take to exit after the END frame before it is stopped.</summary>
+    public TimeSpan ExitGrace { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Receives the raw serial log, when set.</summary>
+    public TextWriter? SerialLog { get; init; }
+    public IRunObserver? Observer { get; init; }
+}
+
+/// <summary>
+/// Boots the kernel headless, sends <c>test &lt;suite&gt;</c> once it is READY, and turns what
+/// comes back into a <see cref="RunResult"/> through <see cref="TestRunState"/>. Never hangs:
+/// the time limit stops QEMU and the run ends with exit code 2.
+/// </summary>
+public static class TestRun
+{
+    /// <summary>Runs the suite and returns the result; exceptions only for programming errors.</summary>
+    public static async Task<RunResult> RunAsync(TestRunOptions options, CancellationToken cancel = default)
+    {
+        var state = new TestRunState(options.Suite, options.Target.Memory.ToString(), options.Timeout, options.Observer);
+        if (ValidateSuiteName(options.Suite) is string bad)
+            return Refused(options, bad);
+        if (options.Target.Check(out var emulator) is string missing)
+            return Refused(options, missing);
+
+        var command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory);
+        EmulatorProcess qemu;
+        try { qemu = EmulatorProcess.Start(command, options.SerialLog); }
+        catch (InvalidOperationException e) { return Refused(options, e.Message); }
+
+        await using (qemu)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            limit.CancelAfter(options.Timeout);
+            bool graceArmed = false;
+            try
+            {
+                await foreach (var e in qemu.Events.ReadAllAsync(limit.Token).ConfigureAwait(false))
+                {
+                    switch (e)
+                    {
+                        case SerialReceived s:
+                            if (state.OnSerial(s.Event, s.At) is string line)
+                                await qemu.SendLineAsync(line).ConfigureAwait(false);
+                            break;
+                        case EmulatorMessage m:
+                            state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
+                            break;
+                        case EmulatorExited x:
+                            state.OnEmulatorExited(x.Status, x.At);
+                            break;
+                    }
+                    if (state.IsFinished) break;
+                    if (state.Current == TestRunState.Phase.AfterEnd && !graceArmed)
+                    {
+                        graceArmed = true;
+                        limit.CancelAfter(options.ExitGrace);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                state.OnTimeout(qemu.Elapsed);
+            }
+            catch (OperationCanceledException)
+            {
+                state.OnCancelled(qemu.Elapsed);
+            }
+            if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
+            qemu.Kill();
+        }
+        return state.Result;
+    }
+
+    /// <summary>Returns a message when the suite name could not be sent as one command line, else null.</summary>
+    public static string? ValidateSuiteName(string suite) =>
+        suite.Length == 0 || suite.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
+            ? $"suite name '{suite}' is not valid: use one word such as 'all' or 'runtime'"
+            : null;
+
+    static RunResult Refused(TestRunOptions options, string message)
+    {
+        var result = new RunResult { RequestedSuite = options.Suite, Memory = options.Target.Memory.ToString() };
+        result.ExitCode = RunExitCode.Broken;
+        result.Reason = message;
+        return result;
+    }
+}

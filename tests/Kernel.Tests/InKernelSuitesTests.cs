@@ -1,0 +1,50 @@
+using TestRunner.Running;
+using Xunit;
+
+namespace Kernel.Tests;
+
+/// <summary>Every in-kernel suite passes, whatever the memory size the machine boots with.</summary>
+public class InKernelSuitesTests
+{
+    static async Task AllSuitesPass(string? memory)
+    {
+        var run = await KernelImage.RunAsync("all", memory);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.True(run.Passed > 0, "the kernel ran no test at all:\n" + KernelImage.Describe(run));
+        Assert.Equal(0, run.Failed);
+    }
+
+    [Fact]
+    public Task All_suites_pass_at_the_default_memory_size() => AllSuitesPass(null);
+
+    [Fact]
+    public Task All_suites_pass_with_128M() => AllSuitesPass("128M");
+
+    [Fact]
+    public Task All_suites_pass_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G");
+}
+
+/// <summary>The runner reports the kernel's deliberate failures as failures, with their messages.</summary>
+public class FailureReportingTests
+{
+    [Fact]
+    public async Task A_deliberately_failing_test_is_reported_as_exactly_one_failure_with_its_message()
+    {
+        var run = await KernelImage.RunAsync("selftest-fail", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        Assert.Contains("deliberate failure", failed.Message);
+        Assert.Equal("deliberate failure: expected 1 but was 2", failed.Message);
+        Assert.True(run.Passed >= 1, KernelImage.Describe(run));
+    }
+
+    [Fact]
+    public async Task A_deliberate_page_fault_is_reported_as_a_failure_that_names_PF()
+    {
+        var run = await KernelImage.RunAsync("selftest-fault", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        Assert.Contains("#PF", failed.Message);
+        Assert.StartsWith("CPU exception 14 (#PF)", run.Panic);
+    }
+}

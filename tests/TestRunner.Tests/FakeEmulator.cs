@@ -1,0 +1,63 @@
+namespace TestRunner.Tests;
+
+/// <summary>
+/// A stand-in for qemu-system-x86_64: a small POSIX shell script that records its arguments,
+/// then plays a transcript on stdout (the serial port) and exits with a chosen status, the way
+/// the kernel would through isa-debug-exit. Transcript lines are printed as they are, except:
+///   @read        read one line from stdin (the runner's command) and record it
+///   @raw TEXT    print TEXT without a newline (half a frame, say)
+///   @crlf TEXT   print TEXT ending in \r\n
+///   @stderr TEXT print TEXT on stderr, as QEMU prints its own errors
+///   @sleep S     wait S seconds
+///   @exit N      exit with status N
+/// It also leaves an empty kernel.iso beside itself so the runner has an image to hand over.
+/// </summary>
+public sealed class FakeEmulator : IDisposable
+{
+    readonly DirectoryInfo dir;
+
+    public FakeEmulator(IEnumerable<string> transcript)
+    {
+        dir = Directory.CreateTempSubdirectory("fake-qemu-");
+        File.WriteAllLines(TranscriptPath, transcript);
+        File.WriteAllText(IsoPath, "");
+        File.WriteAllText(ProgramPath,
+            $$"""
+            #!/bin/sh
+            printf '%s\n' "$@" > '{{ArgsPath}}'
+            : > '{{InputPath}}'
+            while IFS= read -r line <&3; do
+              case "$line" in
+                @read) IFS= read -r cmd; printf '%s\n' "$cmd" >> '{{InputPath}}' ;;
+                @raw\ *) printf '%s' "${line#@raw }" ;;
+                @crlf\ *) printf '%s\r\n' "${line#@crlf }" ;;
+                @stderr\ *) printf '%s\n' "${line#@stderr }" >&2 ;;
+                @sleep\ *) sleep "${line#@sleep }" ;;
+                @exit\ *) exit "${line#@exit }" ;;
+                *) printf '%s\n' "$line" ;;
+              esac
+            done 3< '{{TranscriptPath}}'
+            exit 0
+            """.Replace("\r\n", "\n") + "\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(ProgramPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public string ProgramPath => Path.Combine(dir.FullName, "fake-qemu");
+    public string TranscriptPath => Path.Combine(dir.FullName, "transcript.txt");
+    public string ArgsPath => Path.Combine(dir.FullName, "args.txt");
+    public string InputPath => Path.Combine(dir.FullName, "input.txt");
+    public string IsoPath => Path.Combine(dir.FullName, "kernel.iso");
+    public string Folder => dir.FullName;
+
+    /// <summary>The arguments the runner passed, one per entry.</summary>
+    public string[] Arguments => File.ReadAllLines(ArgsPath);
+
+    /// <summary>The lines the runner wrote to the serial port.</summary>
+    public string[] Received => File.Exists(InputPath) ? File.ReadAllLines(InputPath) : [];
+
+    public void Dispose()
+    {
+        try { dir.Delete(true); } catch (IOException) { }
+    }
+}

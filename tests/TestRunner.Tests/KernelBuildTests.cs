@@ -1,0 +1,89 @@
+using TestRunner.Build;
+using Xunit;
+
+namespace TestRunner.Tests;
+
+public class KernelBuildTests : IDisposable
+{
+    readonly DirectoryInfo repo = Directory.CreateTempSubdirectory("repo-");
+    readonly KernelLayout layout;
+    static readonly DateTime Built = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    public KernelBuildTests()
+    {
+        File.WriteAllText(Path.Combine(repo.FullName, "Kernel.sln"), "");
+        layout = new KernelLayout(repo.FullName, "Release");
+    }
+
+    public void Dispose() => repo.Delete(true);
+
+    string Touch(string relative, DateTime when)
+    {
+        var path = Path.Combine(repo.FullName, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, "");
+        File.SetLastWriteTimeUtc(path, when);
+        return path;
+    }
+
+    [Fact]
+    public void The_repository_root_is_the_nearest_folder_above_that_holds_Kernel_sln()
+    {
+        var deep = Directory.CreateDirectory(Path.Combine(repo.FullName, "tests", "X", "bin"));
+        Assert.Equal(repo.FullName, KernelLayout.FindRepoRoot(deep.FullName));
+    }
+
+    [Fact]
+    public void Outputs_follow_the_contracts_layout()
+    {
+        Assert.Equal(Path.Combine(repo.FullName, "artifacts", "kernel", "Release", "kernel.iso"), layout.IsoPath);
+        Assert.Equal(Path.Combine(repo.FullName, "artifacts", "kernel", "Release", "kernel.elf"), layout.ElfPath);
+    }
+
+    [Fact]
+    public void Without_an_ISO_the_kernel_is_not_up_to_date() =>
+        Assert.False(KernelBuilder.IsUpToDate(layout));
+
+    [Fact]
+    public void An_ISO_newer_than_every_source_is_up_to_date()
+    {
+        Touch("CosmosKernel/Kernel/Kernel.cs", Built.AddMinutes(-5));
+        Touch("MemoryManager/Core/Zone.cs", Built.AddMinutes(-5));
+        Touch("artifacts/kernel/Release/kernel.iso", Built);
+        Assert.True(KernelBuilder.IsUpToDate(layout));
+    }
+
+    [Theory]
+    [InlineData("CosmosKernel/Kernel/Kernel.cs")]
+    [InlineData("MemoryManager/Core/Zone.cs")]
+    [InlineData("Directory.Build.props")]
+    public void A_source_newer_than_the_ISO_makes_it_out_of_date(string source)
+    {
+        Touch("artifacts/kernel/Release/kernel.iso", Built);
+        Touch(source, Built.AddMinutes(1));
+        Assert.False(KernelBuilder.IsUpToDate(layout));
+    }
+
+    [Fact]
+    public void Build_outputs_under_bin_and_obj_do_not_count_as_sources()
+    {
+        Touch("artifacts/kernel/Release/kernel.iso", Built);
+        Touch("CosmosKernel/Kernel/obj/Release/Kernel.dll", Built.AddMinutes(1));
+        Touch("MemoryManager/bin/Release/MemoryManager.dll", Built.AddMinutes(1));
+        Assert.True(KernelBuilder.IsUpToDate(layout));
+    }
+
+    [Fact]
+    public async Task Building_without_the_kernel_project_says_to_build_CosmosKernel_first()
+    {
+        var error = await KernelBuilder.BuildAsync(layout);
+        Assert.StartsWith("kernel ISO not found: build CosmosKernel first", error);
+    }
+
+    [Theory]
+    [InlineData("../etc")]
+    [InlineData("")]
+    [InlineData("Re lease")]
+    public void A_configuration_that_is_not_a_plain_word_is_refused(string config) =>
+        Assert.NotNull(KernelLayout.CheckConfiguration(config));
+}
