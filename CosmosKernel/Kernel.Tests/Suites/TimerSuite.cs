@@ -34,10 +34,13 @@ namespace Kernel.Tests
         private static void A_PIT_window_agrees_with_the_calibrated_rate(Assert a)
         {
             // A window of half the calibration length must take about half the calibrated cycles;
-            // the bounds are wide because under TCG both clocks are emulated.
+            // The bounds are a factor of 10 either way: under TCG both clocks follow the host's,
+            // and a host busy with other work stalls the guest during calibration or during
+            // this window (a factor of 3 failed on a loaded 2-core machine). A wrong unit or
+            // scale in the calibration is still caught.
             ulong cycles = Timer.MeasurePitWindow(Timer.CalibrationTicks / 2);
             ulong expected = Timer.TscHz / 200; // 5 ms
-            a.InRange(cycles, expected / 3, expected * 3, "TSC cycles in a 5 ms PIT window");
+            a.InRange(cycles, expected / 10, expected * 10, "TSC cycles in a 5 ms PIT window");
         }
 
         private static void Cycles_convert_to_microseconds(Assert a)
