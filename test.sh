@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: host unit/property tests and the in-kernel suites under QEMU.
-set -euo pipefail
+# Runs every test: the host unit and property tests (MemoryManager, reclaim/OOM, simulator,
+# test runner) and the in-kernel suites, which tests/Kernel.Tests boots under QEMU.
+set -uo pipefail
 cd "$(dirname "$0")"
-tools/ensure-deps.sh
-dotnet test Kernel.sln -c Release --nologo "$@"
+tools/ensure-deps.sh || exit 1
+log=$(mktemp)
+dotnet test Kernel.sln -c Release --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+# One closing line for the whole run, summed over the test assemblies.
+awk '/(Passed|Failed)! +- +Failed:/ {
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
+         if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"
