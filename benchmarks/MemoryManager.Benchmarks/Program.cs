@@ -1,3 +1,29 @@
+using System;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-public partial class Program { }
+
+// Runs the memory-manager benchmarks (docs/performance.md says which and how).
+//   dotnet run -c Release --project benchmarks/MemoryManager.Benchmarks -- --filter '*'
+// Without a --job option the suite uses the "mm" job below: one launch, 3 warm-up and 10
+// measured iterations of about 250 ms each, which keeps the RAT's 64 GiB scans bounded.
+// `--job short` (3 + 3 iterations) is the quick variant.
+public partial class Program
+{
+    public static void Main(string[] args)
+    {
+        bool jobGiven = Array.Exists(args, a => a == "--job" || a == "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
+        IConfig config = DefaultConfig.Instance;
+        if (!jobGiven)
+        {
+            config = DefaultConfig.Instance.AddJob(Job.Default
+                .WithLaunchCount(1)
+                .WithWarmupCount(3)
+                .WithIterationCount(10)
+                .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
+                .WithId("mm")
+                .AsDefault());
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+    }
+}
