@@ -28,7 +28,7 @@ namespace MemoryManager.Benchmarks
         private TaskContext _task;
         private Rng _rng;
 
-        [GlobalSetup(Target = nameof(Buddy_Churn))]
+        [GlobalSetup(Targets = new[] { nameof(Buddy_Churn), nameof(Memmap_RandomTouch) })]
         public void SetupBuddy()
         {
             _task = Machine.Task();
@@ -83,6 +83,28 @@ namespace MemoryManager.Benchmarks
                 if (pfn == PageAllocator.NoPfn) throw new InvalidOperationException("buddy churn ran out of memory");
                 start[j] = pfn;
             }
+        }
+
+        /// <summary>
+        /// Control, not an allocator: per step, read the descriptor of a random live block and
+        /// its buddy's, as a free and its merge check do. It costs what two cache/TLB misses on
+        /// a memmap of this size cost, with no allocator logic: the floor under Buddy_Churn.
+        /// </summary>
+        [Benchmark(OperationsPerInvoke = Steps)]
+        public int Memmap_RandomTouch()
+        {
+            ulong[] start = _live.Start;
+            byte[] order = _live.Order;
+            int sum = 0;
+            for (int s = 0; s < Steps; s++)
+            {
+                int j = _rng.Below(_live.Count);
+                Page* p = _buddy.PfnToPage(start[j]);
+                Page* b = _buddy.PfnToPage(start[j] ^ (1UL << order[j]));
+                sum += p->RefCount;
+                if (b != null) sum += b->Order;
+            }
+            return sum;
         }
     }
 }
