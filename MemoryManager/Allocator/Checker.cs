@@ -30,8 +30,12 @@ namespace MemoryManager
         }
 
         /// <summary>Checks every invariant of the allocator's state; true when all hold, else false with the broken ones written to <paramref name="report"/> (may be null).</summary>
-        public bool CheckInvariants(ITextSink report)
+        public bool CheckInvariants(ITextSink report) => CheckInvariants(report, true);
+
+        /// <summary>As CheckInvariants(report); <paramref name="checkPoison"/> false skips reading free pages' contents (the slow part with poisoning on).</summary>
+        public bool CheckInvariants(ITextSink report, bool checkPoison)
         {
+            bool poison = checkPoison && Options.PoisonFreePages;
             var st = new CheckState { Report = report };
             int nz = _zones.Length;
             ulong* freeBlocks = stackalloc ulong[nz * MmConstants.MaxOrder];
@@ -69,7 +73,7 @@ namespace MemoryManager
                         managedSeen[zi] += 1UL << o;
                         if (o < MmConstants.MaxOrder - 1 && PageIsBuddy(pfn ^ (1UL << o), o, p->Zone, p->Nid))
                             Fail(ref st, "free buddies left unmerged", pfn, o, o);
-                        if (Options.PoisonFreePages && FindBrokenPoison(pfn, 1UL << o, out ulong off1) != NoPfn)
+                        if (poison && FindBrokenPoison(pfn, 1UL << o, out ulong off1) != NoPfn)
                             Fail(ref st, "free page poison overwritten", pfn, (long)off1, 0);
                         pfn += 1UL << o;
                     }
@@ -80,7 +84,7 @@ namespace MemoryManager
                         if (!Options.PerCpuLists) Fail(ref st, "per-cpu page while per-cpu lists are off", pfn, 0, 0);
                         pcpSeen[zi]++;
                         managedSeen[zi]++;
-                        if (Options.PoisonFreePages && FindBrokenPoison(pfn, 1, out ulong off2) != NoPfn)
+                        if (poison && FindBrokenPoison(pfn, 1, out ulong off2) != NoPfn)
                             Fail(ref st, "free page poison overwritten", pfn, (long)off2, 0);
                         pfn++;
                     }
@@ -155,7 +159,8 @@ namespace MemoryManager
                 if (t->Flags != PageFlags.None && t->Flags != PageFlags.Tail)
                     Fail(ref st, "page inside a block has its own state (overlapping blocks?)", pfn, (long)t->Flags, (long)head);
                 else if (t->RefCount != 0) Fail(ref st, "tail page with a reference count", pfn, t->RefCount, (long)head);
-                else if (t->Zone != zone || t->Nid != nid) Fail(ref st, "block crosses a zone or node boundary", pfn, t->Zone, zone);
+                else if (t->Zone != zone) Fail(ref st, "block crosses a zone boundary", pfn, t->Zone, zone);
+                else if (t->Nid != nid) Fail(ref st, "block crosses a node boundary", pfn, t->Nid, nid);
             }
         }
 

@@ -85,7 +85,8 @@ namespace MemoryManager.Baseline
         /// </summary>
         public ulong AllocPages(RatPageType type, ulong count)
         {
-            if (count == 0 || type == RatPageType.Empty || type == RatPageType.Extension) return NoPage;
+            // Rat marks the table's own pages: a run of that type could never be freed again.
+            if (count == 0 || type == RatPageType.Empty || type == RatPageType.Extension || type == RatPageType.Rat) return NoPage;
             ulong start = NoPage;
             if (count == 1)
             {

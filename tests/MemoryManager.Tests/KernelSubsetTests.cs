@@ -1,0 +1,117 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace MemoryManager.Tests
+{
+    /// <summary>MemoryManager/ also compiles inside the kernel: its sources keep to docs/kernel-csharp-subset.md.</summary>
+    public class KernelSubsetTests
+    {
+        private static string RepoRoot()
+        {
+            var d = new DirectoryInfo(AppContext.BaseDirectory);
+            while (d != null && !File.Exists(Path.Combine(d.FullName, "Kernel.sln"))) d = d.Parent;
+            Assert.NotNull(d);
+            return d.FullName;
+        }
+
+        /// <summary>The code with comments removed and string/char literal contents blanked (quotes kept).</summary>
+        private static string CodeOnly(string src)
+        {
+            var sb = new StringBuilder(src.Length);
+            for (int i = 0; i < src.Length; i++)
+            {
+                char c = src[i];
+                if (c == '/' && i + 1 < src.Length && src[i + 1] == '/') { while (i < src.Length && src[i] != '\n') i++; sb.Append('\n'); continue; }
+                if (c == '/' && i + 1 < src.Length && src[i + 1] == '*') { i += 2; while (i + 1 < src.Length && !(src[i] == '*' && src[i + 1] == '/')) i++; i++; continue; }
+                if (c == '"' || c == '\'')
+                {
+                    bool interpolated = i > 0 && src[i - 1] == '$';
+                    sb.Append(c);
+                    i++;
+                    while (i < src.Length && src[i] != c) { if (src[i] == '\\') i++; i++; }
+                    sb.Append(c);
+                    if (interpolated) sb.Append("/*interpolated*/");
+                    continue;
+                }
+                sb.Append(c);
+            }
+            return sb.ToString();
+        }
+
+        private static readonly (string pattern, string why)[] Forbidden =
+        {
+            (@"\bthrow\b", "throw (errors are values)"),
+            (@"\bcatch\b", "catch"),
+            (@"\$""", "string interpolation"),
+            (@"interpolated", "string interpolation"),
+            (@"System\.Collections", "System.Collections"),
+            (@"System\.Linq", "LINQ"),
+            (@"\bstring\.Format\b|\bString\.Format\b", "string.Format"),
+            (@"\bStringBuilder\b", "StringBuilder"),
+            (@"\.ToString\(", "ToString()"),
+            (@"\bMath\.", "Math"),
+            (@"\byield\b", "iterators"),
+            (@"\block\s*\(", "lock"),
+            (@"\bforeach\b", "foreach"),
+            (@"\basync\b|\bawait\b", "async"),
+            (@"\bList<|\bDictionary<|\bSpan<|\bHashSet<", "collections and Span"),
+            (@"\bConsole\.", "Console"),
+            (@"\.HasFlag\(", "Enum.HasFlag"),
+            (@"\bdelegate\b(?!\s*\*)", "delegates"),
+            (@"""\s*\+|\+\s*""", "string concatenation"),
+        };
+
+        [Fact]
+        public void Memory_manager_sources_keep_to_the_kernel_subset()
+        {
+            string root = Path.Combine(RepoRoot(), "MemoryManager");
+            var files = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+                .Where(f => !f.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar)
+                         && !f.Contains(Path.DirectorySeparatorChar + "bin" + Path.DirectorySeparatorChar)).ToArray();
+            Assert.NotEmpty(files);
+            var problems = new StringBuilder();
+            foreach (var f in files)
+            {
+                string[] lines = CodeOnly(File.ReadAllText(f)).Split('\n');
+                for (int i = 0; i < lines.Length; i++)
+                    foreach (var (pattern, why) in Forbidden)
+                        if (Regex.IsMatch(lines[i], pattern))
+                            problems.Append(Path.GetFileName(f)).Append(':').Append(i + 1).Append(": ").Append(why).Append(": ").Append(lines[i].Trim()).Append('\n');
+            }
+            Assert.Equal("", problems.ToString());
+        }
+
+        [Fact]
+        public void Allocation_free_reclaim_and_introspection_paths_create_no_objects()
+        {
+            string dir = Path.Combine(RepoRoot(), "MemoryManager", "Allocator");
+            // Set-up code (PageAllocator.cs: Create, MemoryMap in MmResult.cs) may allocate; nothing else may.
+            string[] pathFiles = { "Alloc.cs", "Buddy.cs", "Free.cs", "Watermarks.cs", "ProcFs.cs", "Checker.cs", "TextFormat.cs", "Zone.cs", "VmStat.cs" };
+            var problems = new StringBuilder();
+            foreach (var name in pathFiles)
+            {
+                string[] lines = CodeOnly(File.ReadAllText(Path.Combine(dir, name))).Split('\n');
+                for (int i = 0; i < lines.Length; i++)
+                    if (Regex.IsMatch(lines[i], @"\bnew\b") && !Regex.IsMatch(lines[i], @"new CheckState\b"))
+                        problems.Append(name).Append(':').Append(i + 1).Append(": ").Append(lines[i].Trim()).Append('\n');
+            }
+            Assert.Equal("", problems.ToString());
+        }
+
+        [Fact]
+        public void The_subset_scanner_catches_what_it_forbids()
+        {
+            string bad = "void F() { var s = $\"x{1}\"; throw null; foreach (var x in a) {} var t = \"a\" + b; }";
+            string code = CodeOnly(bad);
+            Assert.Contains(Forbidden, f => f.why == "throw (errors are values)" && Regex.IsMatch(code, f.pattern));
+            Assert.Contains(Forbidden, f => f.why == "string interpolation" && Regex.IsMatch(code, f.pattern));
+            Assert.Contains(Forbidden, f => f.why == "foreach" && Regex.IsMatch(code, f.pattern));
+            Assert.Contains(Forbidden, f => f.why == "string concatenation" && Regex.IsMatch(code, f.pattern));
+            Assert.DoesNotContain(Forbidden, f => Regex.IsMatch(CodeOnly("// throw in a comment\nint x = \"catch\".Length;"), f.pattern));
+        }
+    }
+}
