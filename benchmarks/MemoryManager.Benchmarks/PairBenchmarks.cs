@@ -10,7 +10,8 @@ namespace MemoryManager.Benchmarks
     /// One allocation and its free, back to back, on the half-used, fragmented zone
     /// (HalfUsedZone), at each memory size. Ratios are against the Cosmos-style RAT in the
     /// same run: category Order0 (one page; the buddy with and without per-cpu lists) and
-    /// Order3 (eight contiguous pages).
+    /// Order3 (eight contiguous pages). EmptyOrder0 repeats the order-0 pair on memory where
+    /// nothing is allocated yet, where the RAT finds page 0 at once.
     /// </summary>
     [MemoryDiagnoser]
     [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
@@ -41,6 +42,21 @@ namespace MemoryManager.Benchmarks
 
         [GlobalSetup(Targets = new[] { nameof(Rat_Order0Pair), nameof(Rat_Order3Pair) })]
         public void SetupRat() => _rat = HalfUsedZone.BuildRat(SizeMiB, out _table, out _);
+
+        // Category EmptyOrder0: the same pair on memory where nothing is allocated yet.
+        [GlobalSetup(Target = nameof(Buddy_Order0Pair_Pcp_Empty))]
+        public void SetupEmptyBuddyPcp() { _task = Machine.Task(); _buddy = HalfUsedZone.Fresh(SizeMiB, true, out _memmap); }
+
+        [GlobalSetup(Target = nameof(Buddy_Order0Pair_NoPcp_Empty))]
+        public void SetupEmptyBuddyNoPcp() { _task = Machine.Task(); _buddy = HalfUsedZone.Fresh(SizeMiB, false, out _memmap); }
+
+        [GlobalSetup(Target = nameof(Rat_Order0Pair_Empty))]
+        public void SetupEmptyRat()
+        {
+            ulong pages = Machine.Pages(SizeMiB);
+            _table = Machine.Native(RamAllocationTable.TableBytes(pages));
+            if (RamAllocationTable.Init(_table, pages, false, out _rat) != RatResult.Ok) throw new InvalidOperationException("RAT init failed");
+        }
 
         [GlobalCleanup]
         public void Cleanup()
@@ -91,5 +107,15 @@ namespace MemoryManager.Benchmarks
             _buddy.FreePages(pfn, 3, Machine.Pid);
             return pfn;
         }
+
+        [Benchmark(Baseline = true), BenchmarkCategory("EmptyOrder0")]
+        public ulong Rat_Order0Pair_Empty() => Rat_Order0Pair();
+
+        [Benchmark, BenchmarkCategory("EmptyOrder0")]
+        public ulong Buddy_Order0Pair_Pcp_Empty() => Buddy_Order0Pair_Pcp();
+
+        /// <summary>Without pcp on an empty zone, each allocation splits an order-10 block and each free merges it back.</summary>
+        [Benchmark, BenchmarkCategory("EmptyOrder0")]
+        public ulong Buddy_Order0Pair_NoPcp_Empty() => Buddy_Order0Pair_NoPcp();
     }
 }

@@ -140,8 +140,10 @@ def main():
     print("### Order-0 and order-3 alloc+free pairs (half-used, fragmented zone)\n")
     print(table(rows, "PairBenchmarks", ["Rat_Order0Pair", "Buddy_Order0Pair_Pcp", "Buddy_Order0Pair_NoPcp",
                                          "Rat_Order3Pair", "Buddy_Order3Pair"]))
+    print("\n### Order-0 pair on an empty zone (nothing allocated yet)\n")
+    print(table(rows, "PairBenchmarks", ["Rat_Order0Pair_Empty", "Buddy_Order0Pair_Pcp_Empty", "Buddy_Order0Pair_NoPcp_Empty"]))
     print("\n### Churn (per step: free one random live block, allocate one of the same order)\n")
-    print(table(rows, "ChurnBenchmarks", ["Rat_Churn", "Buddy_Churn"]))
+    print(table(rows, "ChurnBenchmarks", ["Rat_Churn", "Buddy_Churn", "Memmap_RandomTouch"]))
     print("\n### Initialisation of the whole size\n")
     print(table(rows, "InitBenchmarks", ["Rat_Init", "Buddy_Init"], per_gib=True))
     if len(sys.argv) > 2:
