@@ -67,18 +67,29 @@ def table(rows, klass, methods, per_gib=False):
             cell = fmt(mean)
             if per_gib:
                 cell += " (%s/GiB)" % fmt(mean * 1024.0 / s)
-            ratio = r.get("Ratio", "").strip()
-            if ratio and ratio not in ("1.00", "1.000", "baseline", "NA"):
-                faster = 1.0 / float(ratio.replace(",", "")) if float(ratio.replace(",", "")) > 0 else 0
-                cell += " \u00b7 %s\u00d7 faster" % ("%.0f" % faster if faster >= 10 else "%.1f" % faster) if faster >= 1 \
-                    else " \u00b7 %.1f\u00d7 slower" % (1 / faster)
+            b = BASELINE.get(m)
+            br = next((x for x in rows if x["Class"] == klass and x["Method"] == b and int(x["SizeMiB"]) == s), None)
+            if br is not None and mean:
+                ratio = ns(br["Mean"]) / mean
+                if ratio >= 1:
+                    cell += " \u00b7 **%s\u00d7 faster**" % ("%.0f" % ratio if ratio >= 10 else "%.1f" % ratio)
+                else:
+                    cell += " \u00b7 %.1f\u00d7 slower" % (1 / ratio)
             alloc = r.get("Allocated", "").strip()
-            if alloc and alloc != "-":
+            if alloc and alloc not in ("-", "0 B"):
                 cell += " \u00b7 alloc " + alloc
             cells.append(cell)
         out.append("| %s | %s |" % (m, " | ".join(cells)))
     return "\n".join(out)
 
+
+# The RAT benchmark each buddy benchmark is compared with (same class, same size, same run).
+BASELINE = {
+    "Buddy_Order0Pair_Pcp": "Rat_Order0Pair", "Buddy_Order0Pair_NoPcp": "Rat_Order0Pair",
+    "Buddy_Order3Pair": "Rat_Order3Pair",
+    "Buddy_Order0Pair_Pcp_Empty": "Rat_Order0Pair_Empty", "Buddy_Order0Pair_NoPcp_Empty": "Rat_Order0Pair_Empty",
+    "Buddy_Churn": "Rat_Churn", "Buddy_Init": "Rat_Init",
+}
 
 SERIES = [
     ("PairBenchmarks", "Rat_Order0Pair", "RAT order-0 pair", "#c0392b", "6,3"),
