@@ -99,6 +99,7 @@ SERIES = [
     ("PairBenchmarks", "Buddy_Order3Pair", "buddy order-3 pair", "#2ca02c", ""),
     ("ChurnBenchmarks", "Rat_Churn", "RAT churn step", "#8e44ad", "6,3"),
     ("ChurnBenchmarks", "Buddy_Churn", "buddy churn step", "#7f7f7f", ""),
+    ("ChurnBenchmarks", "Memmap_RandomTouch", "2 random descriptor reads", "#bbbbbb", "2,3"),
 ]
 
 
