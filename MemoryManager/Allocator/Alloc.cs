@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     public sealed unsafe partial class PageAllocator
     {
         /// <summary>gfp_zone: the highest zone the gfp mask allows (DMA, DMA32, else Normal); -1 for __GFP_DMA|__GFP_DMA32 together.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int GfpZone(Gfp gfp)
         {
             Gfp z = gfp & (Gfp.Dma | Gfp.Dma32);
@@ -71,6 +74,7 @@ namespace MemoryManager
         }
 
         /// <summary>prep_new_page: the head page becomes an allocated block (order, refcount 1, owner); poison checked, __GFP_ZERO honoured.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void PrepNewPage(ref Zone z, ulong pfn, int order, Gfp gfp, int pid)
         {
             Page* p = Desc(pfn);
@@ -294,6 +298,7 @@ namespace MemoryManager
             return true;
         }
 
+        /// <summary>clear_zonelist_oom: unlocks every zone of the zonelist.</summary>
         private void ClearZonelistOom(int zonelist)
         {
             for (int i = zonelist; _zonelists[i] >= 0; i++) _zones[_zonelists[i]].OomLocked = false;
@@ -323,6 +328,7 @@ namespace MemoryManager
             ShowMem(o);
         }
 
+        /// <summary>Logs an allocation refused before any attempt (order or zone bits out of range).</summary>
         private void WarnBadRequest(ref TaskContext current, string what, int order, Gfp gfp)
         {
             ITextSink o = Log;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     // The buddy algorithm itself.
@@ -17,11 +19,16 @@ namespace MemoryManager
     //   zone, take it off its list and merge (pfn & buddy_pfn is the merged block's head).
     public sealed unsafe partial class PageAllocator
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>The descriptor of a pfn known to be inside [MinPfn, MaxPfn).</summary>
         private Page* Desc(ulong pfn) => _memmap + (pfn - MinPfn);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>The memmap index (list link value) of a pfn inside the map.</summary>
         private uint IndexOf(ulong pfn) => (uint)(pfn - MinPfn);
 
         /// <summary>Pushes the block headed by pfn on free_area[order] of z and marks it PG_buddy (nr_free++, NR_FREE_PAGES untouched).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void AddToFreeArea(ref Zone z, ulong pfn, int order)
         {
             Page* p = Desc(pfn);
@@ -37,6 +44,7 @@ namespace MemoryManager
         }
 
         /// <summary>Unlinks the free block headed by pfn from free_area[order] of z and clears PG_buddy (nr_free--).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void DelFromFreeArea(ref Zone z, ulong pfn, int order)
         {
             Page* p = Desc(pfn);
@@ -51,6 +59,7 @@ namespace MemoryManager
         }
 
         /// <summary>page_is_buddy: the page at buddyPfn heads a free block of this order in the same zone.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool PageIsBuddy(ulong buddyPfn, int order, byte zone, ushort nid)
         {
             if (buddyPfn < MinPfn || buddyPfn >= MaxPfn) return false;
@@ -95,6 +104,7 @@ namespace MemoryManager
         }
 
         /// <summary>expand: splits the order-high block at pfn down to order low, returning each upper half to free_area.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void Expand(ref Zone z, ulong pfn, int low, int high)
         {
             while (high > low)
@@ -105,6 +115,7 @@ namespace MemoryManager
         }
 
         /// <summary>buffered_rmqueue: order 0 comes from the per-cpu list (refilled a batch at a time), larger orders from the buddy lists.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private ulong BufferedRmqueue(ref Zone z, int order, Gfp gfp)
         {
             if (order != 0 || !Options.PerCpuLists) return Rmqueue(ref z, order);
@@ -136,6 +147,8 @@ namespace MemoryManager
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>Unlinks the page at memmap index idx from z's per-cpu list and clears PG_pcp.</summary>
         private void PcpUnlink(ref Zone z, uint idx)
         {
             Page* p = _memmap + idx;
@@ -149,6 +162,7 @@ namespace MemoryManager
         }
 
         /// <summary>free_hot_cold_page: an order-0 page goes to the hot end of the per-cpu list; at pcp.high a batch goes back to the buddy lists.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void FreeHotColdPage(ref Zone z, ulong pfn, bool cold)
         {
             uint idx = IndexOf(pfn);

@@ -14,6 +14,7 @@ namespace MemoryManager
             public int Errors;
         }
 
+        /// <summary>Counts a broken invariant and reports it (up to MaxReportedErrors lines).</summary>
         private static void Fail(ref CheckState st, string what, ulong pfn, long a, long b)
         {
             st.Errors++;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     public sealed unsafe partial class PageAllocator
@@ -44,6 +46,7 @@ namespace MemoryManager
         }
 
         /// <summary>free_pages_check: is pfn the head of an allocated block of this order (and this owner)?</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public MmResult CheckAllocatedBlock(ulong pfn, int order, int ownerPid, bool checkOwner)
         {
             if ((uint)order >= MmConstants.MaxOrder) return MmResult.BadOrder;
@@ -125,6 +128,7 @@ namespace MemoryManager
 
         // Poisoning (with real memory only): free pages hold PAGE_POISON; allocation checks it.
 
+        /// <summary>Fills count pages from pfn with PAGE_POISON.</summary>
         private void PoisonPages(ulong pfn, ulong count)
         {
             ulong* q = (ulong*)(_phys + (pfn << MmConstants.PageShift));
@@ -132,6 +136,7 @@ namespace MemoryManager
             for (ulong i = 0; i < words; i++) q[i] = 0xAAAAAAAAAAAAAAAAUL;
         }
 
+        /// <summary>Fills count pages from pfn with zeros (__GFP_ZERO).</summary>
         private void ZeroPages(ulong pfn, ulong count)
         {
             ulong* q = (ulong*)(_phys + (pfn << MmConstants.PageShift));

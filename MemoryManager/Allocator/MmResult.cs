@@ -39,6 +39,7 @@ namespace MemoryManager
         public ulong Length;
         public int Nid;
 
+        /// <summary>A range of length bytes from start on node nid.</summary>
         public MemoryRange(ulong start, ulong length, int nid) { Start = start; Length = length; Nid = nid; }
         public ulong End => Start + Length;
     }
@@ -57,6 +58,7 @@ namespace MemoryManager
         /// <summary>min_free_kbytes to use instead of the computed one (0 = computed).</summary>
         public int MinFreeKbytesOverride;
 
+        /// <summary>The defaults: per-cpu lists on, seed-era watermarks, scale factor 10, no poisoning, computed min_free_kbytes.</summary>
         public AllocatorOptions()
         {
             PerCpuLists = true;
@@ -83,8 +85,10 @@ namespace MemoryManager
         private int _usableCount;
         private int _reservedCount;
 
+        /// <summary>An empty map with room for DefaultCapacity usable and reserved ranges.</summary>
         public MemoryMap() : this(DefaultCapacity) { }
 
+        /// <summary>An empty map with room for capacity usable and capacity reserved ranges.</summary>
         public MemoryMap(int capacity)
         {
             if (capacity < 1) capacity = 1;
@@ -95,6 +99,7 @@ namespace MemoryManager
         public int Count => _usableCount;
         public int ReservedCount => _reservedCount;
         public MemoryRange this[int i] => _usable[i];
+        /// <summary>The i-th reserved range as given to Reserve.</summary>
         public MemoryRange Reserved(int i) => _reserved[i];
 
         /// <summary>Adds a usable range of node <paramref name="nid"/>; refuses empty, overlapping or out-of-range input. Ranges are kept sorted by start.</summary>

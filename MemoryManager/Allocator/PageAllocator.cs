@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     /// <summary>
@@ -13,7 +15,7 @@ namespace MemoryManager
     public sealed unsafe partial class PageAllocator
     {
         /// <summary>Returned by AllocPages on failure.</summary>
-        public const ulong NoPfn = ulong.MaxValue;
+        public const ulong NoPfn = 0xFFFFFFFFFFFFFFFFUL;
         /// <summary>Nodes a memory map may name (nid 0 .. MaxNodes-1).</summary>
         public const int MaxNodes = 8;
 
@@ -47,6 +49,7 @@ namespace MemoryManager
         private readonly int _rangeCount;
         private Zone _noZone;                    // returned by GetZone for a bad nid
 
+        /// <summary>Allocates the set-up tables; Create fills them.</summary>
         private PageAllocator(AllocatorOptions o, Page* memmap, byte* phys, int ranges, int nodes)
         {
             Options = o;
@@ -72,16 +75,18 @@ namespace MemoryManager
             return ZoneType.Normal;
         }
 
+        /// <summary>First pfn above zone type t (no limit for Normal).</summary>
         private static ulong ZoneEndPfn(ZoneType t)
         {
             if (t == ZoneType.Dma) return MmConstants.DmaLimitPfn;
             if (t == ZoneType.Dma32) return MmConstants.Dma32LimitPfn;
-            return ulong.MaxValue;
+            return 0xFFFFFFFFFFFFFFFFUL;
         }
 
+        /// <summary>The lowest and highest+1 whole pfn of the map's usable ranges; false when there are none.</summary>
         private static bool SpannedRange(MemoryMap map, out ulong minPfn, out ulong maxPfn)
         {
-            minPfn = ulong.MaxValue; maxPfn = 0;
+            minPfn = 0xFFFFFFFFFFFFFFFFUL; maxPfn = 0;
             for (int i = 0; i < map.Count; i++)
             {
                 ulong s = PfnUp(map[i].Start), e = PfnDown(map[i].End);
@@ -206,6 +211,7 @@ namespace MemoryManager
             }
         }
 
+        /// <summary>Counts [s, e) as present pages of the node's zone t and widens its span.</summary>
         private void AddPresent(int nid, ZoneType t, ulong s, ulong e)
         {
             ref Zone z = ref _zones[nid * MmConstants.MaxNrZones + (int)t];
@@ -238,6 +244,7 @@ namespace MemoryManager
             if (p < e) { FillRange(p, e, free, t, nid); FreeRunAtInit(nid, t, p, e); }
         }
 
+        /// <summary>Writes the template descriptor (with zone t and node nid) to every pfn of [s, e).</summary>
         private void FillRange(ulong s, ulong e, Page template, ZoneType t, int nid)
         {
             template.Zone = (byte)t;
@@ -264,6 +271,7 @@ namespace MemoryManager
         }
 
         /// <summary>Zone index in the zone table: nid * MAX_NR_ZONES + type.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ZoneIndex(int nid, int type) => nid * MmConstants.MaxNrZones + type;
 
         /// <summary>build_zonelists: for each node and highest zone, the node's zones from that zone down to DMA, then the other nodes' (node order); a second list per node holds only its own zones (__GFP_THISNODE).</summary>
@@ -287,6 +295,8 @@ namespace MemoryManager
                     }
         }
 
+        /// <summary>Where the zonelist of (node, highest zone, __GFP_THISNODE) starts in the zonelist table.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private int ZonelistOffset(int nid, int highZoneIdx, bool thisNode)
             => ((nid * MmConstants.MaxNrZones + highZoneIdx) * 2 + (thisNode ? 1 : 0)) * _zonelistStride;
 
@@ -338,6 +348,7 @@ namespace MemoryManager
 
         /// <summary>Number of entries in the zone table (NodeCount * 3); zones by index for walkers like kswapd.</summary>
         public int ZoneCount => _zones.Length;
+        /// <summary>The zone at index nid * 3 + type (0 .. ZoneCount-1).</summary>
         public ref Zone ZoneAt(int index) => ref _zones[index];
     }
 }

@@ -25,6 +25,7 @@ namespace MemoryManager
             }
         }
 
+        /// <summary>One zoneinfo line: indent, name padded to width, value.</summary>
         private static void Field(ITextSink o, string indent, string name, int width, long value)
         {
             o.Write(indent);
@@ -73,6 +74,7 @@ namespace MemoryManager
             }
         }
 
+        /// <summary>One vmstat line: "name value".</summary>
         private static void Line(ITextSink o, string name, ulong value)
         {
             o.Write(name);
@@ -107,6 +109,7 @@ namespace MemoryManager
             Line(o, "oom_kill", Stat.OomKill);
         }
 
+        /// <summary>One meminfo line: label padded to 16, pages in kB right-aligned in 8, " kB".</summary>
         private static void Kb(ITextSink o, string label, ulong pages)
         {
             TextFormat.Left(o, label, 16);

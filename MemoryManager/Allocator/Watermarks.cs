@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MemoryManager
 {
     // Watermarks (mm/page_alloc.c: init_per_zone_wmark_min, __setup_per_zone_wmarks,
@@ -104,6 +106,7 @@ namespace MemoryManager
         /// mark (lowered by ALLOC_HIGH and ALLOC_HARDER) plus lowmem_reserve[classzoneIdx], with
         /// enough free memory left at every order at or above the request?
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool ZoneWatermarkOk(ref Zone z, int order, long mark, int classzoneIdx, AllocFlags flags)
         {
             long min = mark;

@@ -53,6 +53,7 @@ namespace MemoryManager
         /// <summary>The zone's name as /proc prints it.</summary>
         public string Name => ZoneName(Type);
 
+        /// <summary>The /proc name of a zone type.</summary>
         public static string ZoneName(ZoneType t)
         {
             if (t == ZoneType.Dma) return "DMA";

@@ -41,7 +41,7 @@ namespace MemoryManager.Baseline
     public unsafe struct RamAllocationTable
     {
         /// <summary>Returned by <see cref="AllocPages"/> on failure.</summary>
-        public const ulong NoPage = ulong.MaxValue;
+        public const ulong NoPage = 0xFFFFFFFFFFFFFFFFUL;
 
         private byte* _table;
         private ulong _pages;

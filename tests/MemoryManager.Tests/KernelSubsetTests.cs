@@ -63,6 +63,8 @@ namespace MemoryManager.Tests
             (@"\.HasFlag\(", "Enum.HasFlag"),
             (@"\bdelegate\b(?!\s*\*)", "delegates"),
             (@"""\s*\+|\+\s*""", "string concatenation"),
+            (@"\.(MaxValue|MinValue)\b", "MaxValue/MinValue (not in the kernel core library: write the constant)"),
+            (@"\bNativeMemory\b|\bMarshal\.", "native memory and interop (memory comes from outside)"),
         };
 
         [Fact]

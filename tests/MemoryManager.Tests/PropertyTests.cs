@@ -293,7 +293,7 @@ namespace MemoryManager.Tests
         }
     }
 
-    public class PropertyTestsSingleNodeLowMemory
+    public class PropertyTestsPart1
     {
         [Fact]
         public void Random_alloc_free_sequences_over_random_memory_maps_keep_every_invariant_part_1()
