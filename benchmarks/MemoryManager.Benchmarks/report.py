@@ -65,6 +65,9 @@ def table(rows, klass, methods, per_gib=False):
                 continue
             mean = ns(r["Mean"])
             cell = fmt(mean)
+            low = ns(r.get("Min", ""))
+            if low is not None and not per_gib:
+                cell += " (min %s)" % fmt(low)
             if per_gib:
                 cell += " (%s/GiB)" % fmt(mean * 1024.0 / s)
             b = BASELINE.get(m)
