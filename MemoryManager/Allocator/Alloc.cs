@@ -62,7 +62,10 @@ namespace MemoryManager
                     long mark = (allocFlags & AllocFlags.WmarkMin) != 0 ? z.WatermarkMin
                               : (allocFlags & AllocFlags.WmarkLow) != 0 ? z.WatermarkLow
                               : z.WatermarkHigh;
-                    if (!ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags)) continue;
+                    bool ok = Options.ModernWatermarkCheck
+                        ? ZoneWatermarkOkModern(ref z, order, mark, classzoneIdx, allocFlags)
+                        : ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags);
+                    if (!ok) continue;
                 }
                 ulong pfn = BufferedRmqueue(ref z, order, gfp);
                 if (pfn != NoPfn)
@@ -84,7 +87,7 @@ namespace MemoryManager
             p->Owner = pid;
             p->Private = 0;
             if (Options.PoisonFreePages) CheckPoison(pfn, order);
-            if ((gfp & Gfp.Zero) != 0 && _phys != null) ZeroPages(pfn, 1UL << order);
+            if ((gfp & Gfp.Zero) != 0 && _hasPhys) ZeroPages(pfn, 1UL << order);
             ulong n = 1UL << order;
             if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
             else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
@@ -104,7 +107,7 @@ namespace MemoryManager
 
         /// <summary>
         /// __alloc_pages_slowpath: the escalation ladder, top to bottom as the seeds climb it.
-        /// Each numbered step is one rule of docs/memory-manager.md ("The slow path").
+        /// Each numbered step is one box of the ladder in docs/memory-manager.md.
         /// </summary>
         private ulong AllocPagesSlowpath(ref TaskContext current, Gfp gfp, int order, int zonelist, int highZoneIdx, int classzoneIdx)
         {
@@ -265,8 +268,10 @@ namespace MemoryManager
             killed = false;
             if (!TrySetZonelistOom(zonelist))
             {
-                // Someone else is OOM killing: let them finish.
-                if (Congestion != null) Congestion.CongestionWait(ref current, 1);
+                // Someone else is OOM killing: sleep a tick and let them finish. Without a way
+                // to wait, treat it as "nothing killed" so the caller fails instead of spinning.
+                if (Congestion == null) return NoPfn;
+                Congestion.CongestionWait(ref current, 1);
                 killed = true;   // a victim is on its way out
                 return NoPfn;
             }

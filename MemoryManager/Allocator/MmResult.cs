@@ -53,8 +53,15 @@ namespace MemoryManager
         public bool ModernWatermarks;
         /// <summary>watermark_scale_factor in 1/10000 of managed pages (default 10, range 1..3000).</summary>
         public int WatermarkScaleFactor;
+        /// <summary>Use the later zone_watermark_ok (some free list at order &gt;= the request is non-empty) instead of the seed's per-order loop.</summary>
+        public bool ModernWatermarkCheck;
         /// <summary>Fill free pages with 0xAA and verify on allocation (needs real memory behind the pages).</summary>
         public bool PoisonFreePages;
+        /// <summary>
+        /// Page contents are at their physical address: physBase 0 (null) then means an
+        /// identity-mapped kernel, not "descriptors only".
+        /// </summary>
+        public bool IdentityMapped;
         /// <summary>min_free_kbytes to use instead of the computed one (0 = computed).</summary>
         public int MinFreeKbytesOverride;
 
@@ -64,7 +71,9 @@ namespace MemoryManager
             PerCpuLists = true;
             ModernWatermarks = false;
             WatermarkScaleFactor = 10;
+            ModernWatermarkCheck = false;
             PoisonFreePages = false;
+            IdentityMapped = false;
             MinFreeKbytesOverride = 0;
         }
 

@@ -41,6 +41,7 @@ namespace MemoryManager
 
         private readonly Page* _memmap;
         private readonly byte* _phys;
+        private readonly bool _hasPhys;          // real memory behind the pages (physBase given, or identity-mapped)
         private readonly Zone[] _zones;          // [nid * MaxNrZones + type]
         private int[] _zonelists;                // -1-terminated lists of zone indices, see ZonelistOffset
         private int _zonelistStride;
@@ -55,6 +56,7 @@ namespace MemoryManager
             Options = o;
             _memmap = memmap;
             _phys = phys;
+            _hasPhys = phys != null || o.IdentityMapped;
             NodeCount = nodes;
             _zones = new Zone[nodes * MmConstants.MaxNrZones];
             _rangeStart = new ulong[ranges];
@@ -109,7 +111,8 @@ namespace MemoryManager
         /// descriptor once (holes and reserved pages PG_reserved), frees the managed pages in
         /// the largest aligned blocks, builds the zonelists and sets watermarks, lowmem_reserve
         /// and per-cpu lists. <paramref name="memmap"/> must hold MemmapBytes(map) bytes;
-        /// <paramref name="physBase"/> is the address of pfn 0's bytes, or null for descriptors only.
+        /// <paramref name="physBase"/> is the address of pfn 0's bytes, or null for descriptors only
+        /// (unless AllocatorOptions.IdentityMapped says pfn 0's bytes really are at address 0).
         /// </summary>
         public static MmResult Create(MemoryMap map, Page* memmap, byte* physBase, AllocatorOptions o, out PageAllocator pa)
         {
@@ -120,7 +123,7 @@ namespace MemoryManager
             if (o.WatermarkScaleFactor == 0) o.WatermarkScaleFactor = 10;
             if (o.WatermarkScaleFactor < 1 || o.WatermarkScaleFactor > 3000) return MmResult.BadArgument;
             if (o.MinFreeKbytesOverride < 0) return MmResult.BadArgument;
-            if (o.PoisonFreePages && physBase == null) return MmResult.BadArgument;
+            if (o.PoisonFreePages && physBase == null && !o.IdentityMapped) return MmResult.BadArgument;
 
             int ranges = 0, nodes = 0;
             for (int i = 0; i < map.Count; i++)
@@ -330,10 +333,10 @@ namespace MemoryManager
 
         /// <summary>page_address: where the page's bytes are, null when there is no real memory behind the pages.</summary>
         public byte* PageAddress(ulong pfn)
-            => _phys == null || pfn < MinPfn || pfn >= MaxPfn ? null : _phys + (pfn << MmConstants.PageShift);
+            => !_hasPhys || pfn < MinPfn || pfn >= MaxPfn ? null : _phys + (pfn << MmConstants.PageShift);
 
         /// <summary>True when real memory is behind the pages.</summary>
-        public bool HasPhysicalMemory => _phys != null;
+        public bool HasPhysicalMemory => _hasPhys;
 
         /// <summary>Pages on all per-cpu lists (free, but not counted in NR_FREE_PAGES).</summary>
         public ulong PcpPages

@@ -124,5 +124,23 @@ namespace MemoryManager
             }
             return true;
         }
+    
+        /// <summary>
+        /// zone_watermark_ok of later kernels: the same min, ALLOC_HIGH, ALLOC_HARDER and
+        /// lowmem_reserve test, then (for order &gt; 0) success as soon as a free list of the
+        /// requested order or above is non-empty, instead of the seed's per-order loop.
+        /// </summary>
+        public static bool ZoneWatermarkOkModern(ref Zone z, int order, long mark, int classzoneIdx, AllocFlags flags)
+        {
+            long min = mark;
+            long freePages = z.NrFree - (1L << order) + 1;
+            if ((flags & AllocFlags.High) != 0) min -= min / 2;
+            if ((flags & AllocFlags.Harder) != 0) min -= min / 4;
+            if (freePages <= min + z.LowmemReserve[classzoneIdx]) return false;
+            if (order == 0) return true;
+            for (int o = order; o < MmConstants.MaxOrder; o++)
+                if (z.FreeAreaNrFree[o] != 0) return true;
+            return false;
+        }
     }
 }

@@ -103,5 +103,16 @@ namespace MemoryManager.Tests
             Assert.Equal(MmResult.BadArgument, PageAllocator.Create(map, null, null, new AllocatorOptions(), out _));
             Assert.Equal(MmResult.BadArgument, PageAllocator.Create(map, (Page*)8, null, new AllocatorOptions { PoisonFreePages = true }, out _));
         }
+    
+        [Fact]
+        public void An_identity_mapped_kernel_has_page_contents_at_their_physical_address()
+        {
+            var map = new MemoryMap();
+            map.Add(1 * MiB, 8 * MiB);
+            using var m = new Machine(map, new AllocatorOptions { IdentityMapped = true });
+            Assert.True(m.Pa.HasPhysicalMemory);
+            Assert.True(m.Pa.PageAddress(0x123) == (byte*)(0x123UL * 4096));   // compared, never touched
+            Assert.True(m.Pa.PageAddress(0) == null);                           // outside the map
+        }
     }
 }

@@ -27,13 +27,15 @@ namespace MemoryManager.Tests
             public RangeSpec[] Ranges;
             public ReserveSpec[] Reserves;
             public bool Pcp, Modern, Poison;
+            /// <summary>Install reclaim, OOM, kswapd and congestion doubles that free held blocks.</summary>
+            public bool Hooks;
             public int MinFreeKbytes;
             public Op[] Ops;
             public override string ToString()
             {
                 var s = new System.Text.StringBuilder();
                 s.Append("base pfn ").Append(Base).Append(", pcp ").Append(Pcp).Append(", modern ").Append(Modern)
-                 .Append(", poison ").Append(Poison).Append(", min_free_kbytes ").Append(MinFreeKbytes).Append(", ranges");
+                 .Append(", poison ").Append(Poison).Append(", hooks ").Append(Hooks).Append(", min_free_kbytes ").Append(MinFreeKbytes).Append(", ranges");
                 foreach (var r in Ranges) s.Append(" [gap ").Append(r.Gap).Append(" pages ").Append(r.Pages).Append(" nid ").Append(r.Nid).Append(']');
                 foreach (var r in Reserves) s.Append(" reserve[").Append(r.Offset).Append('+').Append(r.Pages).Append(']');
                 s.Append(", ").Append(Ops.Length).Append(" ops");
@@ -74,7 +76,7 @@ namespace MemoryManager.Tests
             from c in Gen.Choose(0, 1 << 20)
             select new Op { Kind = kind, A = a, B = b, C = c };
 
-        public static Gen<Scenario> ScenarioGen(int opsMin, int opsMax) =>
+        public static Gen<Scenario> ScenarioGen(int opsMin, int opsMax, bool hooks) =>
             from baseSel in Gen.Frequency((4, Gen.Constant(0)), (3, Gen.Constant(1)), (2, Gen.Constant(2)))
             from baseOff in Gen.Choose(0, 2048)
             from ranges in Gen.ArrayOf(RangeGen, 3).Select(a => a).SelectMany(a => Gen.Choose(1, 3).Select(n => a[..n]))
@@ -89,8 +91,11 @@ namespace MemoryManager.Tests
             {
                 Base = baseSel == 0 ? baseOff : baseSel == 1 ? 4096 - baseOff : (1 << 20) - baseOff,
                 Ranges = ranges, Reserves = reserves, Pcp = pcp, Modern = modern, Poison = poison,
-                MinFreeKbytes = minFree, Ops = ops,
+                MinFreeKbytes = minFree, Ops = ops, Hooks = hooks,
             };
+
+        /// <summary>Calls the reclaim, OOM and congestion doubles received over all runs (proof the hooks were exercised).</summary>
+        public static long HookCalls;
 
         private sealed class NullSink : ITextSink
         {
@@ -114,7 +119,7 @@ namespace MemoryManager.Tests
             }
             foreach (var r in sc.Reserves) map.Reserve(((ulong)sc.Base + (ulong)r.Offset) * 4096, (ulong)r.Pages * 4096);
             if (map.UsablePages == 0) return 0;
-            var o = new AllocatorOptions { PerCpuLists = sc.Pcp, ModernWatermarks = sc.Modern, PoisonFreePages = sc.Poison };
+            var o = new AllocatorOptions { PerCpuLists = sc.Pcp, ModernWatermarks = sc.Modern, ModernWatermarkCheck = sc.Modern, PoisonFreePages = sc.Poison };
             using var m = new Machine(map, o, realMemory: sc.Poison);
             var sink = new NullSink();
             m.Pa.Log = sink;
@@ -130,6 +135,54 @@ namespace MemoryManager.Tests
             var owned = new bool[m.Pa.MaxPfn - m.Pa.MinPfn];
             ulong heldPages = 0;
 
+            // Frees held[i] as its owner would, keeping the model in step.
+            void FreeHeld(int i)
+            {
+                var (pfn, order, pid) = held[i];
+                Require(m.Pa.FreePages(pfn, order, pid) == MmResult.Ok, "a double frees a held block", sc, -1, null);
+                held[i] = held[held.Count - 1];
+                held.RemoveAt(held.Count - 1);
+                for (ulong k = 0; k < (1UL << order); k++) owned[pfn - m.Pa.MinPfn + k] = false;
+                heldPages -= 1UL << order;
+                recentlyFreed.Add((pfn, order, pid));
+                if (recentlyFreed.Count > 16) recentlyFreed.RemoveAt(0);
+            }
+            int hookCalls = 0;
+            ReclaimDouble reclaim = null;
+            OomDouble oom = null;
+            CongestionDouble congestion = null;
+            if (sc.Hooks)
+            {
+                reclaim = new ReclaimDouble();
+                reclaim.Action = n =>
+                {
+                    // Reclaim up to a few blocks (progress = pages freed), as try_to_free_pages would.
+                    ulong freed = 0;
+                    for (int k = 0; k < 1 + (hookCalls++ % 4) && held.Count > 0; k++)
+                    {
+                        int i = (hookCalls * 7919) % held.Count;
+                        freed += 1UL << held[i].order;
+                        FreeHeld(i);
+                    }
+                    return freed;
+                };
+                oom = new OomDouble();
+                oom.Action = n =>
+                {
+                    // Kill the pid holding the most recent block: all its blocks go.
+                    if (held.Count == 0) return false;
+                    int victim = held[held.Count - 1].pid;
+                    for (int i = held.Count - 1; i >= 0; i--) if (held[i].pid == victim) FreeHeld(i);
+                    return true;
+                };
+                congestion = new CongestionDouble();
+                congestion.Action = n => { if (held.Count > 0 && (hookCalls++ & 1) == 0) FreeHeld(held.Count - 1); };
+                m.Pa.Kswapd = new KswapdDouble();
+                m.Pa.DirectReclaim = reclaim;
+                m.Pa.OomKiller = oom;
+                m.Pa.Congestion = congestion;
+            }
+
             for (int step = 0; step < sc.Ops.Length; step++)
             {
                 Op op = sc.Ops[step];
@@ -139,11 +192,20 @@ namespace MemoryManager.Tests
                     {
                         int order = op.A % 10 < 7 ? 0 : op.A % 10 < 9 ? 1 + op.B % 3 : 4 + op.B % 7;
                         Gfp gfp = Gfps[op.C % Gfps.Length];
+                        // With partners installed, __GFP_NOFAIL and small GFP_NOFS requests retry for as long
+                        // as nothing can be freed (the seed's "too small to fail"): keep them out.
+                        if (sc.Hooks && ((gfp & Gfp.NoFail) != 0 || (gfp & (Gfp.Wait | Gfp.Fs)) == Gfp.Wait)) gfp = Gfp.GFP_KERNEL;
                         var task = new TaskContext(1 + op.B % 4, "prop", TaskFlags.None) { Nid = op.C % 3 };
                         int f = (op.A >> 8) % 20;
                         if (f == 0) task.Flags = TaskFlags.MemAlloc;
                         else if (f == 1) task.Flags = TaskFlags.RealTime;
                         else if (f == 2) task.Flags = TaskFlags.MemDie;
+                        if (reclaim != null)
+                        {
+                            // The doubles' endless-loop guards count calls within one allocation.
+                            System.Threading.Interlocked.Add(ref HookCalls, reclaim.Calls + oom.Calls + congestion.Calls);
+                            reclaim.Calls = 0; oom.Calls = 0; congestion.Calls = 0;
+                        }
                         ulong pfn = m.Pa.AllocPages(ref task, gfp, order);
                         if (pfn == PageAllocator.NoPfn) break;
                         Require((pfn & ((1UL << order) - 1)) == 0, "allocated block is aligned", sc, step, null);
@@ -270,13 +332,13 @@ namespace MemoryManager.Tests
         }
 
         /// <summary>Checks the property over <paramref name="scenarios"/> generated scenarios with a fixed (or MM_PROPERTY_SEED) seed; returns the operations run.</summary>
-        public static long CheckAll(int scenarios, int opsMin, int opsMax, ulong defaultSeed)
+        public static long CheckAll(int scenarios, int opsMin, int opsMax, ulong defaultSeed, bool hooks = false)
         {
             ulong seed = defaultSeed;
             string env = Environment.GetEnvironmentVariable("MM_PROPERTY_SEED");
             if (!string.IsNullOrEmpty(env)) seed = ulong.Parse(env);
             long ops = 0;
-            var arb = Arb.From(ScenarioGen(opsMin, opsMax));
+            var arb = Arb.From(ScenarioGen(opsMin, opsMax, hooks));
             var config = Config.QuickThrowOnFailure
                 .WithMaxTest(scenarios)
                 .WithQuietOnSuccess(true)
@@ -310,6 +372,18 @@ namespace MemoryManager.Tests
         {
             long ops = AllocatorProperties.CheckAll(scenarios: 130, opsMin: 3000, opsMax: 5000, defaultSeed: 4051);
             Assert.True(ops >= 500_000, "ran only " + ops + " operations");
+        }
+    }
+
+    public class PropertyTestsWithReclaimAndOom
+    {
+        [Fact]
+        public void Random_sequences_with_reclaim_and_OOM_doubles_freeing_memory_keep_every_invariant()
+        {
+            long before = AllocatorProperties.HookCalls;
+            long ops = AllocatorProperties.CheckAll(scenarios: 60, opsMin: 2000, opsMax: 4000, defaultSeed: 777, hooks: true);
+            Assert.True(ops >= 100_000, "ran only " + ops + " operations");
+            Assert.True(AllocatorProperties.HookCalls - before > 1000, "the slow-path partners were called only " + (AllocatorProperties.HookCalls - before) + " times");
         }
     }
 }

@@ -342,6 +342,27 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void An_allocation_that_finds_the_OOM_lock_taken_and_cannot_wait_fails_instead_of_spinning()
+        {
+            m.Pa.Congestion = null;
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            ulong inner = 0;
+            oom.Action = n =>
+            {
+                if (n == 1)
+                {
+                    var other = new TaskContext(200, "other", TaskFlags.None);
+                    inner = m.Pa.AllocPages(ref other, Gfp.GFP_KERNEL | Gfp.NoWarn, 0);
+                }
+                m.Release(held, 300);
+                return true;
+            };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(PageAllocator.NoPfn, inner);
+            Assert.Equal(1, oom.Calls);
+        }
+
+        [Fact]
         public void GFP_NOFS_never_calls_the_OOM_killer_and_retries_small_orders()
         {
             m.DrainZoneTo(ZoneType.Dma, 100, held);

@@ -177,5 +177,44 @@ namespace MemoryManager.Tests
             z = new Zone(); z.NrFree = 1000; z.FreeAreaNrFree[0] = 960; z.FreeAreaNrFree[2] = 10;
             Assert.False(PageAllocator.ZoneWatermarkOk(ref z, 2, 100, 0, AllocFlags.None));
         }
+    
+        [Fact]
+        public void The_later_watermark_check_only_needs_a_free_block_at_or_above_the_order()
+        {
+            // 960 singles + 10 order-2 blocks: the seed's loop refuses an order-2 request, the later rule accepts it.
+            var z = new Zone(); z.NrFree = 1000; z.FreeAreaNrFree[0] = 960; z.FreeAreaNrFree[2] = 10;
+            Assert.False(PageAllocator.ZoneWatermarkOk(ref z, 2, 100, 0, AllocFlags.None));
+            Assert.True(PageAllocator.ZoneWatermarkOkModern(ref z, 2, 100, 0, AllocFlags.None));
+            // No block of order 2 or more: refused however much is free.
+            z = ZoneWith(1000);
+            Assert.False(PageAllocator.ZoneWatermarkOkModern(ref z, 2, 100, 0, AllocFlags.None));
+            // The min/reserve part is the same as the seed's.
+            z = new Zone(); z.NrFree = 100; z.FreeAreaNrFree[4] = 6;
+            Assert.False(PageAllocator.ZoneWatermarkOkModern(ref z, 0, 100, 0, AllocFlags.None));
+            Assert.True(PageAllocator.ZoneWatermarkOkModern(ref z, 0, 100, 0, AllocFlags.High));
+        }
+
+        [Fact]
+        public void The_allocator_uses_the_later_watermark_check_when_asked()
+        {
+            ulong Attempt(bool later)
+            {
+                var map = new MemoryMap();
+                map.Add(0, 4 * MiB);
+                using var m = new Machine(map, new AllocatorOptions { PerCpuLists = false, ModernWatermarkCheck = later });
+                m.Pa.SetMinFreeKbytes(512);   // min 128, low 160 pages
+                var taker = m.Task;
+                taker.Flags = TaskFlags.MemAlloc;
+                for (int i = 0; i < 1024; i++) Assert.Equal((ulong)i, m.Pa.AllocPages(ref taker, Gfp.GFP_KERNEL, 0));
+                for (ulong pfn = 0; pfn < 400; pfn += 2) m.Free(pfn, 0);      // 200 singles that cannot merge
+                for (ulong pfn = 512; pfn < 520; pfn++) m.Free(pfn, 0);       // one order-3 block
+                Assert.Equal(208, m.Zone(ZoneType.Dma).NrFree);
+                ulong got = m.Alloc(Gfp.GFP_KERNEL | Gfp.NoWarn | Gfp.NoRetry | Gfp.NoKswapd, 3);
+                m.AssertInvariants();
+                return got;
+            }
+            Assert.Equal(PageAllocator.NoPfn, Attempt(later: false));   // the seed discounts the 200 singles
+            Assert.Equal(512UL, Attempt(later: true));                  // the later rule sees the order-3 block
+        }
     }
 }
