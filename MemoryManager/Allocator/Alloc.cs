@@ -115,18 +115,20 @@ namespace MemoryManager
             ulong pfn;
             AllocFlags allocFlags;
             ulong didSomeProgress;
+            TraceStep(ref current, "slowpath", order, gfp);
 
             // 1. GFP_THISNODE (__GFP_THISNODE|__GFP_NORETRY|__GFP_NOWARN) must not cause reclaim:
             //    the caller falls back to other nodes itself.
-            if ((gfp & Gfp.GFP_THISNODE) == Gfp.GFP_THISNODE) goto nopage;
+            if ((gfp & Gfp.GFP_THISNODE) == Gfp.GFP_THISNODE) { TraceStep(ref current, "GFP_THISNODE: no reclaim", order, gfp); goto nopage; }
 
         restart:
             // 2. Wake kswapd for every zone of the zonelist (background reclaim).
-            if ((gfp & Gfp.NoKswapd) == 0) WakeAllKswapds(zonelist, order, classzoneIdx);
+            if ((gfp & Gfp.NoKswapd) == 0) { TraceStep(ref current, "wake kswapd", order, gfp); WakeAllKswapds(zonelist, order, classzoneIdx); }
 
             // 3. Dip to the min watermark: deeper still for real-time tasks (not in interrupt)
             //    and callers that cannot wait (ALLOC_HARDER) and for __GFP_HIGH (ALLOC_HIGH).
             allocFlags = GfpToAllocFlags(ref current, gfp);
+            TraceFlags(ref current, "try min watermark", allocFlags);
             pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
             if (pfn != NoPfn) goto got_pg;
 
@@ -137,6 +139,7 @@ namespace MemoryManager
             {
                 if ((gfp & Gfp.NoMemalloc) == 0)
                 {
+                    TraceStep(ref current, "PF_MEMALLOC/TIF_MEMDIE: try without watermarks", order, gfp);
                     pfn = AllocPagesHighPriority(ref current, gfp, order, zonelist, classzoneIdx);
                     if (pfn != NoPfn) goto got_pg;
                 }
@@ -144,9 +147,10 @@ namespace MemoryManager
             }
 
             // 5. Atomic allocations cannot reclaim: fail.
-            if (!wait) goto nopage;
+            if (!wait) { TraceStep(ref current, "cannot wait: fail", order, gfp); goto nopage; }
 
             // 6. Direct reclaim under PF_MEMALLOC; with progress, try again at the same flags.
+            TraceStep(ref current, "direct reclaim", order, gfp);
             pfn = AllocPagesDirectReclaim(ref current, gfp, order, zonelist, highZoneIdx, allocFlags, classzoneIdx, out didSomeProgress);
             if (pfn != NoPfn) goto got_pg;
 
@@ -155,6 +159,7 @@ namespace MemoryManager
             if (didSomeProgress == 0 && (gfp & Gfp.Fs) != 0 && (gfp & Gfp.NoRetry) == 0)
             {
                 bool killed;
+                TraceStep(ref current, "no progress: high watermark try, then OOM killer", order, gfp);
                 pfn = AllocPagesMayOom(ref current, gfp, order, zonelist, highZoneIdx, classzoneIdx, out killed);
                 if (pfn != NoPfn) goto got_pg;
                 if ((gfp & Gfp.NoFail) == 0)
@@ -180,6 +185,7 @@ namespace MemoryManager
             if (ShouldAllocRetry(gfp, order))
             {
                 if (Congestion == null) goto nopage;   // nobody can let time pass: do not spin
+                TraceStep(ref current, "retry: congestion_wait, rebalance", order, gfp);
                 Congestion.CongestionWait(ref current, CongestionTicks);
                 goto rebalance;
             }
@@ -187,10 +193,44 @@ namespace MemoryManager
         nopage:
             // 9. Failure report unless __GFP_NOWARN.
             Stat.AllocFail++;
+            TraceStep(ref current, "nopage", order, gfp);
             if ((gfp & Gfp.NoWarn) == 0) WarnAllocFailed(ref current, gfp, order);
             return NoPfn;
         got_pg:
+            TraceStep(ref current, "got page", order, gfp);
             return pfn;
+        }
+
+        /// <summary>Writes one slow-path step to Trace (if set): "[comm] step order:N mode:0x...".</summary>
+        private void TraceStep(ref TaskContext current, string step, int order, Gfp gfp)
+        {
+            ITextSink o = Trace;
+            if (o == null) return;
+            o.Write('[');
+            o.Write(current.Comm != null ? current.Comm : "?");
+            o.Write("] ");
+            o.Write(step);
+            o.Write(" order:");
+            TextFormat.Dec(o, (ulong)order);
+            o.Write(" mode:0x");
+            TextFormat.Hex(o, (ulong)gfp);
+            o.Write('\n');
+        }
+
+        /// <summary>Writes a slow-path step with its ALLOC_* flags to Trace (if set).</summary>
+        private void TraceFlags(ref TaskContext current, string step, AllocFlags f)
+        {
+            ITextSink o = Trace;
+            if (o == null) return;
+            o.Write('[');
+            o.Write(current.Comm != null ? current.Comm : "?");
+            o.Write("] ");
+            o.Write(step);
+            o.Write(" (ALLOC_WMARK_MIN");
+            if ((f & AllocFlags.Harder) != 0) o.Write("|ALLOC_HARDER");
+            if ((f & AllocFlags.High) != 0) o.Write("|ALLOC_HIGH");
+            if ((f & AllocFlags.Cpuset) != 0) o.Write("|ALLOC_CPUSET");
+            o.Write(")\n");
         }
 
         /// <summary>gfp_to_alloc_flags (seed era): ALLOC_WMARK_MIN, +HARDER for rt tasks not in interrupt or !wait, +HIGH for __GFP_HIGH, +CPUSET if the caller can wait.</summary>

@@ -25,6 +25,8 @@ namespace MemoryManager
         public IOomKiller OomKiller;
         public ICongestionWait Congestion;
         public ITextSink Log;
+        /// <summary>When set, the slow path narrates each ladder step it takes (for teaching and the simulator).</summary>
+        public ITextSink Trace;
         public IClock Clock;
 
         /// <summary>Spanned pfn range [MinPfn, MaxPfn): one descriptor per pfn.</summary>

@@ -469,6 +469,25 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void The_trace_narrates_the_ladder_step_by_step()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            var trace = new StringSink();
+            m.Pa.Trace = trace;
+            oom.Action = n => { m.Release(held, 300); return true; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(
+                "[test] slowpath order:0 mode:0xd0\n" +
+                "[test] wake kswapd order:0 mode:0xd0\n" +
+                "[test] try min watermark (ALLOC_WMARK_MIN|ALLOC_CPUSET)\n" +
+                "[test] direct reclaim order:0 mode:0xd0\n" +
+                "[test] no progress: high watermark try, then OOM killer order:0 mode:0xd0\n" +
+                "[test] wake kswapd order:0 mode:0xd0\n" +
+                "[test] try min watermark (ALLOC_WMARK_MIN|ALLOC_CPUSET)\n" +
+                "[test] got page order:0 mode:0xd0\n", trace.ToString());
+        }
+
+        [Fact]
         public void Allocated_pages_are_charged_to_the_current_task()
         {
             ulong pfn = m.Alloc(Gfp.GFP_KERNEL, 2);
