@@ -136,6 +136,18 @@ namespace MemoryManager.Baseline
             return RatResult.Ok;
         }
 
+        /// <summary>
+        /// Recounts the free pages from the table itself, for a table whose bytes were written
+        /// directly (restored from a snapshot, or laid out by a benchmark fixture).
+        /// </summary>
+        public void RecountFreePages()
+        {
+            ulong free = 0;
+            for (ulong i = 0; i < _pages; i++)
+                if (_table[i] == (byte)RatPageType.Empty) free++;
+            _free = free;
+        }
+
         /// <summary>The type byte of a page (Empty, a run start, or Extension).</summary>
         public RatPageType TypeOf(ulong page) => page < _pages ? (RatPageType)_table[page] : RatPageType.Empty;
 

@@ -1,5 +1,4 @@
 using System;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using MemoryManager;
 using MemoryManager.Baseline;
@@ -189,7 +188,7 @@ namespace MemoryManager.Benchmarks
                 Mark(table, start, count);
                 all[i] = start;
             }
-            SetFree(ref rat, pages - bottom - (pages - top));
+            rat.RecountFreePages();
 
             // 2. fragment, through the RAT's own Free.
             live = new LiveBlocks(n);
@@ -220,15 +219,5 @@ namespace MemoryManager.Benchmarks
             for (ulong k = 1; k < count; k++) table[start + k] = (byte)RatPageType.Extension;
         }
 
-        // The RAT keeps a free-page count that only AllocPages/Free maintain; step 1 wrote the
-        // table directly, so the count is set to match (set-up only, never on a measured path).
-        private static void SetFree(ref RamAllocationTable rat, ulong free)
-        {
-            FieldInfo f = typeof(RamAllocationTable).GetField("_free", BindingFlags.NonPublic | BindingFlags.Instance)
-                ?? throw new InvalidOperationException("RamAllocationTable._free not found");
-            object boxed = rat;
-            f.SetValue(boxed, free);
-            rat = (RamAllocationTable)boxed;
-        }
     }
 }

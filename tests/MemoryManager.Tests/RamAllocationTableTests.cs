@@ -33,6 +33,19 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void Recounting_a_directly_written_table_counts_its_empty_bytes()
+        {
+            Init(64);
+            _rat.Table[0] = (byte)RatPageType.HeapSmall;
+            _rat.Table[10] = (byte)RatPageType.HeapLarge;
+            _rat.Table[11] = (byte)RatPageType.Extension;
+            _rat.Table[12] = (byte)RatPageType.Extension;
+            _rat.RecountFreePages();
+            Assert.Equal(60UL, _rat.FreePages);
+            AssertConsistent();
+        }
+
+        [Fact]
         public void A_table_entry_is_one_byte_per_page()
         {
             Assert.Equal(1024UL, RamAllocationTable.TableBytes(1024));
