@@ -1,6 +1,7 @@
 using System.Runtime;
 using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
+using Kernel.Core.Text;
 using Kernel.Hal;
 using MemoryManager.Baseline;
 
@@ -37,8 +38,12 @@ namespace Kernel
             if (!BootInfo.FindHeapRegion(out ulong heapStart, out ulong heapEnd))
                 Panic.Fail("boot: no usable memory above the kernel for the heap");
             if (heapEnd > Paging.MappedLimit) heapEnd = Paging.MappedLimit; // RAM beyond the page-directory pool stays unused
-            if (Heap.Init(heapStart, heapEnd) != RatResult.Ok)
-                Panic.Fail("boot: the heap region is too small for the RAM allocation table");
+            string heapError = Heap.Init(heapStart, heapEnd);
+            if ((object)heapError != null)
+            {
+                PanicText.Begin(); PanicText.Append("boot: the heap cannot be set up: "); PanicText.Append(heapError);
+                Panic.Fail(PanicText.Finish());
+            }
 
             // 4. Managed statics and module initialisers (they may allocate).
             ModuleInit.InitializeModules(modulesStart, modulesEnd);
@@ -64,8 +69,14 @@ namespace Kernel
             if (Paging.UnmappedRam != 0) { Console.Write(" ("); Console.WriteSize(Paging.UnmappedRam); Console.Write(" of RAM above that left unmapped)"); }
             Console.WriteLine();
             HeapStats h = Heap.Stats;
-            Console.Write("heap: "); Console.WriteHex(h.RegionStart, 10); Console.Write(" - "); Console.WriteHex(h.RegionEnd, 10);
-            Console.Write(" ("); Console.WriteSize(h.RegionEnd - h.RegionStart); Console.Write("), RAT at "); Console.WriteHex(h.TableAddress, 10); Console.WriteLine();
+            Console.Write("heap: "); Console.Write(Heap.Name); Console.Write(", "); Console.WriteSize(h.TotalPages * Heap.PageSize);
+            Console.Write(" in "); Console.WriteDecimal(h.TotalPages); Console.Write(" pages, "); Console.WriteDecimal(h.FreePages); Console.WriteLine(" free");
+            if (Heap.Name == RatHeap.Name)
+            {
+                RatHeapStats r = RatHeap.Details;
+                Console.Write("      region "); Console.WriteHex(r.RegionStart, 10); Console.Write(" - "); Console.WriteHex(r.RegionEnd, 10);
+                Console.Write(", RAT at "); Console.WriteHex(r.TableAddress, 10); Console.WriteLine();
+            }
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
         }
     }

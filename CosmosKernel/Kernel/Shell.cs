@@ -37,7 +37,7 @@ namespace Kernel
                 case "help":
                     Console.WriteLine(Usage);
                     Console.WriteLine("  help         this list");
-                    Console.WriteLine("  mem          heap and RAM allocation table statistics");
+                    Console.WriteLine("  mem          heap statistics (and the RAM allocation table's, on the RAT heap)");
                     Console.WriteLine("  map          the boot loader's memory map");
                     Console.WriteLine(string.Concat("  test <suite> run in-kernel tests; suites: ", TestHost.SuiteNames()));
                     Console.WriteLine("  halt         stop the machine (QEMU exits with status 33)");
@@ -81,23 +81,26 @@ namespace Kernel
         private static void PrintMemory()
         {
             HeapStats s = Heap.Stats;
-            Console.Write("heap region   "); Console.WriteHex(s.RegionStart, 10); Console.Write(" - "); Console.WriteHex(s.RegionEnd, 10);
-            Console.Write(" ("); Console.WriteSize(s.RegionEnd - s.RegionStart); Console.WriteLine(")");
-            Console.Write("RAT           "); Console.WriteHex(s.TableAddress, 10); Console.Write(", "); Console.WriteDecimal(s.TablePages);
-            Console.Write(" pages for "); Console.WriteDecimal(s.TotalPages); Console.WriteLine(" pages (one byte per page)");
-            Console.Write("pages         free "); Console.WriteDecimal(s.FreePages);
-            Console.Write(", used "); Console.WriteDecimal(s.TotalPages - s.FreePages);
-            Console.Write(" (small "); Console.WriteDecimal(s.SmallPages);
-            Console.Write(", medium "); Console.WriteDecimal(s.MediumPages);
-            Console.Write(", large "); Console.WriteDecimal(s.LargePages);
-            Console.Write(", table "); Console.WriteDecimal(s.TablePages); Console.WriteLine(")");
-            Console.Write("allocations   small "); Console.WriteDecimal(s.SmallAllocations);
-            Console.Write(", medium "); Console.WriteDecimal(s.MediumAllocations);
-            Console.Write(", large "); Console.WriteDecimal(s.LargeAllocations);
-            Console.Write(", frees "); Console.WriteDecimal(s.Frees);
-            Console.Write(" (refused "); Console.WriteDecimal(s.RejectedFrees); Console.WriteLine(")");
+            Console.Write("heap          "); Console.Write(Heap.Name); Console.Write(", "); Console.WriteDecimal(s.TotalPages);
+            Console.Write(" pages ("); Console.WriteSize(s.TotalPages * Heap.PageSize); Console.Write("), free "); Console.WriteDecimal(s.FreePages);
+            Console.Write(", used "); Console.WriteDecimal(s.TotalPages - s.FreePages); Console.WriteLine();
+            Console.Write("objects       allocated "); Console.WriteDecimal(s.Allocations);
+            Console.Write(", freed "); Console.WriteDecimal(s.Frees);
+            Console.Write("; page runs "); Console.WriteDecimal(s.PageAllocations); Console.Write(", freed "); Console.WriteDecimal(s.PageFrees);
+            Console.Write("; refused frees "); Console.WriteDecimal(s.RejectedFrees); Console.WriteLine();
             Console.Write("bytes         requested "); Console.WriteDecimal(s.BytesRequested);
             Console.Write(", in use "); Console.WriteDecimal(s.BytesInUse); Console.WriteLine();
+            if (Heap.Name == RatHeap.Name)
+            {
+                RatHeapStats r = RatHeap.Details;
+                Console.Write("RAT region    "); Console.WriteHex(r.RegionStart, 10); Console.Write(" - "); Console.WriteHex(r.RegionEnd, 10);
+                Console.Write(", table at "); Console.WriteHex(r.TableAddress, 10); Console.Write(" ("); Console.WriteDecimal(r.TablePages);
+                Console.WriteLine(" pages, one byte per page)");
+                Console.Write("RAT pages     small "); Console.WriteDecimal(r.SmallPages);
+                Console.Write(", medium "); Console.WriteDecimal(r.MediumPages);
+                Console.Write(", large "); Console.WriteDecimal(r.LargePages);
+                Console.Write(", runs "); Console.WriteDecimal(r.RunPages); Console.WriteLine();
+            }
             Console.Write("dispatch      interface cache hits "); Console.WriteDecimal(InterfaceDispatch.CacheHits);
             Console.Write(", resolutions "); Console.WriteDecimal(InterfaceDispatch.Resolutions); Console.WriteLine();
         }

@@ -8,6 +8,8 @@ namespace MemoryManager.Baseline
         HeapSmall = 3,
         HeapMedium = 5,
         HeapLarge = 7,
+        /// <summary>Not in Cosmos: a run of whole pages handed out by the heap's page entry point (Heap.AllocPages).</summary>
+        PageRun = 9,
         Rat = 32,
         Smt = 64,
         Extension = 128,

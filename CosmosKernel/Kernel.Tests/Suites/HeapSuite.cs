@@ -1,166 +1,205 @@
 using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
-using Kernel.Hal;
 using Kernel.Tests.Framework;
-using MemoryManager.Baseline;
 
 namespace Kernel.Tests
 {
-    /// <summary>The default heap: Cosmos-style small/medium/large allocation over the RAM allocation table.</summary>
+    /// <summary>
+    /// The heap seam's contract, whatever heap the image has (the RAT by default, a plug such as
+    /// the buddy heap otherwise): every heap passes this suite.
+    /// </summary>
     public sealed unsafe class HeapSuite : TestSuite
     {
         public HeapSuite() : base("heap")
         {
-            Add("The_heap_lies_above_the_kernel_and_the_boot_information", &The_heap_lies_above_the_kernel_and_the_boot_information);
-            Add("The_table_sits_in_the_last_pages_of_the_heap", &The_table_sits_in_the_last_pages_of_the_heap);
-            Add("Small_requests_share_a_small_page", &Small_requests_share_a_small_page);
-            Add("Medium_requests_take_one_medium_page", &Medium_requests_take_one_medium_page);
-            Add("Large_requests_take_a_run_of_pages", &Large_requests_take_a_run_of_pages);
-            Add("Memory_comes_back_zeroed_after_reuse", &Memory_comes_back_zeroed_after_reuse);
-            Add("Empty_small_pages_return_to_the_table_but_the_last_room_stays", &Empty_small_pages_return_to_the_table_but_the_last_room_stays);
-            Add("Bad_frees_are_refused_and_change_nothing", &Bad_frees_are_refused_and_change_nothing);
+            Add("Objects_come_back_zeroed_and_aligned_at_every_size", &Objects_come_back_zeroed_and_aligned_at_every_size);
+            Add("Contents_survive_other_allocations_and_frees", &Contents_survive_other_allocations_and_frees);
+            Add("A_freed_large_object_gives_its_pages_back", &A_freed_large_object_gives_its_pages_back);
+            Add("Page_runs_are_aligned_zeroed_and_given_back", &Page_runs_are_aligned_zeroed_and_given_back);
+            Add("A_double_free_is_refused_and_changes_nothing", &A_double_free_is_refused_and_changes_nothing);
+            Add("Foreign_and_interior_pointers_are_refused", &Foreign_and_interior_pointers_are_refused);
             Add("Every_new_object_lands_in_the_heap", &Every_new_object_lands_in_the_heap);
+            Add("A_million_allocations_and_frees_keep_their_contents", &A_million_allocations_and_frees_keep_their_contents);
         }
 
-        private static void The_heap_lies_above_the_kernel_and_the_boot_information(Assert a)
+        private static bool AllZero(byte* p, ulong n)
         {
-            HeapStats s = Heap.Stats;
-            a.True(s.RegionStart >= BootInfo.KernelEnd, "heap starts above the kernel image");
-            a.True(s.RegionStart >= BootInfo.InfoEnd || s.RegionEnd <= BootInfo.InfoStart, "heap does not overlap the boot information block");
-            a.Equal(0UL, s.RegionStart % Heap.PageSize, "heap start is page aligned");
-        }
-
-        private static void The_table_sits_in_the_last_pages_of_the_heap(Assert a)
-        {
-            HeapStats s = Heap.Stats;
-            a.Equal(s.RegionEnd - s.TablePages * Heap.PageSize, s.TableAddress, "table address");
-            a.Equal((s.TotalPages + Heap.PageSize - 1) / Heap.PageSize, s.TablePages, "one byte per page");
-            a.Equal((long)RatPageType.Rat, (long)Heap.PageTypeOf((void*)s.TableAddress), "first table page type");
-            a.Equal((long)RatPageType.Extension, (long)Heap.PageTypeOf((void*)(s.RegionEnd - 1)), "last page is part of the table run");
-        }
-
-        private static void Small_requests_share_a_small_page(Assert a)
-        {
-            // A small page holds 126 slots of 32 bytes: eight requests span at most two pages.
-            byte** slots = stackalloc byte*[8];
-            for (int i = 0; i < 8; i++) slots[i] = (byte*)Heap.Alloc(24);
-            a.Equal(32L, Heap.SlotSizeFor(24), "size class for 24 bytes");
-            a.Equal((long)RatPageType.HeapSmall, (long)Heap.PageTypeOf(slots[0]), "page type");
-            int pages = 1;
-            for (int i = 1; i < 8; i++)
-                if (((ulong)slots[i] & ~4095UL) != ((ulong)slots[i - 1] & ~4095UL)) pages++;
-            a.InRange((ulong)pages, 1, 2, "pages spanned by eight small requests");
-            bool aligned = true, distinct = true;
-            for (int i = 0; i < 8; i++)
-            {
-                if (((ulong)slots[i] & 15) != 0) aligned = false;
-                for (int j = 0; j < i; j++) if (slots[i] == slots[j]) distinct = false;
-            }
-            a.True(aligned, "16-byte alignment");
-            a.True(distinct, "eight distinct slots");
-            for (int i = 0; i < 8; i++) a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(slots[i]), "free");
-        }
-
-        private static void Medium_requests_take_one_medium_page(Assert a)
-        {
-            HeapStats before = Heap.Stats;
-            byte* p = (byte*)Heap.Alloc(2000);
-            a.Equal((long)RatPageType.HeapMedium, (long)Heap.PageTypeOf(p), "page type");
-            a.Equal(before.FreePages - 1, Heap.Stats.FreePages, "free pages after alloc");
-            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free");
-            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages after free");
-        }
-
-        private static void Large_requests_take_a_run_of_pages(Assert a)
-        {
-            HeapStats before = Heap.Stats;
-            byte* p = (byte*)Heap.Alloc(5 * 4096);
-            a.Equal((long)RatPageType.HeapLarge, (long)Heap.PageTypeOf(p), "first page type");
-            a.Equal((long)RatPageType.Extension, (long)Heap.PageTypeOf(p + 5 * 4096 - 1), "last page type");
-            a.Equal(before.FreePages - 6, Heap.Stats.FreePages, "5 pages and the prefix take 6 pages");
-            bool zero = true;
-            for (int i = 0; i < 5 * 4096; i++) if (p[i] != 0) zero = false;
-            a.True(zero, "all bytes zero");
-            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free");
-            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages after free");
-        }
-
-        private static void Memory_comes_back_zeroed_after_reuse(Assert a)
-        {
-            // A freed medium page is the lowest free page again, so the next medium request reuses it.
-            byte* p = (byte*)Heap.Alloc(3000);
-            for (int i = 0; i < 3000; i++) p[i] = 0xAB;
-            Heap.Free(p);
-            byte* q = (byte*)Heap.Alloc(3000);
-            a.True(q == p, "the freed page is reused");
-            a.True(AllZero(q, 3000), "reused page is zero");
-            Heap.Free(q);
-
-            // Small slots: dirty some, free them, and every slot handed out afterwards is zero.
-            byte** slots = stackalloc byte*[16];
-            for (int i = 0; i < 16; i++) { slots[i] = (byte*)Heap.Alloc(100); for (int j = 0; j < 100; j++) slots[i][j] = 0xCD; }
-            for (int i = 0; i < 16; i++) Heap.Free(slots[i]);
-            bool zero = true;
-            for (int i = 0; i < 16; i++) { slots[i] = (byte*)Heap.Alloc(100); if (!AllZero(slots[i], 100)) zero = false; }
-            for (int i = 0; i < 16; i++) Heap.Free(slots[i]);
-            a.True(zero, "reused small slots are zero");
-        }
-
-        private static bool AllZero(byte* p, int n)
-        {
-            for (int i = 0; i < n; i++) if (p[i] != 0) return false;
+            for (ulong i = 0; i < n; i++) if (p[i] != 0) return false;
             return true;
         }
 
-        private static void Empty_small_pages_return_to_the_table_but_the_last_room_stays(Assert a)
+        private static void Objects_come_back_zeroed_and_aligned_at_every_size(Assert a)
         {
-            // 1 KiB slots, three to a page: nine of them span at least three pages.
-            HeapStats before = Heap.Stats;
-            byte** slots = stackalloc byte*[9];
-            for (int i = 0; i < 9; i++) slots[i] = (byte*)Heap.Alloc(1024);
-            HeapStats during = Heap.Stats;
-            a.True(during.SmallPages >= before.SmallPages + 2, "the slots took new small pages");
-            for (int i = 0; i < 9; i++) Heap.Free(slots[i]);
-            HeapStats after = Heap.Stats;
-            a.True(after.FreePages >= during.FreePages + 2, "emptied pages went back to the table");
-            a.True(after.SmallPages <= before.SmallPages + 1, "at most one empty page is kept for the class");
-            byte* again = (byte*)Heap.Alloc(1024);
-            Heap.Free(again);
-            a.Equal(after.FreePages, Heap.Stats.FreePages, "alloc and free of one slot take no page from the table");
+            // Dirty a block of each size, free it, and the next block of that size is zero again.
+            ulong size = 1;
+            bool zero = true, aligned = true, freed = true;
+            while (size <= 256 * 1024)
+            {
+                byte* p = (byte*)Heap.Alloc((nuint)size);
+                for (ulong i = 0; i < size; i++) p[i] = 0xA5;
+                if (Heap.Free(p) != HeapFreeResult.Ok) freed = false;
+                byte* q = (byte*)Heap.Alloc((nuint)size);
+                if (!AllZero(q, size)) zero = false;
+                ulong align = size >= 16 ? 16UL : 8UL;
+                if (((ulong)q & (align - 1)) != 0) aligned = false;
+                if (Heap.Free(q) != HeapFreeResult.Ok) freed = false;
+                size = size * 3 + 1;
+            }
+            a.True(zero, "memory is zero after reuse");
+            a.True(aligned, "16-byte alignment from 16 bytes up, 8 below");
+            a.True(freed, "every free accepted");
         }
 
-        private static void Bad_frees_are_refused_and_change_nothing(Assert a)
+        private static void Contents_survive_other_allocations_and_frees(Assert a)
         {
-            Heap.Free(Heap.Alloc(16)); // the 16-byte class has its page now: the counts below compare like with like
+            const int n = 64;
+            byte** blocks = stackalloc byte*[n];
+            for (int i = 0; i < n; i++)
+            {
+                int size = 24 + i * 97;
+                blocks[i] = (byte*)Heap.Alloc((nuint)size);
+                for (int j = 0; j < size; j++) blocks[i][j] = (byte)(i + j);
+            }
+            for (int i = 0; i < n; i += 2) Heap.Free(blocks[i]);
+            for (int i = 0; i < n; i += 2) blocks[i] = (byte*)Heap.Alloc(40);
+            bool intact = true, distinct = true;
+            for (int i = 1; i < n; i += 2)
+            {
+                int size = 24 + i * 97;
+                for (int j = 0; j < size; j++) if (blocks[i][j] != (byte)(i + j)) intact = false;
+            }
+            for (int i = 0; i < n; i++) for (int k = 0; k < i; k++) if (blocks[i] == blocks[k]) distinct = false;
+            for (int i = 0; i < n; i++) Heap.Free(blocks[i]);
+            a.True(intact, "the odd blocks kept their bytes");
+            a.True(distinct, "no block handed out twice");
+        }
+
+        private static void A_freed_large_object_gives_its_pages_back(Assert a)
+        {
+            ulong before = Heap.Stats.FreePages;
+            byte* p = (byte*)Heap.Alloc(64 * 1024);
+            ulong during = Heap.Stats.FreePages;
+            a.True(during + 16 <= before, "a 64 KiB object takes at least 16 pages");
+            a.True(during + 32 >= before, "and not more than 32");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "free");
+            a.Equal(before, Heap.Stats.FreePages, "free pages after the free");
+        }
+
+        private static void Page_runs_are_aligned_zeroed_and_given_back(Assert a)
+        {
+            ulong before = Heap.Stats.FreePages;
+            byte* one = (byte*)Heap.AllocPages(1);
+            byte* three = (byte*)Heap.AllocPages(3);
+            byte* eight = (byte*)Heap.AllocPages(8);
+            a.True(one != null && three != null && eight != null, "three runs");
+            a.Equal(0UL, ((ulong)one | (ulong)three | (ulong)eight) & (Heap.PageSize - 1), "page aligned");
+            a.True(AllZero(eight, 8 * Heap.PageSize) && AllZero(three, 3 * Heap.PageSize), "zeroed");
+            a.True(Heap.Stats.FreePages + 12 <= before, "at least 12 pages taken");
+            for (ulong i = 0; i < 8 * Heap.PageSize; i++) eight[i] = 0x5A;
+            a.True(AllZero(three, 3 * Heap.PageSize) && AllZero(one, Heap.PageSize), "runs do not overlap");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.FreePages(eight), "free 8");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.FreePages(three), "free 3");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.FreePages(one), "free 1");
+            a.Equal(before, Heap.Stats.FreePages, "every page back");
+            a.True(Heap.FreePages(one) != HeapFreeResult.Ok, "a run freed twice is refused");
+            a.True(Heap.AllocPages(0) == null, "zero pages is no run");
+        }
+
+        private static void A_double_free_is_refused_and_changes_nothing(Assert a)
+        {
+            byte* keep = (byte*)Heap.Alloc(48); // the class keeps a slab/page: counts compare like with like
+            byte* p = (byte*)Heap.Alloc(48);
+            byte* big = (byte*)Heap.Alloc(20000);
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "first free of a small object");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(big), "first free of a large object");
             HeapStats before = Heap.Stats;
-            a.Equal((long)HeapFreeResult.NotInHeap, (long)Heap.Free((void*)0x1000), "pointer below the heap");
+            a.Equal((long)HeapFreeResult.AlreadyFree, (long)Heap.Free(p), "second free of the small object");
+            a.True(Heap.Free(big) != HeapFreeResult.Ok, "second free of the large object is refused");
+            HeapStats after = Heap.Stats;
+            a.Equal(before.FreePages, after.FreePages, "free pages unchanged");
+            a.Equal(before.Frees, after.Frees, "no free counted");
+            a.Equal(before.RejectedFrees + 2, after.RejectedFrees, "two refusals counted");
+            byte* q = (byte*)Heap.Alloc(48);
+            byte* r = (byte*)Heap.Alloc(48);
+            a.True(q != r, "the refused free did not put the slot on a free list twice");
+            Heap.Free(q); Heap.Free(r); Heap.Free(keep);
+        }
+
+        private static void Foreign_and_interior_pointers_are_refused(Assert a)
+        {
+            byte onStack = 0;
             byte* p = (byte*)Heap.Alloc(3000);
-            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(p + 8), "pointer inside an allocation");
-            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "the real pointer");
-            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(p), "double free of a medium page");
-            byte* s = (byte*)Heap.Alloc(16);
-            byte* keep = (byte*)Heap.Alloc(16);
-            Heap.Free(s);
-            a.Equal((long)HeapFreeResult.AlreadyFree, (long)Heap.Free(s), "double free of a small slot");
-            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(keep + 4), "pointer inside a small slot");
-            Heap.Free(keep);
-            a.Equal(before.FreePages, Heap.Stats.FreePages, "free pages unchanged");
-            a.Equal(before.RejectedFrees + 5, Heap.Stats.RejectedFrees, "refusals counted");
+            byte* s = (byte*)Heap.Alloc(32);
+            HeapStats before = Heap.Stats;
+            a.Equal((long)HeapFreeResult.NotInHeap, (long)Heap.Free(&onStack), "a stack address");
+            a.True(Heap.Free((void*)0x1000) != HeapFreeResult.Ok, "an address in low memory");
+            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(p + 8), "inside a block");
+            a.Equal((long)HeapFreeResult.NotAnAllocation, (long)Heap.Free(s + 4), "inside a small object");
+            a.True(Heap.FreePages(p) != HeapFreeResult.Ok, "an object is not a page run");
+            HeapStats after = Heap.Stats;
+            a.Equal(before.FreePages, after.FreePages, "free pages unchanged");
+            a.Equal(before.RejectedFrees + 5, after.RejectedFrees, "five refusals counted");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(p), "the block itself");
+            a.Equal((long)HeapFreeResult.Ok, (long)Heap.Free(s), "the small object itself");
         }
 
         private sealed class Thing { public int X; }
 
         private static void Every_new_object_lands_in_the_heap(Assert a)
         {
-            ulong before = Heap.Stats.SmallAllocations;
+            ulong before = Heap.Stats.Allocations;
             var t = new Thing();
             int[] big = new int[4000];
             string s = string.Concat("x", "y");
             a.True(Heap.Contains(ObjectModel.AddressOf(t)), "object");
             a.True(Heap.Contains(ObjectModel.AddressOf(big)), "array");
             a.True(Heap.Contains(ObjectModel.AddressOf(s)), "string");
-            a.Equal((long)RatPageType.HeapLarge, (long)Heap.PageTypeOf(ObjectModel.AddressOf(big)), "a 16 KB array is large");
-            a.True(Heap.Stats.SmallAllocations >= before + 2, "small allocations counted");
+            a.True(Heap.Stats.Allocations >= before + 3, "allocations counted");
+        }
+
+        /// <summary>
+        /// 10^6 allocations (and as many frees) of random sizes through a window of 512 live
+        /// blocks, each filled with a pattern of its own that is checked before it is freed.
+        /// </summary>
+        private static void A_million_allocations_and_frees_keep_their_contents(Assert a)
+        {
+            const int window = 512;
+            const int total = 1000000;
+            byte** live = stackalloc byte*[window];
+            uint* sizes = stackalloc uint[window];
+            uint* tags = stackalloc uint[window];
+            for (int i = 0; i < window; i++) live[i] = null;
+            ulong freeBefore = Heap.Stats.FreePages;
+            ulong seed = 0x9E3779B97F4A7C15UL;
+            int corrupted = 0, refused = 0;
+            for (int n = 0; n < total; n++)
+            {
+                seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                int slot = (int)((seed >> 33) % window);
+                if (live[slot] != null)
+                {
+                    byte* b = live[slot];
+                    byte tag = (byte)tags[slot];
+                    uint sz = sizes[slot];
+                    // Check the first, last and a middle byte (every byte for small blocks).
+                    if (sz <= 64) { for (uint i = 0; i < sz; i++) if (b[i] != (byte)(tag + i)) corrupted++; }
+                    else if (b[0] != tag || b[sz - 1] != (byte)(tag + sz - 1) || b[sz / 2] != (byte)(tag + sz / 2)) corrupted++;
+                    if (Heap.Free(b) != HeapFreeResult.Ok) refused++;
+                }
+                // Mostly small objects, one in 64 up to 32 KiB.
+                uint r = (uint)(seed >> 11);
+                uint size = (r & 63) == 0 ? 1 + (r >> 8) % 32768 : 1 + (r >> 8) % 512;
+                byte* p = (byte*)Heap.Alloc(size);
+                byte t = (byte)(seed >> 56);
+                if (size <= 64) { for (uint i = 0; i < size; i++) p[i] = (byte)(t + i); }
+                else { p[0] = t; p[size - 1] = (byte)(t + size - 1); p[size / 2] = (byte)(t + size / 2); }
+                live[slot] = p; sizes[slot] = size; tags[slot] = t;
+            }
+            for (int i = 0; i < window; i++) if (live[i] != null && Heap.Free(live[i]) != HeapFreeResult.Ok) refused++;
+            a.Equal(0L, corrupted, "blocks whose pattern changed");
+            a.Equal(0L, refused, "frees refused");
+            // Caches may keep a few empty slabs or pages for reuse; the rest must be back.
+            a.True(Heap.Stats.FreePages + 64 >= freeBefore, "pages came back (at most 64 kept by caches)");
         }
     }
 }

@@ -10,6 +10,7 @@ namespace Kernel.Tests
             new RuntimeSuite(),
             new MemoryMapSuite(),
             new HeapSuite(),
+            new RatHeapSuite(),
             new TimerSuite(),
             new MeasurementSuite(),
             new SelfTestFailSuite(),
