@@ -48,10 +48,9 @@ namespace Simulator.Engine
     {
         public string Name = "";
         public int Pid;
-        public ProcKind Kind;
-        public int Pages, Rate, FileId = -1, Touched, Cursor;
+        /// <summary>Its behaviour (MemoryManager/Workloads: the same code the kernel's workload programs run).</summary>
+        public Workload Work;
         public bool Gone;
-        public ulong AllocFailures;
     }
 
     /// <summary>
@@ -70,9 +69,10 @@ namespace Simulator.Engine
         public readonly List<string> OomLog = new();
         public readonly List<string> CensusFailures = new();
         public readonly List<int> OomVictims = new();
-        /// <summary>Pages whose bytes were not what their process last wrote (must stay 0).</summary>
-        public ulong Corruptions;
-        public ulong SwapIns;
+        /// <summary>Pages whose bytes were not what their process last wrote (must stay 0), over all processes.</summary>
+        public ulong Corruptions { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.Corruptions; return n; } }
+        /// <summary>Swapped-out pages that came back in and were checked, over all processes.</summary>
+        public ulong SwapIns { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.SwapIns; return n; } }
         public bool Panicked => Vm != null && Vm.Panicked;
 
         private readonly Action<string> _out;
@@ -158,30 +158,13 @@ namespace Simulator.Engine
                 offset += (ulong)f.Pages * MmConstants.PageSize;
                 ProcResult fr = vm.CreateFile(f.Name, f.Pages, backing, out int id);
                 if (fr != ProcResult.Ok) { error = $"line {f.Line}: file refused: {fr}"; return false; }
-                for (int i = 0; i < f.Pages; i++) Fill(backing + (ulong)i * MmConstants.PageSize, FileSeed(id, i));
+                for (int i = 0; i < f.Pages; i++) Workload.Fill(backing + (ulong)i * MmConstants.PageSize, Workload.FileSeed(id, i));
                 _fileIds.Add(id);
                 _fileByName[f.Name] = id;
             }
             return true;
         }
 
-        private static ulong AnonSeed(int pid, int vpage) => 0x9E3779B97F4A7C15UL * (ulong)(pid + 1) ^ (ulong)vpage * 0xC2B2AE3D27D4EB4FUL;
-        private static ulong FileSeed(int fileId, int index) => 0xD6E8FEB86659FD93UL * (ulong)(fileId + 7) ^ (ulong)index * 0x165667B19E3779F9UL;
-
-        /// <summary>Fills a page with a pattern derived from a seed (every 8-byte word differs).</summary>
-        public static void Fill(byte* page, ulong seed)
-        {
-            ulong* w = (ulong*)page;
-            for (int i = 0; i < 512; i++) w[i] = seed + (ulong)i * 0x9E3779B97F4A7C15UL;
-        }
-
-        /// <summary>True when a page still holds the pattern of its seed, bit for bit.</summary>
-        public static bool Holds(byte* page, ulong seed)
-        {
-            ulong* w = (ulong*)page;
-            for (int i = 0; i < 512; i++) if (w[i] != seed + (ulong)i * 0x9E3779B97F4A7C15UL) return false;
-            return true;
-        }
 
         // IKswapdWaker: record the wake with the zone's numbers, then let the Vm decide.
         void IKswapdWaker.WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
@@ -311,8 +294,8 @@ namespace Simulator.Engine
                     TaskFlags f = e.RealTime ? TaskFlags.RealTime : TaskFlags.None;
                     ProcResult r = Vm.Procs.Spawn(e.Name, f, e.Adj, out int pid);
                     if (r != ProcResult.Ok) { _out($"[{Stamp()}] line {e.Line}: spawn refused: {Describe(r)}"); break; }
-                    var p = new SimProcess { Name = e.Name, Pid = pid, Kind = e.Kind, Pages = e.Pages, Rate = e.Rate };
-                    if (e.Kind == ProcKind.Reader || e.Kind == ProcKind.Writer) p.FileId = _fileByName[e.File];
+                    int fileId = e.Kind == WorkloadKind.Reader || e.Kind == WorkloadKind.Writer ? _fileByName[e.File] : -1;
+                    var p = new SimProcess { Name = e.Name, Pid = pid, Work = Workload.Create(e.Kind, pid, e.Pages, e.Rate, fileId) };
                     Processes.Add(p);
                     _out($"[{Stamp()}] spawned {e.Name} (pid {pid}) {e.Kind.ToString().ToLowerInvariant()} oom_score_adj={e.Adj}");
                     break;
@@ -350,60 +333,11 @@ namespace Simulator.Engine
             _ => r.ToString(),
         };
 
-        /// <summary>One tick of a process's behaviour.</summary>
+        /// <summary>One tick of a process's behaviour (a Killed status is handled by ReapExiting, which sees the task Exiting).</summary>
         private void RunProcess(SimProcess p)
         {
             if (p.Gone || !Vm.Procs.Exists(p.Pid) || Vm.Procs.Get(p.Pid).State != TaskState.Running) return;
-            switch (p.Kind)
-            {
-                case ProcKind.Memhog:
-                case ProcKind.Idle:
-                {
-                    int budget = p.Kind == ProcKind.Idle ? p.Pages : p.Rate;
-                    for (int i = 0; i < budget; i++)
-                    {
-                        if (p.Touched < p.Pages)
-                        {
-                            ProcResult r = Vm.TouchAnon(p.Pid, p.Touched, true, out byte* data);
-                            if (r == ProcResult.Killed) return;
-                            if (r != ProcResult.Ok) { p.AllocFailures++; return; }
-                            if (data != null) Fill(data, AnonSeed(p.Pid, p.Touched));
-                            p.Touched++;
-                        }
-                        else if (p.Kind == ProcKind.Memhog && p.Touched > 0)
-                        {
-                            int v = p.Cursor++ % p.Touched;
-                            bool wasSwapped = Pte.IsSwap(Vm.Procs.ReadPte(p.Pid, v));
-                            ProcResult r = Vm.TouchAnon(p.Pid, v, false, out byte* data);
-                            if (r == ProcResult.Killed) return;
-                            if (r != ProcResult.Ok) { p.AllocFailures++; return; }
-                            if (wasSwapped) SwapIns++;
-                            if (data != null && !Holds(data, AnonSeed(p.Pid, v))) Corruptions++;
-                        }
-                        else return;
-                    }
-                    break;
-                }
-                case ProcKind.Reader:
-                case ProcKind.Writer:
-                {
-                    int pages = Vm.File(p.FileId).Pages;
-                    for (int i = 0; i < p.Rate; i++)
-                    {
-                        int idx = p.Cursor++ % pages;
-                        byte* data;
-                        ProcResult r = p.Kind == ProcKind.Reader
-                            ? Vm.ReadFilePage(p.Pid, p.FileId, idx, out data)
-                            : Vm.WriteFilePage(p.Pid, p.FileId, idx, out data);
-                        if (r == ProcResult.Killed) return;
-                        if (r != ProcResult.Ok) { p.AllocFailures++; return; }
-                        if (data == null) continue;
-                        if (!Holds(data, FileSeed(p.FileId, idx))) Corruptions++;
-                        if (p.Kind == ProcKind.Writer) Fill(data, FileSeed(p.FileId, idx));
-                    }
-                    break;
-                }
-            }
+            p.Work.Step(Vm);
         }
 
         /// <summary>Prints one /proc-style view.</summary>

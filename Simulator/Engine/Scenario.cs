@@ -1,3 +1,4 @@
+using MemoryManager;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -5,8 +6,6 @@ using System.Globalization;
 namespace Simulator.Engine
 {
     /// <summary>What a simulated process does each tick.</summary>
-    public enum ProcKind { Memhog, Idle, Reader, Writer }
-
     public sealed class FileSpec
     {
         public string Name = "";
@@ -21,7 +20,7 @@ namespace Simulator.Engine
         public ulong Every;            // 0 = once
         public string Verb = "";
         public string Name = "";       // process or file name, or what to print
-        public ProcKind Kind;
+        public WorkloadKind Kind;
         public int Pages, Rate = 1, Adj, Value;
         public string File = "";
         public bool RealTime;
@@ -166,15 +165,16 @@ namespace Simulator.Engine
                     break;
                 case "spawn":
                 {
-                    if (w.Length < rest + 2) return "usage: spawn <name> <memhog|idle|reader|writer> [pages=N] [rate=N] [adj=N] [file=NAME] [rt]";
+                    if (w.Length < rest + 2) return "usage: spawn <name> <memhog|idle|reader|writer|leaker> [pages=N] [rate=N] [adj=N] [file=NAME] [rt]";
                     e.Name = w[rest];
                     switch (w[rest + 1])
                     {
-                        case "memhog": e.Kind = ProcKind.Memhog; break;
-                        case "idle": e.Kind = ProcKind.Idle; break;
-                        case "reader": e.Kind = ProcKind.Reader; break;
-                        case "writer": e.Kind = ProcKind.Writer; break;
-                        default: return $"unknown process kind '{w[rest + 1]}' (memhog, idle, reader or writer)";
+                        case "memhog": e.Kind = WorkloadKind.Memhog; break;
+                        case "idle": e.Kind = WorkloadKind.Idle; break;
+                        case "reader": e.Kind = WorkloadKind.Reader; break;
+                        case "writer": e.Kind = WorkloadKind.Writer; break;
+                        case "leaker": e.Kind = WorkloadKind.Leaker; break;
+                        default: return $"unknown process kind '{w[rest + 1]}' (memhog, idle, reader, writer or leaker)";
                     }
                     for (int i = rest + 2; i < w.Length; i++)
                     {
@@ -192,9 +192,9 @@ namespace Simulator.Engine
                             default: return $"unknown spawn parameter '{k}'";
                         }
                     }
-                    if ((e.Kind == ProcKind.Reader || e.Kind == ProcKind.Writer) && !Files.Exists(f => f.Name == e.File))
+                    if ((e.Kind == WorkloadKind.Reader || e.Kind == WorkloadKind.Writer) && !Files.Exists(f => f.Name == e.File))
                         return $"{w[rest + 1]} needs file=NAME of a file defined above";
-                    if ((e.Kind == ProcKind.Memhog || e.Kind == ProcKind.Idle) && e.Pages > VpagesPerProcess)
+                    if ((e.Kind == WorkloadKind.Memhog || e.Kind == WorkloadKind.Idle || e.Kind == WorkloadKind.Leaker) && e.Pages > VpagesPerProcess)
                         return $"pages={e.Pages} exceeds process_pages ({VpagesPerProcess})";
                     break;
                 }
