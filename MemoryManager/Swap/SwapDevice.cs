@@ -26,8 +26,10 @@ namespace MemoryManager
     }
 
     /// <summary>
-    /// A swap device backed by RAM supplied from outside (native memory on the host, a
-    /// reserved region in the kernel): Slots × 4 KiB of storage and one swap_map byte per slot.
+    /// A swap device backed by RAM supplied from outside (native memory on the host, buddy
+    /// blocks in the kernel): Slots × 4 KiB of storage and one swap_map byte per slot. The
+    /// storage is one block, or several segments of equal size (the kernel's largest
+    /// contiguous block is 4 MiB): slot s lives in segment s / SlotsPerSegment.
     /// </summary>
     public sealed unsafe class RamSwapDevice : ISwapDevice
     {
@@ -35,6 +37,8 @@ namespace MemoryManager
         public const byte SwapMapMax = 0x3e;
 
         private readonly byte* _storage;
+        private readonly ulong[] _segments;      // segment base addresses, or null for one block at _storage
+        private readonly ulong _slotsPerSegment;
         private readonly byte[] _swapMap;
         private ulong _free;
         private ulong _clusterNext;
@@ -43,12 +47,43 @@ namespace MemoryManager
         public ulong FreeSlots => _free;
 
         /// <summary>Sets up an all-free swap_map (set-up only).</summary>
-        private RamSwapDevice(byte* storage, ulong slots)
+        private RamSwapDevice(byte* storage, ulong[] segments, ulong slotsPerSegment, ulong slots)
         {
             _storage = storage;
+            _segments = segments;
+            _slotsPerSegment = slotsPerSegment;
             _swapMap = new byte[slots];
             _free = slots - 1;
             _clusterNext = 1;
+        }
+
+        /// <summary>
+        /// swapon over <paramref name="count"/> segments of <paramref name="slotsPerSegment"/>
+        /// slots each, at the addresses in <paramref name="segments"/> (copied; none may be 0):
+        /// count × slotsPerSegment slots in all, at least 2.
+        /// </summary>
+        public static MmResult CreateSegmented(ulong* segments, int count, ulong slotsPerSegment, out RamSwapDevice dev)
+        {
+            dev = null;
+            if (segments == null || count < 1 || slotsPerSegment < 1) return MmResult.BadArgument;
+            ulong slots = (ulong)count * slotsPerSegment;
+            if (slots < 2 || slots > 1UL << 26) return MmResult.BadArgument;
+            ulong[] copy = new ulong[count];
+            for (int i = 0; i < count; i++)
+            {
+                if (segments[i] == 0) return MmResult.BadArgument;
+                copy[i] = segments[i];
+            }
+            dev = new RamSwapDevice(null, copy, slotsPerSegment, slots);
+            return MmResult.Ok;
+        }
+
+        /// <summary>The bytes of slot <paramref name="offset"/> (null when the device keeps no contents).</summary>
+        private byte* SlotBytes(ulong offset)
+        {
+            if (_segments != null)
+                return (byte*)_segments[offset / _slotsPerSegment] + (offset % _slotsPerSegment) * MmConstants.PageSize;
+            return _storage == null ? null : _storage + offset * MmConstants.PageSize;
         }
 
         /// <summary>Bytes of storage a device of <paramref name="slots"/> slots needs.</summary>
@@ -59,7 +94,7 @@ namespace MemoryManager
         {
             dev = null;
             if (slots < 2 || slots > 1UL << 26) return MmResult.BadArgument;
-            dev = new RamSwapDevice(storage, slots);
+            dev = new RamSwapDevice(storage, null, 0, slots);
             return MmResult.Ok;
         }
 
@@ -92,8 +127,8 @@ namespace MemoryManager
         public MmResult WritePage(ulong offset, byte* src)
         {
             if (!InUse(offset)) return MmResult.BadArgument;
-            if (_storage != null && src != null)
-                MemOps.CopyPage(_storage + offset * MmConstants.PageSize, src);
+            byte* slot = SlotBytes(offset);
+            if (slot != null && src != null) MemOps.CopyPage(slot, src);
             return MmResult.Ok;
         }
 
@@ -101,8 +136,8 @@ namespace MemoryManager
         public MmResult ReadPage(ulong offset, byte* dst)
         {
             if (!InUse(offset)) return MmResult.BadArgument;
-            if (_storage != null && dst != null)
-                MemOps.CopyPage(dst, _storage + offset * MmConstants.PageSize);
+            byte* slot = SlotBytes(offset);
+            if (slot != null && dst != null) MemOps.CopyPage(dst, slot);
             return MmResult.Ok;
         }
 

@@ -24,6 +24,40 @@ namespace MemoryManager.Tests.Reclaim
         }
 
         [Fact]
+        public void A_segmented_device_keeps_each_slot_in_its_own_segment_bit_exact()
+        {
+            // Three segments of 4 slots: slot 5 lives at page 1 of segment 1.
+            byte* a = (byte*)NativeMemory.AllocZeroed(4 * 4096), b = (byte*)NativeMemory.AllocZeroed(4 * 4096), c = (byte*)NativeMemory.AllocZeroed(4 * 4096);
+            byte* page = (byte*)NativeMemory.AllocZeroed(4096), back = (byte*)NativeMemory.AllocZeroed(4096);
+            ulong* segments = stackalloc ulong[3] { (ulong)a, (ulong)b, (ulong)c };
+            try
+            {
+                Assert.Equal(MmResult.Ok, RamSwapDevice.CreateSegmented(segments, 3, 4, out RamSwapDevice dev));
+                Assert.Equal(12UL, dev.Slots);
+                Assert.Equal(11UL, dev.FreeSlots);
+                ulong slot = 0;
+                for (int i = 0; i < 5; i++) Assert.True(dev.GetSwapPage(out slot));
+                Assert.Equal(5UL, slot);
+                Rig.Fill(page, 0xFEEDFACE);
+                Assert.Equal(MmResult.Ok, dev.WritePage(slot, page));
+                Assert.True(Rig.Holds(b + 4096, 0xFEEDFACE), "slot 5 is page 1 of segment 1");
+                Assert.Equal(MmResult.Ok, dev.ReadPage(slot, back));
+                Assert.True(Rig.Holds(back, 0xFEEDFACE));
+            }
+            finally { NativeMemory.Free(a); NativeMemory.Free(b); NativeMemory.Free(c); NativeMemory.Free(page); NativeMemory.Free(back); }
+        }
+
+        [Fact]
+        public void A_segmented_device_refuses_missing_segments_and_too_few_slots()
+        {
+            ulong* segments = stackalloc ulong[2] { 0x1000, 0 };
+            Assert.Equal(MmResult.BadArgument, RamSwapDevice.CreateSegmented(segments, 2, 4, out _));
+            Assert.Equal(MmResult.BadArgument, RamSwapDevice.CreateSegmented(segments, 1, 1, out _));
+            Assert.Equal(MmResult.BadArgument, RamSwapDevice.CreateSegmented(null, 1, 4, out _));
+            Assert.Equal(MmResult.Ok, RamSwapDevice.CreateSegmented(segments, 1, 4, out _));
+        }
+
+        [Fact]
         public void A_slot_is_free_again_only_when_its_swap_count_drops_to_zero()
         {
             RamSwapDevice.Create(null, 4, out RamSwapDevice dev);
