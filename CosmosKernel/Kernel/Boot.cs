@@ -2,6 +2,7 @@ using System.Runtime;
 using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Hal;
+using Kernel.Sched;
 using MemoryManager.Baseline;
 
 namespace Kernel
@@ -47,6 +48,13 @@ namespace Kernel
             Keyboard.Init();
             Timer.Calibrate();
 
+            // 6. Interrupts (PIC remapped to 0x20, only IRQ0 unmasked), the tick, and the
+            //    scheduler: from here on this thread is task 0, the shell.
+            Interrupts.Init();
+            Timer.StartTick(Timer.DefaultTickHz);
+            Interrupts.Enable();
+            Scheduler.Start();
+
             PrintBootReport();
             if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
             Shell.Run();
@@ -67,6 +75,9 @@ namespace Kernel
             Console.Write("heap: "); Console.WriteHex(h.RegionStart, 10); Console.Write(" - "); Console.WriteHex(h.RegionEnd, 10);
             Console.Write(" ("); Console.WriteSize(h.RegionEnd - h.RegionStart); Console.Write("), RAT at "); Console.WriteHex(h.TableAddress, 10); Console.WriteLine();
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
+            Console.Write("tick: PIT channel 0 at "); Console.WriteDecimal(Timer.TickHz); Console.Write(" Hz on IRQ0 (vector "); Console.WriteHex(Interrupts.FirstVector, 2);
+            Console.WriteLine("), interrupts on");
+            Console.Write("scheduler: cooperative, "); Console.WriteDecimal((ulong)Scheduler.Capacity); Console.WriteLine(" task slots; this shell is task 0");
         }
     }
 }
