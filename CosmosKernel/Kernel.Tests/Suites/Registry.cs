@@ -12,6 +12,7 @@ namespace Kernel.Tests
             new HeapSuite(),
             new TimerSuite(),
             new MeasurementSuite(),
+            new SchedSuite(),
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),
