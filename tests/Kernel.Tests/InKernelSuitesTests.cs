@@ -21,7 +21,19 @@ public class InKernelSuitesTests
     public Task All_suites_pass_with_128M() => AllSuitesPass("128M");
 
     [Fact]
+    public Task All_suites_pass_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
+
+    [Fact]
     public Task All_suites_pass_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G");
+
+    [Fact]
+    public async Task The_scheduler_suite_passes_on_its_own_within_a_few_seconds()
+    {
+        var run = await KernelImage.RunAsync("sched", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.True(run.Passed >= 10, "the sched suite ran too few tests:\n" + KernelImage.Describe(run));
+        Assert.Equal(0, run.Failed);
+    }
 }
 
 /// <summary>The runner reports the kernel's deliberate failures as failures, with their messages.</summary>
