@@ -18,6 +18,8 @@ namespace Kernel.Tests
             new SelfTestThrowSuite(),
             new SelfTestOutOfMemorySuite(),
             new SelfTestStackOverflowSuite(),
+            new SelfTestTaskStackSuite(),
+            new SelfTestTaskFaultSuite(),
         };
     }
 }

@@ -7,7 +7,7 @@ default rel
 section .text
 
 extern kernel_task_entry
-global kernel_switch_context, kernel_task_trampoline_address
+global kernel_switch_context, kernel_task_trampoline, kernel_task_trampoline_address
 
 ; void kernel_switch_context(ulong* saveRsp, ulong newRsp)
 ; Pushes the callee-saved registers on the current stack, stores rsp in *saveRsp, loads newRsp,
@@ -31,14 +31,14 @@ kernel_switch_context:
 
 ; A new task's stack (built by Scheduler) holds six zeros for the pops above and then this
 ; address: the first switch into the task "returns" here. rbp = 0 ends backtraces.
-task_trampoline:
+kernel_task_trampoline:
     xor ebp, ebp
     and rsp, -16                      ; the call below leaves the callee at rsp = 8 mod 16, as the ABI wants
     call kernel_task_entry            ; runs the body, then exits the task: never returns
     ud2
 
 kernel_task_trampoline_address:
-    lea rax, [task_trampoline]
+    lea rax, [kernel_task_trampoline]
     ret
 
 section .note.GNU-stack noalloc noexec nowrite progbits
