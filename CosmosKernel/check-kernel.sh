@@ -54,6 +54,8 @@ check "test all (128M)"        128M "test all"            33 '^#KT1 END [0-9]+ [
 check "test all (6G)"          6G   "test all"            33 '^#KT1 END [0-9]+ [0-9]+	0	0$'
 check "test selftest-oom"      256M "test selftest-oom"   37 "^#KT1 PANIC [0-9]+ out of memory: the kernel heap cannot allocate"
 check "test selftest-stack"    256M "test selftest-stack" 37 "^#KT1 PANIC [0-9]+ CPU exception 8 \(#DF\) double fault - kernel stack overflow"
+check "test selftest-taskstack" 256M "test selftest-taskstack" 37 "^#KT1 PANIC [0-9]+ scheduler: task [0-9]+ 'smasher' overflowed its stack"
+check "test selftest-taskfault" 256M "test selftest-taskfault" 37 "kernel_task_trampoline"
 check "halt"                   256M "halt"                33 'halting'
 [ $failures = 0 ] && echo "all kernel checks passed" || echo "$failures kernel check(s) failed"
 exit $((failures != 0))

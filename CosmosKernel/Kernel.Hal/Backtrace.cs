@@ -55,7 +55,7 @@ namespace Kernel.Hal
         {
             Console.WriteLine("backtrace:");
             if (rip != 0) PrintFrame(rip);
-            ulong bottom = KernelStack.GuardPage, top = KernelStack.Top;
+            KernelStack.CurrentBounds(out ulong bottom, out ulong top);
             for (int i = 0; i < MaxFrames; i++)
             {
                 if (rbp < bottom || rbp + 16 > top || (rbp & 7) != 0) break;

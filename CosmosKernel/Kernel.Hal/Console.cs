@@ -17,6 +17,13 @@ namespace Kernel.Hal
     {
         private static ConsoleTargets s_targets = ConsoleTargets.Serial;
         private static bool s_lastWasCr; // a CR LF pair may straddle two ReadLine calls
+        private static delegate*<void> s_inputWait;
+
+        /// <summary>
+        /// What <see cref="ReadLine"/> calls while no character is waiting (the scheduler installs
+        /// its yield so other tasks run). Null, as in early boot, means a `pause` spin.
+        /// </summary>
+        public static void SetInputWaitHook(delegate*<void> hook) => s_inputWait = hook;
 
         /// <summary>Turns the screen on once VGA is set up.</summary>
         public static void EnableScreen() => s_targets |= ConsoleTargets.Screen;
@@ -83,7 +90,12 @@ namespace Kernel.Hal
                 char c;
                 if (Serial.TryRead(out byte b)) c = (char)b;
                 else if (Keyboard.TryRead(out char k)) c = k;
-                else { Kernel.Core.Native.Pause(); continue; }
+                else
+                {
+                    if (s_inputWait != null) s_inputWait();
+                    else Kernel.Core.Native.Pause();
+                    continue;
+                }
 
                 if (c == '\n' && s_lastWasCr) { s_lastWasCr = false; continue; } // the LF of a CR LF
                 s_lastWasCr = c == '\r';

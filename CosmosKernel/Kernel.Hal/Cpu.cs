@@ -16,7 +16,10 @@ namespace Kernel.Hal
         public ulong Rip, Cs, Rflags, Rsp, Ss;
     }
 
-    /// <summary>The IDT: the 32 CPU exceptions, each reported as a panic instead of a triple fault.</summary>
+    /// <summary>
+    /// The IDT: the 32 CPU exceptions, each reported as a panic instead of a triple fault, and
+    /// the 16 PIC interrupt lines at vectors 0x20..0x2F (stubs in boot/irq.asm, see <see cref="Interrupts"/>).
+    /// </summary>
     public static unsafe class Cpu
     {
         [StructLayout(LayoutKind.Sequential, Pack = 1)]
@@ -26,7 +29,10 @@ namespace Kernel.Hal
             public ulong Base;
         }
 
-        private struct IdtTable { public fixed ulong Entries[64]; } // 32 gates x 16 bytes
+        /// <summary>Gates in the IDT: 32 exceptions + 16 IRQs. A vector above them (an `int n`) is a #GP.</summary>
+        public const int GateCount = 48;
+
+        private struct IdtTable { public fixed ulong Entries[GateCount * 2]; } // 16 bytes per gate
 
         private static IdtTable s_idt;
         private static IdtDescriptor s_descriptor;
@@ -44,21 +50,39 @@ namespace Kernel.Hal
         public static void InstallExceptionHandlers()
         {
             ulong* stubs = Native.ExceptionStubTable();
+            for (int v = 0; v < 32; v++) SetGate(v, stubs[v], v == 8 ? 1 : 0); // a double fault runs on its own stack (TSS IST1)
+            Load(32);
+        }
+
+        /// <summary>
+        /// Fills gates 0x20..0x2F with the IRQ stubs (<paramref name="stubs"/>[0..15]) and reloads the
+        /// IDT with all 48 gates. Interrupt gates clear IF on entry; the stubs run on the current stack.
+        /// </summary>
+        public static void InstallIrqHandlers(ulong* stubs, int firstVector)
+        {
+            for (int i = 0; i < 16; i++) SetGate(firstVector + i, stubs[i], 0);
+            Load(firstVector + 16);
+        }
+
+        private static void SetGate(int vector, ulong handler, int ist)
+        {
+            ulong low = (handler & 0xFFFF)
+                      | (0x08UL << 16)                        // code segment selector
+                      | ((ulong)ist << 32)
+                      | (0x8EUL << 40)                        // present, DPL 0, 64-bit interrupt gate
+                      | (((handler >> 16) & 0xFFFF) << 48);
             fixed (ulong* idt = s_idt.Entries)
             {
-                for (int v = 0; v < 32; v++)
-                {
-                    ulong handler = stubs[v];
-                    ulong ist = v == 8 ? 1UL : 0UL;                   // a double fault runs on its own stack (TSS IST1)
-                    ulong low = (handler & 0xFFFF)
-                              | (0x08UL << 16)                        // code segment selector
-                              | (ist << 32)
-                              | (0x8EUL << 40)                        // present, DPL 0, 64-bit interrupt gate
-                              | (((handler >> 16) & 0xFFFF) << 48);
-                    idt[2 * v] = low;
-                    idt[2 * v + 1] = handler >> 32;
-                }
-                s_descriptor.Limit = 32 * 16 - 1;
+                idt[2 * vector] = low;
+                idt[2 * vector + 1] = handler >> 32;
+            }
+        }
+
+        private static void Load(int gates)
+        {
+            fixed (ulong* idt = s_idt.Entries)
+            {
+                s_descriptor.Limit = (ushort)(gates * 16 - 1);
                 s_descriptor.Base = (ulong)idt;
             }
             fixed (IdtDescriptor* d = &s_descriptor) Native.LoadIdt(d);
@@ -124,6 +148,21 @@ namespace Kernel.Hal
         public static ulong Top { get { ulong* b = stackalloc ulong[2]; StackBounds(b); return b[1]; } }
         /// <summary>The page just below the stack, unmapped at boot so that an overflow faults.</summary>
         public static ulong GuardPage => Bottom - 4096;
+
+        private static ulong s_currentBottom, s_currentTop;
+
+        /// <summary>
+        /// The stack the CPU runs on now, when it is not the boot stack (a scheduler task's heap
+        /// stack): backtraces walk frames inside it. (0, 0) means the boot stack.
+        /// </summary>
+        public static void SetCurrent(ulong bottom, ulong top) { s_currentBottom = bottom; s_currentTop = top; }
+
+        /// <summary>Bounds of the stack in use: the task stack set with <see cref="SetCurrent"/>, else the boot stack and its guard page.</summary>
+        public static void CurrentBounds(out ulong bottom, out ulong top)
+        {
+            if (s_currentTop != 0) { bottom = s_currentBottom; top = s_currentTop; }
+            else { bottom = GuardPage; top = Top; }
+        }
 
         /// <summary>Does a fault with stack pointer <paramref name="rsp"/> (and address <paramref name="cr2"/>) look like an overflow?</summary>
         public static bool IsOverflow(ulong rsp, ulong cr2)

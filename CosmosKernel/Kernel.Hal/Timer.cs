@@ -1,13 +1,50 @@
+using System.Runtime;
+using System.Runtime.CompilerServices;
 using Kernel.Core;
 
 namespace Kernel.Hal
 {
     /// <summary>
-    /// Time from the TSC, calibrated against PIT channel 2 (1.193182 MHz, polled: no interrupts).
-    /// Under QEMU TCG both are emulated: compare times within one boot, not across boots.
+    /// Time from the TSC, calibrated against PIT channel 2 (1.193182 MHz, polled), and the
+    /// periodic tick: PIT channel 0 at <see cref="DefaultTickHz"/> raising IRQ0, counted in
+    /// <see cref="Jiffies"/>. Under QEMU TCG all of them are emulated: compare times within one
+    /// boot, not across boots.
     /// </summary>
     public static class Timer
     {
+        /// <summary>The tick rate the kernel runs at (Linux's HZ=100): one jiffy is 10 ms.</summary>
+        public const uint DefaultTickHz = 100;
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_jiffies")]
+        private static extern ulong ReadJiffies();
+
+        private static uint s_tickHz;
+
+        /// <summary>
+        /// Programs PIT channel 0 as a rate generator (mode 2) at <paramref name="hz"/> and unmasks
+        /// IRQ0. Needs <see cref="Interrupts.Init"/> first; ticks count once interrupts are enabled.
+        /// </summary>
+        public static void StartTick(uint hz)
+        {
+            uint divisor = (PitHz + hz / 2) / hz;
+            if (divisor > 0xFFFF) divisor = 0xFFFF;
+            if (divisor < 2) divisor = 2;
+            Native.OutByte(0x43, 0x34);                            // channel 0, lo/hi byte, mode 2, binary
+            Native.OutByte(0x40, (byte)(divisor & 0xFF));
+            Native.OutByte(0x40, (byte)(divisor >> 8));
+            s_tickHz = hz;
+            Interrupts.Unmask(0);
+        }
+
+        /// <summary>IRQ0 ticks since boot (0 until the tick is started and interrupts enabled).</summary>
+        public static ulong Jiffies => ReadJiffies();
+
+        /// <summary>The tick rate set by <see cref="StartTick"/>, 0 before.</summary>
+        public static uint TickHz => s_tickHz;
+
+        /// <summary>Ticks covering at least <paramref name="ms"/> milliseconds (rounded up; 0 when the tick is off).</summary>
+        public static ulong MillisecondsToTicks(ulong ms) => s_tickHz == 0 ? 0 : (ms * s_tickHz + 999) / 1000;
+
         public const uint PitHz = 1193182;
         /// <summary>PIT ticks in the calibration window (about 10 ms).</summary>
         public const ushort CalibrationTicks = 11932;

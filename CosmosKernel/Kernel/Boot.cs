@@ -3,6 +3,7 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Core.Text;
 using Kernel.Hal;
+using Kernel.Sched;
 using MemoryManager.Baseline;
 
 namespace Kernel
@@ -52,6 +53,13 @@ namespace Kernel
             Keyboard.Init();
             Timer.Calibrate();
 
+            // 6. Interrupts (PIC remapped to 0x20, only IRQ0 unmasked), the tick, and the
+            //    scheduler: from here on this thread is task 0, the shell.
+            Interrupts.Init();
+            Timer.StartTick(Timer.DefaultTickHz);
+            Interrupts.Enable();
+            Scheduler.Start();
+
             PrintBootReport();
             if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
             Shell.Run();
@@ -78,6 +86,9 @@ namespace Kernel
                 Console.Write(", RAT at "); Console.WriteHex(r.TableAddress, 10); Console.WriteLine();
             }
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
+            Console.Write("tick: PIT channel 0 at "); Console.WriteDecimal(Timer.TickHz); Console.Write(" Hz on IRQ0 (vector "); Console.WriteHex(Interrupts.FirstVector, 2);
+            Console.WriteLine("), interrupts on");
+            Console.Write("scheduler: cooperative, "); Console.WriteDecimal((ulong)Scheduler.Capacity); Console.WriteLine(" task slots; this shell is task 0");
         }
     }
 }

@@ -21,7 +21,19 @@ public class InKernelSuitesTests
     public Task All_suites_pass_with_128M() => AllSuitesPass("128M");
 
     [Fact]
+    public Task All_suites_pass_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
+
+    [Fact]
     public Task All_suites_pass_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G");
+
+    [Fact]
+    public async Task The_scheduler_suite_passes_on_its_own_within_a_few_seconds()
+    {
+        var run = await KernelImage.RunAsync("sched", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.True(run.Passed >= 10, "the sched suite ran too few tests:\n" + KernelImage.Describe(run));
+        Assert.Equal(0, run.Failed);
+    }
 }
 
 /// <summary>The runner reports the kernel's deliberate failures as failures, with their messages.</summary>
@@ -46,5 +58,27 @@ public class FailureReportingTests
         var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
         Assert.Contains("#PF", failed.Message);
         Assert.StartsWith("CPU exception 14 (#PF)", run.Panic);
+    }
+
+    [Fact]
+    public async Task A_task_that_breaks_its_stack_canary_is_reported_by_name()
+    {
+        var run = await KernelImage.RunAsync("selftest-taskstack", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        Assert.Matches(@"^scheduler: task \d+ 'smasher' overflowed its stack of 4096 bytes$", run.Panic);
+        Assert.Contains("overflowed its stack", failed.Message);
+    }
+
+    [Fact]
+    public async Task A_page_fault_in_a_task_is_reported_with_a_backtrace_through_the_task_stack()
+    {
+        var run = await KernelImage.RunAsync("selftest-taskfault", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        Assert.StartsWith("CPU exception 14 (#PF)", run.Panic);
+        string output = string.Join("\n", failed.Output);
+        Assert.Contains("Faulter__Touch", output);          // the faulting frame, on the task's heap stack
+        Assert.Contains("kernel_task_trampoline", output);  // the walk reached the task's first frame
     }
 }

@@ -13,11 +13,14 @@ namespace Kernel.Tests
             new RatHeapSuite(),
             new TimerSuite(),
             new MeasurementSuite(),
+            new SchedSuite(),
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),
             new SelfTestOutOfMemorySuite(),
             new SelfTestStackOverflowSuite(),
+            new SelfTestTaskStackSuite(),
+            new SelfTestTaskFaultSuite(),
         };
     }
 }
