@@ -127,7 +127,7 @@ public static class PlugPatcher
             return;
         }
 
-        int count = 0;
+        int count = 0, errorsBefore = diagnostics.Count;
         var mine = new HashSet<MethodDefinition>();
         foreach (var method in plug.Methods)
         {
@@ -190,7 +190,7 @@ public static class PlugPatcher
         if (requirement != null && Named(requirement, "RequireComplete") is true)
         {
             var missing = target.Methods.Where(m => m.IsPublic && m.IsStatic && !m.IsConstructor && !mine.Contains(m)).Select(Describe).ToList();
-            if (missing.Count > 0 && count > 0)
+            if (missing.Count > 0 && count > 0 && diagnostics.Count == errorsBefore)
                 Error("PLUG007", $"plug class {plugName} replaces only part of {target.FullName}, which requires a complete plug ([PlugTarget(RequireComplete = true)]); missing: {string.Join(", ", missing)}");
         }
         applied.Add($"plugged {target.FullName} with {plugName} ({count} method{(count == 1 ? "" : "s")}, {plug.Module.Assembly.Name.Name})");
@@ -208,7 +208,8 @@ public static class PlugPatcher
         if (target.HasGenericParameters) return "the target is generic (not supported)";
         if (target.HasThis && actual.Count == target.Parameters.Count && actual.SequenceEqual(expected.Skip(1)))
             return $"static vs instance: the target is an instance method, so the plug's first parameter must be 'this' ({expected[0]})";
-        if (!target.HasThis && actual.Count == target.Parameters.Count + 1 && actual.Skip(1).SequenceEqual(expected))
+        if (!target.HasThis && actual.Count == target.Parameters.Count + 1 && actual.Skip(1).SequenceEqual(expected)
+            && actual[0].TrimEnd('&') == target.DeclaringType.FullName)
             return $"static vs instance: the target is static, but the plug has an extra first parameter ({actual[0]}) as if for 'this'";
         if (target.ReturnType.FullName != plug.ReturnType.FullName)
             return $"return type: the target returns {target.ReturnType.FullName}, the plug returns {plug.ReturnType.FullName}";
