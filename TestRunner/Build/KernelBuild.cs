@@ -2,14 +2,18 @@ using System.Diagnostics;
 
 namespace TestRunner.Build;
 
-/// <summary>Where the kernel's project and build outputs live in a repository checkout.</summary>
-public sealed record KernelLayout(string RepoRoot, string Configuration)
+/// <summary>
+/// Where the kernel's project and build outputs live in a repository checkout. <paramref name="Heap"/>
+/// null is the build's default heap (artifacts/kernel/&lt;config&gt;/); a named heap (rat, buddy,
+/// template) is built with -p:KernelHeap=&lt;heap&gt; into artifacts/kernel/&lt;config&gt;-&lt;heap&gt;/ (docs/plugs.md).
+/// </summary>
+public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null)
 {
     public const string SolutionFile = "Kernel.sln";
     public const string KernelProject = "CosmosKernel/Kernel/Kernel.csproj";
 
     public string ProjectPath => Path.Combine(RepoRoot, KernelProject);
-    public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Configuration);
+    public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Heap == null ? Configuration : $"{Configuration}-{Heap.ToLowerInvariant()}");
     public string IsoPath => Path.Combine(OutputDirectory, "kernel.iso");
     public string ElfPath => Path.Combine(OutputDirectory, "kernel.elf");
 
@@ -29,6 +33,12 @@ public sealed record KernelLayout(string RepoRoot, string Configuration)
         configuration.Length > 0 && configuration.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.') && !configuration.Contains("..")
             ? null
             : $"configuration '{configuration}' is not valid: use Debug or Release";
+
+    /// <summary>Validates a heap name (rat, buddy, template: a plain word; the kernel build says which it knows).</summary>
+    public static string? CheckHeap(string heap) =>
+        heap.Length > 0 && heap.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
+            ? null
+            : $"heap '{heap}' is not valid: use rat, buddy or template";
 }
 
 /// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>
@@ -77,6 +87,14 @@ public static class KernelBuilder
         }
     }
 
+    /// <summary>The arguments of <c>dotnet</c> that build <paramref name="layout"/>'s image.</summary>
+    public static IReadOnlyList<string> BuildArguments(KernelLayout layout)
+    {
+        var args = new List<string> { "build", layout.ProjectPath, "-c", layout.Configuration, "--nologo", "-v", "quiet" };
+        if (layout.Heap != null) args.Add($"-p:KernelHeap={layout.Heap}");
+        return args;
+    }
+
     /// <summary>
     /// Runs <c>dotnet build CosmosKernel/Kernel/Kernel.csproj -c &lt;config&gt;</c>, passing its output
     /// to <paramref name="output"/>; returns null on success, else a message (with the build's last lines).
@@ -92,7 +110,7 @@ public static class KernelBuilder
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "build", layout.ProjectPath, "-c", layout.Configuration, "--nologo", "-v", "quiet" })
+        foreach (var a in BuildArguments(layout))
             info.ArgumentList.Add(a);
         var tail = new Queue<string>();
         void Take(string? line)

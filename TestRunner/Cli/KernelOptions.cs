@@ -22,6 +22,10 @@ public sealed class KernelOptions
     {
         Description = "Kernel build configuration: artifacts/kernel/<config>/kernel.iso [default: Release]",
     };
+    public Option<string?> Heap { get; } = new("--heap")
+    {
+        Description = "Kernel heap: rat, buddy or template, built with -p:KernelHeap=<heap> into artifacts/kernel/<config>-<heap>/ [default: the build's default heap, artifacts/kernel/<config>/]",
+    };
     public Option<bool> NoBuild { get; } = new("--no-build")
     {
         Description = "Do not build the kernel; boot the ISO that is there",
@@ -45,6 +49,7 @@ public sealed class KernelOptions
         command.Options.Add(Memory);
         command.Options.Add(Iso);
         command.Options.Add(Config);
+        command.Options.Add(Heap);
         command.Options.Add(NoBuild);
         command.Options.Add(Direct);
     }
@@ -62,15 +67,16 @@ public sealed class KernelOptions
         }
         string? iso = parse.GetValue(Iso);
         string? config = parse.GetValue(Config);
+        string? heap = parse.GetValue(Heap);
         bool direct = parse.GetValue(Direct);
         var medium = direct ? BootMedium.Direct : BootMedium.Iso;
         string emulator = parse.GetValue(Qemu) ?? QemuCommand.DefaultProgram;
 
         if (iso != null)
         {
-            if (config != null)
+            if (config != null || heap != null)
             {
-                reporter.Error("use either --iso or --config, not both");
+                reporter.Error(config != null ? "use either --iso or --config, not both" : "use either --iso or --heap, not both");
                 return null;
             }
             string full = Path.GetFullPath(iso);
@@ -84,13 +90,18 @@ public sealed class KernelOptions
             reporter.Error(configError);
             return null;
         }
+        if (heap != null && KernelLayout.CheckHeap(heap) is string heapError)
+        {
+            reporter.Error(heapError);
+            return null;
+        }
         string? root = KernelLayout.FindRepoRoot(Environment.CurrentDirectory);
         if (root == null)
         {
             reporter.Error($"no {KernelLayout.SolutionFile} in {Environment.CurrentDirectory} or above: run inside the repository or pass --iso");
             return null;
         }
-        var layout = new KernelLayout(root, config);
+        var layout = new KernelLayout(root, config, heap);
         if (!parse.GetValue(NoBuild))
         {
             if (KernelBuilder.IsUpToDate(layout))
@@ -99,7 +110,7 @@ public sealed class KernelOptions
             }
             else
             {
-                reporter.Info($"building kernel ({config}): dotnet build {KernelLayout.KernelProject} -c {config}");
+                reporter.Info($"building kernel ({config}{(heap == null ? "" : ", heap " + heap)}): dotnet {string.Join(' ', KernelBuilder.BuildArguments(layout with { RepoRoot = "." }).Where(a => a is not ("--nologo" or "-v" or "quiet")))}");
                 if (await KernelBuilder.BuildAsync(layout, null, cancel) is string buildError)
                 {
                     reporter.Error(buildError);

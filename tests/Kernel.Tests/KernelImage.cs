@@ -10,35 +10,49 @@ namespace Kernel.Tests;
 /// <summary>
 /// The kernel ISO these tests boot: built once per test process (shared by every test class,
 /// whichever asks first) in the configuration this test assembly was built in, then booted
-/// headless through the TestRunner library exactly as <c>TestRunner test</c> does.
+/// headless through the TestRunner library exactly as <c>TestRunner test</c> does. A test may ask
+/// for a named heap (<c>heap: "template"</c>): that image is built once too, with -p:KernelHeap
+/// (TestRunner's --heap), into its own folder; builds never run two at a time.
 /// </summary>
 public static class KernelImage
 {
-    static readonly Lazy<Task<KernelLayout>> Built = new(BuildOnceAsync);
+    static readonly Dictionary<string, Lazy<Task<KernelLayout>>> Built = new();
+    static readonly SemaphoreSlim BuildLock = new(1, 1);
 
     /// <summary>The configuration this assembly was compiled in (Debug or Release).</summary>
     public static string Configuration =>
         typeof(KernelImage).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
 
-    static async Task<KernelLayout> BuildOnceAsync()
+    static async Task<KernelLayout> BuildOnceAsync(string? heap)
     {
         string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}");
-        var layout = new KernelLayout(root, Configuration);
+        var layout = new KernelLayout(root, Configuration, heap);
         // Without the kernel project there is nothing to build; the ISO check below says what to do.
         if (File.Exists(layout.ProjectPath) && !KernelBuilder.IsUpToDate(layout))
         {
-            if (await KernelBuilder.BuildAsync(layout) is string error)
-                throw new InvalidOperationException(error);
+            await BuildLock.WaitAsync();
+            try
+            {
+                if (await KernelBuilder.BuildAsync(layout) is string error)
+                    throw new InvalidOperationException(error);
+            }
+            finally { BuildLock.Release(); }
         }
         return layout;
     }
 
     /// <summary>Returns the ISO path, or fails the test with "kernel ISO not found: build CosmosKernel first".</summary>
-    public static async Task<KernelLayout> RequireAsync()
+    public static async Task<KernelLayout> RequireAsync(string? heap = null)
     {
+        Lazy<Task<KernelLayout>> once;
+        lock (Built)
+        {
+            if (!Built.TryGetValue(heap ?? "", out once!))
+                Built[heap ?? ""] = once = new Lazy<Task<KernelLayout>>(() => BuildOnceAsync(heap));
+        }
         KernelLayout layout;
-        try { layout = await Built.Value; }
+        try { layout = await once.Value; }
         catch (InvalidOperationException e) { Assert.Fail(e.Message); throw; }
         if (!File.Exists(layout.IsoPath))
             Assert.Fail($"kernel ISO not found: build CosmosKernel first (dotnet build {KernelLayout.KernelProject} -c {Configuration}); looked for {layout.IsoPath}");
@@ -46,9 +60,9 @@ public static class KernelImage
     }
 
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
-    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120)
+    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null)
     {
-        var layout = await RequireAsync();
+        var layout = await RequireAsync(heap);
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);
         var result = await TestRun.RunAsync(new TestRunOptions
         {
@@ -57,14 +71,14 @@ public static class KernelImage
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         });
         var results = Path.Combine(layout.RepoRoot, "artifacts", "test-results");
-        JUnitWriter.Write(result, Path.Combine(results, $"kernel-tests-{suite}-{size}.xml"));
+        JUnitWriter.Write(result, Path.Combine(results, $"kernel-tests-{suite}-{size}{(heap == null ? "" : "-" + heap)}.xml"));
         return result;
     }
 
     /// <summary>Boots the ISO and feeds it shell commands through the runner's script mode.</summary>
-    public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60)
+    public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null)
     {
-        var layout = await RequireAsync();
+        var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
         {
             Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, memory == null ? MemorySize.Default : MemorySize.Parse(memory)),

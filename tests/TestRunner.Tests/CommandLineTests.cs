@@ -83,6 +83,15 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Iso_and_heap_together_are_refused()
+    {
+        using var fake = new FakeEmulator([]);
+        var (exit, output) = await Invoke(TestArgs(fake, "--heap", "template"));
+        Assert.Equal(2, exit);
+        Assert.Contains("either --iso or --heap", output);
+    }
+
+    [Fact]
     public async Task Script_prints_each_command_and_what_the_kernel_answered()
     {
         using var fake = new FakeEmulator([Kernel.Ready(), "@read", "MemFree: 1000 kB", Kernel.Ready(), "@read", "@exit 33"]);

@@ -34,6 +34,17 @@ public class KernelBuildTests : IDisposable
     }
 
     [Fact]
+    public void A_named_heap_has_its_own_output_folder_and_build_property()
+    {
+        var template = layout with { Heap = "Template" };
+        Assert.Equal(Path.Combine(repo.FullName, "artifacts", "kernel", "Release-template", "kernel.iso"), template.IsoPath);
+        Assert.Contains("-p:KernelHeap=Template", KernelBuilder.BuildArguments(template));
+        Assert.DoesNotContain(KernelBuilder.BuildArguments(layout), a => a.StartsWith("-p:KernelHeap"));
+        Assert.Null(KernelLayout.CheckHeap("buddy"));
+        Assert.NotNull(KernelLayout.CheckHeap("../x"));
+    }
+
+    [Fact]
     public void Outputs_follow_the_contracts_layout()
     {
         Assert.Equal(Path.Combine(repo.FullName, "artifacts", "kernel", "Release", "kernel.iso"), layout.IsoPath);
