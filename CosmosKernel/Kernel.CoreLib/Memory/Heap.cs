@@ -1,5 +1,6 @@
 using MemoryManager;
 using MemoryManager.Baseline;
+using Kernel.Core.Plugs;
 
 namespace Kernel.Core.Memory
 {
@@ -36,6 +37,7 @@ namespace Kernel.Core.Memory
     /// ilc compiles the image, so this assembly never references the plug (docs/plugs.md).
     /// Every public member here is a plug target; a plug must match their signatures exactly.
     /// </summary>
+    [PlugTarget(RequireComplete = true)]
     public static unsafe class Heap
     {
         public const ulong PageSize = MmConstants.PageSize;
