@@ -23,7 +23,7 @@ namespace Kernel.Mm
         public BuddyHeapMode Mode;
         public ulong MemmapStart, MemmapBytes;
         public ulong ArenaStart, ArenaBytes, ArenaUsed, ArenaAllocations, ArenaIgnoredFrees;
-        public ulong ObjectPages, RunPages, LargeObjects, SmallObjects, PageRuns;
+        public ulong RunPages, PageRuns;
     }
 
     /// <summary>
@@ -31,12 +31,14 @@ namespace Kernel.Mm
     /// the same sources the host tests). Its public members mirror <see cref="Heap"/> (the seam)
     /// exactly; the heap plug (CosmosKernel/Plugs/BuddyHeap, -p:KernelHeap=Buddy) forwards Heap's
     /// members here. Boot order (docs/kernel-heap.md): boot arena (memblock) → memory map from
-    /// multiboot → memmap placed after the arena → PageAllocator.Create → objects from the buddy.
+    /// multiboot → memmap placed after the arena → PageAllocator.Create → SlabAllocator.Create.
     ///
-    /// Objects: a block of the smallest order covering the size plus a 16-byte header; the head
-    /// page's descriptor is marked (Page.Private = object kind | size) so Free knows the order and
-    /// refuses interior, foreign, double and wrong-kind frees. Page runs (AllocPages) are marked
-    /// as runs. Out of memory prints the allocator's failure report and show_mem, then panics.
+    /// Objects: MemoryManager's slab (SlabAllocator: kmalloc caches 8 B .. 8 KiB on buddy slabs,
+    /// larger objects as whole buddy blocks marked PG_large_kmalloc), which refuses interior,
+    /// foreign, double and wrong-kind frees with its own messages. Page runs (AllocPages) are
+    /// buddy blocks whose head descriptor is marked as a run (Page.Private = run kind | count), so
+    /// FreePages knows them. Out of memory prints the allocator's failure report and show_mem,
+    /// then panics.
     ///
     /// Only plain statics: Init runs before the managed (reference-typed) statics exist, so the
     /// allocator object is kept as a raw address.
@@ -45,9 +47,6 @@ namespace Kernel.Mm
     {
         public const ulong PageSize = MmConstants.PageSize;
         public const string HeapName = "buddy";
-        /// <summary>Header in front of every object: size, magic. Keeps objects 16-byte aligned.</summary>
-        public const ulong ObjectHeader = 16;
-        private const ulong ObjectMagic = 0x4A424F5944445542; // "BUDDYOBJ"
         /// <summary>Bytes of the boot arena (memblock) that serves allocations while the buddy is built.</summary>
         public const ulong ArenaBytes = 64 * 1024;
         /// <summary>The first MiB (BIOS data, real-mode IVT, EBDA, VGA, option ROMs) is never managed.</summary>
@@ -57,11 +56,11 @@ namespace Kernel.Mm
 
         // Page.Private of an allocated block's head page: what the block is (top bits) and its size or page count.
         private const ulong KindMask = 0xFF00000000000000UL;
-        private const ulong KindObject = 0x4F00000000000000UL; // 'O'
         private const ulong KindRun = 0x5200000000000000UL;    // 'R'
 
         private static void* s_pa;      // PageAllocator (raw: no reference statics before ModuleInit)
         private static void* s_log;     // ConsoleSink
+        private static void* s_slab;    // SlabAllocator
         private static bool s_ready, s_dead;
         private static BuddyHeapMode s_mode;
         private static BuddyHeapDetails s_details;
@@ -84,6 +83,8 @@ namespace Kernel.Mm
 
         /// <summary>The page allocator underneath (null before Init).</summary>
         public static PageAllocator Allocator => s_pa == null ? null : (PageAllocator)ObjectModel.FromAddress(s_pa);
+        /// <summary>The object heap (kmalloc caches) on the page allocator (null before Init).</summary>
+        public static SlabAllocator Slab => s_slab == null ? null : (SlabAllocator)ObjectModel.FromAddress(s_slab);
         /// <summary>The sink the allocator logs to (the console).</summary>
         public static ITextSink Log => s_log == null ? null : (ITextSink)ObjectModel.FromAddress(s_log);
 
@@ -204,10 +205,14 @@ namespace Kernel.Mm
             if (r != MmResult.Ok) return string.Concat("PageAllocator.Create refused the memory map: ", PageAllocator.Reason(r));
             ConsoleSink log = new ConsoleSink();
             pa.Log = log;
+            SlabResult sr = SlabAllocator.Create(pa, out SlabAllocator slab);
+            if (sr != SlabResult.Ok) return "SlabAllocator.Create refused the page allocator";
+            slab.Log = log;
             // kswapd, direct reclaim and the OOM killer are not wired yet: the slow path goes
             // straight to its failure report (null partners).
             s_pa = ObjectModel.AddressOf(pa);
             s_log = ObjectModel.AddressOf(log);
+            s_slab = ObjectModel.AddressOf(slab);
             s_details.Mode = s_mode;
             s_details.MemmapStart = memmap;
             s_details.MemmapBytes = memmapBytes;
@@ -217,15 +222,6 @@ namespace Kernel.Mm
 
         // ---------------------------------------------------------------- objects
 
-        /// <summary>The buddy order of a block of <paramref name="bytes"/> bytes: the smallest 2^order pages covering them (11 if none).</summary>
-        public static int OrderFor(ulong bytes)
-        {
-            ulong pages = (bytes + PageSize - 1) / PageSize;
-            int order = 0;
-            while (order <= MaxOrder && (1UL << order) < pages) order++;
-            return order;
-        }
-
         /// <summary><paramref name="size"/> zeroed bytes, 16-byte aligned. Never null: out of memory panics after the failure report.</summary>
         public static void* Alloc(nuint size)
         {
@@ -233,7 +229,10 @@ namespace Kernel.Mm
             return Alloc(size, ref t);
         }
 
-        /// <summary>Alloc on behalf of <paramref name="current"/> (GFP_ATOMIC when it is in interrupt).</summary>
+        /// <summary>
+        /// kmalloc on behalf of <paramref name="current"/>: the slab's caches (8 B .. 8 KiB) or a
+        /// large kmalloc block straight from the buddy, GFP_KERNEL, or GFP_ATOMIC in interrupt.
+        /// </summary>
         public static void* Alloc(nuint size, ref TaskContext current)
         {
             if (s_dead) Panic.Fail("out of memory: the kernel heap is unusable after an out-of-memory panic");
@@ -243,27 +242,17 @@ namespace Kernel.Mm
                 Panic.Fail("out of memory: the kernel heap is used before Heap.Init");
             }
             if (size == 0) size = 1;
-            Gfp gfp = GfpFor(ref current);
-            ulong bytes = (ulong)size + ObjectHeader;
-            int order = OrderFor(bytes);
-            if (order > MaxOrder || bytes < size) OutOfMemory(ref current, size, order, gfp, true);
-            PageAllocator pa = Allocator;
-            ulong pfn = pa.AllocPages(ref current, gfp, order);
-            if (pfn == PageAllocator.NoPfn) OutOfMemory(ref current, size, order, gfp, false);
-            pa.PfnToPage(pfn)->Private = KindObject | (ulong)size;
-            byte* b = pa.PageAddress(pfn);
-            Zero(b, bytes);
-            *(ulong*)b = size;
-            *(ulong*)(b + 8) = ObjectMagic;
+            SlabAllocator slab = Slab;
+            void* p = slab.Alloc(size, GfpFor(ref current), ref current, out SlabResult r);
+            if (p == null) OutOfMemory(ref current, size, r);
+            ulong usable = slab.SizeOf(p);
             s_stats.Allocations++;
             s_stats.BytesRequested += size;
-            s_stats.BytesInUse += size;
-            s_details.ObjectPages += 1UL << order;
-            s_details.LargeObjects++;
-            return b + ObjectHeader;
+            s_stats.BytesInUse += usable;
+            return p;
         }
 
-        /// <summary>Gives back an object from <see cref="Alloc"/>; anything else is refused with a message, counted, and nothing changes.</summary>
+        /// <summary>kfree: gives back an object from <see cref="Alloc"/>; anything else is refused with a message, counted, and nothing changes.</summary>
         public static HeapFreeResult Free(void* pointer)
         {
             if (BootArena.Contains(pointer)) { BootArena.IgnoreFree(); return HeapFreeResult.Ok; } // early objects are permanent
@@ -276,29 +265,16 @@ namespace Kernel.Mm
         private static HeapFreeResult FreeObject(byte* p)
         {
             if (!s_ready) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "the heap is not set up");
-            PageAllocator pa = Allocator;
-            ulong pfn = (ulong)p >> MmConstants.PageShift;
-            Page* d = pa.PfnToPage(pfn);
+            Page* d = Allocator.PfnToPage((ulong)p >> MmConstants.PageShift);
+            // Outside the buddy's pages, or on a reserved page (kernel image and stack, memmap...): not heap memory.
             if (d == null || (d->Flags & PageFlags.Reserved) != 0) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "not in memory the heap manages");
-            if (((ulong)p & (PageSize - 1)) != ObjectHeader) return Refuse("kfree", p, HeapFreeResult.NotAnAllocation, "not the start of an object (interior pointer)");
-            if (!IsAllocatedHead(d))
-            {
-                // Free, or a tail page of a block: the allocator's own check names which (and logs it).
-                MmResult m = pa.FreePages(pfn, 0, 0);
-                return m == MmResult.DoubleFree ? HeapFreeResult.AlreadyFree : HeapFreeResult.NotAnAllocation;
-            }
-            if ((d->Private & KindMask) != KindObject || *(ulong*)(p - 8) != ObjectMagic)
-                return Refuse("kfree", p, HeapFreeResult.NotAnAllocation, "not an object (a page run, or someone else's pages)");
-            ulong size = d->Private & ~KindMask;
-            int order = d->Order;
-            *(ulong*)(p - 8) = 0;
-            d->Private = 0;
-            MmResult fr = pa.FreePages(pfn, order, 0);
-            if (fr != MmResult.Ok) { d->Private = KindObject | size; *(ulong*)(p - 8) = ObjectMagic; return HeapFreeResult.NotAnAllocation; }
-            s_stats.BytesInUse -= size;
-            s_details.ObjectPages -= 1UL << order;
-            s_details.LargeObjects--;
-            return HeapFreeResult.Ok;
+            SlabAllocator slab = Slab;
+            ulong usable = slab.SizeOf(p);
+            SlabResult r = slab.Free(p);   // refusals are reported by the slab ("BUG kmalloc-64: double free ...")
+            if (r == SlabResult.Ok) { s_stats.BytesInUse -= usable; return HeapFreeResult.Ok; }
+            if (r == SlabResult.DoubleFree) return HeapFreeResult.AlreadyFree;
+            if (r == SlabResult.NotManaged) return HeapFreeResult.NotInHeap;
+            return HeapFreeResult.NotAnAllocation;
         }
 
         private static bool IsAllocatedHead(Page* d)
@@ -419,30 +395,26 @@ namespace Kernel.Mm
         /// unusable first, so nothing in the report or the panic path can recurse into it; the
         /// text goes through the console sink and PanicText's static buffer, never the heap.
         /// </summary>
-        private static void OutOfMemory(ref TaskContext current, ulong size, int order, Gfp gfp, bool tooLarge)
+        private static void OutOfMemory(ref TaskContext current, ulong size, SlabResult why)
         {
             s_dead = true;
             s_ready = false;
             PageAllocator pa = (PageAllocator)ObjectModel.FromAddress(s_pa);
+            SlabAllocator slab = (SlabAllocator)ObjectModel.FromAddress(s_slab);
+            int ci = slab.CacheIndexFor((nuint)size);
+            int order = ci >= 0 ? slab.Cache(ci).Order : SlabAllocator.LargeOrder((nuint)size);
+            Gfp gfp = GfpFor(ref current);
             ITextSink o = Log;
-            if (tooLarge && o != null)
-            {
-                o.Write(current.Comm != null ? current.Comm : "?");
-                o.Write(": page allocation failure. order:");
-                TextFormat.Dec(o, (ulong)order);
-                o.Write(", mode:0x");
-                TextFormat.Hex(o, (ulong)gfp);
-                o.Write(" (above MAX_ORDER ");
-                TextFormat.Dec(o, (ulong)MaxOrder);
-                o.Write(")\n");
-                pa.ShowMem(o);
-            }
+            // NoMemory: the page allocator printed "page allocation failure" and show_mem, the slab its SLUB line.
+            if (why != SlabResult.NoMemory && o != null) pa.ShowMem(o);
             PanicText.Begin();
             PanicText.Append("out of memory: the kernel heap cannot allocate ");
             PanicText.AppendDecimal(size);
-            PanicText.Append(" bytes (buddy, order:");
-            PanicText.AppendDecimal((ulong)order);
-            PanicText.Append(", mode:0x");
+            PanicText.Append(" bytes (buddy, ");
+            if (why == SlabResult.TooLarge) PanicText.Append("larger than the largest block, order:");
+            else PanicText.Append("order:");
+            PanicText.AppendDecimal(order < 0 ? (ulong)MmConstants.MaxOrder : (ulong)order);
+            PanicText.Append(", mode:");
             PanicText.AppendHex((ulong)gfp);
             PanicText.Append("); ");
             PanicText.AppendDecimal(pa.NrFreePages + pa.PcpPages);
