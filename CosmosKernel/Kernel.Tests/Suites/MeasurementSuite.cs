@@ -1,7 +1,10 @@
 using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Hal;
+using Kernel.Mm;
 using Kernel.Tests.Framework;
+using MemoryManager;
+using MemoryManager.Baseline;
 
 namespace Kernel.Tests
 {
@@ -19,6 +22,99 @@ namespace Kernel.Tests
             Add("Small_allocations_and_frees_are_measured", &Small_allocations_and_frees_are_measured);
             Add("Page_allocations_and_frees_are_measured", &Page_allocations_and_frees_are_measured);
             Add("Interface_calls_through_the_cache_are_measured", &Interface_calls_through_the_cache_are_measured);
+            Add("Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot", &Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot);
+        }
+
+        /// <summary>Pages of the RAT region taken from the buddy for the comparison (4 MiB).</summary>
+        private const ulong RatRegionPages = 1024;
+
+        /// <summary>
+        /// The buddy allocator (Kernel.Mm.BuddyHeap's PageAllocator, pcp lists on) against a RAM
+        /// allocation table (MemoryManager.Baseline.RamAllocationTable, fresh, over 4 MiB of pages
+        /// taken from the buddy), in the same boot: cycles per page alloc+free at order 0 and
+        /// order 3 (8 pages), and per 48-byte object alloc+free (the buddy heap's slab against the
+        /// RAT heap's small-object pages; in a buddy image the RAT heap is set up over another
+        /// 4 MiB from the buddy). Ratios go to docs/performance.md ("In the kernel").
+        /// </summary>
+        private static void Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot(Assert a)
+        {
+            PageAllocator pa = MmSuite.Pa(a);
+            if (pa == null) return;
+            TaskContext t = BuddyHeap.Current;
+            int bad = 0;
+
+            // The RAT over pages of the buddy: table in the region's last page, as the RAT heap does.
+            byte* region = (byte*)BuddyHeap.AllocPages(RatRegionPages);
+            a.True(region != null, "a 4 MiB region from the buddy for the RAT");
+            if (region == null) return;
+            RatResult rr = RamAllocationTable.Init(region + (RatRegionPages - 1) * Heap.PageSize, RatRegionPages, true, out RamAllocationTable rat);
+            a.Equal((long)RatResult.Ok, (long)rr, "RAT set up over the buddy's pages");
+            ulong ratFree = rat.FreePages, buddyFree = pa.NrFreePages + pa.PcpPages;
+
+            ulong buddy0 = 0, rat0 = 0, buddy3 = 0, rat3 = 0;
+            for (int order = 0; order <= 3; order += 3)
+            {
+                ulong start = Timer.Cycles;
+                for (int i = 0; i < Rounds; i++)
+                {
+                    ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL, order);
+                    if (pfn == PageAllocator.NoPfn) { bad++; continue; }
+                    *pa.PageAddress(pfn) = 1;
+                    if (pa.FreePages(pfn, order, 0) != MmResult.Ok) bad++;
+                }
+                ulong b = (Timer.Cycles - start) / Rounds;
+                start = Timer.Cycles;
+                for (int i = 0; i < Rounds; i++)
+                {
+                    ulong page = rat.AllocPages(RatPageType.PageRun, 1UL << order);
+                    if (page == RamAllocationTable.NoPage) { bad++; continue; }
+                    region[page * Heap.PageSize] = 1;
+                    if (rat.Free(page, out ulong _) != RatResult.Ok) bad++;
+                }
+                ulong r = (Timer.Cycles - start) / Rounds;
+                if (order == 0) { buddy0 = b; rat0 = r; } else { buddy3 = b; rat3 = r; }
+            }
+            a.Equal(buddyFree, pa.NrFreePages + pa.PcpPages, "buddy free pages after the page rounds");
+            a.Equal(ratFree, rat.FreePages, "RAT free pages after the page rounds");
+
+            // Objects: the buddy heap's slab, and the RAT heap (THE heap in a RAT image, else set up over buddy pages).
+            byte* ratHeapRegion = null;
+            if (!RatHeap.IsReady)
+            {
+                ratHeapRegion = (byte*)BuddyHeap.AllocPages(RatRegionPages);
+                a.True(ratHeapRegion != null && RatHeap.Init((ulong)ratHeapRegion, (ulong)ratHeapRegion + RatRegionPages * Heap.PageSize) == RatResult.Ok, "a RAT heap over 4 MiB of the buddy");
+            }
+            BuddyHeap.Free(BuddyHeap.Alloc(48));
+            RatHeap.Free(RatHeap.Alloc(48));
+            ulong s0 = Timer.Cycles;
+            for (int i = 0; i < Rounds; i++)
+            {
+                byte* p = (byte*)BuddyHeap.Alloc(48);
+                p[47] = 1;
+                if (BuddyHeap.Free(p) != HeapFreeResult.Ok) bad++;
+            }
+            ulong buddyObj = (Timer.Cycles - s0) / Rounds;
+            s0 = Timer.Cycles;
+            for (int i = 0; i < Rounds; i++)
+            {
+                byte* p = (byte*)RatHeap.Alloc(48);
+                p[47] = 1;
+                if (RatHeap.Free(p) != HeapFreeResult.Ok) bad++;
+            }
+            ulong ratObj = (Timer.Cycles - s0) / Rounds;
+            a.Equal(0L, bad, "failed allocations or frees");
+
+            TestHost.Metric("buddy.page.order0.alloc_free", buddy0, "cycles/op");
+            TestHost.Metric("rat.page.order0.alloc_free", rat0, "cycles/op");
+            TestHost.Metric("buddy.page.order3.alloc_free", buddy3, "cycles/op");
+            TestHost.Metric("rat.page.order3.alloc_free", rat3, "cycles/op");
+            TestHost.Metric("buddy.object48.alloc_free", buddyObj, "cycles/op");
+            TestHost.Metric("rat.object48.alloc_free", ratObj, "cycles/op");
+            TestHost.Metric("ratio.page.order0.rat_per_buddy", buddy0 == 0 ? 0 : rat0 * 100 / buddy0, "percent");
+            TestHost.Metric("ratio.page.order3.rat_per_buddy", buddy3 == 0 ? 0 : rat3 * 100 / buddy3, "percent");
+            TestHost.Metric("ratio.object48.rat_per_buddy", buddyObj == 0 ? 0 : ratObj * 100 / buddyObj, "percent");
+            a.Equal((long)HeapFreeResult.Ok, (long)BuddyHeap.FreePages(region), "the RAT's region back to the buddy");
+            // A RAT heap set up over buddy pages stays (RatHeap has no teardown); 4 MiB.
         }
 
         private static void Small_allocations_and_frees_are_measured(Assert a)
