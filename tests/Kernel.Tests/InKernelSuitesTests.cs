@@ -6,9 +6,9 @@ namespace Kernel.Tests;
 /// <summary>Every in-kernel suite passes, whatever the memory size the machine boots with.</summary>
 public class InKernelSuitesTests
 {
-    static async Task AllSuitesPass(string? memory)
+    static async Task AllSuitesPass(string? memory, string heap = "rat")
     {
-        var run = await KernelImage.RunAsync("all", memory);
+        var run = await KernelImage.RunAsync("all", memory, timeoutSeconds: 240, heap: heap);
         Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
         Assert.True(run.Passed > 0, "the kernel ran no test at all:\n" + KernelImage.Describe(run));
         Assert.Equal(0, run.Failed);
@@ -21,7 +21,24 @@ public class InKernelSuitesTests
     public Task All_suites_pass_with_128M() => AllSuitesPass("128M");
 
     [Fact]
+    public Task All_suites_pass_with_1G() => AllSuitesPass("1G");
+
+    [Fact]
     public Task All_suites_pass_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G");
+
+    // The same suites on the buddy heap's image (-p:KernelHeap=Buddy): the heap suite's seam
+    // contract on the buddy, and the mm suite on the kernel's own memory (zones, memmap, reservations).
+    [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_128M() => AllSuitesPass("128M", "buddy");
+
+    [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_512M() => AllSuitesPass("512M", "buddy");
+
+    [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_1G() => AllSuitesPass("1G", "buddy");
+
+    [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_6G_where_the_Normal_zone_exists() => AllSuitesPass("6G", "buddy");
 }
 
 /// <summary>The runner reports the kernel's deliberate failures as failures, with their messages.</summary>
@@ -36,6 +53,21 @@ public class FailureReportingTests
         Assert.Contains("deliberate failure", failed.Message);
         Assert.Equal("deliberate failure: expected 1 but was 2", failed.Message);
         Assert.True(run.Passed >= 1, KernelImage.Describe(run));
+    }
+
+    [Theory]
+    [InlineData("rat")]
+    [InlineData("buddy")]
+    public async Task Exhausting_the_heap_is_a_panic_that_says_out_of_memory(string heap)
+    {
+        var run = await KernelImage.RunAsync("selftest-oom", timeoutSeconds: 120, heap: heap);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        Assert.StartsWith("out of memory: the kernel heap cannot allocate 1048576 bytes", run.Panic);
+        Assert.Contains("out of memory", failed.Message);
+        // The RAT names its page counts; the buddy heap the order, after the allocator's failure report.
+        if (heap == "buddy") Assert.Contains("(buddy, order:8, mode:", run.Panic);
+        else Assert.Contains("heap pages free", run.Panic);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using TestRunner.Build;
 using TestRunner.Emulator;
@@ -45,19 +46,54 @@ public static class KernelImage
         return layout;
     }
 
-    /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
-    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120)
+    static readonly Lazy<Task<string>> BuddyBuilt = new(BuildBuddyOnceAsync);
+
+    /// <summary>
+    /// The buddy heap's image (dotnet build ... -p:KernelHeap=Buddy, artifacts/kernel/&lt;config&gt;-buddy/),
+    /// built once per test process after the default image (they share the intermediate assemblies).
+    /// </summary>
+    static async Task<string> BuildBuddyOnceAsync()
+    {
+        var layout = await Built.Value;
+        string iso = Path.Combine(layout.RepoRoot, "artifacts", "kernel", Configuration + "-buddy", "kernel.iso");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = layout.RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "build", layout.ProjectPath, "-c", Configuration, "-p:KernelHeap=Buddy", "--nologo", "-v", "quiet" })
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0 || !File.Exists(iso))
+            throw new InvalidOperationException($"buddy kernel build failed (exit {process.ExitCode}), looked for {iso}:\n{await stdout}\n{await stderr}");
+        return iso;
+    }
+
+    /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.
+    /// <paramref name="heap"/> "buddy" boots the buddy heap's image instead of the default (RAT) one.</summary>
+    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string heap = "rat")
     {
         var layout = await RequireAsync();
+        string isoPath = layout.IsoPath;
+        if (heap == "buddy")
+        {
+            try { isoPath = await BuddyBuilt.Value; }
+            catch (InvalidOperationException e) { Assert.Fail(e.Message); throw; }
+        }
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);
         var result = await TestRun.RunAsync(new TestRunOptions
         {
-            Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, size),
+            Target = new KernelTarget(isoPath, BootMedium.Iso, size),
             Suite = suite,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         });
         var results = Path.Combine(layout.RepoRoot, "artifacts", "test-results");
-        JUnitWriter.Write(result, Path.Combine(results, $"kernel-tests-{suite}-{size}.xml"));
+        JUnitWriter.Write(result, Path.Combine(results, $"kernel-tests-{heap}-{suite}-{size}.xml"));
         return result;
     }
 
