@@ -25,6 +25,32 @@ namespace Kernel.Tests
             Add("Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot", &Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot);
         }
 
+        private static ulong BuddyPageRound(PageAllocator pa, ref TaskContext t, int order, ref int bad)
+        {
+            ulong start = Timer.Cycles;
+            for (int i = 0; i < Rounds; i++)
+            {
+                ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL, order);
+                if (pfn == PageAllocator.NoPfn) { bad++; continue; }
+                *pa.PageAddress(pfn) = 1;
+                if (pa.FreePages(pfn, order, 0) != MmResult.Ok) bad++;
+            }
+            return (Timer.Cycles - start) / Rounds;
+        }
+
+        private static ulong RatPageRound(ref RamAllocationTable rat, byte* region, int order, ref int bad)
+        {
+            ulong start = Timer.Cycles;
+            for (int i = 0; i < Rounds; i++)
+            {
+                ulong page = rat.AllocPages(RatPageType.PageRun, 1UL << order);
+                if (page == RamAllocationTable.NoPage) { bad++; continue; }
+                region[page * Heap.PageSize] = 1;
+                if (rat.Free(page, out ulong _) != RatResult.Ok) bad++;
+            }
+            return (Timer.Cycles - start) / Rounds;
+        }
+
         /// <summary>Pages of the RAT region taken from the buddy for the comparison (4 MiB).</summary>
         private const ulong RatRegionPages = 1024;
 
@@ -51,29 +77,16 @@ namespace Kernel.Tests
             a.Equal((long)RatResult.Ok, (long)rr, "RAT set up over the buddy's pages");
             ulong ratFree = rat.FreePages, buddyFree = pa.NrFreePages + pa.PcpPages;
 
-            ulong buddy0 = 0, rat0 = 0, buddy3 = 0, rat3 = 0;
-            for (int order = 0; order <= 3; order += 3)
-            {
-                ulong start = Timer.Cycles;
-                for (int i = 0; i < Rounds; i++)
+            // Each figure is the best of 5 rounds of 1000 (the first round also warms TCG's translation cache).
+            ulong buddy0 = ~0UL, rat0 = ~0UL, buddy3 = ~0UL, rat3 = ~0UL;
+            for (int rep = 0; rep < 5; rep++)
+                for (int order = 0; order <= 3; order += 3)
                 {
-                    ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL, order);
-                    if (pfn == PageAllocator.NoPfn) { bad++; continue; }
-                    *pa.PageAddress(pfn) = 1;
-                    if (pa.FreePages(pfn, order, 0) != MmResult.Ok) bad++;
+                    ulong b = BuddyPageRound(pa, ref t, order, ref bad);
+                    ulong r = RatPageRound(ref rat, region, order, ref bad);
+                    if (order == 0) { if (b < buddy0) buddy0 = b; if (r < rat0) rat0 = r; }
+                    else { if (b < buddy3) buddy3 = b; if (r < rat3) rat3 = r; }
                 }
-                ulong b = (Timer.Cycles - start) / Rounds;
-                start = Timer.Cycles;
-                for (int i = 0; i < Rounds; i++)
-                {
-                    ulong page = rat.AllocPages(RatPageType.PageRun, 1UL << order);
-                    if (page == RamAllocationTable.NoPage) { bad++; continue; }
-                    region[page * Heap.PageSize] = 1;
-                    if (rat.Free(page, out ulong _) != RatResult.Ok) bad++;
-                }
-                ulong r = (Timer.Cycles - start) / Rounds;
-                if (order == 0) { buddy0 = b; rat0 = r; } else { buddy3 = b; rat3 = r; }
-            }
             a.Equal(buddyFree, pa.NrFreePages + pa.PcpPages, "buddy free pages after the page rounds");
             a.Equal(ratFree, rat.FreePages, "RAT free pages after the page rounds");
 
@@ -86,22 +99,28 @@ namespace Kernel.Tests
             }
             BuddyHeap.Free(BuddyHeap.Alloc(48));
             RatHeap.Free(RatHeap.Alloc(48));
-            ulong s0 = Timer.Cycles;
-            for (int i = 0; i < Rounds; i++)
+            ulong buddyObj = ~0UL, ratObj = ~0UL;
+            for (int rep = 0; rep < 5; rep++)
             {
-                byte* p = (byte*)BuddyHeap.Alloc(48);
-                p[47] = 1;
-                if (BuddyHeap.Free(p) != HeapFreeResult.Ok) bad++;
+                ulong s0 = Timer.Cycles;
+                for (int i = 0; i < Rounds; i++)
+                {
+                    byte* p = (byte*)BuddyHeap.Alloc(48);
+                    p[47] = 1;
+                    if (BuddyHeap.Free(p) != HeapFreeResult.Ok) bad++;
+                }
+                ulong c = (Timer.Cycles - s0) / Rounds;
+                if (c < buddyObj) buddyObj = c;
+                s0 = Timer.Cycles;
+                for (int i = 0; i < Rounds; i++)
+                {
+                    byte* p = (byte*)RatHeap.Alloc(48);
+                    p[47] = 1;
+                    if (RatHeap.Free(p) != HeapFreeResult.Ok) bad++;
+                }
+                c = (Timer.Cycles - s0) / Rounds;
+                if (c < ratObj) ratObj = c;
             }
-            ulong buddyObj = (Timer.Cycles - s0) / Rounds;
-            s0 = Timer.Cycles;
-            for (int i = 0; i < Rounds; i++)
-            {
-                byte* p = (byte*)RatHeap.Alloc(48);
-                p[47] = 1;
-                if (RatHeap.Free(p) != HeapFreeResult.Ok) bad++;
-            }
-            ulong ratObj = (Timer.Cycles - s0) / Rounds;
             a.Equal(0L, bad, "failed allocations or frees");
 
             TestHost.Metric("buddy.page.order0.alloc_free", buddy0, "cycles/op");
