@@ -4,6 +4,7 @@ using Kernel.Core.Runtime;
 using Kernel.Core.Text;
 using Kernel.Hal;
 using Kernel.Sched;
+using Kernel.Mm;
 using MemoryManager.Baseline;
 
 namespace Kernel
@@ -84,6 +85,12 @@ namespace Kernel
                 RatHeapStats r = RatHeap.Details;
                 Console.Write("      region "); Console.WriteHex(r.RegionStart, 10); Console.Write(" - "); Console.WriteHex(r.RegionEnd, 10);
                 Console.Write(", RAT at "); Console.WriteHex(r.TableAddress, 10); Console.WriteLine();
+            }
+            if (Heap.Name == BuddyHeap.HeapName)
+            {
+                BuddyHeapDetails b = BuddyHeap.Details;
+                Console.Write("      boot arena "); Console.WriteHex(b.ArenaStart, 10); Console.Write(" ("); Console.WriteDecimal(b.ArenaUsed); Console.Write(" bytes used)");
+                Console.Write(", memmap "); Console.WriteHex(b.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(b.MemmapStart + b.MemmapBytes, 10); Console.WriteLine();
             }
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
             Console.Write("tick: PIT channel 0 at "); Console.WriteDecimal(Timer.TickHz); Console.Write(" Hz on IRQ0 (vector "); Console.WriteHex(Interrupts.FirstVector, 2);

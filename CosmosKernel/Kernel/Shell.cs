@@ -2,6 +2,8 @@ using Kernel.Core;
 using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Hal;
+using Kernel.Mm;
+using MemoryManager;
 using Kernel.Tests.Framework;
 
 namespace Kernel
@@ -12,7 +14,7 @@ namespace Kernel
     /// </summary>
     public static class Shell
     {
-        private const string Usage = "commands: help | mem | map | test <suite>|all | halt";
+        private const string Usage = "commands: help | mem | map | buddyinfo | zoneinfo | meminfo | vmstat | slabinfo | test <suite>|all | halt";
 
         public static void Run()
         {
@@ -39,6 +41,7 @@ namespace Kernel
                     Console.WriteLine("  help         this list");
                     Console.WriteLine("  mem          heap statistics (and the RAM allocation table's, on the RAT heap)");
                     Console.WriteLine("  map          the boot loader's memory map");
+                    Console.WriteLine("  buddyinfo    /proc/buddyinfo, zoneinfo, meminfo, vmstat, slabinfo: the buddy allocator's texts");
                     Console.WriteLine(string.Concat("  test <suite> run in-kernel tests; suites: ", TestHost.SuiteNames()));
                     Console.WriteLine("  halt         stop the machine (QEMU exits with status 33)");
                     break;
@@ -47,6 +50,13 @@ namespace Kernel
                     break;
                 case "map":
                     BootInfo.PrintMemoryMap();
+                    break;
+                case "buddyinfo":
+                case "zoneinfo":
+                case "meminfo":
+                case "vmstat":
+                case "slabinfo":
+                    PrintProc(command);
                     break;
                 case "test":
                     RunTests(argument);
@@ -78,6 +88,23 @@ namespace Kernel
             DebugExit.Exit(totals.Failed == 0 ? DebugExit.Success : DebugExit.TestsFailed);
         }
 
+        /// <summary>The memory manager's /proc texts, for the buddy heap (THE heap, or the guest `test mm` sets up in a RAT image).</summary>
+        private static void PrintProc(string which)
+        {
+            PageAllocator pa = BuddyHeap.Allocator;
+            if (pa == null)
+            {
+                Console.WriteLine(string.Concat("no buddy allocator: the image's heap is '", Heap.Name, "' (build with -p:KernelHeap=Buddy; `test mm` sets up a guest buddy heap)"));
+                return;
+            }
+            ITextSink o = BuddyHeap.Log;
+            if (which == "buddyinfo") pa.WriteBuddyInfo(o);
+            else if (which == "zoneinfo") pa.WriteZoneInfo(o);
+            else if (which == "meminfo") pa.WriteMemInfo(o);
+            else if (which == "vmstat") pa.WriteVmStat(o);
+            else BuddyHeap.Slab.WriteSlabInfo(o);
+        }
+
         private static void PrintMemory()
         {
             HeapStats s = Heap.Stats;
@@ -100,6 +127,19 @@ namespace Kernel
                 Console.Write(", medium "); Console.WriteDecimal(r.MediumPages);
                 Console.Write(", large "); Console.WriteDecimal(r.LargePages);
                 Console.Write(", runs "); Console.WriteDecimal(r.RunPages); Console.WriteLine();
+            }
+            if (Heap.Name == BuddyHeap.HeapName)
+            {
+                BuddyHeapDetails d = BuddyHeap.Details;
+                PageAllocator pa = BuddyHeap.Allocator;
+                Console.Write("memmap        "); Console.WriteHex(d.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(d.MemmapStart + d.MemmapBytes, 10);
+                Console.Write(" ("); Console.WriteDecimal(pa.MaxPfn - pa.MinPfn); Console.WriteLine(" page descriptors of 32 bytes)");
+                Console.Write("boot arena    "); Console.WriteHex(d.ArenaStart, 10); Console.Write(", used "); Console.WriteDecimal(d.ArenaUsed);
+                Console.Write(" of "); Console.WriteDecimal(d.ArenaBytes); Console.Write(" bytes by "); Console.WriteDecimal(d.ArenaAllocations);
+                Console.Write(" permanent objects; frees ignored "); Console.WriteDecimal(d.ArenaIgnoredFrees); Console.WriteLine();
+                Console.Write("buddy         free "); Console.WriteDecimal(pa.NrFreePages); Console.Write(" + per-cpu "); Console.WriteDecimal(pa.PcpPages);
+                Console.Write(", slab pages "); Console.WriteDecimal(BuddyHeap.Slab.SlabPages); Console.Write(", page runs "); Console.WriteDecimal(d.RunPages);
+                Console.Write(" pages; min_free_kbytes "); Console.WriteDecimal((ulong)pa.MinFreeKbytes); Console.WriteLine(" (buddyinfo, zoneinfo, meminfo, vmstat, slabinfo)");
             }
             Console.Write("dispatch      interface cache hits "); Console.WriteDecimal(InterfaceDispatch.CacheHits);
             Console.Write(", resolutions "); Console.WriteDecimal(InterfaceDispatch.Resolutions); Console.WriteLine();

@@ -5,7 +5,7 @@ namespace MemoryManager
     public sealed unsafe partial class PageAllocator
     {
         /// <summary>Flags a page may not carry when it is freed (reclaim clears them first): PAGE_FLAGS_CHECK_AT_FREE.</summary>
-        public const PageFlags FlagsCheckAtFree = PageFlags.Lru | PageFlags.Active | PageFlags.Writeback | PageFlags.SwapCache | PageFlags.Slab;
+        public const PageFlags FlagsCheckAtFree = PageFlags.Lru | PageFlags.Active | PageFlags.Writeback | PageFlags.SwapCache | PageFlags.Slab | PageFlags.LargeKmalloc;
 
         /// <summary>Byte pattern of free pages when poisoning is on (Linux's PAGE_POISON).</summary>
         public const byte PagePoison = 0xAA;
@@ -121,7 +121,7 @@ namespace MemoryManager
                 case MmResult.NoMemory: return "out of memory";
                 case MmResult.BadArgument: return "bad argument";
                 case MmResult.TableFull: return "table full";
-                case MmResult.BadPageState: return "page flags still set at free (lru/active/writeback/swapcache/slab)";
+                case MmResult.BadPageState: return "page flags still set at free (lru/active/writeback/swapcache/slab/large_kmalloc)";
             }
             return "unknown";
         }

@@ -69,5 +69,7 @@ namespace MemoryManager
         Poisoned = 0x1000,
         /// <summary>PG_slab: owned by the kernel object heap.</summary>
         Slab = 0x2000,
+        /// <summary>PG_large_kmalloc: head of a block the object heap handed out whole (a kmalloc above 8 KiB).</summary>
+        LargeKmalloc = 0x4000,
     }
 }

@@ -3,28 +3,42 @@ using Xunit;
 
 namespace Kernel.Tests;
 
-/// <summary>Every in-kernel suite passes, whatever the memory size the machine boots with.</summary>
+/// <summary>
+/// Every in-kernel suite passes on both heaps, whatever the memory size the machine boots with:
+/// the default image (the buddy heap, -p:KernelHeap=Buddy) and the Cosmos-style RAT heap's image
+/// (-p:KernelHeap=Rat). The heap suite checks the seam's contract on each; mm checks the buddy
+/// allocator on the kernel's own memory (on the RAT image, a guest buddy heap over RAT pages).
+/// </summary>
 public class InKernelSuitesTests
 {
-    static async Task AllSuitesPass(string? memory)
+    static async Task AllSuitesPass(string? memory, string? heap = null)
     {
-        var run = await KernelImage.RunAsync("all", memory);
+        var run = await KernelImage.RunAsync("all", memory, timeoutSeconds: 240, heap: heap);
         Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
         Assert.True(run.Passed > 0, "the kernel ran no test at all:\n" + KernelImage.Describe(run));
         Assert.Equal(0, run.Failed);
     }
 
     [Fact]
-    public Task All_suites_pass_at_the_default_memory_size() => AllSuitesPass(null);
+    public Task All_suites_pass_on_the_buddy_heap_with_128M() => AllSuitesPass("128M");
 
     [Fact]
-    public Task All_suites_pass_with_128M() => AllSuitesPass("128M");
+    public Task All_suites_pass_on_the_buddy_heap_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
 
     [Fact]
-    public Task All_suites_pass_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
+    public Task All_suites_pass_on_the_buddy_heap_with_1G() => AllSuitesPass("1G");
 
     [Fact]
-    public Task All_suites_pass_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G");
+    public Task All_suites_pass_on_the_buddy_heap_with_6G_where_the_Normal_zone_exists() => AllSuitesPass("6G");
+
+    [Fact]
+    public Task All_suites_pass_on_the_RAT_heap_with_128M() => AllSuitesPass("128M", "rat");
+
+    [Fact]
+    public Task All_suites_pass_on_the_RAT_heap_with_1G() => AllSuitesPass("1G", "rat");
+
+    [Fact]
+    public Task All_suites_pass_on_the_RAT_heap_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G", "rat");
 
     [Fact]
     public async Task The_scheduler_suite_passes_on_its_own_within_a_few_seconds()
@@ -48,6 +62,21 @@ public class FailureReportingTests
         Assert.Contains("deliberate failure", failed.Message);
         Assert.Equal("deliberate failure: expected 1 but was 2", failed.Message);
         Assert.True(run.Passed >= 1, KernelImage.Describe(run));
+    }
+
+    [Theory]
+    [InlineData("rat")]
+    [InlineData("buddy")]
+    public async Task Exhausting_the_heap_is_a_panic_that_says_out_of_memory(string heap)
+    {
+        var run = await KernelImage.RunAsync("selftest-oom", timeoutSeconds: 120, heap: heap == "buddy" ? null : heap);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        Assert.StartsWith("out of memory: the kernel heap cannot allocate 1048576 bytes", run.Panic);
+        Assert.Contains("out of memory", failed.Message);
+        // The RAT names its page counts; the buddy heap the order, after the allocator's failure report.
+        if (heap == "buddy") Assert.Contains("(buddy, order:8, mode:", run.Panic);
+        else Assert.Contains("heap pages free", run.Panic);
     }
 
     [Fact]

@@ -11,6 +11,7 @@ namespace Kernel.Tests
             new MemoryMapSuite(),
             new HeapSuite(),
             new RatHeapSuite(),
+            new MmSuite(),
             new TimerSuite(),
             new MeasurementSuite(),
             new SchedSuite(),

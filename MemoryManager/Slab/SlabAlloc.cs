@@ -1,0 +1,275 @@
+using System.Runtime.CompilerServices;
+
+namespace MemoryManager
+{
+    // kmalloc: the cache for the size, a slab with a free object (partial list, then the kept
+    // empty slab, then a new slab from the buddy allocator), the first object off its
+    // freelist, zeroed. Large requests are whole buddy blocks.
+    public sealed unsafe partial class SlabAllocator
+    {
+        /// <summary>The gfp bits that let an allocation sleep, start I/O or enter the filesystem.</summary>
+        private const Gfp SleepingBits = Gfp.Wait | Gfp.Io | Gfp.Fs;
+
+        /// <summary>
+        /// kmalloc: <paramref name="size"/> zeroed bytes, 8-byte aligned (16-byte from 16 up;
+        /// page-aligned above 8 KiB), or null with the reason in <paramref name="r"/>. Slab pages
+        /// come from PageAllocator.AllocPages with <paramref name="gfp"/> and
+        /// <paramref name="ctx"/>, so its slow path (kswapd, direct reclaim, OOM) runs as for any
+        /// page allocation. In interrupt context (ctx.InInterrupt) a gfp that may sleep is served
+        /// as GFP_ATOMIC. Zone modifiers are only honoured above 8 KiB (there are no DMA caches).
+        /// Size 0 is served as 1 byte.
+        /// </summary>
+        public void* Alloc(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r)
+        {
+            if (ctx.InInterrupt && (gfp & SleepingBits) != 0)
+            {
+                gfp = (gfp & ~SleepingBits) | Gfp.GFP_ATOMIC;
+                AtomicDowngrades++;
+            }
+            int ci = CacheIndexFor(size);
+            if (ci < 0) return AllocLarge(size, gfp, ref ctx, out r);
+            ref KmemCache c = ref _caches[ci];
+            if ((gfp & (Gfp.Dma | Gfp.Dma32)) != 0) { c.Failed++; r = SlabResult.BadGfp; WarnBadGfp(ci, gfp); return null; }
+
+            byte* obj;
+            do
+            {
+                Page* head;
+                if (c.Partial != Page.None) head = _memmap + c.Partial;
+                else if (c.Empty != Page.None) head = _memmap + c.Empty;
+                else
+                {
+                    head = NewSlab(ci, gfp, ref ctx);
+                    if (head == null)
+                    {
+                        c.Failed++;
+                        r = SlabResult.NoMemory;
+                        if ((gfp & Gfp.NoWarn) == 0) SlabOutOfMemory(ci, gfp, ref ctx);
+                        return null;
+                    }
+                }
+                obj = TakeObject(ref c, head);   // null only when a broken slab turned out full: it went to the full list
+            } while (obj == null);
+            c.Allocs++;
+            c.ActiveObjects++;
+            r = SlabResult.Ok;
+            return obj;
+        }
+
+        /// <summary>Alloc with GFP_KERNEL, or GFP_ATOMIC when <paramref name="inInterrupt"/> (the kernel's `new`).</summary>
+        public void* Alloc(nuint size, bool inInterrupt, ref TaskContext ctx, out SlabResult r)
+            => Alloc(size, inInterrupt ? Gfp.GFP_ATOMIC : Gfp.GFP_KERNEL, ref ctx, out r);
+
+        /// <summary>The first free object of a slab with one: off the freelist, bit set, zeroed; the slab moves to partial or full.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private byte* TakeObject(ref KmemCache c, Page* head)
+        {
+            SlabState* st = StateOf(head);
+            ulong* bm = BitmapOf(ref c, head);
+            byte* slab = AddressOf(head);
+            uint off = st->FreeHead;
+            bool headOk = IsFreeObject(ref c, bm, off);
+            ulong next = headOk ? *(ulong*)(slab + off) : NoObject;
+            if (!headOk || (next != NoObject && (next >= NoObject || next == off || !IsFreeObject(ref c, bm, (uint)next))))
+            {
+                // A free object was written after its free (or the freelist is broken otherwise):
+                // the bitmap is authoritative, so report and rebuild the freelist from it.
+                FreelistCorrupt(ref c, head, off, next);
+                RebuildFreelist(ref c, head);
+                off = st->FreeHead;
+                if (off == NoObject) { ListMove(ref c, head, ListFull); return null; }
+                next = *(ulong*)(slab + off);
+            }
+            uint i = off / c.ObjectSize;
+            bm[i >> 6] |= 1UL << (int)(i & 63);
+            st->FreeHead = (ushort)next;
+            st->InUse++;
+            byte* obj = slab + off;
+            ZeroObject(obj, c.ObjectSize);
+            ListMove(ref c, head, st->InUse == c.ObjectsPerSlab ? ListFull : ListPartial);
+            return obj;
+        }
+
+        /// <summary>True when off is the start of an object of this slab whose bitmap bit is clear.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool IsFreeObject(ref KmemCache c, ulong* bm, uint off)
+        {
+            if (off >= c.ObjectsPerSlab * c.ObjectSize || off % c.ObjectSize != 0) return false;
+            return !TestBit(bm, off / c.ObjectSize);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ZeroObject(byte* p, uint bytes)
+        {
+            ulong* q = (ulong*)p;
+            uint words = bytes >> 3;
+            for (uint k = 0; k < words; k++) q[k] = 0;
+        }
+
+        /// <summary>Threads the freelist through every object whose bitmap bit is clear, lowest address first.</summary>
+        private void RebuildFreelist(ref KmemCache c, Page* head)
+        {
+            ulong* bm = BitmapOf(ref c, head);
+            byte* slab = AddressOf(head);
+            uint link = NoObject;
+            uint inUse = 0;
+            for (uint k = c.ObjectsPerSlab; k-- > 0;)
+            {
+                if (TestBit(bm, k)) { inUse++; continue; }
+                *(ulong*)(slab + k * c.ObjectSize) = link;
+                link = k * c.ObjectSize;
+            }
+            StateOf(head)->FreeHead = (ushort)link;
+            StateOf(head)->InUse = (ushort)inUse;
+        }
+
+        /// <summary>allocate_slab: a buddy block of the cache's order, charged to the kernel (pid 0), PG_slab, every object free; on the partial list.</summary>
+        private Page* NewSlab(int ci, Gfp gfp, ref TaskContext ctx)
+        {
+            ref KmemCache c = ref _caches[ci];
+            Gfp pageGfp = gfp & ~(Gfp.Zero | Gfp.Movable | Gfp.HighMem);
+            ulong pfn = Pa.AllocPages(ref ctx, pageGfp, c.Order);
+            if (pfn == PageAllocator.NoPfn) return null;
+            Pa.SetOwner(pfn, c.Order, 0);
+            Page* head = Desc(pfn);
+            head->Flags |= PageFlags.Slab;
+            SlabState* st = StateOf(head);
+            st->Magic = SlabMagic;
+            st->Cache = (byte)ci;
+            st->List = ListNone;
+            st->InUse = 0;
+            ulong* bm = BitmapOf(ref c, head);
+            for (uint k = 0; k < (c.ObjectsPerSlab + 63) / 64; k++) bm[k] = 0;
+            RebuildFreelist(ref c, head);
+            ListAdd(ref c, head, ListPartial);
+            c.SlabsAllocated++;
+            return head;
+        }
+
+        /// <summary>discard_slab: off its list, slab state cleared, the block back to the buddy allocator.</summary>
+        private void DiscardSlab(ref KmemCache c, Page* head)
+        {
+            ListDel(ref c, head);
+            head->Flags &= ~PageFlags.Slab;
+            head->Private = 0;
+            if (c.BitmapOffset == NoBitmapInSlab) (head + 1)->Private = 0;
+            c.SlabsFreed++;
+            Pa.FreePages(PfnOf(head), c.Order, 0);
+        }
+
+        /// <summary>
+        /// kmem_cache_shrink for every cache: gives every empty slab back to the buddy
+        /// allocator (also the ones kept for the next allocation). Returns the pages freed.
+        /// A reclaim path may call it when memory is short.
+        /// </summary>
+        public ulong Shrink()
+        {
+            ulong pages = 0;
+            for (int ci = 0; ci < CacheCount; ci++)
+            {
+                ref KmemCache c = ref _caches[ci];
+                while (c.Empty != Page.None)
+                {
+                    DiscardSlab(ref c, _memmap + c.Empty);
+                    pages += c.PagesPerSlab;
+                }
+            }
+            return pages;
+        }
+
+        /// <summary>kmalloc_large: the smallest buddy block that fits, zeroed, charged to the kernel, its head marked PG_large_kmalloc; refused above 4 MiB.</summary>
+        private void* AllocLarge(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r)
+        {
+            int order = LargeOrder(size);
+            if (order < 0)
+            {
+                LargeFailed++;
+                r = SlabResult.TooLarge;
+                if ((gfp & Gfp.NoWarn) == 0) WarnTooLarge(size, gfp, ref ctx);
+                return null;
+            }
+            ulong pfn = Pa.AllocPages(ref ctx, (gfp & ~Gfp.Movable) | Gfp.Zero, order);
+            if (pfn == PageAllocator.NoPfn) { LargeFailed++; r = SlabResult.NoMemory; return null; }
+            Pa.SetOwner(pfn, order, 0);
+            Page* head = Desc(pfn);
+            head->Flags |= PageFlags.LargeKmalloc;
+            head->Private = (ulong)size;
+            LargeAllocs++;
+            LargeObjects++;
+            LargePages += 1UL << order;
+            r = SlabResult.Ok;
+            return AddressOf(head);
+        }
+
+        // ---- messages -----------------------------------------------------------------
+
+        /// <summary>slab_out_of_memory: "SLUB: Unable to allocate memory on node -1, gfp=0x..." with the cache's figures.</summary>
+        private void SlabOutOfMemory(int ci, Gfp gfp, ref TaskContext ctx)
+        {
+            ITextSink o = Log;
+            if (o == null) return;
+            ref KmemCache c = ref _caches[ci];
+            o.Write("SLUB: Unable to allocate memory on node -1, gfp=0x");
+            TextFormat.Hex(o, (ulong)gfp);
+            o.Write(" (");
+            o.Write(ctx.Comm != null ? ctx.Comm : "?");
+            o.Write(")\n  cache: ");
+            o.Write(_names[ci]);
+            o.Write(", object size: ");
+            TextFormat.Dec(o, c.ObjectSize);
+            o.Write(", buffer size: ");
+            TextFormat.Dec(o, c.ObjectSize);
+            o.Write(", default order: ");
+            TextFormat.Dec(o, (ulong)c.Order);
+            o.Write(", min order: ");
+            TextFormat.Dec(o, (ulong)c.Order);
+            o.Write("\n  node 0: slabs: ");
+            TextFormat.Dec(o, c.NumSlabs);
+            o.Write(", objs: ");
+            TextFormat.Dec(o, c.NumObjects);
+            o.Write(", free: ");
+            TextFormat.Dec(o, c.NumObjects - c.ActiveObjects);
+            o.Write('\n');
+        }
+
+        private void WarnTooLarge(nuint size, Gfp gfp, ref TaskContext ctx)
+        {
+            ITextSink o = Log;
+            if (o == null) return;
+            o.Write("WARNING: ");
+            o.Write(ctx.Comm != null ? ctx.Comm : "?");
+            o.Write(": kmalloc of ");
+            TextFormat.Dec(o, (ulong)size);
+            o.Write(" bytes refused: larger than the largest buddy block (4 MiB), mode:0x");
+            TextFormat.Hex(o, (ulong)gfp);
+            o.Write('\n');
+        }
+
+        private void WarnBadGfp(int ci, Gfp gfp)
+        {
+            ITextSink o = Log;
+            if (o == null || (gfp & Gfp.NoWarn) != 0) return;
+            o.Write("WARNING: kmalloc: ");
+            o.Write(_names[ci]);
+            o.Write(": zone modifiers in mode:0x");
+            TextFormat.Hex(o, (ulong)gfp);
+            o.Write(" refused (no DMA kmalloc caches)\n");
+        }
+
+        private void FreelistCorrupt(ref KmemCache c, Page* head, uint off, ulong next)
+        {
+            FreelistRepairs++;
+            ITextSink o = Log;
+            if (o == null) return;
+            o.Write("BUG ");
+            o.Write(_names[StateOf(head)->Cache]);
+            o.Write(": Freepointer corrupt in slab 0x");
+            TextFormat.Hex(o, (ulong)AddressOf(head));
+            o.Write(" (object at offset 0x");
+            TextFormat.Hex(o, off);
+            o.Write(", next 0x");
+            TextFormat.Hex(o, next);
+            o.Write("): freelist rebuilt from the allocation bitmap\n");
+        }
+    }
+}
