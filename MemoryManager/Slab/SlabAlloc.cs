@@ -70,7 +70,7 @@ namespace MemoryManager
             uint off = st->FreeHead;
             bool headOk = IsFreeObject(ref c, bm, off);
             ulong next = headOk ? *(ulong*)(slab + off) : NoObject;
-            if (!headOk || (next != NoObject && (next >= NoObject || next == off || !IsFreeObject(ref c, bm, (uint)next))))
+            if (!headOk || (next != NoObject && (next == off || !IsFreeObject(ref c, bm, next))))
             {
                 // A free object was written after its free (or the freelist is broken otherwise):
                 // the bitmap is authoritative, so report and rebuild the freelist from it.
@@ -80,7 +80,7 @@ namespace MemoryManager
                 if (off == NoObject) { ListMove(ref c, head, ListFull); return null; }
                 next = *(ulong*)(slab + off);
             }
-            uint i = off / c.ObjectSize;
+            uint i = ObjectIndex(ref c, off);
             bm[i >> 6] |= 1UL << (int)(i & 63);
             st->FreeHead = (ushort)next;
             st->InUse++;
@@ -92,10 +92,10 @@ namespace MemoryManager
 
         /// <summary>True when off is the start of an object of this slab whose bitmap bit is clear.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static bool IsFreeObject(ref KmemCache c, ulong* bm, uint off)
+        private static bool IsFreeObject(ref KmemCache c, ulong* bm, ulong off)
         {
-            if (off >= c.ObjectsPerSlab * c.ObjectSize || off % c.ObjectSize != 0) return false;
-            return !TestBit(bm, off / c.ObjectSize);
+            uint i = ObjectIndex(ref c, off);
+            return i != NoObject && !TestBit(bm, i);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -19,6 +19,8 @@ namespace MemoryManager
         public int Order;
         /// <summary>Byte offset of the allocation bitmap inside the slab; NoBitmapInSlab when it is the Private word of the slab's second page descriptor.</summary>
         public uint BitmapOffset;
+        /// <summary>ceil(2^32 / ObjectSize): obj_to_index as a multiply (exact for offsets below 2^16, as slab offsets are).</summary>
+        public ulong Reciprocal;
         /// <summary>List heads (memmap indices of slab head pages, Page.None = empty list).</summary>
         public uint Partial, Full, Empty;
         /// <summary>Slabs on each list.</summary>
@@ -158,6 +160,7 @@ namespace MemoryManager
             ref KmemCache c = ref _caches[index];
             c.ObjectSize = size;
             CalculateOrder(size, out c.Order, out c.ObjectsPerSlab, out c.BitmapOffset);
+            c.Reciprocal = ((1UL << 32) + size - 1) / size;
             c.Partial = Page.None;
             c.Full = Page.None;
             c.Empty = Page.None;
@@ -252,6 +255,16 @@ namespace MemoryManager
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private ulong* BitmapOf(ref KmemCache c, Page* head)
             => c.BitmapOffset == NoBitmapInSlab ? &(head + 1)->Private : (ulong*)(AddressOf(head) + c.BitmapOffset);
+
+        /// <summary>obj_to_index: the object at byte offset off of a slab, or NoObject when off is not an object's start.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static uint ObjectIndex(ref KmemCache c, ulong off)
+        {
+            if (off >= NoObject) return NoObject;
+            uint i = (uint)((off * c.Reciprocal) >> 32);
+            if ((ulong)i * c.ObjectSize != off || i >= c.ObjectsPerSlab) return NoObject;
+            return i;
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static bool TestBit(ulong* bm, uint i) => (bm[i >> 6] & (1UL << (int)(i & 63))) != 0;

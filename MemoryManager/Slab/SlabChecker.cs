@@ -126,7 +126,7 @@ namespace MemoryManager
                 ulong off = s->FreeHead;
                 while (off != NoObject)
                 {
-                    if (off >= NoObject || !IsFreeObject(ref c, bm, (uint)off)) { Fail(ref st, name, "freelist entry is not a free object", at, (long)off, walked); break; }
+                    if (!IsFreeObject(ref c, bm, off)) { Fail(ref st, name, "freelist entry is not a free object", at, (long)off, walked); break; }
                     if (++walked > free) { Fail(ref st, name, "freelist longer than the free objects (an object twice?)", at, walked, free); break; }
                     off = *(ulong*)(slab + off);
                 }

@@ -42,9 +42,8 @@ namespace MemoryManager
             if (!SlabDescriptorOk(head)) return Refuse(SlabResult.Corrupted, a, head, 0);
             ref KmemCache c = ref _caches[st->Cache];
             ulong off = (ulong)(a - AddressOf(head));
-            if (off % c.ObjectSize != 0 || off >= (ulong)c.ObjectsPerSlab * c.ObjectSize)
-                return Refuse(SlabResult.NotObjectBoundary, a, head, off);
-            uint i = (uint)(off / c.ObjectSize);
+            uint i = ObjectIndex(ref c, off);
+            if (i == NoObject) return Refuse(SlabResult.NotObjectBoundary, a, head, off);
             ulong* bm = BitmapOf(ref c, head);
             ulong bit = 1UL << (int)(i & 63);
             if ((bm[i >> 6] & bit) == 0) return Refuse(SlabResult.DoubleFree, a, head, off);
@@ -77,8 +76,9 @@ namespace MemoryManager
             if (!SlabDescriptorOk(head)) return 0;
             ref KmemCache c = ref _caches[StateOf(head)->Cache];
             ulong off = (ulong)(a - AddressOf(head));
-            if (off % c.ObjectSize != 0 || off >= (ulong)c.ObjectsPerSlab * c.ObjectSize) return 0;
-            return TestBit(BitmapOf(ref c, head), (uint)(off / c.ObjectSize)) ? (nuint)c.ObjectSize : 0;
+            uint i = ObjectIndex(ref c, off);
+            if (i == NoObject) return 0;
+            return TestBit(BitmapOf(ref c, head), i) ? (nuint)c.ObjectSize : 0;
         }
 
         /// <summary>The cache index of an allocated slab object, -1 for a large object or anything else.</summary>

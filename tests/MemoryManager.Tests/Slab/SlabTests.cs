@@ -71,6 +71,29 @@ namespace MemoryManager.Tests.Slab
         }
 
         [Fact]
+        public void Every_byte_offset_of_a_full_slab_maps_to_its_object_exactly()
+        {
+            using var r = new SlabRig();
+            byte* page0 = r.Pa.PageAddress(r.Pa.MinPfn);
+            for (int ci = 0; ci < SlabAllocator.CacheCount; ci++)
+            {
+                KmemCache c = r.Slab.Cache(ci);
+                var ptrs = new List<IntPtr>();
+                for (uint k = 0; k < c.ObjectsPerSlab; k++) ptrs.Add((IntPtr)r.Alloc(c.ObjectSize));
+                Assert.Equal(1u, r.Slab.Cache(ci).NrFull);
+                byte* slab = (byte*)ptrs[0] - (ulong)((byte*)ptrs[0] - page0) % (4096UL << c.Order);
+                uint slabBytes = 4096u << c.Order;
+                for (uint off = 0; off < slabBytes; off++)
+                {
+                    bool start = off % c.ObjectSize == 0 && off / c.ObjectSize < c.ObjectsPerSlab;
+                    Assert.Equal(start ? (nuint)c.ObjectSize : 0, r.Slab.SizeOf(slab + off));
+                }
+                foreach (var p in ptrs) r.Free((void*)p);
+            }
+            r.AssertInvariants();
+        }
+
+        [Fact]
         public void Size_zero_is_served_by_the_smallest_class()
         {
             using var r = new SlabRig();
