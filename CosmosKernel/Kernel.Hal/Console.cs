@@ -84,6 +84,17 @@ namespace Kernel.Hal
         public static string ReadLine(int maxLength)
         {
             char* buf = stackalloc char[maxLength];
+            int n = ReadLine(buf, maxLength);
+            return string.FromChars(buf, n);
+        }
+
+        /// <summary>
+        /// As <see cref="ReadLine(int)"/>, into <paramref name="buf"/> (at most <paramref name="maxLength"/>
+        /// printable characters; more are dropped, control characters ignored); returns the length.
+        /// Allocates nothing, so a long-running shell leaks nothing per line.
+        /// </summary>
+        public static int ReadLine(char* buf, int maxLength)
+        {
             int n = 0;
             while (true)
             {
@@ -99,7 +110,7 @@ namespace Kernel.Hal
 
                 if (c == '\n' && s_lastWasCr) { s_lastWasCr = false; continue; } // the LF of a CR LF
                 s_lastWasCr = c == '\r';
-                if (c == '\r' || c == '\n') { Write('\n'); return string.FromChars(buf, n); }
+                if (c == '\r' || c == '\n') { Write('\n'); return n; }
                 if (c == '\b' || c == (char)0x7F)
                 {
                     if (n > 0) { n--; Write("\b \b"); }

@@ -126,7 +126,15 @@ namespace Kernel.Mm
         }
 
         /// <summary>GFP_ATOMIC in interrupt context, GFP_KERNEL otherwise.</summary>
-        public static Gfp GfpFor(ref TaskContext t) => t.InInterrupt ? Gfp.GFP_ATOMIC : Gfp.GFP_KERNEL;
+        public static Gfp GfpFor(ref TaskContext t) => t.InInterrupt ? Gfp.GFP_ATOMIC : Gfp.GFP_KERNEL | KernelGfpExtra;
+
+        /// <summary>
+        /// Bits added to GFP_KERNEL for the kernel's own allocations (0 at boot). Kernel.Proc sets
+        /// __GFP_NORETRY | __GFP_HIGH once reclaim and the OOM killer are wired in, so that a `new`
+        /// never sleeps in congestion_wait or calls the OOM killer (docs/reclaim-and-oom.md).
+        /// A plain static (no initializer): it is read before ModuleInit.
+        /// </summary>
+        public static Gfp KernelGfpExtra;
 
         // ---------------------------------------------------------------- set-up
 

@@ -5,6 +5,7 @@ using Kernel.Core.Text;
 using Kernel.Hal;
 using Kernel.Sched;
 using Kernel.Mm;
+using Kernel.Proc;
 using MemoryManager.Baseline;
 
 namespace Kernel
@@ -61,7 +62,20 @@ namespace Kernel
             Interrupts.Enable();
             Scheduler.Start();
 
+            // 7. Processes: the Vm (reclaim, swap, OOM killer) over the buddy heap, kswapd tasks.
+            string procError = Processes.Init();
+
             PrintBootReport();
+            if ((object)procError != null) { Console.Write("processes: not available: "); Console.WriteLine(procError); }
+            else
+            {
+                Console.Write("processes: init (pid 1) = this shell, ");
+                Console.WriteDecimal((ulong)Processes.NodeCount);
+                Console.Write(" kswapd task(s), RAM swap ");
+                Console.WriteSize(Processes.SwapBytes);
+                Console.Write(" in "); Console.WriteDecimal(Processes.SwapSegments);
+                Console.WriteLine(" segments of 4 MiB (a teaching device: swap to RAM)");
+            }
             if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
             Shell.Run();
         }

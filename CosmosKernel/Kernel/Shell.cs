@@ -3,18 +3,35 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Hal;
 using Kernel.Mm;
+using Kernel.Proc;
+using Kernel.Sched;
 using MemoryManager;
 using Kernel.Tests.Framework;
+using ProcState = MemoryManager.TaskState;
 
 namespace Kernel
 {
     /// <summary>
-    /// The kernel shell, on COM1 and on the screen + keyboard at once. Each prompt is preceded
-    /// by a READY frame so that the test runner knows when to send its command line.
+    /// The kernel shell, on COM1 and on the screen + keyboard at once (docs/shell.md). Each prompt
+    /// is preceded by a READY frame so that the test runner knows when to send its command line.
+    /// A command line is read into a static buffer and parsed in place: commands allocate nothing
+    /// (numbers and text are written piece by piece), so a long session leaks nothing.
+    /// The shell acts on behalf of init (pid 1) in the process table.
     /// </summary>
-    public static class Shell
+    public static unsafe partial class Shell
     {
-        private const string Usage = "commands: help | mem | map | buddyinfo | zoneinfo | meminfo | vmstat | slabinfo | test <suite>|all | halt";
+        private const string Usage = "commands: help | mem | map | meminfo | buddyinfo | zoneinfo | vmstat | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free | bench | sleep | test | halt";
+        public const int MaxLine = 120;
+        private const int MaxTokens = 8;
+
+        private struct LineBuffer { public fixed char Chars[MaxLine]; }
+        private struct TokenTable { public fixed int Start[MaxTokens]; public fixed int Length[MaxTokens]; }
+        private static LineBuffer s_line;
+        private static int s_length;
+        private static TokenTable s_tok;
+        private static int s_tokens;
+        /// <summary>Commands executed since boot.</summary>
+        public static ulong Commands;
 
         public static void Run()
         {
@@ -23,126 +40,528 @@ namespace Kernel
             {
                 HostProtocol.Frame("READY", Boot.Version);
                 Console.Write("kernel> ");
-                string line = Console.ReadLine(120).Trim();
-                if (line.Length == 0) continue;
-                Execute(line);
+                fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
+                Tokenize();
+                if (s_tokens == 0) continue;
+                Commands++;
+                Execute();
             }
         }
 
-        private static void Execute(string line)
+        // ------------------------------------------------------------------ parsing in place
+
+        private static void Tokenize()
         {
-            int space = line.IndexOf(' ');
-            string command = space < 0 ? line : line.Substring(0, space);
-            string argument = space < 0 ? "" : line.Substring(space + 1).Trim();
-            switch (command)
+            s_tokens = 0;
+            int i = 0;
+            while (i < s_length && s_tokens < MaxTokens)
             {
-                case "help":
-                    Console.WriteLine(Usage);
-                    Console.WriteLine("  help         this list");
-                    Console.WriteLine("  mem          heap statistics (and the RAM allocation table's, on the RAT heap)");
-                    Console.WriteLine("  map          the boot loader's memory map");
-                    Console.WriteLine("  buddyinfo    /proc/buddyinfo, zoneinfo, meminfo, vmstat, slabinfo: the buddy allocator's texts");
-                    Console.WriteLine(string.Concat("  test <suite> run in-kernel tests; suites: ", TestHost.SuiteNames()));
-                    Console.WriteLine("  halt         stop the machine (QEMU exits with status 33)");
-                    break;
-                case "mem":
-                    PrintMemory();
-                    break;
-                case "map":
-                    BootInfo.PrintMemoryMap();
-                    break;
-                case "buddyinfo":
-                case "zoneinfo":
-                case "meminfo":
-                case "vmstat":
-                case "slabinfo":
-                    PrintProc(command);
-                    break;
-                case "test":
-                    RunTests(argument);
-                    break;
-                case "halt":
-                    Console.WriteLine("halting.");
-                    DebugExit.Exit(DebugExit.Success);
-                    Native.HaltForever();
-                    break;
-                default:
-                    Console.WriteLine(string.Concat("unknown command '", command, "'. ", Usage));
-                    break;
+                while (i < s_length && s_line.Chars[i] == ' ') i++;
+                if (i >= s_length) break;
+                int start = i;
+                while (i < s_length && s_line.Chars[i] != ' ') i++;
+                s_tok.Start[s_tokens] = start;
+                s_tok.Length[s_tokens] = i - start;
+                s_tokens++;
             }
         }
 
-        private static void RunTests(string selector)
+        private static char Ch(int tok, int k) => s_line.Chars[s_tok.Start[tok] + k];
+        private static int Len(int tok) => tok < s_tokens ? s_tok.Length[tok] : 0;
+
+        /// <summary>Token <paramref name="tok"/> is exactly <paramref name="lit"/>.</summary>
+        private static bool Is(int tok, string lit)
         {
-            if (selector.Length == 0)
+            if (tok >= s_tokens || s_tok.Length[tok] != lit.Length) return false;
+            for (int k = 0; k < lit.Length; k++) if (Ch(tok, k) != lit[k]) return false;
+            return true;
+        }
+
+        private static void WriteToken(int tok)
+        {
+            for (int k = 0; k < Len(tok); k++) Console.Write(Ch(tok, k));
+        }
+
+        /// <summary>A decimal number (optional '-') or 0x hex; false for anything else or overflow.</summary>
+        private static bool Number(int tok, out long value)
+        {
+            value = 0;
+            int n = Len(tok);
+            if (n == 0) return false;
+            int k = 0;
+            bool neg = false;
+            if (Ch(tok, 0) == '-') { neg = true; k = 1; if (n == 1) return false; }
+            ulong v = 0;
+            if (!neg && n > 2 && Ch(tok, 0) == '0' && (Ch(tok, 1) == 'x' || Ch(tok, 1) == 'X'))
             {
-                Console.WriteLine(string.Concat("usage: test <suite>|all; suites: ", TestHost.SuiteNames()));
+                for (k = 2; k < n; k++)
+                {
+                    char c = Ch(tok, k);
+                    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    if (d < 0 || v > 0x0FFFFFFFFFFFFFFFUL) return false;
+                    v = v * 16 + (ulong)d;
+                }
+                if (v > long.MaxValue) return false;
+                value = (long)v;
+                return true;
+            }
+            for (; k < n; k++)
+            {
+                char c = Ch(tok, k);
+                if (c < '0' || c > '9') return false;
+                if (v > 100000000000000000UL) return false;
+                v = v * 10 + (ulong)(c - '0');
+            }
+            value = neg ? -(long)v : (long)v;
+            return true;
+        }
+
+        /// <summary>A size in pages: a plain number is pages; K, M, G (or KB, MB, GB) suffixes are bytes, rounded up to pages.</summary>
+        private static bool SizeInPages(int tok, out long pages)
+        {
+            pages = 0;
+            int n = Len(tok);
+            if (n == 0) return false;
+            int digits = n;
+            ulong unit = 0;
+            char last = Ch(tok, n - 1);
+            if ((last == 'B' || last == 'b') && n >= 2) { digits--; last = Ch(tok, n - 2); }
+            if (last == 'K' || last == 'k') unit = 1UL << 10;
+            else if (last == 'M' || last == 'm') unit = 1UL << 20;
+            else if (last == 'G' || last == 'g') unit = 1UL << 30;
+            if (unit != 0) digits--;
+            else if (digits != n) return false;
+            if (digits == 0) return false;
+            ulong v = 0;
+            for (int k = 0; k < digits; k++)
+            {
+                char c = Ch(tok, k);
+                if (c < '0' || c > '9' || v > 1000000000UL) return false;
+                v = v * 10 + (ulong)(c - '0');
+            }
+            if (unit == 0) { pages = (long)v; return true; }
+            pages = (long)((v * unit + 4095) / 4096);
+            return true;
+        }
+
+        // ------------------------------------------------------------------ output helpers
+
+        private static void Pad(ulong v, int width)
+        {
+            int digits = 1;
+            for (ulong x = v; x >= 10; x /= 10) digits++;
+            for (int i = digits; i < width; i++) Console.Write(' ');
+            Console.WriteDecimal(v);
+        }
+
+        private static void PadSigned(long v, int width)
+        {
+            if (v >= 0) { Pad((ulong)v, width); return; }
+            int digits = 2;
+            for (ulong x = (ulong)(-v); x >= 10; x /= 10) digits++;
+            for (int i = digits; i < width; i++) Console.Write(' ');
+            Console.Write('-');
+            Console.WriteDecimal((ulong)(-v));
+        }
+
+        private static void Signed(long v)
+        {
+            if (v < 0) { Console.Write('-'); Console.WriteDecimal((ulong)(-v)); }
+            else Console.WriteDecimal((ulong)v);
+        }
+
+        private static void PadText(string s, int width)
+        {
+            Console.Write(s);
+            for (int i = s.Length; i < width; i++) Console.Write(' ');
+        }
+
+        // ------------------------------------------------------------------ commands
+
+        private static void Execute()
+        {
+            if (Is(0, "help")) Help();
+            else if (Is(0, "mem")) PrintMemory();
+            else if (Is(0, "map")) BootInfo.PrintMemoryMap();
+            else if (Is(0, "buddyinfo") || Is(0, "zoneinfo") || Is(0, "meminfo") || Is(0, "vmstat") || Is(0, "slabinfo")) PrintProc();
+            else if (Is(0, "watermarks")) Watermarks();
+            else if (Is(0, "kswapd")) KswapdInfo();
+            else if (Is(0, "ps")) Ps();
+            else if (Is(0, "run")) RunProgram();
+            else if (Is(0, "kill")) Kill();
+            else if (Is(0, "oom_adj")) OomAdj();
+            else if (Is(0, "alloc")) Alloc();
+            else if (Is(0, "free")) Free();
+            else if (Is(0, "bench")) Bench();
+            else if (Is(0, "sleep")) SleepCommand();
+            else if (Is(0, "test")) RunTests();
+            else if (Is(0, "halt"))
+            {
+                Console.WriteLine("halting.");
+                DebugExit.Exit(DebugExit.Success);
+                Native.HaltForever();
+            }
+            else
+            {
+                Console.Write("unknown command '");
+                WriteToken(0);
+                Console.Write("'. ");
+                Console.WriteLine(Usage);
+            }
+        }
+
+        private static void Help()
+        {
+            Console.WriteLine(Usage);
+            Console.WriteLine("  help                      this list");
+            Console.WriteLine("  mem                       heap statistics (and the RAM allocation table's, on the RAT heap)");
+            Console.WriteLine("  map                       the boot loader's memory map");
+            Console.WriteLine("  meminfo buddyinfo zoneinfo vmstat slabinfo   the memory manager's /proc texts");
+            Console.WriteLine("  watermarks [min_free_kbytes <n> | scale <n>]  per-zone min/low/high/free/managed; set them");
+            Console.WriteLine("  kswapd                    each node's kswapd: state, order, failures, counters");
+            Console.WriteLine("  ps                        processes: pid, state, rss, swap, oom_score, oom_score_adj");
+            Console.WriteLine("  run memhog <size> [rate] [adj=N]   anon memory at <rate> pages/tick up to <size> (64M, 4096 = pages)");
+            Console.WriteLine("  run idle <size> [adj=N]   touch <size> at once, then sit on it");
+            Console.WriteLine("  run reader <size> [rate] [adj=N]   read a file (at most 4M) through the page cache");
+            Console.WriteLine("  run writer <size> [rate] [adj=N]   write a file (dirty page cache)");
+            Console.WriteLine("  run leaker [rate] [adj=N] leak pages until its address space (128M) is full");
+            Console.WriteLine("  kill <pid>                the process exits and frees its memory");
+            Console.WriteLine("  oom_adj <pid> <n>         write oom_score_adj (-1000..1000)");
+            Console.WriteLine("  alloc <order> [gfp]       allocate 2^order pages as init (gfp: kernel atomic nowait dma dma32 highuser or 0x..)");
+            Console.WriteLine("  free <pfn>                free a block 'alloc' returned (any other pfn goes to the allocator as order 0)");
+            Console.WriteLine("  bench                     buddy vs RAT page allocation, cycles per alloc+free");
+            Console.WriteLine("  sleep <ms>                let the programs and kswapd run for <ms> milliseconds (1..60000)");
+            Console.Write("  test <suite>              run in-kernel tests; suites: ");
+            WriteSuiteNames();
+            Console.WriteLine();
+            Console.WriteLine("  halt                      stop the machine (QEMU exits with status 33)");
+        }
+
+        private static void WriteSuiteNames()
+        {
+            Console.Write("all");
+            TestSuite[] suites = TestHost.Suites;
+            for (int i = 0; i < suites.Length; i++) { Console.Write(", "); Console.Write(suites[i].Name); }
+        }
+
+        private static void RunTests()
+        {
+            if (s_tokens < 2)
+            {
+                Console.Write("usage: test <suite>|all; suites: ");
+                WriteSuiteNames();
+                Console.WriteLine();
                 return;
             }
-            if (!TestHost.Run(selector, out TestTotals totals))
+            string selector;
+            fixed (char* buf = s_line.Chars) selector = string.FromChars(buf + s_tok.Start[1], s_tok.Length[1]);
+            bool found = TestHost.Run(selector, out TestTotals totals);
+            Heap.Free((byte*)ObjectModel.AddressOf(selector) - 8);   // the one string a command makes
+            if (!found)
             {
-                Console.WriteLine(string.Concat("no suite named '", selector, "'; suites: ", TestHost.SuiteNames()));
+                Console.Write("no suite named '");
+                WriteToken(1);
+                Console.Write("'; suites: ");
+                WriteSuiteNames();
+                Console.WriteLine();
                 return;
             }
             // Under QEMU this ends the machine; elsewhere (no isa-debug-exit) the shell goes on.
             DebugExit.Exit(totals.Failed == 0 ? DebugExit.Success : DebugExit.TestsFailed);
         }
 
-        /// <summary>The memory manager's /proc texts, for the buddy heap (THE heap, or the guest `test mm` sets up in a RAT image).</summary>
-        private static void PrintProc(string which)
+        /// <summary>The page allocator, or null with the reason printed.</summary>
+        private static PageAllocator Allocator()
         {
             PageAllocator pa = BuddyHeap.Allocator;
             if (pa == null)
             {
-                Console.WriteLine(string.Concat("no buddy allocator: the image's heap is '", Heap.Name, "' (build with -p:KernelHeap=Buddy; `test mm` sets up a guest buddy heap)"));
-                return;
+                Console.Write("no buddy allocator: the image's heap is '");
+                Console.Write(Heap.Name);
+                Console.WriteLine("' (build without -p:KernelHeap=Rat; `test mm` sets up a guest buddy heap)");
             }
+            return pa;
+        }
+
+        /// <summary>The Vm, or null with the reason printed (RAT image: no process layer).</summary>
+        private static Vm ProcVm()
+        {
+            Vm vm = Processes.Vm;
+            if (vm == null)
+            {
+                Console.Write("processes are not available: ");
+                Console.WriteLine(Processes.UnavailableReason);
+            }
+            return vm;
+        }
+
+        /// <summary>The memory manager's /proc texts, for the buddy heap (THE heap, or the guest `test mm` sets up in a RAT image).</summary>
+        private static void PrintProc()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
             ITextSink o = BuddyHeap.Log;
-            if (which == "buddyinfo") pa.WriteBuddyInfo(o);
-            else if (which == "zoneinfo") pa.WriteZoneInfo(o);
-            else if (which == "meminfo") pa.WriteMemInfo(o);
-            else if (which == "vmstat") pa.WriteVmStat(o);
+            if (Processes.Vm != null) Processes.Vm.UpdateStat();
+            if (Is(0, "buddyinfo")) pa.WriteBuddyInfo(o);
+            else if (Is(0, "zoneinfo")) pa.WriteZoneInfo(o);
+            else if (Is(0, "meminfo")) pa.WriteMemInfo(o);
+            else if (Is(0, "vmstat")) pa.WriteVmStat(o);
             else BuddyHeap.Slab.WriteSlabInfo(o);
         }
 
-        private static void PrintMemory()
+        private static void Watermarks()
         {
-            HeapStats s = Heap.Stats;
-            Console.Write("heap          "); Console.Write(Heap.Name); Console.Write(", "); Console.WriteDecimal(s.TotalPages);
-            Console.Write(" pages ("); Console.WriteSize(s.TotalPages * Heap.PageSize); Console.Write("), free "); Console.WriteDecimal(s.FreePages);
-            Console.Write(", used "); Console.WriteDecimal(s.TotalPages - s.FreePages); Console.WriteLine();
-            Console.Write("objects       allocated "); Console.WriteDecimal(s.Allocations);
-            Console.Write(", freed "); Console.WriteDecimal(s.Frees);
-            Console.Write("; page runs "); Console.WriteDecimal(s.PageAllocations); Console.Write(", freed "); Console.WriteDecimal(s.PageFrees);
-            Console.Write("; refused frees "); Console.WriteDecimal(s.RejectedFrees); Console.WriteLine();
-            Console.Write("bytes         requested "); Console.WriteDecimal(s.BytesRequested);
-            Console.Write(", in use "); Console.WriteDecimal(s.BytesInUse); Console.WriteLine();
-            if (Heap.Name == RatHeap.Name)
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            if (s_tokens >= 2)
             {
-                RatHeapStats r = RatHeap.Details;
-                Console.Write("RAT region    "); Console.WriteHex(r.RegionStart, 10); Console.Write(" - "); Console.WriteHex(r.RegionEnd, 10);
-                Console.Write(", table at "); Console.WriteHex(r.TableAddress, 10); Console.Write(" ("); Console.WriteDecimal(r.TablePages);
-                Console.WriteLine(" pages, one byte per page)");
-                Console.Write("RAT pages     small "); Console.WriteDecimal(r.SmallPages);
-                Console.Write(", medium "); Console.WriteDecimal(r.MediumPages);
-                Console.Write(", large "); Console.WriteDecimal(r.LargePages);
-                Console.Write(", runs "); Console.WriteDecimal(r.RunPages); Console.WriteLine();
+                bool mfk = Is(1, "min_free_kbytes"), scale = Is(1, "scale");
+                if ((!mfk && !scale) || s_tokens != 3)
+                {
+                    Console.WriteLine("usage: watermarks [min_free_kbytes <0..262144> | scale <0..3000>] (scale 0 = the seed-era rule)");
+                    return;
+                }
+                if (!Number(2, out long n))
+                {
+                    Console.Write("watermarks: '"); WriteToken(2); Console.WriteLine("' is not a number");
+                    return;
+                }
+                if (mfk)
+                {
+                    if (n < 0 || n > 262144) { Console.WriteLine("watermarks: min_free_kbytes must be in 0..262144"); return; }
+                    pa.SetMinFreeKbytes((int)n);
+                }
+                else
+                {
+                    if (n < 0 || n > 3000) { Console.WriteLine("watermarks: scale (watermark_scale_factor) must be in 0..3000 (0 = the seed-era rule)"); return; }
+                    pa.SetWatermarkScaleFactor((int)n);
+                }
             }
-            if (Heap.Name == BuddyHeap.HeapName)
+            Console.Write("min_free_kbytes "); Console.WriteDecimal((ulong)pa.MinFreeKbytes);
+            if (pa.Options.ModernWatermarks)
             {
-                BuddyHeapDetails d = BuddyHeap.Details;
-                PageAllocator pa = BuddyHeap.Allocator;
-                Console.Write("memmap        "); Console.WriteHex(d.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(d.MemmapStart + d.MemmapBytes, 10);
-                Console.Write(" ("); Console.WriteDecimal(pa.MaxPfn - pa.MinPfn); Console.WriteLine(" page descriptors of 32 bytes)");
-                Console.Write("boot arena    "); Console.WriteHex(d.ArenaStart, 10); Console.Write(", used "); Console.WriteDecimal(d.ArenaUsed);
-                Console.Write(" of "); Console.WriteDecimal(d.ArenaBytes); Console.Write(" bytes by "); Console.WriteDecimal(d.ArenaAllocations);
-                Console.Write(" permanent objects; frees ignored "); Console.WriteDecimal(d.ArenaIgnoredFrees); Console.WriteLine();
-                Console.Write("buddy         free "); Console.WriteDecimal(pa.NrFreePages); Console.Write(" + per-cpu "); Console.WriteDecimal(pa.PcpPages);
-                Console.Write(", slab pages "); Console.WriteDecimal(BuddyHeap.Slab.SlabPages); Console.Write(", page runs "); Console.WriteDecimal(d.RunPages);
-                Console.Write(" pages; min_free_kbytes "); Console.WriteDecimal((ulong)pa.MinFreeKbytes); Console.WriteLine(" (buddyinfo, zoneinfo, meminfo, vmstat, slabinfo)");
+                Console.Write(", watermark_scale_factor "); Console.WriteDecimal((ulong)pa.Options.WatermarkScaleFactor);
+                Console.WriteLine(" (low = min + max(min/4, managed*factor/10000), high = low + the same)");
             }
-            Console.Write("dispatch      interface cache hits "); Console.WriteDecimal(InterfaceDispatch.CacheHits);
-            Console.Write(", resolutions "); Console.WriteDecimal(InterfaceDispatch.Resolutions); Console.WriteLine();
+            else Console.WriteLine(", seed-era rule (low = min + min/4, high = min + min/2)");
+            Console.WriteLine("Node Zone           min      low     high     free  managed  (pages)");
+            for (int i = 0; i < pa.ZoneCount; i++)
+            {
+                ref Zone z = ref pa.ZoneAt(i);
+                if (z.ManagedPages == 0) continue;
+                Pad((ulong)z.Nid, 4); Console.Write(' ');
+                PadText(z.Name, 8);
+                PadSigned(z.WatermarkMin, 9); PadSigned(z.WatermarkLow, 9); PadSigned(z.WatermarkHigh, 9);
+                PadSigned(z.NrFree, 9); Pad(z.ManagedPages, 9);
+                Console.WriteLine();
+            }
+        }
+
+        private static string KswapdStateName(KswapdState s) => s == KswapdState.Sleeping ? "sleeping" : s == KswapdState.Running ? "running" : "napping";
+
+        private static void KswapdInfo()
+        {
+            Vm vm = ProcVm();
+            if (vm == null) return;
+            vm.UpdateStat();
+            for (int n = 0; n < Processes.NodeCount; n++)
+            {
+                KswapdNode k = vm.Kswapd(n);
+                KswapdTask t = Processes.Kswapd(n);
+                Console.Write("kswapd"); Console.WriteDecimal((ulong)n);
+                Console.Write(": pid "); Console.WriteDecimal((ulong)k.Pid);
+                Console.Write(", "); Console.Write(KswapdStateName(k.State));
+                Console.Write(", order "); Console.WriteDecimal((ulong)k.Order);
+                Console.Write(", classzone "); Console.Write(Zone.ZoneName(k.ClasszoneIdx));
+                Console.Write(", failures "); Console.WriteDecimal((ulong)k.Failures);
+                if (vm.NodeUnreclaimable(n)) Console.Write(" (node_unreclaimable)");
+                if (k.State == KswapdState.Napping) { Console.Write(", nap until jiffy "); Console.WriteDecimal(k.NapUntil); }
+                Console.Write("; task "); Console.WriteDecimal((ulong)t.Task.Id); Console.Write(' '); Console.Write(t.Task.StateName);
+                Console.Write(", steps "); Console.WriteDecimal(t.Steps);
+                Console.Write(", reclaimed "); Console.WriteDecimal(t.Reclaimed);
+                Console.WriteLine(" pages");
+            }
+            Console.Write("wakes "); Console.WriteDecimal(Processes.KswapdWakes);
+            Console.Write(" (all zones below low: "); Console.WriteDecimal(Processes.KswapdWakesBelowLow);
+            Console.Write("), stops "); Console.WriteDecimal(Processes.KswapdStops);
+            Console.Write(" (balanced at high: "); Console.WriteDecimal(Processes.KswapdStopsBalanced);
+            Console.WriteLine(")");
+            VmStat s = vm.Pa.Stat;
+            Console.Write("pageoutrun "); Console.WriteDecimal(s.Pageoutrun); Console.WriteLine();
+            Console.Write("pgscan_kswapd "); Console.WriteDecimal(s.PgscanKswapd); Console.WriteLine();
+            Console.Write("pgsteal_kswapd "); Console.WriteDecimal(s.PgstealKswapd); Console.WriteLine();
+            Console.Write("kswapd_low_wmark_hit_quickly "); Console.WriteDecimal(s.KswapdLowWmarkHitQuickly); Console.WriteLine();
+            Console.Write("kswapd_high_wmark_hit_quickly "); Console.WriteDecimal(s.KswapdHighWmarkHitQuickly); Console.WriteLine();
+        }
+
+        private static string ProcStateName(ProcState s) => s switch
+        {
+            ProcState.Running => "running",
+            ProcState.Sleeping => "sleeping",
+            ProcState.Exiting => "exiting",
+            ProcState.Zombie => "zombie",
+            _ => "unused",
+        };
+
+        private static void Ps()
+        {
+            Vm vm = ProcVm();
+            if (vm == null) return;
+            Console.WriteLine("  PID STATE    TASK       RSS_KB  SWAP_KB OOM_SCORE OOM_SCORE_ADJ COMMAND");
+            for (int s = 0; s < vm.Procs.Capacity; s++)
+            {
+                ref MemoryManager.Task t = ref vm.Procs.At(s);
+                if (t.State == ProcState.Unused) continue;
+                bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
+                Pad((ulong)t.Pid, 5); Console.Write(' ');
+                string state = ProcStateName(t.State);
+                for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Kswapd(n).Pid == t.Pid) state = KswapdStateName(vm.Kswapd(n).State);
+                PadText(state, 8); Console.Write(' ');
+                string task = "-";
+                if (t.Pid == Vm.InitPid) task = "shell";
+                else if (kthread) { for (int n = 0; n < Processes.NodeCount; n++) if (Processes.Kswapd(n).Pid == t.Pid) task = Processes.Kswapd(n).Task.StateName; }
+                else { Program p = Processes.Find(t.Pid); if (p != null && p.Task != null) task = p.Task.StateName; }
+                PadText(task, 9);
+                Pad((t.RssAnon + t.RssFile) * 4, 9);
+                Pad(t.SwapEnts * 4, 9);
+                PadSigned(vm.OomScore(t.Pid), 10);
+                PadSigned(t.OomScoreAdj, 14);
+                Console.Write(' ');
+                if (kthread) Console.Write('[');
+                Console.Write(t.Comm);
+                if (kthread) Console.Write(']');
+                Console.WriteLine();
+            }
+        }
+
+        private static void RunUsage()
+        {
+            Console.WriteLine("usage: run memhog <size> [rate] [adj=N] | run idle <size> [adj=N] | run reader <size> [rate] [adj=N] | run writer <size> [rate] [adj=N] | run leaker [rate] [adj=N]");
+            Console.WriteLine("       size: pages (4096) or bytes with K/M/G (64M); rate: pages per tick (1..4096); adj: oom_score_adj -1000..1000");
+        }
+
+        private static void RunProgram()
+        {
+            if (s_tokens < 2) { RunUsage(); return; }
+            WorkloadKind kind;
+            if (Is(1, "memhog")) kind = WorkloadKind.Memhog;
+            else if (Is(1, "idle")) kind = WorkloadKind.Idle;
+            else if (Is(1, "reader")) kind = WorkloadKind.Reader;
+            else if (Is(1, "writer")) kind = WorkloadKind.Writer;
+            else if (Is(1, "leaker")) kind = WorkloadKind.Leaker;
+            else
+            {
+                Console.Write("run: no program named '"); WriteToken(1); Console.WriteLine("'");
+                RunUsage();
+                return;
+            }
+            Vm vm = ProcVm();
+            if (vm == null) return;
+            long pages = kind == WorkloadKind.Leaker ? Processes.VpagesPerProcess : 0;
+            long rate = kind == WorkloadKind.Memhog ? 256 : kind == WorkloadKind.Leaker ? 64 : 128;
+            long adj = 0;
+            int next = 2;
+            if (kind != WorkloadKind.Leaker)
+            {
+                if (s_tokens < 3 || !SizeInPages(2, out pages))
+                {
+                    if (s_tokens >= 3) { Console.Write("run: bad size '"); WriteToken(2); Console.WriteLine("'"); }
+                    RunUsage();
+                    return;
+                }
+                next = 3;
+            }
+            bool haveRate = false;
+            for (int t = next; t < s_tokens; t++)
+            {
+                if (Len(t) > 4 && Ch(t, 0) == 'a' && Ch(t, 1) == 'd' && Ch(t, 2) == 'j' && Ch(t, 3) == '=')
+                {
+                    // adj=N: parse the digits after '='.
+                    s_tok.Start[t] += 4; s_tok.Length[t] -= 4;
+                    if (!Number(t, out adj)) { Console.Write("run: bad adj '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
+                }
+                else if (!haveRate && kind != WorkloadKind.Idle && Number(t, out rate)) haveRate = true;
+                else { Console.Write("run: unexpected argument '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
+            }
+            if (rate < 1 || rate > 4096) { Console.WriteLine("run: rate must be 1..4096 pages per tick"); return; }
+            if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax) { Console.WriteLine("run: oom_score_adj must be in -1000..1000"); return; }
+            bool file = kind == WorkloadKind.Reader || kind == WorkloadKind.Writer;
+            long limit = file ? (long)Processes.SwapSegmentPages : Processes.VpagesPerProcess;
+            if (pages < 1 || pages > limit)
+            {
+                Console.Write("run: size must be 1.."); Console.WriteDecimal((ulong)limit); Console.Write(" pages (");
+                Console.WriteSize((ulong)limit * 4096); Console.WriteLine(file ? ": a file's disk is one 4 MiB block)" : " of address space per process)");
+                return;
+            }
+            RunError e = Processes.Run(kind, (int)pages, (int)rate, (int)adj, out Program p);
+            if (e != RunError.None)
+            {
+                Console.Write("run: ");
+                Console.WriteLine(e == RunError.TableFull ? "the process table is full (kill something first)"
+                    : e == RunError.NoTask ? "the scheduler's task table is full"
+                    : e == RunError.NoFile ? "no memory or file slot for the file's disk"
+                    : "refused");
+                return;
+            }
+            Console.Write("started "); Console.Write(Processes.KindName(kind));
+            Console.Write(" pid "); Console.WriteDecimal((ulong)p.Pid);
+            Console.Write(" (task "); Console.WriteDecimal((ulong)p.Task.Id);
+            Console.Write("): "); Console.WriteDecimal((ulong)pages); Console.Write(" pages (");
+            Console.WriteSize((ulong)pages * 4096);
+            Console.Write(")");
+            if (kind != WorkloadKind.Idle) { Console.Write(", "); Console.WriteDecimal((ulong)rate); Console.Write(" pages/tick"); }
+            Console.Write(", oom_score_adj "); Signed(adj);
+            Console.WriteLine();
+        }
+
+        private static void SleepCommand()
+        {
+            if (s_tokens != 2 || !Number(1, out long ms) || ms < 1 || ms > 60000) { Console.WriteLine("usage: sleep <milliseconds 1..60000>"); return; }
+            ulong start = Timer.Jiffies;
+            Scheduler.SleepMs((ulong)ms);
+            Console.Write("slept "); Console.WriteDecimal((Timer.Jiffies - start) * 10); Console.WriteLine(" ms");
+        }
+
+        private static bool Pid(int tok, string cmd, out int pid)
+        {
+            pid = 0;
+            if (!Number(tok, out long v) || v < 1 || v > 1000000)
+            {
+                Console.Write(cmd); Console.Write(": '"); WriteToken(tok); Console.WriteLine("' is not a pid");
+                return false;
+            }
+            pid = (int)v;
+            return true;
+        }
+
+        private static void Kill()
+        {
+            if (s_tokens != 2) { Console.WriteLine("usage: kill <pid>"); return; }
+            if (!Pid(1, "kill", out int pid)) return;
+            Vm vm = ProcVm();
+            if (vm == null) return;
+            ProcResult r = Processes.Kill(pid);
+            if (r == ProcResult.Ok) { Console.Write("kill: pid "); Console.WriteDecimal((ulong)pid); Console.WriteLine(" is exiting"); }
+            else if (r == ProcResult.NotOwner) Console.WriteLine("kill: init and kernel threads cannot be killed");
+            else { Console.Write("kill: no such process "); Console.WriteDecimal((ulong)pid); Console.WriteLine(); }
+        }
+
+        private static void OomAdj()
+        {
+            if (s_tokens != 3) { Console.WriteLine("usage: oom_adj <pid> <-1000..1000>"); return; }
+            if (!Pid(1, "oom_adj", out int pid)) return;
+            if (!Number(2, out long adj)) { Console.Write("oom_adj: '"); WriteToken(2); Console.WriteLine("' is not a number"); return; }
+            Vm vm = ProcVm();
+            if (vm == null) return;
+            if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax)
+            {
+                Console.WriteLine("oom_adj: oom_score_adj must be in -1000..1000 (OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX); unchanged");
+                return;
+            }
+            ProcResult r = vm.Procs.SetOomScoreAdj(pid, (int)adj);
+            if (r != ProcResult.Ok) { Console.Write("oom_adj: no such process "); Console.WriteDecimal((ulong)pid); Console.WriteLine(); return; }
+            Console.Write("pid "); Console.WriteDecimal((ulong)pid); Console.Write(": oom_score_adj "); Signed(adj);
+            Console.Write(", oom_score "); Signed(vm.OomScore(pid)); Console.WriteLine();
         }
     }
 }

@@ -39,7 +39,7 @@ namespace MemoryManager
         public VmStat Stat;
         /// <summary>min_free_kbytes in effect (computed or overridden); change with SetMinFreeKbytes.</summary>
         public int MinFreeKbytes;
-        public readonly AllocatorOptions Options;
+        public AllocatorOptions Options;   // not readonly: SetWatermarkScaleFactor changes the watermark rule at run time
 
         private readonly Page* _memmap;
         private readonly byte* _phys;

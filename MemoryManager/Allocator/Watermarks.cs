@@ -51,6 +51,24 @@ namespace MemoryManager
         }
 
         /// <summary>
+        /// Sets vm.watermark_scale_factor (1..3000, in 1/10000 of a zone's managed pages) and
+        /// switches to the watermark_scale_factor rule (Linux 4.6+); 0 goes back to the seed-era
+        /// rule (low = min + min/4, high = min + min/2). Recomputes every zone's watermarks.
+        /// </summary>
+        public MmResult SetWatermarkScaleFactor(int factor)
+        {
+            if (factor < 0 || factor > 3000) return MmResult.BadArgument;
+            if (factor == 0) Options.ModernWatermarks = false;
+            else
+            {
+                Options.ModernWatermarks = true;
+                Options.WatermarkScaleFactor = factor;
+            }
+            SetupPerZoneWmarks();
+            return MmResult.Ok;
+        }
+
+        /// <summary>
         /// __setup_per_zone_wmarks: pages_min = min_free_kbytes in pages, shared among zones by
         /// managed pages. Seed era: low = min + min/4, high = min + min/2. Modern option:
         /// tmp = max(min/4, managed * watermark_scale_factor / 10000), low = min + tmp, high = low + tmp.

@@ -61,6 +61,14 @@ namespace System
         public static ulong Min(ulong a, ulong b) => a < b ? a : b;
         public static ulong Max(ulong a, ulong b) => a > b ? a : b;
         public static long Abs(long a) => a < 0 ? -a : a;
+
+        // Checked double -> integer conversions: ilc's scanner asks for these helpers whenever a
+        // method has a checked conversion (e.g. `new T[ulong]`), even an integer one.
+        private static int ConvertToInt32Checked(double v) { if (!(v > -2147483649.0 && v < 2147483648.0)) Overflow(); return (int)v; }
+        private static uint ConvertToUInt32Checked(double v) { if (!(v > -1.0 && v < 4294967296.0)) Overflow(); return (uint)v; }
+        private static long ConvertToInt64Checked(double v) { if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) Overflow(); return (long)v; }
+        private static ulong ConvertToUInt64Checked(double v) { if (!(v > -1.0 && v < 18446744073709551616.0)) Overflow(); return (ulong)v; }
+        private static void Overflow() => Kernel.Core.Runtime.Panic.Fail("arithmetic overflow in a checked conversion");
     }
 }
 

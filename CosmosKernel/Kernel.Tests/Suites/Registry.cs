@@ -15,6 +15,7 @@ namespace Kernel.Tests
             new TimerSuite(),
             new MeasurementSuite(),
             new SchedSuite(),
+            new ProcSuite(),
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),

@@ -1,0 +1,452 @@
+using Kernel.Core.Memory;
+using Kernel.Hal;
+using Kernel.Mm;
+using Kernel.Sched;
+using MemoryManager;
+using KTask = Kernel.Sched.KTask;
+using ProcState = MemoryManager.TaskState;
+
+namespace Kernel.Proc
+{
+    /// <summary>Why <see cref="Processes.Run"/> refused.</summary>
+    public enum RunError : byte
+    {
+        None = 0,
+        /// <summary>The process layer is not set up (not the buddy heap, or not yet booted).</summary>
+        Unavailable,
+        /// <summary>The Vm's process table (or our program table) is full.</summary>
+        TableFull,
+        /// <summary>The scheduler's task table is full.</summary>
+        NoTask,
+        /// <summary>Size out of range (0, or above a process's address space).</summary>
+        BadSize,
+        /// <summary>oom_score_adj outside -1000..1000.</summary>
+        BadAdj,
+        /// <summary>No room for the file's backing store or in the page cache's file table.</summary>
+        NoFile,
+    }
+
+    /// <summary>
+    /// Processes inside the kernel (docs/reclaim-and-oom.md, "Inside the kernel"). At boot, after
+    /// <see cref="Scheduler.Start"/> and on the buddy heap, <see cref="Init"/> builds MemoryManager's
+    /// <see cref="Vm"/> over <see cref="BuddyHeap.Allocator"/> with a RAM swap device, and wires the
+    /// allocator's partners to the kernel: clock = jiffies, congestion wait = sleep of the current
+    /// task, kswapd waker = Vm.WakeupKswapd plus a wake of that node's kswapd task. Each kswapdN
+    /// thread of the process table runs as a scheduler task (<see cref="KswapdTask"/>); init (pid 1)
+    /// is the shell's identity. Workload programs (MemoryManager/Workloads: memhog, idle, reader,
+    /// writer, leaker, the code the host simulator runs) are started with <see cref="Run"/>, each a
+    /// scheduler task stepping its <see cref="Workload"/> once per tick.
+    ///
+    /// Kernel-internal heap allocations (every `new`) come from the same buddy. They are made
+    /// GFP_KERNEL | __GFP_NORETRY | __GFP_HIGH here (<see cref="BuddyHeap.KernelGfpExtra"/>): they may
+    /// reclaim directly (which never sleeps) and dip into half the min reserve, but never sleep in
+    /// congestion_wait and never call the OOM killer. A sleep inside `new` is not safe: the
+    /// scheduler allocates a task's stack after choosing its table slot, the shell and the test
+    /// framework build strings between reads of shared state, and the OOM killer would wait for
+    /// a victim while the allocating code holds half-built objects. User pages (Vm faults) are
+    /// the only allocations that sleep, and the Vm re-checks its state after each one.
+    /// </summary>
+    public static unsafe class Processes
+    {
+        public const int MaxProcesses = 14;            // init + kswapd0 + 12 programs; 14 x 32768 PTEs = 3.5 MiB (below the 4 MiB block)
+        public const int VpagesPerProcess = 32768;     // 128 MiB of address space each
+        public const int MaxFiles = 8;
+        public const int MaxFilePages = 8192;
+        public const ulong MaxSwapBytes = 64UL << 20;
+        public const ulong SwapSegmentPages = 1024;    // 4 MiB: the buddy's largest block
+        public const int MaxPrograms = MaxProcesses;
+        public const ulong ProgramStack = 32 * 1024;
+
+        private static Vm s_vm;
+        private static bool s_tried;
+        private static string s_unavailable = "the process layer has not been set up";
+        private static KswapdTask[] s_kswapd;
+        private static Program[] s_programs;
+        private static FileDisk[] s_files;
+        private static KernelClock s_clock;
+        private static ulong s_swapSegments;
+
+        /// <summary>Statistics of the kernel side (the Vm counts the rest in vmstat).</summary>
+        public static ulong KswapdWakes, KswapdWakesBelowLow, KswapdStops, KswapdStopsBalanced;
+        /// <summary>At the last kswapd wake: free pages and low watermark of the zone woken for; at the last stop: the best zone's free and high.</summary>
+        public static long LastWakeFree, LastWakeLow, LastStopFree, LastStopHigh;
+        public static ulong Exited, OomKilledExits, CongestionWaits;
+
+        public static bool IsAvailable => s_vm != null;
+        /// <summary>Why the process layer is not there (for the shell).</summary>
+        public static string UnavailableReason => s_unavailable;
+        public static Vm Vm => s_vm;
+        public static ulong SwapBytes => s_vm == null ? 0 : s_vm.TotalSwapPages * MmConstants.PageSize + MmConstants.PageSize;
+        public static ulong SwapSegments => s_swapSegments;
+
+        /// <summary>
+        /// Sets the process layer up (once). Needs the buddy as THE heap and a started scheduler.
+        /// Returns null, or why it is not available.
+        /// </summary>
+        public static string Init()
+        {
+            if (s_tried) return s_vm == null ? s_unavailable : null;
+            s_tried = true;
+            if (Heap.Name != BuddyHeap.HeapName || BuddyHeap.Mode != BuddyHeapMode.Heap)
+            {
+                s_unavailable = "processes need the buddy allocator as the kernel heap; this image's heap is the RAT (build without -p:KernelHeap=Rat)";
+                return s_unavailable;
+            }
+            if (!Scheduler.IsStarted) { s_unavailable = "processes need the scheduler"; return s_unavailable; }
+            PageAllocator pa = BuddyHeap.Allocator;
+
+            // Kernel-internal allocations never sleep (see the class comment).
+            BuddyHeap.KernelGfpExtra = Gfp.NoRetry | Gfp.High;
+
+            // RAM swap: min(RAM/4, 64 MiB) in 4 MiB segments (a teaching device: swapping to RAM frees nothing overall).
+            ulong ram = pa.TotalManagedPages * MmConstants.PageSize;
+            ulong swapBytes = ram / 4;
+            if (swapBytes > MaxSwapBytes) swapBytes = MaxSwapBytes;
+            int segments = (int)(swapBytes / (SwapSegmentPages * MmConstants.PageSize));
+            ISwapDevice swap = null;
+            if (segments > 0)
+            {
+                ulong* segs = stackalloc ulong[16];
+                int got = 0;
+                for (int i = 0; i < segments && i < 16; i++)
+                {
+                    void* seg = Heap.AllocPages(SwapSegmentPages);
+                    if (seg == null) break;
+                    segs[got++] = (ulong)seg;
+                }
+                if (got > 0 && RamSwapDevice.CreateSegmented(segs, got, SwapSegmentPages, out RamSwapDevice dev) == MmResult.Ok) swap = dev;
+                s_swapSegments = (ulong)got;
+            }
+
+            VmOptions o = VmOptions.Default;
+            o.MaxProcesses = MaxProcesses;
+            o.VpagesPerProcess = VpagesPerProcess;
+            o.MaxFiles = MaxFiles;
+            o.MaxFilePages = MaxFilePages;
+            MmResult r = Vm.Create(pa, swap, o, out Vm vm);
+            if (r != MmResult.Ok) { s_unavailable = "Vm.Create refused the allocator"; return s_unavailable; }
+
+            s_clock = new KernelClock();
+            pa.Clock = s_clock;
+            pa.Congestion = new SleepCongestion();
+            s_kswapd = new KswapdTask[pa.NodeCount];
+            pa.Kswapd = new KswapdWaker();
+            s_programs = new Program[MaxPrograms];
+            s_files = new FileDisk[MaxFiles];
+            s_vm = vm;
+            for (int n = 0; n < pa.NodeCount; n++)
+            {
+                KswapdTask k = new KswapdTask();
+                k.Nid = n;
+                k.Queue = new WaitQueue();
+                k.Pid = vm.Kswapd(n).Pid;
+                s_kswapd[n] = k;
+                k.Task = Scheduler.Spawn(vm.Procs.Get(k.Pid).Comm, k, 16 * 1024);
+            }
+            return null;
+        }
+
+        /// <summary>Node <paramref name="nid"/>'s kswapd task (null without the process layer).</summary>
+        public static KswapdTask Kswapd(int nid) => s_kswapd == null || (uint)nid >= (uint)s_kswapd.Length ? null : s_kswapd[nid];
+        public static int NodeCount => s_kswapd == null ? 0 : s_kswapd.Length;
+
+        /// <summary>The program running as <paramref name="pid"/> (null if none).</summary>
+        public static Program Find(int pid)
+        {
+            if (s_programs == null) return null;
+            for (int i = 0; i < s_programs.Length; i++)
+            {
+                Program p = s_programs[i];
+                if (p != null && p.Alive && p.Pid == pid) return p;
+            }
+            return null;
+        }
+
+        /// <summary>Programs started and not yet exited.</summary>
+        public static int Running
+        {
+            get
+            {
+                int n = 0;
+                for (int i = 0; s_programs != null && i < s_programs.Length; i++) if (s_programs[i] != null && s_programs[i].Alive) n++;
+                return n;
+            }
+        }
+
+        /// <summary>
+        /// Starts a workload program: a process in the Vm's table (comm = the kind's name) and a
+        /// scheduler task that steps it. <paramref name="pages"/> is the anon size (memhog, idle,
+        /// leaker) or the file size (reader, writer); <paramref name="rate"/> pages per tick.
+        /// The task has not run yet when this returns (it runs when the caller yields or sleeps).
+        /// </summary>
+        public static RunError Run(WorkloadKind kind, int pages, int rate, int adj, out Program program)
+        {
+            program = null;
+            if (s_vm == null) return RunError.Unavailable;
+            if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax) return RunError.BadAdj;
+            bool file = kind == WorkloadKind.Reader || kind == WorkloadKind.Writer;
+            if (pages < 1 || pages > (file ? (int)SwapSegmentPages : VpagesPerProcess)) return RunError.BadSize;
+            int slot = -1;
+            for (int i = 0; i < s_programs.Length && slot < 0; i++)
+                if (s_programs[i] == null || (!s_programs[i].Alive && s_programs[i].Reaped)) slot = i;
+            if (slot < 0) return RunError.TableFull;
+            int fileId = -1;
+            if (file && !FileFor(pages, out fileId)) return RunError.NoFile;
+            ProcResult pr = s_vm.Procs.Spawn(KindName(kind), TaskFlags.None, adj, out int pid);
+            if (pr != ProcResult.Ok) return RunError.TableFull;
+            Program p = s_programs[slot];
+            if (p == null) { p = new Program(); s_programs[slot] = p; }
+            p.Pid = pid;
+            p.Work = Workload.Create(kind, pid, pages, rate, fileId);
+            p.Alive = true;
+            p.Reaped = false;
+            p.OomKilled = false;
+            p.Steps = 0;
+            p.StartTick = Timer.Jiffies;
+            p.Task = Scheduler.Spawn(KindName(kind), p, ProgramStack);
+            if (p.Task == null)
+            {
+                s_vm.ExitProcess(pid);
+                p.Alive = false;
+                p.Reaped = true;
+                return RunError.NoTask;
+            }
+            program = p;
+            return RunError.None;
+        }
+
+        /// <summary>kill: the process starts exiting (PF_EXITING); its task notices at its next step and frees everything. Refused for init and kernel threads.</summary>
+        public static ProcResult Kill(int pid)
+        {
+            if (s_vm == null || !s_vm.Procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref MemoryManager.Task t = ref s_vm.Procs.Get(pid);
+            if (pid == Vm.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
+            Program p = Find(pid);
+            if (p == null) return ProcResult.NoSuchProcess;
+            return s_vm.BeginExit(pid);
+        }
+
+        /// <summary>Waits (sleeping the caller) until <paramref name="p"/>'s task is dead, at most <paramref name="ticks"/>; true if it is.</summary>
+        public static bool WaitExit(Program p, ulong ticks)
+        {
+            ulong end = Timer.Jiffies + ticks;
+            while (p.Alive && Timer.Jiffies < end) Scheduler.Sleep(1);
+            return !p.Alive;
+        }
+
+        public static string KindName(WorkloadKind k) => k switch
+        {
+            WorkloadKind.Memhog => "memhog",
+            WorkloadKind.Idle => "idle",
+            WorkloadKind.Reader => "reader",
+            WorkloadKind.Writer => "writer",
+            _ => "leaker",
+        };
+
+        /// <summary>A file of <paramref name="pages"/> pages whose "disk" is kernel memory (one buddy block holding each page's pattern); reused for the same size.</summary>
+        private static bool FileFor(int pages, out int fileId)
+        {
+            fileId = -1;
+            for (int i = 0; i < s_files.Length; i++)
+                if (s_files[i].Backing != null && s_files[i].Pages == pages) { fileId = s_files[i].FileId; return true; }
+            for (int i = 0; i < s_files.Length; i++)
+            {
+                if (s_files[i].Backing != null) continue;
+                byte* disk = (byte*)Heap.AllocPages((ulong)pages);
+                if (disk == null) return false;
+                if (s_vm.CreateFile(FileName(i), pages, disk, out int id) != ProcResult.Ok) { Heap.FreePages(disk); return false; }
+                for (int k = 0; k < pages; k++) Workload.Fill(disk + (ulong)k * MmConstants.PageSize, Workload.FileSeed(id, k));
+                s_files[i].Backing = disk;
+                s_files[i].Pages = pages;
+                s_files[i].FileId = id;
+                fileId = id;
+                return true;
+            }
+            return false;
+        }
+
+        private static string FileName(int i) => i switch
+        {
+            0 => "disk0", 1 => "disk1", 2 => "disk2", 3 => "disk3",
+            4 => "disk4", 5 => "disk5", 6 => "disk6", _ => "disk7",
+        };
+
+        // ------------------------------------------------------------ the allocator's partners
+
+        /// <summary>IKswapdWaker: Vm.WakeupKswapd, then a wake of the node's kswapd task (recorded with the zone's numbers).</summary>
+        private sealed class KswapdWaker : IKswapdWaker
+        {
+            public void WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
+            {
+                Vm vm = s_vm;
+                if (vm == null || (uint)nid >= (uint)s_kswapd.Length) return;
+                KswapdState before = vm.Kswapd(nid).State;
+                vm.WakeupKswapd(nid, zone, order, classzoneIdx);
+                KswapdState after = vm.Kswapd(nid).State;
+                if (after == KswapdState.Sleeping) return;
+                if (before != KswapdState.Running && after == KswapdState.Running)
+                {
+                    KswapdWakes++;
+                    PageAllocator pa = vm.Pa;
+                    bool belowLow = true;
+                    for (int t = 0; t <= (int)classzoneIdx; t++)
+                    {
+                        if (!pa.HasZone(nid, (ZoneType)t)) continue;
+                        ref Zone e = ref pa.GetZone(nid, (ZoneType)t);
+                        if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None)) belowLow = false;
+                    }
+                    if (belowLow) KswapdWakesBelowLow++;
+                    ref Zone z = ref pa.GetZone(nid, zone);
+                    LastWakeFree = z.NrFree;
+                    LastWakeLow = z.WatermarkLow;
+                }
+                s_kswapd[nid].Queue.WakeUp();
+            }
+        }
+
+        /// <summary>ICongestionWait: the current task sleeps, so kswapd and exiting victims run.</summary>
+        private sealed class SleepCongestion : ICongestionWait
+        {
+            public void CongestionWait(ref TaskContext current, uint ticks)
+            {
+                CongestionWaits++;
+                KTask t = Scheduler.Current;
+                if (t == null || t.IsIdle) return;
+                if (!Scheduler.Sleep(ticks == 0 ? 1 : ticks)) Scheduler.Yield();
+            }
+        }
+
+        /// <summary>IClock: jiffies at the tick rate (100 Hz).</summary>
+        private sealed class KernelClock : IClock
+        {
+            public ulong Ticks => Timer.Jiffies;
+            public uint Hz => Timer.TickHz == 0 ? Timer.DefaultTickHz : Timer.TickHz;
+        }
+
+        /// <summary>Called by a kswapd task after each step: records a Running → not Running transition.</summary>
+        internal static void RecordStop(int nid)
+        {
+            Vm vm = s_vm;
+            PageAllocator pa = vm.Pa;
+            KswapdStops++;
+            long bestMargin = long.MinValue;
+            for (int t = 0; t < MmConstants.MaxNrZones; t++)
+            {
+                if (!pa.HasZone(nid, (ZoneType)t)) continue;
+                ref Zone z = ref pa.GetZone(nid, (ZoneType)t);
+                if (z.ManagedPages == 0) continue;
+                if (z.NrFree - z.WatermarkHigh > bestMargin)
+                {
+                    bestMargin = z.NrFree - z.WatermarkHigh;
+                    LastStopFree = z.NrFree;
+                    LastStopHigh = z.WatermarkHigh;
+                }
+            }
+            KswapdNode k = vm.Kswapd(nid);
+            if (k.State == KswapdState.Napping && vm.PgdatBalanced(nid, k.Order, k.ClasszoneIdx)) KswapdStopsBalanced++;
+        }
+
+        internal static void ProgramExited(Program p)
+        {
+            Exited++;
+            if (p.OomKilled) OomKilledExits++;
+        }
+    }
+
+    /// <summary>A file's "disk": kernel memory holding its pages' patterns.</summary>
+    internal unsafe struct FileDisk
+    {
+        public byte* Backing;
+        public int Pages;
+        public int FileId;
+    }
+
+    /// <summary>
+    /// One kswapd thread as a scheduler task: sleeping → wait on its queue; running →
+    /// Vm.KswapdStep(nid), then yield; napping → wait until NapUntil (or a wake), then step.
+    /// </summary>
+    public sealed class KswapdTask : ITaskBody
+    {
+        public int Nid, Pid;
+        public WaitQueue Queue;
+        public KTask Task;
+        public ulong Steps, Reclaimed;
+
+        public void Run(KTask self)
+        {
+            Vm vm = Processes.Vm;
+            while (!self.ShouldExit)
+            {
+                KswapdNode k = vm.Kswapd(Nid);
+                if (k.State == KswapdState.Sleeping)
+                {
+                    if (Queue.Wait() == WaitResult.Killed) return;
+                    continue;
+                }
+                if (k.State == KswapdState.Napping)
+                {
+                    ulong now = Timer.Jiffies;
+                    if (now < k.NapUntil && Queue.Wait(k.NapUntil - now) == WaitResult.Killed) return;
+                }
+                KswapdState before = vm.Kswapd(Nid).State;
+                Reclaimed += vm.KswapdStep(Nid);
+                Steps++;
+                KswapdState after = vm.Kswapd(Nid).State;
+                if (before == KswapdState.Running && after != KswapdState.Running) Processes.RecordStop(Nid);
+                if (!Scheduler.Yield()) return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A workload program: a process of the Vm and the scheduler task that runs it, one
+    /// <see cref="Workload.Step"/> per tick (rate pages per step). It exits when it is killed (the
+    /// OOM killer's TIF_MEMDIE, or `kill`: PF_EXITING): Vm.ExitProcess frees every page it owned.
+    /// </summary>
+    public sealed class Program : ITaskBody
+    {
+        public int Pid;
+        public Workload Work;
+        public KTask Task;
+        /// <summary>The task still runs (false once it has exited).</summary>
+        public bool Alive;
+        /// <summary>The process slot is released and this object may be reused.</summary>
+        public bool Reaped;
+        /// <summary>It exited because the OOM killer chose it.</summary>
+        public bool OomKilled;
+        public ulong Steps, StartTick, ExitTick;
+        public WorkloadStatus LastStatus;
+
+        public void Run(KTask self)
+        {
+            Vm vm = Processes.Vm;
+            while (true)
+            {
+                if (!vm.Procs.Exists(Pid)) break;
+                ref MemoryManager.Task t = ref vm.Procs.Get(Pid);
+                if (t.State != ProcState.Running && t.State != ProcState.Sleeping) break;
+                LastStatus = Work.Step(vm);
+                Steps++;
+                if (LastStatus == WorkloadStatus.Killed) break;
+                Scheduler.Sleep(1);
+            }
+            if (vm.Procs.Exists(Pid))
+            {
+                OomKilled = (vm.Procs.Get(Pid).Flags & TaskFlags.MemDie) != 0;
+                vm.BeginExit(Pid);
+                vm.ExitProcess(Pid);
+            }
+            ExitTick = Timer.Jiffies;
+            Alive = false;
+            Reaped = true;
+            Processes.ProgramExited(this);
+            Console.Write("[");
+            Console.WriteDecimal(ExitTick);
+            Console.Write("] ");
+            Console.Write(Processes.KindName(Work.Kind));
+            Console.Write(" (pid ");
+            Console.WriteDecimal((ulong)Pid);
+            Console.WriteLine(OomKilled ? ") exited after the OOM kill; its memory is reaped" : ") exited; its memory is freed");
+        }
+    }
+}

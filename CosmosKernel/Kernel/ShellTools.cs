@@ -1,0 +1,195 @@
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Hal;
+using Kernel.Mm;
+using Kernel.Proc;
+using MemoryManager;
+using MemoryManager.Baseline;
+
+namespace Kernel
+{
+    // The shell's memory tools: mem, alloc/free (a small table of what the shell allocated, so
+    // `free` knows the order), bench (buddy vs RAT page allocation in this boot).
+    public static unsafe partial class Shell
+    {
+        public const int MaxShellBlocks = 32;
+        private struct BlockTable { public fixed ulong Pfn[MaxShellBlocks]; public fixed int Order[MaxShellBlocks]; public fixed byte Used[MaxShellBlocks]; }
+        private static BlockTable s_blocks;
+
+        /// <summary>"current" for the shell's allocations: init (pid 1) when processes exist, else the kernel.</summary>
+        private static TaskContext ShellContext()
+        {
+            Vm vm = Processes.Vm;
+            if (vm != null && vm.Procs.Exists(Vm.InitPid)) return vm.Procs.ContextOf(Vm.InitPid);
+            return BuddyHeap.Current;
+        }
+
+        private static bool GfpByName(int tok, out Gfp gfp)
+        {
+            gfp = Gfp.GFP_KERNEL;
+            if (tok >= s_tokens || Is(tok, "kernel") || Is(tok, "GFP_KERNEL")) return true;
+            if (Is(tok, "atomic") || Is(tok, "GFP_ATOMIC")) { gfp = Gfp.GFP_ATOMIC; return true; }
+            if (Is(tok, "nowait") || Is(tok, "GFP_NOWAIT")) { gfp = Gfp.GFP_NOWAIT; return true; }
+            if (Is(tok, "dma") || Is(tok, "GFP_DMA")) { gfp = Gfp.GFP_KERNEL | Gfp.Dma; return true; }
+            if (Is(tok, "dma32") || Is(tok, "GFP_DMA32")) { gfp = Gfp.GFP_KERNEL | Gfp.Dma32; return true; }
+            if (Is(tok, "highuser") || Is(tok, "GFP_HIGHUSER_MOVABLE")) { gfp = Gfp.GFP_HIGHUSER_MOVABLE; return true; }
+            if (Len(tok) > 2 && Ch(tok, 0) == '0' && Ch(tok, 1) == 'x' && Number(tok, out long v) && v <= 0xFFFFFFFFL) { gfp = (Gfp)(uint)v; return true; }
+            return false;
+        }
+
+        private static void Alloc()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            if (s_tokens < 2 || s_tokens > 3) { Console.WriteLine("usage: alloc <order 0..10> [kernel|atomic|nowait|dma|dma32|highuser|0x<gfp>]"); return; }
+            if (!Number(1, out long order) || order < 0 || order > BuddyHeap.MaxOrder)
+            {
+                Console.Write("alloc: order must be 0.."); Console.WriteDecimal((ulong)BuddyHeap.MaxOrder); Console.Write(", not '"); WriteToken(1); Console.WriteLine("'");
+                return;
+            }
+            if (!GfpByName(2, out Gfp gfp)) { Console.Write("alloc: unknown gfp '"); WriteToken(2); Console.WriteLine("' (kernel atomic nowait dma dma32 highuser or 0x<mask>)"); return; }
+            int slot = -1;
+            for (int i = 0; i < MaxShellBlocks && slot < 0; i++) if (s_blocks.Used[i] == 0) slot = i;
+            if (slot < 0) { Console.WriteLine("alloc: the shell's table of 32 blocks is full: free one first"); return; }
+            TaskContext ctx = ShellContext();
+            ulong pfn = pa.AllocPages(ref ctx, gfp, (int)order);
+            if (pfn == PageAllocator.NoPfn) { Console.WriteLine("alloc: failed (the allocator's report is above)"); return; }
+            s_blocks.Pfn[slot] = pfn;
+            s_blocks.Order[slot] = (int)order;
+            s_blocks.Used[slot] = 1;
+            Page* d = pa.PfnToPage(pfn);
+            Console.Write("pfn "); Console.WriteHex(pfn, 1); Console.Write(" order "); Console.WriteDecimal((ulong)order);
+            Console.Write(" ("); Console.WriteDecimal(1UL << (int)order); Console.Write(" pages) zone "); Console.Write(Zone.ZoneName((ZoneType)d->Zone));
+            Console.Write(", owner pid "); Console.WriteDecimal((ulong)ctx.Pid); Console.Write(", mode:"); Console.WriteHex((ulong)gfp, 1);
+            Console.WriteLine();
+        }
+
+        private static void Free()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            if (s_tokens != 2 || !Number(1, out long v) || v < 0)
+            {
+                Console.WriteLine("usage: free <pfn> (decimal or 0x hex, as alloc printed it)");
+                return;
+            }
+            ulong pfn = (ulong)v;
+            TaskContext ctx = ShellContext();
+            for (int i = 0; i < MaxShellBlocks; i++)
+            {
+                if (s_blocks.Used[i] == 0 || s_blocks.Pfn[i] != pfn) continue;
+                MmResult r = pa.FreePages(pfn, s_blocks.Order[i], ctx.Pid);
+                if (r == MmResult.Ok)
+                {
+                    s_blocks.Used[i] = 0;
+                    Console.Write("freed pfn "); Console.WriteHex(pfn, 1); Console.Write(" order "); Console.WriteDecimal((ulong)s_blocks.Order[i]); Console.WriteLine();
+                }
+                else Console.WriteLine("free: the allocator refused (its message is above)");
+                return;
+            }
+            // Not ours: the allocator decides, and says why it refuses ("BUG: Bad page state ...").
+            MmResult m = pa.FreePages(pfn, 0, ctx.Pid);
+            if (m == MmResult.Ok) { Console.Write("freed pfn "); Console.WriteHex(pfn, 1); Console.WriteLine(" order 0 (not from the shell's table)"); }
+            else Console.WriteLine("free: refused by the allocator");
+        }
+
+        // ------------------------------------------------------------------ bench
+
+        private const int BenchRounds = 1000;
+        private const ulong BenchRatPages = 1024;
+        private static byte* s_benchRegion;
+        private static RamAllocationTable s_benchRat;
+
+        private static void Bench()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            if (s_benchRegion == null)
+            {
+                s_benchRegion = (byte*)BuddyHeap.AllocPages(BenchRatPages);
+                if (s_benchRegion == null) { Console.WriteLine("bench: no 4 MiB block for the RAT"); return; }
+                if (RamAllocationTable.Init(s_benchRegion + (BenchRatPages - 1) * Heap.PageSize, BenchRatPages, true, out s_benchRat) != RatResult.Ok)
+                { Console.WriteLine("bench: the RAT refused its region"); return; }
+            }
+            TaskContext t = BuddyHeap.Current;
+            int bad = 0;
+            ulong b0 = ~0UL, r0 = ~0UL, b3 = ~0UL, r3 = ~0UL;
+            for (int rep = 0; rep < 5; rep++)
+                for (int order = 0; order <= 3; order += 3)
+                {
+                    ulong start = Timer.Cycles;
+                    for (int i = 0; i < BenchRounds; i++)
+                    {
+                        ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, order);
+                        if (pfn == PageAllocator.NoPfn) { bad++; continue; }
+                        *pa.PageAddress(pfn) = 1;
+                        if (pa.FreePages(pfn, order, 0) != MmResult.Ok) bad++;
+                    }
+                    ulong b = (Timer.Cycles - start) / BenchRounds;
+                    start = Timer.Cycles;
+                    for (int i = 0; i < BenchRounds; i++)
+                    {
+                        ulong page = s_benchRat.AllocPages(RatPageType.PageRun, 1UL << order);
+                        if (page == RamAllocationTable.NoPage) { bad++; continue; }
+                        s_benchRegion[page * Heap.PageSize] = 1;
+                        if (s_benchRat.Free(page, out ulong _) != RatResult.Ok) bad++;
+                    }
+                    ulong r = (Timer.Cycles - start) / BenchRounds;
+                    if (order == 0) { if (b < b0) b0 = b; if (r < r0) r0 = r; }
+                    else { if (b < b3) b3 = b; if (r < r3) r3 = r; }
+                }
+            Console.WriteLine("page alloc+free, TSC cycles per operation (best of 5 rounds of 1000; QEMU TCG: compare within one boot)");
+            Console.WriteLine("          buddy      RAT   RAT/buddy");
+            BenchLine("order 0", b0, r0);
+            BenchLine("order 3", b3, r3);
+            if (bad != 0) { Console.Write("failed allocations or frees: "); Console.WriteDecimal((ulong)bad); Console.WriteLine(); }
+        }
+
+        private static void BenchLine(string what, ulong buddy, ulong rat)
+        {
+            PadText(what, 8); Pad(buddy, 7); Pad(rat, 9);
+            ulong pct = buddy == 0 ? 0 : rat * 100 / buddy;
+            Console.Write("   "); Pad(pct / 100, 5); Console.Write('.'); Console.WriteDecimal(pct % 100 / 10); Console.WriteDecimal(pct % 10); Console.WriteLine("x");
+        }
+
+        private static void PrintMemory()
+        {
+            HeapStats s = Heap.Stats;
+            Console.Write("heap          "); Console.Write(Heap.Name); Console.Write(", "); Console.WriteDecimal(s.TotalPages);
+            Console.Write(" pages ("); Console.WriteSize(s.TotalPages * Heap.PageSize); Console.Write("), free "); Console.WriteDecimal(s.FreePages);
+            Console.Write(", used "); Console.WriteDecimal(s.TotalPages - s.FreePages); Console.WriteLine();
+            Console.Write("objects       allocated "); Console.WriteDecimal(s.Allocations);
+            Console.Write(", freed "); Console.WriteDecimal(s.Frees);
+            Console.Write("; page runs "); Console.WriteDecimal(s.PageAllocations); Console.Write(", freed "); Console.WriteDecimal(s.PageFrees);
+            Console.Write("; refused frees "); Console.WriteDecimal(s.RejectedFrees); Console.WriteLine();
+            Console.Write("bytes         requested "); Console.WriteDecimal(s.BytesRequested);
+            Console.Write(", in use "); Console.WriteDecimal(s.BytesInUse); Console.WriteLine();
+            if (Heap.Name == RatHeap.Name)
+            {
+                RatHeapStats r = RatHeap.Details;
+                Console.Write("RAT region    "); Console.WriteHex(r.RegionStart, 10); Console.Write(" - "); Console.WriteHex(r.RegionEnd, 10);
+                Console.Write(", table at "); Console.WriteHex(r.TableAddress, 10); Console.Write(" ("); Console.WriteDecimal(r.TablePages);
+                Console.WriteLine(" pages, one byte per page)");
+                Console.Write("RAT pages     small "); Console.WriteDecimal(r.SmallPages);
+                Console.Write(", medium "); Console.WriteDecimal(r.MediumPages);
+                Console.Write(", large "); Console.WriteDecimal(r.LargePages);
+                Console.Write(", runs "); Console.WriteDecimal(r.RunPages); Console.WriteLine();
+            }
+            if (Heap.Name == BuddyHeap.HeapName)
+            {
+                BuddyHeapDetails d = BuddyHeap.Details;
+                PageAllocator pa = BuddyHeap.Allocator;
+                Console.Write("memmap        "); Console.WriteHex(d.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(d.MemmapStart + d.MemmapBytes, 10);
+                Console.Write(" ("); Console.WriteDecimal(pa.MaxPfn - pa.MinPfn); Console.WriteLine(" page descriptors of 32 bytes)");
+                Console.Write("boot arena    "); Console.WriteHex(d.ArenaStart, 10); Console.Write(", used "); Console.WriteDecimal(d.ArenaUsed);
+                Console.Write(" of "); Console.WriteDecimal(d.ArenaBytes); Console.Write(" bytes by "); Console.WriteDecimal(d.ArenaAllocations);
+                Console.Write(" permanent objects; frees ignored "); Console.WriteDecimal(d.ArenaIgnoredFrees); Console.WriteLine();
+                Console.Write("buddy         free "); Console.WriteDecimal(pa.NrFreePages); Console.Write(" + per-cpu "); Console.WriteDecimal(pa.PcpPages);
+                Console.Write(", slab pages "); Console.WriteDecimal(BuddyHeap.Slab.SlabPages); Console.Write(", page runs "); Console.WriteDecimal(d.RunPages);
+                Console.Write(" pages; min_free_kbytes "); Console.WriteDecimal((ulong)pa.MinFreeKbytes); Console.WriteLine(" (buddyinfo, zoneinfo, meminfo, vmstat, slabinfo)");
+            }
+            Console.Write("dispatch      interface cache hits "); Console.WriteDecimal(InterfaceDispatch.CacheHits);
+            Console.Write(", resolutions "); Console.WriteDecimal(InterfaceDispatch.Resolutions); Console.WriteLine();
+        }
+    }
+}
