@@ -55,6 +55,7 @@ namespace Kernel.Core.Memory
         /// </summary>
         public static string Init(ulong regionStart, ulong regionEnd)
         {
+            LoaderCode.Rewrite(regionStart, regionEnd);   // before the heap owns the region (LoaderCode)
             RatResult r = RatHeap.Init(regionStart, regionEnd);
             return r == RatResult.Ok ? null : "the heap region is too small for the RAM allocation table";
         }

@@ -54,6 +54,37 @@ namespace Kernel.Tests
         /// <summary>Pages of the RAT region taken from the buddy for the comparison (4 MiB).</summary>
         private const ulong RatRegionPages = 1024;
 
+        /// <summary>Pages of the half-used RAT: 4 MiB like the fresh one (the largest run the buddy hands out).</summary>
+        private const ulong HalfUsedPages = 1024;
+
+        /// <summary>
+        /// A RAT over <see cref="HalfUsedPages"/> pages at <paramref name="region"/> (table in the
+        /// last page) in the steady state of the host benchmarks' churn (Fixtures.cs, HalfUsedZone.BuildRat):
+        /// 48 % of the pages live, block mix 75/10/10/5 % of orders 0/1/2/3, so 21 % of the pages
+        /// are live singles packed at the bottom and 27 % live runs packed below the table.
+        /// </summary>
+        private static RatResult BuildHalfUsedRat(byte* region, out RamAllocationTable rat)
+        {
+            RatResult r = RamAllocationTable.Init(region + (HalfUsedPages - 1) * Heap.PageSize, HalfUsedPages, true, out rat);
+            if (r != RatResult.Ok) return r;
+            byte* table = rat.Table;
+            ulong singles = HalfUsedPages * 21 / 100, runPages = HalfUsedPages * 27 / 100;
+            for (ulong i = 0; i < singles; i++) table[i] = (byte)RatPageType.HeapSmall;
+            // Runs of 2, 4, 2, 4, 8 pages (orders 1, 2, 1, 2, 3: the 10/10/5 mix) down from the table.
+            ulong top = HalfUsedPages - 1, used = 0;
+            for (int k = 0; used < runPages; k++)
+            {
+                int j = k % 5;
+                ulong count = j == 4 ? 8UL : (j % 2 == 0 ? 2UL : 4UL);
+                top -= count;
+                table[top] = (byte)RatPageType.HeapSmall;
+                for (ulong x = 1; x < count; x++) table[top + x] = (byte)RatPageType.Extension;
+                used += count;
+            }
+            rat.RecountFreePages();
+            return RatResult.Ok;
+        }
+
         /// <summary>
         /// The buddy allocator (Kernel.Mm.BuddyHeap's PageAllocator, pcp lists on) against a RAM
         /// allocation table (MemoryManager.Baseline.RamAllocationTable, fresh, over 4 MiB of pages
@@ -89,6 +120,25 @@ namespace Kernel.Tests
                 }
             a.Equal(buddyFree, pa.NrFreePages + pa.PcpPages, "buddy free pages after the page rounds");
             a.Equal(ratFree, rat.FreePages, "RAT free pages after the page rounds");
+
+            // The RAT in its realistic state (the host benchmarks' HalfUsedZone, settled): about
+            // half the pages live, singles packed at the bottom, runs packed at the top.
+            byte* half = (byte*)BuddyHeap.AllocPages(HalfUsedPages);
+            a.True(half != null, "a 4 MiB region from the buddy for the half-used RAT");
+            if (half == null) return;
+            RamAllocationTable halfRat;
+            a.Equal((long)RatResult.Ok, (long)BuildHalfUsedRat(half, out halfRat), "half-used RAT set up");
+            ulong halfFree = halfRat.FreePages;
+            ulong ratHalf0 = ~0UL, ratHalf3 = ~0UL;
+            for (int rep = 0; rep < 5; rep++)
+            {
+                ulong r0 = RatPageRound(ref halfRat, half, 0, ref bad);
+                ulong r3 = RatPageRound(ref halfRat, half, 3, ref bad);
+                if (r0 < ratHalf0) ratHalf0 = r0;
+                if (r3 < ratHalf3) ratHalf3 = r3;
+            }
+            a.Equal(halfFree, halfRat.FreePages, "half-used RAT free pages after the page rounds");
+            a.Equal((long)HeapFreeResult.Ok, (long)BuddyHeap.FreePages(half), "the half-used RAT's region back to the buddy");
 
             // Objects: the buddy heap's slab, and the RAT heap (THE heap in a RAT image, else set up over buddy pages).
             byte* ratHeapRegion = null;
@@ -127,11 +177,16 @@ namespace Kernel.Tests
             TestHost.Metric("rat.page.order0.alloc_free", rat0, "cycles/op");
             TestHost.Metric("buddy.page.order3.alloc_free", buddy3, "cycles/op");
             TestHost.Metric("rat.page.order3.alloc_free", rat3, "cycles/op");
+            TestHost.Metric("rat_half_used.page.order0.alloc_free", ratHalf0, "cycles/op");
+            TestHost.Metric("rat_half_used.page.order3.alloc_free", ratHalf3, "cycles/op");
             TestHost.Metric("buddy.object48.alloc_free", buddyObj, "cycles/op");
             TestHost.Metric("rat.object48.alloc_free", ratObj, "cycles/op");
             TestHost.Metric("ratio.page.order0.rat_per_buddy", buddy0 == 0 ? 0 : rat0 * 100 / buddy0, "percent");
             TestHost.Metric("ratio.page.order3.rat_per_buddy", buddy3 == 0 ? 0 : rat3 * 100 / buddy3, "percent");
             TestHost.Metric("ratio.object48.rat_per_buddy", buddyObj == 0 ? 0 : ratObj * 100 / buddyObj, "percent");
+            TestHost.Metric("ratio.page.order0.rat_half_used_per_buddy", buddy0 == 0 ? 0 : ratHalf0 * 100 / buddy0, "percent");
+            TestHost.Metric("ratio.page.order3.rat_half_used_per_buddy", buddy3 == 0 ? 0 : ratHalf3 * 100 / buddy3, "percent");
+            TestHost.Metric("boot.loader_code.pages_rewritten", LoaderCode.PagesRewritten, "pages");
             a.Equal((long)HeapFreeResult.Ok, (long)BuddyHeap.FreePages(region), "the RAT's region back to the buddy");
             // A RAT heap set up over buddy pages stays (RatHeap has no teardown); 4 MiB.
         }
