@@ -264,9 +264,8 @@ namespace Kernel.Mm
             }
             if (size == 0) size = 1;
             SlabAllocator slab = Slab;
-            void* p = slab.Alloc(size, GfpFor(ref current), ref current, out SlabResult r);
+            void* p = slab.Alloc(size, GfpFor(ref current), ref current, out SlabResult r, out nuint usable);
             if (p == null) OutOfMemory(ref current, size, r);
-            ulong usable = slab.SizeOf(p);
             s_stats.Allocations++;
             s_stats.BytesRequested += size;
             s_stats.BytesInUse += usable;
@@ -290,8 +289,7 @@ namespace Kernel.Mm
             // Outside the buddy's pages, or on a reserved page (kernel image and stack, memmap...): not heap memory.
             if (d == null || (d->Flags & PageFlags.Reserved) != 0) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "not in memory the heap manages");
             SlabAllocator slab = Slab;
-            ulong usable = slab.SizeOf(p);
-            SlabResult r = slab.Free(p);   // refusals are reported by the slab ("BUG kmalloc-64: double free ...")
+            SlabResult r = slab.Free(p, out nuint usable);   // refusals are reported by the slab ("BUG kmalloc-64: double free ...")
             if (r == SlabResult.Ok) { s_stats.BytesInUse -= usable; return HeapFreeResult.Ok; }
             if (r == SlabResult.DoubleFree) return HeapFreeResult.AlreadyFree;
             if (r == SlabResult.NotManaged) return HeapFreeResult.NotInHeap;

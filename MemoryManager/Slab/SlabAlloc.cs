@@ -20,14 +20,28 @@ namespace MemoryManager
         /// Size 0 is served as 1 byte.
         /// </summary>
         public void* Alloc(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r)
+            => Alloc(size, gfp, ref ctx, out r, out nuint _);
+
+        /// <summary>
+        /// kmalloc that also says the object's usable size (what ksize would answer: the cache's
+        /// object size, or the whole block for a large object; 0 on failure), so a caller that
+        /// accounts bytes need not look the object up again.
+        /// </summary>
+        public void* Alloc(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r, out nuint usable)
         {
+            usable = 0;
             if (ctx.InInterrupt && (gfp & SleepingBits) != 0)
             {
                 gfp = (gfp & ~SleepingBits) | Gfp.GFP_ATOMIC;
                 AtomicDowngrades++;
             }
             int ci = CacheIndexFor(size);
-            if (ci < 0) return AllocLarge(size, gfp, ref ctx, out r);
+            if (ci < 0)
+            {
+                void* large = AllocLarge(size, gfp, ref ctx, out r, out int order);
+                if (large != null) usable = (nuint)(MmConstants.PageSize << order);
+                return large;
+            }
             ref KmemCache c = ref _caches[ci];
             if ((gfp & (Gfp.Dma | Gfp.Dma32)) != 0) { c.Failed++; r = SlabResult.BadGfp; WarnBadGfp(ci, gfp); return null; }
 
@@ -53,6 +67,7 @@ namespace MemoryManager
             c.Allocs++;
             c.ActiveObjects++;
             r = SlabResult.Ok;
+            usable = (nuint)c.ObjectSize;
             return obj;
         }
 
@@ -178,9 +193,9 @@ namespace MemoryManager
         }
 
         /// <summary>kmalloc_large: the smallest buddy block that fits, zeroed, charged to the kernel, its head marked PG_large_kmalloc; refused above 4 MiB.</summary>
-        private void* AllocLarge(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r)
+        private void* AllocLarge(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r, out int order)
         {
-            int order = LargeOrder(size);
+            order = LargeOrder(size);
             if (order < 0)
             {
                 LargeFailed++;

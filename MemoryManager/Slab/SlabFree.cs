@@ -16,8 +16,12 @@ namespace MemoryManager
         /// (DoubleFree: its bit in the slab's allocation bitmap is clear), an interior pointer of
         /// a large object (InteriorPointer), a slab whose descriptor is not the heap's (Corrupted).
         /// </summary>
-        public SlabResult Free(void* p)
+        public SlabResult Free(void* p) => Free(p, out nuint _);
+
+        /// <summary>kfree that also says how many usable bytes it gave back (ksize of the object before the free; 0 when refused).</summary>
+        public SlabResult Free(void* p, out nuint freed)
         {
+            freed = 0;
             if (p == null) return SlabResult.Ok;
             byte* a = (byte*)p;
             if (a < _base || a >= _end) return Refuse(SlabResult.NotManaged, a, null, 0);
@@ -35,6 +39,7 @@ namespace MemoryManager
                 LargeObjects--;
                 LargePages -= 1UL << order;
                 Pa.FreePages(PfnOf(head), order, 0);
+                freed = (nuint)(MmConstants.PageSize << order);
                 return SlabResult.Ok;
             }
 
@@ -55,6 +60,7 @@ namespace MemoryManager
             st->InUse--;
             c.Frees++;
             c.ActiveObjects--;
+            freed = (nuint)c.ObjectSize;
             if (st->InUse != 0) { ListMove(ref c, head, ListPartial); return SlabResult.Ok; }
             ListMove(ref c, head, ListEmpty);
             if (c.NrEmpty > (uint)MaxEmptySlabs) DiscardSlab(ref c, head);

@@ -41,6 +41,24 @@ namespace MemoryManager.Tests.Slab
         }
 
         [Theory]
+        [InlineData(48UL)]
+        [InlineData(8192UL)]
+        [InlineData(20000UL)]
+        public void Alloc_and_free_report_the_usable_size_that_ksize_gives(ulong size)
+        {
+            using var r = new SlabRig();
+            byte* p = (byte*)r.Slab.Alloc((nuint)size, Gfp.GFP_KERNEL, ref r.Task, out SlabResult res, out nuint usable);
+            Assert.Equal(SlabResult.Ok, res);
+            Assert.Equal(r.Slab.SizeOf(p), usable);
+            Assert.True(usable >= (nuint)size);
+            Assert.Equal(SlabResult.Ok, r.Slab.Free(p, out nuint freed));
+            Assert.Equal(usable, freed);
+            Assert.NotEqual(SlabResult.Ok, r.Slab.Free(p, out freed));   // a double free (or, for a large block, no longer a slab object)
+            Assert.Equal((nuint)0, freed);
+            r.AssertInvariants();
+        }
+
+        [Theory]
         [InlineData(1, 0)]
         [InlineData(8, 0)]
         [InlineData(9, 1)]
