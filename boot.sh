@@ -8,7 +8,7 @@
 #   CONFIG=Debug ./boot.sh    # the Debug build
 #   ./boot.sh -s -S           # extra arguments go to QEMU (here: wait for gdb on :1234)
 #
-# In the shell: help, mem, map, test <suite>|all, halt. Ctrl-C quits QEMU.
+# In the shell: help lists the commands (docs/shell.md); halt leaves. Ctrl-C quits QEMU.
 set -euo pipefail
 cd "$(dirname "$0")"
 MEM=${MEM:-512M}
