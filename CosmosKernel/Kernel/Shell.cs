@@ -20,7 +20,6 @@ namespace Kernel
     /// </summary>
     public static unsafe partial class Shell
     {
-        private const string Usage = "commands: help | mem | map | meminfo | buddyinfo | zoneinfo | vmstat | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free | bench | sleep | test | halt";
         public const int MaxLine = 120;
         private const int MaxTokens = 8;
 
@@ -205,36 +204,63 @@ namespace Kernel
             {
                 Console.Write("unknown command '");
                 WriteToken(0);
-                Console.Write("'. ");
-                Console.WriteLine(Usage);
+                Console.WriteLine("': type 'help' for the commands");
             }
         }
 
+        /// <summary>The command list, each line within the 80 columns of the VGA screen.</summary>
         private static void Help()
         {
-            Console.WriteLine(Usage);
-            Console.WriteLine("  help                      this list");
-            Console.WriteLine("  mem                       heap statistics (and the RAM allocation table's, on the RAT heap)");
-            Console.WriteLine("  map                       the boot loader's memory map");
-            Console.WriteLine("  meminfo buddyinfo zoneinfo vmstat slabinfo   the memory manager's /proc texts");
-            Console.WriteLine("  watermarks [min_free_kbytes <n> | scale <n>]  per-zone min/low/high/free/managed; set them");
-            Console.WriteLine("  kswapd                    each node's kswapd: state, order, failures, counters");
-            Console.WriteLine("  ps                        processes: pid, state, rss, swap, oom_score, oom_score_adj");
-            Console.WriteLine("  run memhog <size> [rate] [adj=N]   anon memory at <rate> pages/tick up to <size> (64M, 4096 = pages)");
-            Console.WriteLine("  run idle <size> [adj=N]   touch <size> at once, then sit on it");
-            Console.WriteLine("  run reader <size> [rate] [adj=N]   read a file (at most 4M) through the page cache");
-            Console.WriteLine("  run writer <size> [rate] [adj=N]   write a file (dirty page cache)");
-            Console.WriteLine("  run leaker [rate] [adj=N] leak pages until its address space (128M) is full");
-            Console.WriteLine("  kill <pid>                the process exits and frees its memory");
-            Console.WriteLine("  oom_adj <pid> <n>         write oom_score_adj (-1000..1000)");
-            Console.WriteLine("  alloc <order> [gfp]       allocate 2^order pages as init (gfp: kernel atomic nowait dma dma32 highuser or 0x..)");
-            Console.WriteLine("  free <pfn>                free a block 'alloc' returned (any other pfn goes to the allocator as order 0)");
-            Console.WriteLine("  bench                     buddy vs RAT page allocation, cycles per alloc+free");
-            Console.WriteLine("  sleep <ms>                let the programs and kswapd run for <ms> milliseconds (1..60000)");
-            Console.Write("  test <suite>              run in-kernel tests; suites: ");
-            WriteSuiteNames();
+            Console.WriteLine("commands: help | mem | map | meminfo | buddyinfo | zoneinfo | vmstat | slabinfo");
+            Console.WriteLine("  | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free | bench");
+            Console.WriteLine("  | sleep | test | halt");
+            Console.WriteLine("  help                    this list");
+            Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
+            Console.WriteLine("  map                     the boot loader's memory map");
+            Console.WriteLine("  meminfo buddyinfo zoneinfo vmstat slabinfo   /proc texts");
+            Console.WriteLine("  watermarks              per-zone min/low/high/free/managed pages");
+            Console.WriteLine("  watermarks min_free_kbytes <n> | scale <n>   set them");
+            Console.WriteLine("  kswapd                  each node's kswapd: state, order, failures, counters");
+            Console.WriteLine("  ps                      pid, state, rss, swap, oom_score, oom_score_adj");
+            Console.WriteLine("  run memhog <size> [rate] [adj=N]  anon memory, rate pages/tick up to size");
+            Console.WriteLine("  run idle <size> [adj=N]           touch size at once, then sit on it");
+            Console.WriteLine("  run reader|writer <size> [rate] [adj=N]  a file (<= 4M) via the page cache");
+            Console.WriteLine("  run leaker [rate] [adj=N]         leak pages until 128M are taken");
+            Console.WriteLine("      size: pages (4096) or K/M/G bytes (64M); rate 1..4096; adj -1000..1000");
+            Console.WriteLine("  kill <pid>              the process exits and frees its memory");
+            Console.WriteLine("  oom_adj <pid> <n>       write oom_score_adj (-1000..1000)");
+            Console.WriteLine("  alloc <order> [gfp]     2^order pages as init; gfp: kernel atomic nowait");
+            Console.WriteLine("                          dma dma32 highuser or 0x..");
+            Console.WriteLine("  free <pfn>              free what alloc returned (other pfns: as order 0)");
+            Console.WriteLine("  bench                   buddy vs RAT, cycles per alloc+free");
+            Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
+            Console.WriteLine("  test <suite>            run in-kernel tests; suites:");
+            WriteSuiteNamesWrapped(5, 79);
+            Console.WriteLine("  halt                    stop the machine (QEMU exits with status 33)");
+        }
+
+        /// <summary>The suite names, wrapped to lines of at most <paramref name="width"/> columns indented by <paramref name="indent"/>.</summary>
+        private static void WriteSuiteNamesWrapped(int indent, int width)
+        {
+            TestSuite[] suites = TestHost.Suites;
+            int column = indent;
+            for (int k = 0; k < indent; k++) Console.Write(' ');
+            Console.Write("all");
+            column += 3;
+            for (int i = 0; i < suites.Length; i++)
+            {
+                string name = suites[i].Name;
+                if (column + 2 + name.Length > width)
+                {
+                    Console.WriteLine(",");
+                    for (int k = 0; k < indent; k++) Console.Write(' ');
+                    column = indent;
+                }
+                else { Console.Write(", "); column += 2; }
+                Console.Write(name);
+                column += name.Length;
+            }
             Console.WriteLine();
-            Console.WriteLine("  halt                      stop the machine (QEMU exits with status 33)");
         }
 
         private static void WriteSuiteNames()
@@ -318,7 +344,7 @@ namespace Kernel
                 bool mfk = Is(1, "min_free_kbytes"), scale = Is(1, "scale");
                 if ((!mfk && !scale) || s_tokens != 3)
                 {
-                    Console.WriteLine("usage: watermarks [min_free_kbytes <0..262144> | scale <0..3000>] (scale 0 = the seed-era rule)");
+                    Console.WriteLine("usage: watermarks [min_free_kbytes <0..262144> | scale <0..3000>] (0: seed rule)");
                     return;
                 }
                 if (!Number(2, out long n))
@@ -333,7 +359,7 @@ namespace Kernel
                 }
                 else
                 {
-                    if (n < 0 || n > 3000) { Console.WriteLine("watermarks: scale (watermark_scale_factor) must be in 0..3000 (0 = the seed-era rule)"); return; }
+                    if (n < 0 || n > 3000) { Console.WriteLine("watermarks: scale (watermark_scale_factor) must be in 0..3000 (0: seed rule)"); return; }
                     pa.SetWatermarkScaleFactor((int)n);
                 }
             }
@@ -436,8 +462,10 @@ namespace Kernel
 
         private static void RunUsage()
         {
-            Console.WriteLine("usage: run memhog <size> [rate] [adj=N] | run idle <size> [adj=N] | run reader <size> [rate] [adj=N] | run writer <size> [rate] [adj=N] | run leaker [rate] [adj=N]");
-            Console.WriteLine("       size: pages (4096) or bytes with K/M/G (64M); rate: pages per tick (1..4096); adj: oom_score_adj -1000..1000");
+            Console.WriteLine("usage: run memhog <size> [rate] [adj=N] | run idle <size> [adj=N]");
+            Console.WriteLine("       run reader|writer <size> [rate] [adj=N] | run leaker [rate] [adj=N]");
+            Console.WriteLine("       size: pages (4096) or K/M/G bytes (64M); rate: pages per tick 1..4096;");
+            Console.WriteLine("       adj: oom_score_adj -1000..1000");
         }
 
         private static void RunProgram()
@@ -555,7 +583,7 @@ namespace Kernel
             if (vm == null) return;
             if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax)
             {
-                Console.WriteLine("oom_adj: oom_score_adj must be in -1000..1000 (OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX); unchanged");
+                Console.WriteLine("oom_adj: oom_score_adj must be in -1000..1000 (OOM_SCORE_ADJ_MIN..MAX); unchanged");
                 return;
             }
             ProcResult r = vm.Procs.SetOomScoreAdj(pid, (int)adj);

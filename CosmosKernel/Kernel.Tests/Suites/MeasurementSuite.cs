@@ -55,7 +55,7 @@ namespace Kernel.Tests
         private const ulong RatRegionPages = 1024;
 
         /// <summary>Pages of the half-used RAT: 4 MiB like the fresh one (the largest run the buddy hands out).</summary>
-        private const ulong HalfUsedPages = 1024;
+        public const ulong HalfUsedPages = 1024;
 
         /// <summary>
         /// A RAT over <see cref="HalfUsedPages"/> pages at <paramref name="region"/> (table in the
@@ -63,7 +63,7 @@ namespace Kernel.Tests
         /// 48 % of the pages live, block mix 75/10/10/5 % of orders 0/1/2/3, so 21 % of the pages
         /// are live singles packed at the bottom and 27 % live runs packed below the table.
         /// </summary>
-        private static RatResult BuildHalfUsedRat(byte* region, out RamAllocationTable rat)
+        public static RatResult BuildHalfUsedRat(byte* region, out RamAllocationTable rat)
         {
             RatResult r = RamAllocationTable.Init(region + (HalfUsedPages - 1) * Heap.PageSize, HalfUsedPages, true, out rat);
             if (r != RatResult.Ok) return r;
