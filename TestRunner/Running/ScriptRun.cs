@@ -200,8 +200,14 @@ public sealed record ScriptRunOptions
     /// or PPM by its extension. The picture is also in <see cref="ScriptResult.Screen"/>.
     /// </summary>
     public string? Screendump { get; init; }
-    /// <summary>How long to wait after the last READY before the screendump, so that the prompt the kernel writes after READY is on the screen.</summary>
-    public TimeSpan ScreendumpSettle { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// Before the screendump, the runner waits (up to <see cref="PromptWait"/>) for the prompt the
+    /// shell writes after READY to arrive on serial, then this long more: the kernel writes each
+    /// piece of console text to COM1 first and to the screen right after.
+    /// </summary>
+    public TimeSpan ScreendumpSettle { get; init; } = TimeSpan.FromMilliseconds(300);
+    /// <summary>How long to wait for console text after the last READY (the prompt) before the screendump.</summary>
+    public TimeSpan PromptWait { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>How long to keep trying to reach QEMU's QMP socket.</summary>
     public TimeSpan QmpConnectWait { get; init; } = TimeSpan.FromSeconds(5);
 }
@@ -276,7 +282,7 @@ public static class ScriptRun
                                 if (qmpSocket != null && !dumped && state.Current == ScriptRunState.Phase.Halting)
                                 {
                                     dumped = true;
-                                    var (image, failure) = await TakeScreendumpAsync(options, qmpSocket, limit.Token).ConfigureAwait(false);
+                                    var (image, failure) = await TakeScreendumpAsync(options, qemu, qmpSocket, limit.Token).ConfigureAwait(false);
                                     if (image == null)
                                     {
                                         state.OnScreendumpFailed(failure!, qemu.Elapsed);
@@ -314,14 +320,17 @@ public static class ScriptRun
     }
 
     /// <summary>
-    /// Waits for the screen to settle, asks QEMU (QMP <c>screendump</c>) to write a PPM into a
+    /// Waits for the prompt and the screen to settle, asks QEMU (QMP <c>screendump</c>) to write a PPM into a
     /// temporary file, reads it and saves it where the options say. Returns the image, or null and why not.
     /// </summary>
-    static async Task<(RgbImage? Image, string? Failure)> TakeScreendumpAsync(ScriptRunOptions options, string qmpSocket, CancellationToken cancel)
+    static async Task<(RgbImage? Image, string? Failure)> TakeScreendumpAsync(ScriptRunOptions options, EmulatorProcess qemu, string qmpSocket, CancellationToken cancel)
     {
         string ppm = Path.Combine(Path.GetTempPath(), $"kt-screen-{Guid.NewGuid():N}.ppm");
         try
         {
+            var promptDeadline = qemu.Elapsed + options.PromptWait;
+            while (qemu.PendingSerialText.Length == 0 && qemu.Elapsed < promptDeadline)
+                await Task.Delay(20, cancel).ConfigureAwait(false);
             await Task.Delay(options.ScreendumpSettle, cancel).ConfigureAwait(false);
             await using (var qmp = await QmpClient.ConnectAsync(qmpSocket, options.QmpConnectWait, cancel).ConfigureAwait(false))
                 await qmp.ScreendumpAsync(ppm, cancel).ConfigureAwait(false);

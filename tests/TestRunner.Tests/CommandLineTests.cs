@@ -105,7 +105,7 @@ public class CommandLineTests
     [Fact]
     public async Task Script_with_a_screendump_starts_QEMU_with_a_QMP_socket_and_exits_2_when_QEMU_gives_no_screen()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "MemFree: 1000 kB", Kernel.Ready(), "@sleep 10"]);
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "MemFree: 1000 kB", Kernel.Ready(), "@raw kernel> ", "@sleep 15"]);
         var script = Path.Combine(fake.Folder, "lab.txt");
         File.WriteAllText(script, "meminfo\n");
         var (exit, output) = await Invoke("script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "20",
