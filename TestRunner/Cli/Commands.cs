@@ -4,6 +4,7 @@ using TestRunner.Build;
 using TestRunner.Emulator;
 using TestRunner.Reports;
 using TestRunner.Running;
+using TestRunner.Screen;
 
 namespace TestRunner.Cli;
 
@@ -126,11 +127,17 @@ public static class Commands
         var timeout = TimeoutOption();
         var file = new Argument<string>("file") { Description = "Shell commands, one per line ('#' comments and blank lines are skipped)" };
         var log = new Option<string?>("--log") { Description = "Raw serial log file" };
+        var screendump = new Option<string?>("--screendump")
+        {
+            Description = "After the last command's answer (before halt), save QEMU's VGA screen to this .png or .ppm file",
+            Validators = { r => { if (r.GetValueOrDefault<string?>() is string p && Screendump.CheckPath(p) is string e) r.AddError(e); } },
+        };
         var command = new Command("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error");
         command.Arguments.Add(file);
         kernel.AddTo(command);
         command.Options.Add(timeout);
         command.Options.Add(log);
+        command.Options.Add(screendump);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
@@ -148,6 +155,7 @@ public static class Commands
                 Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 SerialLog = serialLog,
                 Observer = reporter,
+                Screendump = parse.GetValue(screendump) is string dump ? Path.GetFullPath(dump) : null,
             }, commands, cancel);
             reporter.Summary(result);
             return (int)result.ExitCode;

@@ -49,6 +49,10 @@ public sealed class EmulatorProcess : IAsyncDisposable
 
     public int ProcessId => process.Id;
 
+    /// <summary>The serial text received after the last newline (a prompt waiting for input, say); "" when a line has just ended.</summary>
+    public string PendingSerialText => pendingText;
+    volatile string pendingText = "";
+
     /// <summary>
     /// Starts the command with stdin/stdout/stderr redirected; <paramref name="rawLog"/>, when given,
     /// receives the serial output exactly as it arrived plus the lines the runner sends (prefixed "&gt;&gt; ").
@@ -119,7 +123,9 @@ public sealed class EmulatorProcess : IAsyncDisposable
             catch (ObjectDisposedException) { break; }
             if (n == 0) break;
             if (rawLog != null) Log(new string(chars, 0, logText.GetChars(buffer, 0, n, chars, 0)));
-            foreach (var e in decoder.Feed(buffer.AsSpan(0, n)))
+            var decoded = decoder.Feed(buffer.AsSpan(0, n));
+            pendingText = decoder.PendingText; // before the events, so whoever reacts to a line sees what follows it
+            foreach (var e in decoded)
                 events.Writer.TryWrite(new SerialReceived(e, clock.Elapsed));
         }
         foreach (var e in decoder.Flush())

@@ -17,14 +17,19 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
 
     /// <summary>
     /// The headless command of notes/kernel-contract.md: TCG, no display, no monitor, COM1 on
-    /// QEMU's stdio without signal handling, isa-debug-exit at port 0xf4.
+    /// QEMU's stdio without signal handling, isa-debug-exit at port 0xf4. With
+    /// <paramref name="qmpSocket"/>, QEMU also listens for QMP on that Unix socket
+    /// (<c>-qmp unix:PATH,server=on,wait=off</c>), which a screendump goes through.
     /// </summary>
-    public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory) =>
+    public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null) =>
         new(program, Common(image, medium, memory, new[]
         {
             "-display", "none", "-no-reboot", "-monitor", "none",
+        }.Concat(qmpSocket == null ? [] : new[] { "-qmp", $"unix:{qmpSocket.Replace(",", ",,")},server=on,wait=off" })
+        .Concat(new[]
+        {
             "-chardev", "stdio,id=com1,signal=off", "-serial", "chardev:com1",
-        }));
+        }).ToArray()));
 
     /// <summary>
     /// The interactive command of <c>run</c>: COM1 on the terminal both ways; Ctrl-C stops QEMU

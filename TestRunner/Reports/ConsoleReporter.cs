@@ -100,6 +100,9 @@ public sealed class ConsoleReporter : IRunObserver, IScriptObserver
         if (frame.Kind != FrameKind.Ready) Info($"[{frame}]");
     }
 
+    void IScriptObserver.ScreendumpSaved(string path, Screen.RgbImage image) =>
+        Info($"screendump before halt: {Cli.KernelOptions.Relative(path)} ({image.Width}x{image.Height})");
+
     void Kernel(string text)
     {
         if (fancy) AnsiConsole.WriteLine(text);

@@ -1,5 +1,6 @@
 using TestRunner.Emulator;
 using TestRunner.Protocol;
+using TestRunner.Screen;
 
 namespace TestRunner.Running;
 
@@ -25,6 +26,10 @@ public sealed class ScriptResult
     public int? EmulatorStatus { get; internal set; }
     public List<string> SerialTail { get; } = new();
     public TimeSpan Duration { get; internal set; }
+    /// <summary>The VGA screen QEMU showed after the last command's answer, when a screendump was asked for.</summary>
+    public RgbImage? Screen { get; internal set; }
+    /// <summary>Where the screendump was saved (full path), when it was.</summary>
+    public string? ScreendumpPath { get; internal set; }
 }
 
 /// <summary>Receives a script run's progress as it happens.</summary>
@@ -33,6 +38,7 @@ public interface IScriptObserver
     void CommandSent(string command) { }
     void ConsoleLine(string text) { }
     void FrameReceived(Frame frame) { }
+    void ScreendumpSaved(string path, RgbImage image) { }
 }
 
 /// <summary>
@@ -154,6 +160,12 @@ public sealed class ScriptRunState
         Finish(RunExitCode.Broken, $"timeout after {limit.TotalSeconds:0.#} s: {where}", at);
     }
 
+    /// <summary>Handles a screendump that could not be taken or saved: the run is broken (exit 2).</summary>
+    public void OnScreendumpFailed(string message, TimeSpan at)
+    {
+        if (!IsFinished) Finish(RunExitCode.Broken, $"screendump failed: {message}", at);
+    }
+
     /// <summary>Handles the user cancelling the run (Ctrl-C).</summary>
     public void OnCancelled(TimeSpan at)
     {
@@ -182,6 +194,22 @@ public sealed record ScriptRunOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
     public TextWriter? SerialLog { get; init; }
     public IScriptObserver? Observer { get; init; }
+    /// <summary>
+    /// When set, QEMU is started with a QMP socket and, after the last command's answer (before
+    /// <c>halt</c>), the VGA screen is dumped through QMP <c>screendump</c> into this file: PNG
+    /// or PPM by its extension. The picture is also in <see cref="ScriptResult.Screen"/>.
+    /// </summary>
+    public string? Screendump { get; init; }
+    /// <summary>
+    /// Before the screendump, the runner waits (up to <see cref="PromptWait"/>) for the prompt the
+    /// shell writes after READY to arrive on serial, then this long more: the kernel writes each
+    /// piece of console text to COM1 first and to the screen right after.
+    /// </summary>
+    public TimeSpan ScreendumpSettle { get; init; } = TimeSpan.FromMilliseconds(300);
+    /// <summary>How long to wait for console text after the last READY (the prompt) before the screendump.</summary>
+    public TimeSpan PromptWait { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long to keep trying to reach QEMU's QMP socket.</summary>
+    public TimeSpan QmpConnectWait { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Boots the kernel and feeds it a script of shell commands, one per READY.</summary>
@@ -216,7 +244,24 @@ public static class ScriptRun
         var state = new ScriptRunState(commands, options.Observer);
         if (options.Target.Check(out var emulator) is string missing)
             return Refused(missing);
-        var command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory);
+        if (options.Screendump != null && Screendump.CheckPath(options.Screendump) is string badPath)
+            return Refused(badPath);
+        string? qmpSocket = options.Screendump == null ? null
+            : Path.Combine(Path.GetTempPath(), $"kt-qmp-{Guid.NewGuid().ToString("N")[..12]}.sock");
+        try
+        {
+            return await RunAsync(options, state, QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket),
+                qmpSocket, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (qmpSocket != null) File.Delete(qmpSocket);
+        }
+    }
+
+    static async Task<ScriptResult> RunAsync(ScriptRunOptions options, ScriptRunState state, QemuCommand command, string? qmpSocket, CancellationToken cancel)
+    {
+        bool dumped = false;
         EmulatorProcess qemu;
         try { qemu = EmulatorProcess.Start(command, options.SerialLog); }
         catch (InvalidOperationException e) { return Refused(e.Message); }
@@ -233,7 +278,22 @@ public static class ScriptRun
                     {
                         case SerialReceived s:
                             if (state.OnSerial(s.Event, s.At) is string line)
+                            {
+                                if (qmpSocket != null && !dumped && state.Current == ScriptRunState.Phase.Halting)
+                                {
+                                    dumped = true;
+                                    var (image, failure) = await TakeScreendumpAsync(options, qemu, qmpSocket, limit.Token).ConfigureAwait(false);
+                                    if (image == null)
+                                    {
+                                        state.OnScreendumpFailed(failure!, qemu.Elapsed);
+                                        break;
+                                    }
+                                    state.Result.Screen = image;
+                                    state.Result.ScreendumpPath = Path.GetFullPath(options.Screendump!);
+                                    options.Observer?.ScreendumpSaved(state.Result.ScreendumpPath, image);
+                                }
                                 await qemu.SendLineAsync(line).ConfigureAwait(false);
+                            }
                             break;
                         case EmulatorMessage m:
                             state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
@@ -257,6 +317,35 @@ public static class ScriptRun
             qemu.Kill();
         }
         return state.Result;
+    }
+
+    /// <summary>
+    /// Waits for the prompt and the screen to settle, asks QEMU (QMP <c>screendump</c>) to write a PPM into a
+    /// temporary file, reads it and saves it where the options say. Returns the image, or null and why not.
+    /// </summary>
+    static async Task<(RgbImage? Image, string? Failure)> TakeScreendumpAsync(ScriptRunOptions options, EmulatorProcess qemu, string qmpSocket, CancellationToken cancel)
+    {
+        string ppm = Path.Combine(Path.GetTempPath(), $"kt-screen-{Guid.NewGuid():N}.ppm");
+        try
+        {
+            var promptDeadline = qemu.Elapsed + options.PromptWait;
+            while (qemu.PendingSerialText.Length == 0 && qemu.Elapsed < promptDeadline)
+                await Task.Delay(20, cancel).ConfigureAwait(false);
+            await Task.Delay(options.ScreendumpSettle, cancel).ConfigureAwait(false);
+            await using (var qmp = await QmpClient.ConnectAsync(qmpSocket, options.QmpConnectWait, cancel).ConfigureAwait(false))
+                await qmp.ScreendumpAsync(ppm, cancel).ConfigureAwait(false);
+            var image = Ppm.Parse(await File.ReadAllBytesAsync(ppm, cancel).ConfigureAwait(false));
+            Screendump.Save(image, options.Screendump!);
+            return (image, null);
+        }
+        catch (Exception e) when (e is QmpException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return (null, e.Message);
+        }
+        finally
+        {
+            File.Delete(ppm);
+        }
     }
 
     static ScriptResult Refused(string message)

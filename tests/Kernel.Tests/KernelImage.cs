@@ -75,14 +75,20 @@ public static class KernelImage
         return result;
     }
 
-    /// <summary>Boots the ISO and feeds it shell commands through the runner's script mode.</summary>
-    public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null)
+    /// <summary>
+    /// Boots the ISO and feeds it shell commands through the runner's script mode. With
+    /// <paramref name="screendump"/> (a file name such as "screen-help.png"), the VGA screen after
+    /// the last command is saved under artifacts/test-results/ and returned in <see cref="ScriptResult.Screen"/>.
+    /// </summary>
+    public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null,
+        string? screendump = null)
     {
         var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
         {
             Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, memory == null ? MemorySize.Default : MemorySize.Parse(memory)),
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+            Screendump = screendump == null ? null : Path.Combine(layout.RepoRoot, "artifacts", "test-results", screendump),
         }, commands);
     }
 

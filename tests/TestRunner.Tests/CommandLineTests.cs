@@ -103,6 +103,28 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Script_with_a_screendump_starts_QEMU_with_a_QMP_socket_and_exits_2_when_QEMU_gives_no_screen()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "MemFree: 1000 kB", Kernel.Ready(), "@raw kernel> ", "@sleep 15"]);
+        var script = Path.Combine(fake.Folder, "lab.txt");
+        File.WriteAllText(script, "meminfo\n");
+        var (exit, output) = await Invoke("script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "20",
+            "--screendump", Path.Combine(fake.Folder, "screen.png"));
+        Assert.Equal(2, exit);
+        Assert.Contains("screendump failed: cannot connect to QEMU's QMP socket", output);
+        Assert.Matches(@"^unix:.*kt-qmp-\w+\.sock,server=on,wait=off$", fake.Arguments.SkipWhile(a => a != "-qmp").Skip(1).First());
+        Assert.Equal(["meminfo"], fake.Received);            // halt was not sent: the run stopped at the failed screendump
+        Assert.False(File.Exists(Path.Combine(fake.Folder, "screen.png")));
+    }
+
+    [Fact]
+    public void Script_refuses_a_screendump_file_that_is_neither_png_nor_ppm()
+    {
+        var parse = Commands.Root(TextWriter.Null).Parse(["script", "x.txt", "--screendump", "screen.jpg"]);
+        Assert.Contains(parse.Errors, e => e.Message.Contains("must end in .png or .ppm"));
+    }
+
+    [Fact]
     public async Task Script_refuses_a_file_that_does_not_exist()
     {
         using var fake = new FakeEmulator([]);

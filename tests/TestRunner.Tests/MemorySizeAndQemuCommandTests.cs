@@ -53,6 +53,16 @@ public class QemuCommandTests
     }
 
     [Fact]
+    public void A_screendump_run_adds_a_QMP_socket_and_keeps_the_rest_of_the_command()
+    {
+        var plain = QemuCommand.Headless("qemu", "kernel.iso", BootMedium.Iso, MemorySize.Default);
+        var withQmp = QemuCommand.Headless("qemu", "kernel.iso", BootMedium.Iso, MemorySize.Default, "/tmp/a,b.sock");
+        Assert.Equal(["-qmp", "unix:/tmp/a,,b.sock,server=on,wait=off"], withQmp.Arguments.SkipWhile(a => a != "-qmp").Take(2));
+        Assert.Equal(plain.Arguments, withQmp.Arguments.Where((a, i) => a != "-qmp" && (i == 0 || withQmp.Arguments[i - 1] != "-qmp")));
+        Assert.DoesNotContain("-qmp", plain.Arguments);
+    }
+
+    [Fact]
     public void Direct_boot_hands_QEMU_the_ELF_instead_of_the_ISO()
     {
         var cmd = QemuCommand.Headless("qemu", "kernel.elf", BootMedium.Direct, MemorySize.Parse("6G"));
