@@ -130,11 +130,20 @@ namespace Kernel.Mm
 
         /// <summary>
         /// Bits added to GFP_KERNEL for the kernel's own allocations (0 at boot). Kernel.Proc sets
-        /// __GFP_NORETRY | __GFP_HIGH once reclaim and the OOM killer are wired in, so that a `new`
-        /// never sleeps in congestion_wait or calls the OOM killer (docs/reclaim-and-oom.md).
-        /// A plain static (no initializer): it is read before ModuleInit.
+        /// __GFP_HIGH once reclaim and the OOM killer (with its oom_reaper) are wired in: a `new`
+        /// takes the whole slow path, OOM killer included, but never sleeps, because the congestion
+        /// wait does nothing while <see cref="InAllocation"/> (docs/reclaim-and-oom.md, "Inside the
+        /// kernel"). A plain static (no initializer): it is read before ModuleInit.
         /// </summary>
         public static Gfp KernelGfpExtra;
+
+        private static int s_allocDepth;
+        /// <summary>
+        /// True while the heap is inside an allocation (Alloc or AllocPages, slow path included).
+        /// A sleep there is not safe, so the kernel's congestion wait returns at once when this
+        /// is set. Never true across a task switch: nothing inside an allocation sleeps or yields.
+        /// </summary>
+        public static bool InAllocation => s_allocDepth != 0;
 
         // ---------------------------------------------------------------- set-up
 
@@ -264,7 +273,9 @@ namespace Kernel.Mm
             }
             if (size == 0) size = 1;
             SlabAllocator slab = Slab;
+            s_allocDepth++;
             void* p = slab.Alloc(size, GfpFor(ref current), ref current, out SlabResult r, out nuint usable);
+            s_allocDepth--;
             if (p == null) OutOfMemory(ref current, size, r);
             s_stats.Allocations++;
             s_stats.BytesRequested += size;
@@ -324,7 +335,9 @@ namespace Kernel.Mm
             int order = 0;
             while ((1UL << order) < count) order++;
             PageAllocator pa = Allocator;
+            s_allocDepth++;
             ulong pfn = pa.AllocPages(ref t, GfpFor(ref t) | Gfp.Zero, order);
+            s_allocDepth--;
             if (pfn == PageAllocator.NoPfn) return null;
             pa.PfnToPage(pfn)->Private = KindRun | count;
             s_stats.PageAllocations++;

@@ -38,13 +38,16 @@ namespace Kernel.Proc
     /// scheduler task stepping its <see cref="Workload"/> once per tick.
     ///
     /// Kernel-internal heap allocations (every `new`) come from the same buddy. They are made
-    /// GFP_KERNEL | __GFP_NORETRY | __GFP_HIGH here (<see cref="BuddyHeap.KernelGfpExtra"/>): they may
-    /// reclaim directly (which never sleeps) and dip into half the min reserve, but never sleep in
-    /// congestion_wait and never call the OOM killer. A sleep inside `new` is not safe: the
-    /// scheduler allocates a task's stack after choosing its table slot, the shell and the test
-    /// framework build strings between reads of shared state, and the OOM killer would wait for
-    /// a victim while the allocating code holds half-built objects. User pages (Vm faults) are
-    /// the only allocations that sleep, and the Vm re-checks its state after each one.
+    /// GFP_KERNEL | __GFP_HIGH here (<see cref="BuddyHeap.KernelGfpExtra"/>): they may reclaim
+    /// directly (which never sleeps), dip into half the min reserve, retry and call the OOM killer,
+    /// but they never sleep: a sleep inside `new` is not safe (the scheduler allocates a task's
+    /// stack after choosing its table slot, the shell and the test framework build strings between
+    /// reads of shared state), so the congestion wait returns at once while
+    /// <see cref="BuddyHeap.InAllocation"/>. The OOM killer does not need the victim to run: the
+    /// oom_reaper frees its memory at once and marks it MMF_OOM_SKIP, so each OOM round frees
+    /// memory or moves to the next victim, and with nothing killable left the allocation fails
+    /// (the heap's out-of-memory panic). User pages (Vm faults) are the only allocations that
+    /// sleep, and the Vm re-checks its state after each one.
     /// </summary>
     public static unsafe class Processes
     {
@@ -71,6 +74,8 @@ namespace Kernel.Proc
         /// <summary>At the last kswapd wake: free pages and low watermark of the zone woken for; at the last stop: the best zone's free and high.</summary>
         public static long LastWakeFree, LastWakeLow, LastStopFree, LastStopHigh;
         public static ulong Exited, OomKilledExits, CongestionWaits;
+        /// <summary>Congestion waits asked for inside a heap allocation, which return at once instead of sleeping.</summary>
+        public static ulong CongestionWaitsInHeap;
 
         public static bool IsAvailable => s_vm != null;
         /// <summary>Why the process layer is not there (for the shell).</summary>
@@ -95,8 +100,8 @@ namespace Kernel.Proc
             if (!Scheduler.IsStarted) { s_unavailable = "processes need the scheduler"; return s_unavailable; }
             PageAllocator pa = BuddyHeap.Allocator;
 
-            // Kernel-internal allocations never sleep (see the class comment).
-            BuddyHeap.KernelGfpExtra = Gfp.NoRetry | Gfp.High;
+            // Kernel-internal allocations take the whole ladder but never sleep (see the class comment).
+            BuddyHeap.KernelGfpExtra = Gfp.High;
 
             // RAM swap: min(RAM/4, 64 MiB) in 4 MiB segments (a teaching device: swapping to RAM frees nothing overall).
             ulong ram = pa.TotalManagedPages * MmConstants.PageSize;
@@ -304,11 +309,15 @@ namespace Kernel.Proc
             }
         }
 
-        /// <summary>ICongestionWait: the current task sleeps, so kswapd and exiting victims run.</summary>
+        /// <summary>
+        /// ICongestionWait: the current task sleeps, so kswapd and exiting victims run; inside a
+        /// heap allocation (a kernel `new`) it returns at once: sleeping there is not safe.
+        /// </summary>
         private sealed class SleepCongestion : ICongestionWait
         {
             public void CongestionWait(ref TaskContext current, uint ticks)
             {
+                if (BuddyHeap.InAllocation) { CongestionWaitsInHeap++; return; }
                 CongestionWaits++;
                 KTask t = Scheduler.Current;
                 if (t == null || t.IsIdle) return;

@@ -15,6 +15,8 @@ namespace MemoryManager
         MemDie = 0x10000000,
         /// <summary>rt_task(): real-time scheduling policy.</summary>
         RealTime = 0x20000000,
+        /// <summary>MMF_OOM_SKIP (an mm flag in Linux): the oom_reaper has reaped this victim's memory; the OOM killer skips it from now on.</summary>
+        OomSkip = 0x40000000,
     }
 
     /// <summary>

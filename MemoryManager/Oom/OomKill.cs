@@ -5,7 +5,7 @@ namespace MemoryManager
     {
         /// <summary>A victim was chosen.</summary>
         Chosen = 0,
-        /// <summary>An earlier victim (TIF_MEMDIE) has not released its memory yet: wait for it.</summary>
+        /// <summary>An earlier victim (TIF_MEMDIE, not yet reaped: no MMF_OOM_SKIP) has not released its memory yet: wait for it.</summary>
         Abort,
         /// <summary>No killable process.</summary>
         NoVictim,
@@ -42,7 +42,8 @@ namespace MemoryManager
         {
             if (OomUnkillableTask(ref t)) return 0;
             long adj = t.OomScoreAdj;
-            if (adj == ProcessTable.OomScoreAdjMin) return 0;
+            // oom_score_adj -1000, or already reaped (MMF_OOM_SKIP): never chosen.
+            if (adj == ProcessTable.OomScoreAdjMin || (t.Flags & TaskFlags.OomSkip) != 0) return 0;
             long points = (long)(t.RssAnon + t.RssFile + t.SwapEnts + t.NrPtes);
             adj *= pagesPerAdj;
             points += adj;
@@ -59,9 +60,10 @@ namespace MemoryManager
         }
 
         /// <summary>
-        /// select_bad_process(): walks the table once. A live victim (TIF_MEMDIE) aborts the
-        /// scan (wait for it); a task already exiting is chosen at once; otherwise the highest
-        /// oom_badness wins (the first one on ties).
+        /// select_bad_process() / oom_evaluate_task(): walks the table once. A task the
+        /// oom_reaper has reaped (MMF_OOM_SKIP) is skipped; a live victim (TIF_MEMDIE) not yet
+        /// reaped aborts the scan (wait for it); a task already exiting is chosen at once;
+        /// otherwise the highest oom_badness wins (the first one on ties).
         /// </summary>
         public OomScan SelectBadProcess(ulong totalpages, out int victimPid, out ulong victimPoints)
         {
@@ -72,6 +74,7 @@ namespace MemoryManager
             {
                 ref Task t = ref Procs.At(s);
                 if (OomUnkillableTask(ref t)) continue;
+                if ((t.Flags & TaskFlags.OomSkip) != 0) continue;      // reaped: its memory is already back
                 if ((t.Flags & TaskFlags.MemDie) != 0) { victimPid = t.Pid; return OomScan.Abort; }
                 if ((t.Flags & TaskFlags.Exiting) != 0 && t.OomScoreAdj != ProcessTable.OomScoreAdjMin)
                 {
@@ -114,8 +117,10 @@ namespace MemoryManager
                 ref Task ct = ref Procs.Get(cur);
                 if (!OomUnkillableTask(ref ct) && (ct.State == TaskState.Exiting || (ct.Flags & TaskFlags.Exiting) != 0))
                 {
-                    // task_will_free_mem(current): let it use the reserves and finish exiting.
+                    // task_will_free_mem(current): let it use the reserves and finish exiting
+                    // (and queue_oom_reaper(current): its memory comes back at once).
                     MarkOomVictim(cur, ref current);
+                    if (Options.OomReaper) OomReap(cur);
                     return true;
                 }
             }
@@ -146,7 +151,8 @@ namespace MemoryManager
             {
                 // Already exiting: no need to kill or alarm anyone, just give it the reserves.
                 MarkOomVictim(victim, ref current);
-                if (victim != current.Pid) WaitForVictim(ref current, victim);
+                if (Options.OomReaper) OomReap(victim);
+                else if (victim != current.Pid) WaitForVictim(ref current, victim);
                 return true;
             }
             OomKillProcess(victim, ref current, "Out of memory");
@@ -165,8 +171,9 @@ namespace MemoryManager
 
         /// <summary>
         /// oom_kill_process(): logs "&lt;message&gt;: Killed process ...", sends SIGKILL (the task
-        /// is Exiting from now on) with TIF_MEMDIE, counts oom_kill, then lets time pass so the
-        /// victim can exit and release its memory.
+        /// is Exiting from now on) with TIF_MEMDIE, counts oom_kill. With the oom_reaper the
+        /// victim's memory is reaped at once and the caller retries without sleeping (Linux 4.19+:
+        /// no sleep under oom_lock); without it, time passes so the victim can exit (4.x).
         /// </summary>
         private void OomKillProcess(int pid, ref TaskContext current, string message)
         {
@@ -186,7 +193,8 @@ namespace MemoryManager
             MemOps.Write(log, "kB\n");
             MarkOomVictim(pid, ref current);
             Pa.Stat.OomKill++;
-            if (pid != current.Pid) WaitForVictim(ref current, pid);
+            if (Options.OomReaper) OomReap(pid);
+            else if (pid != current.Pid) WaitForVictim(ref current, pid);
         }
 
         /// <summary>
@@ -198,6 +206,72 @@ namespace MemoryManager
             if (Pa.Congestion != null) Pa.Congestion.CongestionWait(ref current, 1);
             else if (Procs.Exists(victim) && victim != current.Pid) ExitProcess(victim);
         }
+
+        /// <summary>
+        /// The oom_reaper (__oom_reap_task_mm, run at once instead of by a kernel thread): unmaps
+        /// the victim's anonymous memory without waiting for the victim to run. Every present
+        /// anon page on the LRU is freed (a page isolated by a running scan is left for exit),
+        /// every swap slot is freed, the page-cache pages it brought in are re-charged to the
+        /// kernel (they stay cached: zapping a file mapping frees nothing), and the task is marked
+        /// MMF_OOM_SKIP so the OOM killer chooses another victim next time. Page-table pages, the
+        /// software page table itself (now empty entries) and the process slot stay until
+        /// <see cref="ExitProcess"/>, which then has nothing left to unmap. total_vm is unchanged
+        /// (the mappings exist, their pages are gone). Logs Linux's line:
+        /// "oom_reaper: reaped process &lt;pid&gt; (&lt;comm&gt;), now anon-rss:..kB, file-rss:..kB, shmem-rss:0kB".
+        /// NoSuchProcess for an unknown pid; NotOwner for an unkillable or already reaped process.
+        /// </summary>
+        public ProcResult OomReap(int pid) => OomReap(pid, out _);
+
+        /// <summary><see cref="OomReap(int)"/>, with the number of pages and swap slots given back.</summary>
+        public ProcResult OomReap(int pid, out ulong freed)
+        {
+            freed = 0;
+            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Task t = ref Procs.Get(pid);
+            if (OomUnkillableTask(ref t) || (t.Flags & TaskFlags.OomSkip) != 0) return ProcResult.NotOwner;
+            for (int v = 0; v < Procs.VpagesPerTask; v++)
+            {
+                ref ulong pte = ref Procs.PteOf(ref t, v);
+                if (pte == Pte.None) continue;
+                if (Pte.IsPresent(pte))
+                {
+                    ulong pfn = Pte.Pfn(pte);
+                    Page* p = PageOf(pfn);
+                    if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
+                    _lru[p->Nid].Del(pfn);
+                    FreeUserPage(pfn);
+                    t.RssAnon--;
+                    freed++;
+                }
+                else if (Pte.IsSwap(pte))
+                {
+                    if (Swap == null) continue;
+                    Swap.SwapFree(Pte.SwapEntry(pte));
+                    t.SwapEnts--;
+                    freed++;
+                }
+                else continue;
+                pte = Pte.None;
+            }
+            UnchargeFilePages(pid, ref t);
+            t.Flags |= TaskFlags.OomSkip;
+            UpdateStat();
+            OomReaped++;
+            ITextSink log = Pa.Log;
+            MemOps.Write(log, "oom_reaper: reaped process ");
+            MemOps.WriteDec(log, (ulong)pid);
+            MemOps.Write(log, " (");
+            MemOps.Write(log, t.Comm);
+            MemOps.Write(log, "), now anon-rss:");
+            MemOps.WriteDec(log, t.RssAnon * (MmConstants.PageSize / 1024));
+            MemOps.Write(log, "kB, file-rss:");
+            MemOps.WriteDec(log, t.RssFile * (MmConstants.PageSize / 1024));
+            MemOps.Write(log, "kB, shmem-rss:0kB\n");
+            return ProcResult.Ok;
+        }
+
+        /// <summary>Processes the oom_reaper has reaped so far.</summary>
+        public ulong OomReaped;
 
         /// <summary>dump_header(): "&lt;comm&gt; invoked oom-killer: gfp_mask=0x.., order=N, oom_score_adj=N".</summary>
         private void DumpHeader(ref TaskContext current, Gfp gfp, int order)

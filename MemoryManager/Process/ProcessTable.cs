@@ -159,7 +159,7 @@ namespace MemoryManager
             t.Pid = candidate;
             t.Comm = comm;
             t.State = TaskState.Running;
-            t.Flags = flags & ~(TaskFlags.MemAlloc | TaskFlags.MemDie | TaskFlags.Exiting);
+            t.Flags = flags & ~(TaskFlags.MemAlloc | TaskFlags.MemDie | TaskFlags.Exiting | TaskFlags.OomSkip);
             t.OomScoreAdj = oomScoreAdj;
             for (int i = 0; i < _vpagesPerTask; i++) _ptes[pteBase + i] = Pte.None;
             for (int i = 0; i < _ptPagesPerTask; i++) _ptPages[ptBase + i] = PageAllocator.NoPfn;

@@ -18,8 +18,15 @@ namespace MemoryManager
         public bool OomKillAllocatingTask;
         /// <summary>Pages kswapd tries to reclaim per Step() (SWAP_CLUSTER_MAX by default): how fast background reclaim is per tick.</summary>
         public int KswapdBatch;
+        /// <summary>
+        /// The oom_reaper (Linux 4.6+): right after a kill the victim's anonymous pages and swap
+        /// slots are freed and it is marked MMF_OOM_SKIP, so the next OOM kill chooses another
+        /// process instead of waiting for this one; the killer does not sleep after the kill.
+        /// Off: the pre-4.6 rules (wait a tick for the victim, never choose another while it lives).
+        /// </summary>
+        public bool OomReaper;
 
-        /// <summary>Defaults: 64 processes of up to 16 MiB each, 16 files of up to 4096 pages in all, 4.8+ balance, kill the worst task.</summary>
+        /// <summary>Defaults: 64 processes of up to 16 MiB each, 16 files of up to 4096 pages in all, 4.8+ balance, kill the worst task, oom_reaper on.</summary>
         public static VmOptions Default => new VmOptions
         {
             MaxProcesses = 64,
@@ -27,6 +34,7 @@ namespace MemoryManager
             MaxFiles = 16,
             MaxFilePages = 4096,
             KswapdBatch = Vm.SwapClusterMax,
+            OomReaper = true,
         };
     }
 

@@ -91,7 +91,7 @@ namespace Simulator.Engine
             _log = new LineSink(l =>
             {
                 string line = $"[{Stamp()}] {l}";
-                if (l.Contains("Killed process") || l.Contains("oom-killer") || l.Contains("panic")) OomLog.Add(l);
+                if (l.Contains("Killed process") || l.Contains("oom-killer") || l.Contains("oom_reaper") || l.Contains("panic")) OomLog.Add(l);
                 _out(line);
             });
         }
@@ -139,6 +139,7 @@ namespace Simulator.Engine
             vo.PreLinux48Balance = s.PreLinux48Balance;
             vo.PanicOnOom = s.PanicOnOom;
             vo.OomKillAllocatingTask = s.OomKillAllocatingTask;
+            vo.OomReaper = s.OomReaper;
             vo.KswapdBatch = s.KswapdBatch;
             int filePages = 0;
             foreach (FileSpec f in s.Files) filePages += f.Pages;

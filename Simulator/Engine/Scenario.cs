@@ -39,6 +39,7 @@ namespace Simulator.Engine
         public bool PreLinux48Balance;
         public bool PanicOnOom;
         public bool OomKillAllocatingTask;
+        public bool OomReaper = true;
         public int KswapdBatch = MemoryManager.Vm.SwapClusterMax;
         public int MaxProcesses = 64;
         public int VpagesPerProcess = 8192;
@@ -131,6 +132,7 @@ namespace Simulator.Engine
                     return null;
                 case "panic_on_oom": if (!isBool) return "panic_on_oom is 0 or 1"; PanicOnOom = b; return null;
                 case "oom_kill_allocating_task": if (!isBool) return "oom_kill_allocating_task is 0 or 1"; OomKillAllocatingTask = b; return null;
+                case "oom_reaper": if (!isBool) return "oom_reaper is 0 or 1"; OomReaper = b; return null;
                 case "pcp": if (!isBool) return "pcp is on or off"; PerCpuLists = b; return null;
                 case "watermarks":
                     if (v != "classic" && v != "scale_factor") return "watermarks is 'classic' or 'scale_factor'";

@@ -1,4 +1,5 @@
 using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
 using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Proc;
@@ -23,6 +24,7 @@ namespace Kernel.Tests
             Add("Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high", &Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high);
             Add("Swapped_out_pages_come_back_bit_exact", &Swapped_out_pages_come_back_bit_exact);
             Add("A_memhog_beyond_RAM_and_swap_ends_in_exactly_one_OOM_kill_of_the_highest_badness_process", &A_memhog_beyond_RAM_and_swap_ends_in_exactly_one_OOM_kill_of_the_highest_badness_process);
+            Add("Kernel_allocations_under_pressure_oom_kill_the_highest_badness_memhog_whose_memory_is_reaped_before_it_runs", &Kernel_allocations_under_pressure_oom_kill_the_highest_badness_memhog_whose_memory_is_reaped_before_it_runs);
             Add("No_page_is_lost_after_every_process_exits", &No_page_is_lost_after_every_process_exits);
         }
 
@@ -64,6 +66,29 @@ namespace Kernel.Tests
             {
                 s_balloonCount--;
                 pa.FreePages(s_balloonPfn[s_balloonCount], s_balloonOrder[s_balloonCount], 0);
+            }
+        }
+
+        /// <summary>
+        /// Gives back balloon blocks of the highest populated zone (the one GFP_KERNEL and user
+        /// pages come from first; lower zones keep a lowmem reserve against them) until at least
+        /// <paramref name="pages"/> pages are free again.
+        /// </summary>
+        private static void DeflatePages(ulong pages)
+        {
+            PageAllocator pa = BuddyHeap.Allocator;
+            int top = 0;
+            for (int t = 0; t < MmConstants.MaxNrZones; t++)
+                if (pa.HasZone(0, (ZoneType)t) && pa.GetZone(0, (ZoneType)t).ManagedPages != 0) top = t;
+            ulong given = 0;
+            for (int i = s_balloonCount - 1; i >= 0 && given < pages; i--)
+            {
+                if (pa.PfnToPage(s_balloonPfn[i])->Zone != top) continue;
+                pa.FreePages(s_balloonPfn[i], s_balloonOrder[i], 0);
+                given += 1UL << s_balloonOrder[i];
+                s_balloonCount--;
+                s_balloonPfn[i] = s_balloonPfn[s_balloonCount];
+                s_balloonOrder[i] = s_balloonOrder[s_balloonCount];
             }
         }
 
@@ -169,6 +194,112 @@ namespace Kernel.Tests
             Stop(a, keep);
             Stop(a, small);
             Deflate();
+        }
+
+        /// <summary>Bytes of one burst object: with its array header it fits kmalloc-8k, whose slabs are order 3 (the largest order the OOM killer serves).</summary>
+        private const int BurstObjectBytes = 8000;
+
+        /// <summary>RAM the memhogs of the burst test share (the balloon leaves them this much above low): 16 MiB.</summary>
+        private const int BurstHogRam = 4096;
+
+        /// <summary>
+        /// Two memhogs fill RAM (the balloon leaves them <see cref="BurstHogRam"/> pages of the
+        /// top zone) and all but about BurstHogRam/2 pages of swap; then the test, without
+        /// sleeping, allocates kernel objects (`new byte[8000]`, GFP_KERNEL | __GFP_HIGH) until one
+        /// of them has OOM-killed (reclaim had nothing left to give), and then half of what the
+        /// big memhog held in RAM more. The kill takes the big memhog; the oom_reaper frees its
+        /// memory at once, so the burst succeeds although the victim has not run since (its rss is
+        /// 0 and its task is still alive when the burst ends). Exactly one kill; then everything
+        /// is freed and exits, and no page is lost. (A swapped-out page is no RAM: killing a
+        /// process whose pages are all in swap would free no heap memory.)
+        /// </summary>
+        private static void Kernel_allocations_under_pressure_oom_kill_the_highest_badness_memhog_whose_memory_is_reaped_before_it_runs(Assert a)
+        {
+            if (!Available(a)) return;
+            Vm vm = Processes.Vm;
+            PageAllocator pa = vm.Pa;
+            if (vm.Swap == null) { a.Skip("no swap device"); return; }
+            ulong kills = pa.Stat.OomKill, reaped = vm.OomReaped;
+            int swapPages = (int)vm.TotalSwapPages;
+            // The burst's bookkeeping is allocated before the pressure: at most swap + 2 x BurstHogRam pages, 2 pages per object.
+            int capacity = (swapPages + 2 * BurstHogRam) / 2 + 16;
+            ulong[] burst = new ulong[capacity];
+            int hogPages = swapPages + BurstHogRam / 2;
+            Program keep = Start(a, WorkloadKind.Idle, 256, 1, ProcessTable.OomScoreAdjMin);
+            Program big = Start(a, WorkloadKind.Memhog, hogPages * 2 / 3, 512, 0);
+            Program small = Start(a, WorkloadKind.Memhog, hogPages / 3, 512, 0);
+            if (keep == null || big == null || small == null) { Stop(a, keep); Stop(a, big); Stop(a, small); return; }
+            Inflate();
+            DeflatePages(BurstHogRam);
+            ulong end = Timer.Jiffies + 2000;
+            while ((big.Work.Touched < big.Work.Pages || small.Work.Touched < small.Work.Pages || keep.Work.Touched < keep.Work.Pages)
+                   && big.Alive && small.Alive && Timer.Jiffies < end) Scheduler.Sleep(1);
+            a.True(big.Alive && small.Alive, "the memhogs fit in RAM + swap");
+            a.Equal((long)big.Work.Pages, (long)big.Work.Touched, "the big memhog touched all its pages");
+            a.Equal((long)small.Work.Pages, (long)small.Work.Touched, "the small memhog touched all its pages");
+            a.Equal(kills, pa.Stat.OomKill, "no OOM kill while the memhogs fill memory");
+
+            // Until the kill, then half the big memhog's RAM more (objects of 2 pages each:
+            // kmalloc-8k has 4 objects per order-3 slab): far less than the kill gives back.
+            ulong bigRss = vm.Procs.Get(big.Pid).RssAnon;
+            a.True(bigRss >= 1024, "the big memhog holds RAM");
+            ConsoleSink.ClearCapture();
+            ulong waitsInHeap = Processes.CongestionWaitsInHeap;
+            ulong ticks = Timer.Jiffies;
+            int made = 0, count = capacity, killedAt = -1;
+            for (; made < count; made++)
+            {
+                byte[] o = new byte[BurstObjectBytes];   // never null: out of memory would panic the kernel
+                o[made % BurstObjectBytes] = 1;
+                burst[made] = (ulong)ObjectModel.AddressOf(o) - 8;   // the allocation starts 8 bytes before the reference
+                if (killedAt < 0 && pa.Stat.OomKill != kills)
+                {
+                    killedAt = made;
+                    int more = made + 1 + (int)(bigRss / 4);
+                    if (more < count) count = more;
+                }
+            }
+            // Nothing has run since the burst began (no sleep inside a heap allocation).
+            bool victimExists = vm.Procs.Exists(big.Pid);
+            ulong victimRss = victimExists ? vm.Procs.Get(big.Pid).RssAnon : 1;
+            ulong victimSwap = victimExists ? vm.Procs.Get(big.Pid).SwapEnts : 1;
+            bool victimSkipped = victimExists && (vm.Procs.Get(big.Pid).Flags & TaskFlags.OomSkip) != 0;
+            bool victimAlive = big.Alive;
+            bool reaperLine = ConsoleSink.Captured("oom_reaper: reaped process ") && ConsoleSink.Captured(", now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB");
+            bool killLine = ConsoleSink.Captured("Out of memory: Killed process ");
+            bool header = ConsoleSink.Captured("swapper invoked oom-killer: gfp_mask=0x");
+            ulong inHeap = Processes.CongestionWaitsInHeap - waitsInHeap;
+            bool noTick = Timer.Jiffies - ticks < 1000;
+            ulong refused = 0;
+            for (int i = 0; i < made; i++) if (Heap.Free((void*)burst[i]) != HeapFreeResult.Ok) refused++;
+            Heap.Free((byte*)ObjectModel.AddressOf(burst) - 8);
+            a.Equal(0UL, refused, "every burst object freed");
+
+            a.True(killedAt >= 0, "a kernel allocation of the burst OOM-killed");
+            a.Equal((long)count, (long)made, "every kernel allocation of the burst succeeded");
+            a.Equal(kills + 1, pa.Stat.OomKill, "exactly one OOM kill");
+            a.Equal((long)big.Pid, (long)vm.LastOomVictim, "the victim is the big memhog (highest oom_badness)");
+            a.Equal(reaped + 1, vm.OomReaped, "the oom_reaper reaped one process");
+            a.True(header && killLine, "the kernel's allocation invoked the OOM killer ('swapper invoked oom-killer', 'Killed process')");
+            a.True(reaperLine, "Linux's 'oom_reaper: reaped process ..., now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB' line");
+            a.True(victimExists && victimAlive, "the victim had not run (its task and process still existed after the burst)");
+            a.Equal(0UL, victimRss, "the victim's anon rss right after the kill");
+            a.Equal(0UL, victimSwap, "the victim's swap entries right after the kill");
+            a.True(victimSkipped, "the victim is marked MMF_OOM_SKIP");
+            a.True(inHeap > 0 || pa.Stat.OomKill > kills, "the burst went down the slow path");
+            a.True(noTick, "the burst finished");
+
+            a.True(Processes.WaitExit(big, 500), "the victim exits when it next runs");
+            a.True(big.OomKilled, "it exited because of the OOM kill");
+            a.True(keep.Alive && small.Alive, "the -1000 process and the small memhog survive");
+            a.Equal(0UL, small.Work.Corruptions + big.Work.Corruptions, "pages whose bytes differ from what the memhogs wrote");
+            Stop(a, small);
+            Stop(a, keep);
+            Deflate();
+            Scheduler.Sleep(2);
+            a.True(vm.CheckNoPageLost(BuddyHeap.Log), "Vm.CheckNoPageLost (its report is on the console)");
+            a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
+            a.Equal(vm.TotalSwapPages, vm.Swap.FreeSlots, "every swap slot is free again");
         }
 
         private static void No_page_is_lost_after_every_process_exits(Assert a)
