@@ -45,16 +45,20 @@ namespace MemoryManager
             // zone-table lookup per call instead of two); the rest of the zonelist, if the first
             // zone is below its low watermark or has nothing, goes through the walk as before.
             Gfp fastGfp = gfp | Gfp.Hardwall;
-            bool ok = Options.ModernWatermarkCheck
-                ? ZoneWatermarkOkModern(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)
-                : ZoneWatermarkOk(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset);
             ulong pfn;
-            if (ok)
+            if (Options.ModernWatermarkCheck
+                ? ZoneWatermarkOkModern(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)
+                : ZoneWatermarkOk(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset))
             {
-                pfn = order == 0 && Options.PerCpuLists
-                    ? PcpAllocPrep(ref z, fastGfp, current.Pid)
-                    : RmqueuePrep(ref z, order, fastGfp, current.Pid);
-                if (pfn != NoPfn) return pfn;
+                if (order == 0 && Options.PerCpuLists)
+                {
+                    if (PcpAllocPrep(ref z, fastGfp, current.Pid, out pfn)) return pfn;
+                }
+                else
+                {
+                    pfn = RmqueuePrep(ref z, order, fastGfp, current.Pid);
+                    if (pfn != NoPfn) return pfn;
+                }
             }
             pfn = GetPageFromFreelist(current.Pid, fastGfp, order, zonelist + 1,
                 AllocFlags.WmarkLow | AllocFlags.Cpuset, classzoneIdx);
@@ -76,34 +80,38 @@ namespace MemoryManager
         /// result as BufferedRmqueue(z, 0, gfp) followed by PrepNewPage(z, pfn, 0, gfp, pid).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private ulong PcpAllocPrep(ref Zone z, Gfp gfp, int pid)
+        private bool PcpAllocPrep(ref Zone z, Gfp gfp, int pid, out ulong pfn)
         {
             if (z.Pcp.Count == 0)
             {
                 RmqueueBulk(ref z, z.Pcp.Batch);
-                if (z.Pcp.Count == 0) return NoPfn;
+                if (z.Pcp.Count == 0) { pfn = NoPfn; return false; }
             }
+            // Locals: stores through Page* could alias this object's fields, so the JIT would
+            // otherwise load _memmap and MinPfn again after each one.
+            Page* memmap = _memmap;
             uint idx;
             Page* p;
             if ((gfp & Gfp.Cold) == 0)
             {
                 // The hot end: the head has no predecessor.
                 idx = z.Pcp.Head;
-                p = _memmap + idx;
+                p = memmap + idx;
                 uint next = p->Next;
                 z.Pcp.Head = next;
-                if (next != Page.None) _memmap[next].Prev = Page.None; else z.Pcp.Tail = Page.None;
+                if (next != Page.None) memmap[next].Prev = Page.None; else z.Pcp.Tail = Page.None;
             }
             else
             {
                 // The cold end: the tail has no successor.
                 idx = z.Pcp.Tail;
-                p = _memmap + idx;
+                p = memmap + idx;
                 uint prev = p->Prev;
                 z.Pcp.Tail = prev;
-                if (prev != Page.None) _memmap[prev].Next = Page.None; else z.Pcp.Head = Page.None;
+                if (prev != Page.None) memmap[prev].Next = Page.None; else z.Pcp.Head = Page.None;
             }
             z.Pcp.Count--;
+            pfn = MinPfn + idx;
             // prep_new_page, order 0.
             p->Flags = PageFlags.None;
             p->Order = 0;
@@ -112,11 +120,10 @@ namespace MemoryManager
             p->Prev = Page.None;
             p->Owner = pid;
             p->Private = 0;
-            ulong pfn = MinPfn + idx;
             if (Options.PoisonFreePages) CheckPoison(pfn, 0);
             if ((gfp & Gfp.Zero) != 0 && _hasPhys) ZeroPages(pfn, 1);
             CountPgalloc(ref z, 1);
-            return pfn;
+            return true;
         }
 
         /// <summary>pgalloc_dma/dma32/normal += n for the zone's type.</summary>

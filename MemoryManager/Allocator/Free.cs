@@ -17,29 +17,34 @@ namespace MemoryManager
         /// </summary>
         public MmResult FreePages(ulong pfn, int order, int ownerPid)
         {
-            Page* p = Desc(pfn);
+            // Locals: stores through Page* could alias this object's fields, so the JIT would
+            // otherwise load _memmap and MinPfn again after each one.
+            Page* memmap = _memmap;
+            ulong minPfn = MinPfn;
+            ulong idx = pfn - minPfn;
+            Page* p = memmap + idx;
             // The common case in as few tests as possible: a head in range and aligned, with no
-            // flag that free_pages_check refuses, referenced, of this order and this owner, is
-            // exactly the block CheckAllocatedBlock accepts. Anything else takes the full check
+            // flag that free_pages_check refuses, one reference, of this order and this owner.
+            // Every such block passes CheckAllocatedBlock and drops its last reference. Anything
+            // else (a refusal, or put_page of a block with more references) takes the full check
             // in its documented order, for the exact reason and message.
             if (!((uint)order < MmConstants.MaxOrder
-                  && pfn - MinPfn < MaxPfn - MinPfn
+                  && idx < MaxPfn - minPfn
                   && (pfn & ((1UL << order) - 1)) == 0
                   && (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) == 0
-                  && p->RefCount > 0
+                  && p->RefCount == 1
                   && p->Order == order
                   && p->Owner == ownerPid))
             {
                 MmResult r = CheckAllocatedBlock(pfn, order, ownerPid, true);
                 if (r != MmResult.Ok) { BadPage(pfn, order, ownerPid, r); return r; }
+                if (p->RefCount > 1) { p->RefCount--; return MmResult.Ok; }
             }
-            if (p->RefCount > 1) { p->RefCount--; return MmResult.Ok; }
             ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
             if (order == 0 && Options.PerCpuLists)
             {
                 // free_hot_cold_page (hot end; the cold variant is never used by __free_pages) with the
                 // descriptor reset folded in, each field written once; at pcp.high a batch goes back.
-                uint idx = (uint)(pfn - MinPfn);
                 uint head = z.Pcp.Head;
                 p->Flags = PageFlags.Pcp;
                 p->Order = 0;
@@ -50,8 +55,8 @@ namespace MemoryManager
                 p->Private = 0;
                 Stat.Pgfree += 1;
                 if (Options.PoisonFreePages) PoisonPages(pfn, 1);
-                if (head != Page.None) _memmap[head].Prev = idx; else z.Pcp.Tail = idx;
-                z.Pcp.Head = idx;
+                if (head != Page.None) memmap[head].Prev = (uint)idx; else z.Pcp.Tail = (uint)idx;
+                z.Pcp.Head = (uint)idx;
                 int count = ++z.Pcp.Count;
                 if (count >= z.Pcp.High) FreePcppagesBulk(ref z, z.Pcp.Batch);
                 return MmResult.Ok;
