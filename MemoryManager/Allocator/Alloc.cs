@@ -46,20 +46,23 @@ namespace MemoryManager
             // zone is below its low watermark or has nothing, goes through the walk as before.
             Gfp fastGfp = gfp | Gfp.Hardwall;
             ulong pfn;
-            if (Options.ModernWatermarkCheck
-                ? ZoneWatermarkOkModern(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)
-                : ZoneWatermarkOk(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset))
+            // (Two ifs rather than one on a ?: of both checks, so the JIT branches on the
+            // comparison itself instead of materialising a bool and testing it.)
+            if (Options.ModernWatermarkCheck)
             {
-                if (order == 0 && Options.PerCpuLists)
-                {
-                    if (PcpAllocPrep(ref z, fastGfp, current.Pid, out pfn)) return pfn;
-                }
-                else
-                {
-                    pfn = RmqueuePrep(ref z, order, fastGfp, current.Pid);
-                    if (pfn != NoPfn) return pfn;
-                }
+                if (!ZoneWatermarkOkModern(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)) goto rest;
             }
+            else if (!ZoneWatermarkOk(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)) goto rest;
+            if (order == 0 && Options.PerCpuLists)
+            {
+                if (PcpAllocPrep(ref z, fastGfp, current.Pid, out pfn)) return pfn;
+            }
+            else
+            {
+                pfn = RmqueuePrep(ref z, order, fastGfp, current.Pid);
+                if (pfn != NoPfn) return pfn;
+            }
+        rest:
             pfn = GetPageFromFreelist(current.Pid, fastGfp, order, zonelist + 1,
                 AllocFlags.WmarkLow | AllocFlags.Cpuset, classzoneIdx);
             if (pfn != NoPfn) return pfn;
