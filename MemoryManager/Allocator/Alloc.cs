@@ -37,13 +37,105 @@ namespace MemoryManager
             int first = _zonelists[zonelist];
             if (first < 0) return NoPfn;   // no zone can satisfy this gfp mask
             // classzone_idx: the preferred (first) zone of the zonelist.
-            int classzoneIdx = (int)_zones[first].Type;
+            ref Zone z = ref _zones[first];
+            int classzoneIdx = (int)z.Type;
 
-            // First allocation attempt.
-            ulong pfn = GetPageFromFreelist(current.Pid, gfp | Gfp.Hardwall, order, zonelist,
+            // First allocation attempt: get_page_from_freelist at ALLOC_WMARK_LOW|ALLOC_CPUSET.
+            // Its first zone is tried here, with the zone already in hand (one zonelist and one
+            // zone-table lookup per call instead of two); the rest of the zonelist, if the first
+            // zone is below its low watermark or has nothing, goes through the walk as before.
+            Gfp fastGfp = gfp | Gfp.Hardwall;
+            ulong pfn;
+            // (Two ifs rather than one on a ?: of both checks, so the JIT branches on the
+            // comparison itself instead of materialising a bool and testing it.)
+            if (Options.ModernWatermarkCheck)
+            {
+                if (!ZoneWatermarkOkModern(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)) goto rest;
+            }
+            else if (!ZoneWatermarkOk(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)) goto rest;
+            if (order == 0 && Options.PerCpuLists)
+            {
+                if (PcpAllocPrep(ref z, fastGfp, current.Pid, out pfn)) return pfn;
+            }
+            else
+            {
+                pfn = RmqueuePrep(ref z, order, fastGfp, current.Pid);
+                if (pfn != NoPfn) return pfn;
+            }
+        rest:
+            pfn = GetPageFromFreelist(current.Pid, fastGfp, order, zonelist + 1,
                 AllocFlags.WmarkLow | AllocFlags.Cpuset, classzoneIdx);
             if (pfn != NoPfn) return pfn;
             return AllocPagesSlowpath(ref current, gfp, order, zonelist, highZoneIdx, classzoneIdx);
+        }
+
+        /// <summary>buffered_rmqueue + prep_new_page where buffered_rmqueue goes to the buddy lists (order &gt; 0, or no per-cpu lists); NoPfn if z has nothing.</summary>
+        private ulong RmqueuePrep(ref Zone z, int order, Gfp gfp, int pid)
+        {
+            ulong pfn = Rmqueue(ref z, order);
+            if (pfn != NoPfn) PrepNewPage(ref z, pfn, order, gfp, pid);
+            return pfn;
+        }
+
+        /// <summary>
+        /// The order-0 fast path with per-cpu lists: buffered_rmqueue's pcp unlink and
+        /// prep_new_page in one pass over the descriptor (each field written once), the same
+        /// result as BufferedRmqueue(z, 0, gfp) followed by PrepNewPage(z, pfn, 0, gfp, pid).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool PcpAllocPrep(ref Zone z, Gfp gfp, int pid, out ulong pfn)
+        {
+            if (z.Pcp.Count == 0)
+            {
+                RmqueueBulk(ref z, z.Pcp.Batch);
+                if (z.Pcp.Count == 0) { pfn = NoPfn; return false; }
+            }
+            // Locals: stores through Page* could alias this object's fields, so the JIT would
+            // otherwise load _memmap and MinPfn again after each one.
+            Page* memmap = _memmap;
+            uint idx;
+            Page* p;
+            if ((gfp & Gfp.Cold) == 0)
+            {
+                // The hot end: the head has no predecessor.
+                idx = z.Pcp.Head;
+                p = memmap + idx;
+                uint next = p->Next;
+                z.Pcp.Head = next;
+                if (next != Page.None) memmap[next].Prev = Page.None; else z.Pcp.Tail = Page.None;
+            }
+            else
+            {
+                // The cold end: the tail has no successor.
+                idx = z.Pcp.Tail;
+                p = memmap + idx;
+                uint prev = p->Prev;
+                z.Pcp.Tail = prev;
+                if (prev != Page.None) memmap[prev].Next = Page.None; else z.Pcp.Head = Page.None;
+            }
+            z.Pcp.Count--;
+            pfn = MinPfn + idx;
+            // prep_new_page, order 0.
+            p->Flags = PageFlags.None;
+            p->Order = 0;
+            p->RefCount = 1;
+            p->Next = Page.None;
+            p->Prev = Page.None;
+            p->Owner = pid;
+            p->Private = 0;
+            if (Options.PoisonFreePages) CheckPoison(pfn, 0);
+            if ((gfp & Gfp.Zero) != 0 && _hasPhys) ZeroPages(pfn, 1);
+            CountPgalloc(ref z, 1);
+            return true;
+        }
+
+        /// <summary>pgalloc_dma/dma32/normal += n for the zone's type.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void CountPgalloc(ref Zone z, ulong n)
+        {
+            if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
+            else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
+            else Stat.PgallocDma += n;
         }
 
         /// <summary>
@@ -88,10 +180,7 @@ namespace MemoryManager
             p->Private = 0;
             if (Options.PoisonFreePages) CheckPoison(pfn, order);
             if ((gfp & Gfp.Zero) != 0 && _hasPhys) ZeroPages(pfn, 1UL << order);
-            ulong n = 1UL << order;
-            if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
-            else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
-            else Stat.PgallocDma += n;
+            CountPgalloc(ref z, 1UL << order);
         }
 
         /// <summary>HZ/50 ticks: congestion_wait(WRITE, HZ/50).</summary>

@@ -94,7 +94,16 @@ namespace MemoryManager
                 uint idx = z.FreeAreaHead[current];
                 if (idx == Page.None) continue;
                 ulong pfn = MinPfn + idx;
-                DelFromFreeArea(ref z, pfn, current);
+                // DelFromFreeArea for the head of the list (no predecessor).
+                Page* p = _memmap + idx;
+                uint next = p->Next;
+                z.FreeAreaHead[current] = next;
+                if (next != Page.None) _memmap[next].Prev = Page.None;
+                p->Flags = PageFlags.None;
+                p->Order = 0;
+                p->Next = Page.None;
+                p->Prev = Page.None;
+                z.FreeAreaNrFree[current]--;
                 Expand(ref z, pfn, order, current);
                 z.NrFree -= 1L << order;
                 NrFreePages -= 1UL << order;
@@ -159,29 +168,6 @@ namespace MemoryManager
             p->Next = Page.None;
             p->Prev = Page.None;
             z.Pcp.Count--;
-        }
-
-        /// <summary>free_hot_cold_page: an order-0 page goes to the hot end of the per-cpu list; at pcp.high a batch goes back to the buddy lists.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void FreeHotColdPage(ref Zone z, ulong pfn, bool cold)
-        {
-            uint idx = IndexOf(pfn);
-            Page* p = _memmap + idx;
-            p->Flags = PageFlags.Pcp;
-            if (cold)
-            {
-                p->Next = Page.None; p->Prev = z.Pcp.Tail;
-                if (z.Pcp.Tail != Page.None) _memmap[z.Pcp.Tail].Next = idx; else z.Pcp.Head = idx;
-                z.Pcp.Tail = idx;
-            }
-            else
-            {
-                p->Prev = Page.None; p->Next = z.Pcp.Head;
-                if (z.Pcp.Head != Page.None) _memmap[z.Pcp.Head].Prev = idx; else z.Pcp.Tail = idx;
-                z.Pcp.Head = idx;
-            }
-            z.Pcp.Count++;
-            if (z.Pcp.Count >= z.Pcp.High) FreePcppagesBulk(ref z, z.Pcp.Batch);
         }
 
         /// <summary>free_pcppages_bulk: returns up to count pages from the cold end of the per-cpu list to the buddy lists.</summary>

@@ -17,11 +17,50 @@ namespace MemoryManager
         /// </summary>
         public MmResult FreePages(ulong pfn, int order, int ownerPid)
         {
-            MmResult r = CheckAllocatedBlock(pfn, order, ownerPid, true);
-            if (r != MmResult.Ok) { BadPage(pfn, order, ownerPid, r); return r; }
-            Page* p = Desc(pfn);
-            if (p->RefCount > 1) { p->RefCount--; return MmResult.Ok; }
+            // Locals: stores through Page* could alias this object's fields, so the JIT would
+            // otherwise load _memmap and MinPfn again after each one.
+            Page* memmap = _memmap;
+            ulong minPfn = MinPfn;
+            ulong idx = pfn - minPfn;
+            Page* p = memmap + idx;
+            // The common case in as few tests as possible: a head in range and aligned, with no
+            // flag that free_pages_check refuses, one reference, of this order and this owner.
+            // Every such block passes CheckAllocatedBlock and drops its last reference. Anything
+            // else (a refusal, or put_page of a block with more references) takes the full check
+            // in its documented order, for the exact reason and message.
+            if (!((uint)order < MmConstants.MaxOrder
+                  && idx < MaxPfn - minPfn
+                  && (pfn & ((1UL << order) - 1)) == 0
+                  && (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) == 0
+                  && p->RefCount == 1
+                  && p->Order == order
+                  && p->Owner == ownerPid))
+            {
+                MmResult r = CheckAllocatedBlock(pfn, order, ownerPid, true);
+                if (r != MmResult.Ok) { BadPage(pfn, order, ownerPid, r); return r; }
+                if (p->RefCount > 1) { p->RefCount--; return MmResult.Ok; }
+            }
             ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
+            if (order == 0 && Options.PerCpuLists)
+            {
+                // free_hot_cold_page (hot end; the cold variant is never used by __free_pages) with the
+                // descriptor reset folded in, each field written once; at pcp.high a batch goes back.
+                uint head = z.Pcp.Head;
+                p->Flags = PageFlags.Pcp;
+                p->Order = 0;
+                p->RefCount = 0;
+                p->Owner = -1;
+                p->Prev = Page.None;
+                p->Next = head;
+                p->Private = 0;
+                Stat.Pgfree += 1;
+                if (Options.PoisonFreePages) PoisonPages(pfn, 1);
+                if (head != Page.None) memmap[head].Prev = (uint)idx; else z.Pcp.Tail = (uint)idx;
+                z.Pcp.Head = (uint)idx;
+                int count = ++z.Pcp.Count;
+                if (count >= z.Pcp.High) FreePcppagesBulk(ref z, z.Pcp.Batch);
+                return MmResult.Ok;
+            }
             p->Flags = PageFlags.None;
             p->Order = 0;
             p->RefCount = 0;
@@ -31,8 +70,7 @@ namespace MemoryManager
             p->Private = 0;
             Stat.Pgfree += 1UL << order;
             if (Options.PoisonFreePages) PoisonPages(pfn, 1UL << order);
-            if (order == 0 && Options.PerCpuLists) FreeHotColdPage(ref z, pfn, false);
-            else FreeOneBlock(ref z, pfn, order);
+            FreeOneBlock(ref z, pfn, order);
             return MmResult.Ok;
         }
 

@@ -1,0 +1,42 @@
+# gdb script (python): counts the guest instructions of one order-0 alloc+free pair of the
+# kernel's `measure` suite. Run by tools/order0-instructions.sh, which boots the kernel with
+# QEMU's gdbstub (-s). Waits for MeasurementSuite.BuddyPageRound, then single-steps from one
+# entry of PageAllocator.AllocPages to the next (one loop iteration: alloc, the store into the
+# page, free, the loop) four times, and prints the counts. Single steps run with interrupts
+# masked (QEMU's default sstep flags), so nothing else is counted.
+import gdb, time
+gdb.execute("set pagination off")
+gdb.execute("set confirm off")
+for i in range(300):
+    try:
+        gdb.execute("target remote 127.0.0.1:1234")
+        break
+    except gdb.error:
+        time.sleep(0.1)
+
+def addr(sym):
+    return int(gdb.parse_and_eval("(long)&'%s'" % sym))
+
+round_ = addr("Kernel_Tests_Kernel_Tests_MeasurementSuite__BuddyPageRound")
+alloc = addr("MemoryManager_Kernel_MemoryManager_PageAllocator__AllocPages")
+free = addr("MemoryManager_Kernel_MemoryManager_PageAllocator__FreePages")
+gdb.execute("hbreak *%d" % round_)
+gdb.execute("continue")
+gdb.execute("delete")
+gdb.execute("hbreak *%d" % alloc)
+gdb.execute("continue")
+gdb.execute("delete")
+for it in range(4):
+    n = 0
+    toFree = 0
+    while n < 20000:
+        gdb.execute("stepi", to_string=True)
+        n += 1
+        pc = int(gdb.parse_and_eval("$pc"))
+        if pc == free:
+            toFree = n
+        if pc == alloc:
+            break
+    print("ORDER0 pair: %d instructions per iteration (%d from AllocPages to FreePages, %d from FreePages back to AllocPages)" % (n, toFree, n - toFree))
+gdb.execute("detach")
+gdb.execute("quit")
