@@ -160,19 +160,6 @@ namespace Kernel.Mm
             if (s_ready || s_mode != BuddyHeapMode.None) return "the buddy heap is already set up";
             ulong arena = PageUp(regionStart);
             if (regionEnd <= arena || regionEnd - arena < ArenaBytes + 64 * PageSize) return "the heap region is too small for the boot arena and the memmap";
-            // 0. Pages the firmware and the boot loader ran code from are slow to write under
-            //    QEMU TCG until that code is overwritten (LoaderCode): rewrite them before the
-            //    buddy owns them. Nothing of the heap exists yet; only the image and the boot
-            //    information are live.
-            for (int i = 0; i < BootInfo.RegionCount; i++)
-            {
-                MemoryRegion r = BootInfo.Region(i);
-                if (r.Type != MemoryRegionType.Usable) continue;
-                ulong s = r.Base < LowMemoryEnd ? LowMemoryEnd : r.Base, e = r.End;
-                if (e > Paging.MappedLimit) e = Paging.MappedLimit;
-                RewriteLoaderCode(s, e);
-            }
-
             // 1. memblock: from here until the buddy is up, every `new` is served by the arena.
             BootArena.Open(arena, ArenaBytes);
             s_mode = BuddyHeapMode.Heap;
@@ -252,7 +239,7 @@ namespace Kernel.Mm
 
         // ---------------------------------------------------------------- objects
 
-        /// <summary><paramref name="size"/> zeroed bytes, 16-byte aligned. Never null: out of memory panics after the failure report.</summary>
+        /// <summary><paramref name="size"/> zeroed bytes, 16-byte aligned from 16 bytes up, 8 below (the slab's kmalloc-8). Never null: out of memory panics after the failure report.</summary>
         public static void* Alloc(nuint size)
         {
             TaskContext t = Current;
@@ -454,22 +441,6 @@ namespace Kernel.Mm
             PanicText.AppendDecimal(pa.TotalManagedPages);
             PanicText.Append(" heap pages free");
             Panic.Fail(PanicText.Finish());
-        }
-
-        /// <summary>LoaderCode.Rewrite over [s, e) less the kernel image and the boot information block.</summary>
-        private static void RewriteLoaderCode(ulong s, ulong e)
-        {
-            ulong k0 = BootInfo.KernelStart, k1 = PageUp(BootInfo.KernelEnd);
-            ulong i0 = BootInfo.InfoStart & ~(PageSize - 1), i1 = PageUp(BootInfo.InfoEnd);
-            // Walk [s, e) and skip whichever of the two live ranges comes next.
-            while (s < e)
-            {
-                ulong cut = e, resume = e;
-                if (k1 > s && k0 < cut) { cut = k0 < s ? s : k0; resume = k1; }
-                if (i1 > s && i0 < cut) { cut = i0 < s ? s : i0; resume = i1; }
-                if (cut > s) LoaderCode.Rewrite(s, cut);
-                s = resume;
-            }
         }
 
         private static ulong PageUp(ulong a) => (a + PageSize - 1) & ~(PageSize - 1);

@@ -37,7 +37,11 @@ namespace Kernel
             Paging.MapAllRam(BootInfo.HighestRamAddress);
             bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
 
-            // 3. The default heap, above the kernel image and the boot information block.
+            // 3. Before any heap owns RAM: what QEMU remembers of the loader's code goes (LoaderCode).
+            ForgetLoaderCode();
+
+            // 4. The heap (the seam: the RAT by default, the buddy through its plug), above the
+            //    kernel image and the boot information block.
             if (!BootInfo.FindHeapRegion(out ulong heapStart, out ulong heapEnd))
                 Panic.Fail("boot: no usable memory above the kernel for the heap");
             if (heapEnd > Paging.MappedLimit) heapEnd = Paging.MappedLimit; // RAM beyond the page-directory pool stays unused
@@ -48,21 +52,21 @@ namespace Kernel
                 Panic.Fail(PanicText.Finish());
             }
 
-            // 4. Managed statics and module initialisers (they may allocate).
+            // 5. Managed statics and module initialisers (they may allocate).
             ModuleInit.InitializeModules(modulesStart, modulesEnd);
 
-            // 5. The rest of the hardware.
+            // 6. The rest of the hardware.
             Keyboard.Init();
             Timer.Calibrate();
 
-            // 6. Interrupts (PIC remapped to 0x20, only IRQ0 unmasked), the tick, and the
+            // 7. Interrupts (PIC remapped to 0x20, only IRQ0 unmasked), the tick, and the
             //    scheduler: from here on this thread is task 0, the shell.
             Interrupts.Init();
             Timer.StartTick(Timer.DefaultTickHz);
             Interrupts.Enable();
             Scheduler.Start();
 
-            // 7. Processes: the Vm (reclaim, swap, OOM killer) over the buddy heap, kswapd tasks.
+            // 8. Processes: the Vm (reclaim, swap, OOM killer) over the buddy heap, kswapd tasks.
             string procError = Processes.Init();
 
             PrintBootReport();
@@ -78,6 +82,34 @@ namespace Kernel
             }
             if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
             Shell.Run();
+        }
+
+        /// <summary>
+        /// LoaderCode.Rewrite over the usable RAM the heap may own (above 1 MiB, mapped), less the
+        /// kernel image (stack included) and the boot information block, which are live. Runs
+        /// with interrupts off, before any heap exists, whatever heap the image has.
+        /// </summary>
+        private static void ForgetLoaderCode()
+        {
+            const ulong page = 4096, lowMemoryEnd = 0x100000;
+            ulong k0 = BootInfo.KernelStart, k1 = (BootInfo.KernelEnd + page - 1) & ~(page - 1);
+            ulong i0 = BootInfo.InfoStart & ~(page - 1), i1 = (BootInfo.InfoEnd + page - 1) & ~(page - 1);
+            for (int r = 0; r < BootInfo.RegionCount; r++)
+            {
+                MemoryRegion region = BootInfo.Region(r);
+                if (region.Type != MemoryRegionType.Usable) continue;
+                ulong s = region.Base < lowMemoryEnd ? lowMemoryEnd : region.Base, e = region.End;
+                if (e > Paging.MappedLimit) e = Paging.MappedLimit;
+                // Walk [s, e) and skip whichever of the two live ranges comes next.
+                while (s < e)
+                {
+                    ulong cut = e, resume = e;
+                    if (k1 > s && k0 < cut) { cut = k0 < s ? s : k0; resume = k1; }
+                    if (i1 > s && i0 < cut) { cut = i0 < s ? s : i0; resume = i1; }
+                    if (cut > s) LoaderCode.Rewrite(s, cut);
+                    s = resume;
+                }
+            }
         }
 
         private static void PrintBootReport()

@@ -96,24 +96,9 @@ namespace Kernel
 
         // ------------------------------------------------------------------ bench
 
-        private const int BenchRounds = 1000;
-        private const ulong BenchRatPages = 1024;
+        // Regions of the two RATs, taken from the buddy at the first `bench` and kept for the next.
         private static byte* s_benchRegion, s_benchHalfRegion;
         private static RamAllocationTable s_benchRat, s_benchHalfRat;
-
-        /// <summary>Cycles per alloc+free of 2^order pages on <paramref name="rat"/> (its pages at <paramref name="region"/>).</summary>
-        private static ulong RatRound(ref RamAllocationTable rat, byte* region, int order, ref int bad)
-        {
-            ulong start = Timer.Cycles;
-            for (int i = 0; i < BenchRounds; i++)
-            {
-                ulong page = rat.AllocPages(RatPageType.PageRun, 1UL << order);
-                if (page == RamAllocationTable.NoPage) { bad++; continue; }
-                region[page * Heap.PageSize] = 1;
-                if (rat.Free(page, out ulong _) != RatResult.Ok) bad++;
-            }
-            return (Timer.Cycles - start) / BenchRounds;
-        }
 
         private static void Bench()
         {
@@ -121,46 +106,30 @@ namespace Kernel
             if (pa == null) return;
             if (s_benchRegion == null)
             {
-                s_benchRegion = (byte*)BuddyHeap.AllocPages(BenchRatPages);
+                s_benchRegion = (byte*)BuddyHeap.AllocPages(PageBench.RatRegionPages);
                 if (s_benchRegion == null) { Console.WriteLine("bench: no 4 MiB block for the RAT"); return; }
-                if (RamAllocationTable.Init(s_benchRegion + (BenchRatPages - 1) * Heap.PageSize, BenchRatPages, true, out s_benchRat) != RatResult.Ok)
+                if (RamAllocationTable.Init(s_benchRegion + (PageBench.RatRegionPages - 1) * Heap.PageSize, PageBench.RatRegionPages, true, out s_benchRat) != RatResult.Ok)
                 { Console.WriteLine("bench: the RAT refused its region"); return; }
             }
             if (s_benchHalfRegion == null)
             {
-                s_benchHalfRegion = (byte*)BuddyHeap.AllocPages(MeasurementSuite.HalfUsedPages);
+                s_benchHalfRegion = (byte*)BuddyHeap.AllocPages(PageBench.HalfUsedPages);
                 if (s_benchHalfRegion == null) { Console.WriteLine("bench: no 4 MiB block for the half-used RAT"); return; }
-                if (MeasurementSuite.BuildHalfUsedRat(s_benchHalfRegion, out s_benchHalfRat) != RatResult.Ok)
+                if (PageBench.BuildHalfUsedRat(s_benchHalfRegion, out s_benchHalfRat) != RatResult.Ok)
                 { Console.WriteLine("bench: the half-used RAT refused its region"); return; }
             }
             TaskContext t = BuddyHeap.Current;
-            int bad = 0;
-            ulong b0 = ~0UL, r0 = ~0UL, b3 = ~0UL, r3 = ~0UL, h0 = ~0UL, h3 = ~0UL;
-            for (int rep = 0; rep < 5; rep++)
-                for (int order = 0; order <= 3; order += 3)
-                {
-                    ulong start = Timer.Cycles;
-                    for (int i = 0; i < BenchRounds; i++)
-                    {
-                        ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, order);
-                        if (pfn == PageAllocator.NoPfn) { bad++; continue; }
-                        *pa.PageAddress(pfn) = 1;
-                        if (pa.FreePages(pfn, order, 0) != MmResult.Ok) bad++;
-                    }
-                    ulong b = (Timer.Cycles - start) / BenchRounds;
-                    ulong r = RatRound(ref s_benchRat, s_benchRegion, order, ref bad);
-                    ulong h = RatRound(ref s_benchHalfRat, s_benchHalfRegion, order, ref bad);
-                    if (order == 0) { if (b < b0) b0 = b; if (r < r0) r0 = r; if (h < h0) h0 = h; }
-                    else { if (b < b3) b3 = b; if (r < r3) r3 = r; if (h < h3) h3 = h; }
-                }
+            // NORETRY | NOWARN: under memory pressure the bench fails its allocations rather than OOM-kill.
+            PageFigures f = PageBench.Measure(pa, ref t, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn,
+                                              ref s_benchRat, s_benchRegion, ref s_benchHalfRat, s_benchHalfRegion);
             Console.WriteLine("page alloc+free, TSC cycles per operation (best of 5 rounds of 1000)");
             Console.WriteLine("(under QEMU TCG compare figures within one boot only)");
             Console.WriteLine("RAT fresh: an empty table (its best case); RAT half used: the settled state of");
             Console.WriteLine("the host benchmarks' churn, about half the pages live (its realistic case)");
             Console.WriteLine("          buddy  RAT fresh  fresh/buddy  RAT half used  half used/buddy");
-            BenchLine("order 0", b0, r0, h0);
-            BenchLine("order 3", b3, r3, h3);
-            if (bad != 0) { Console.Write("failed allocations or frees: "); Console.WriteDecimal((ulong)bad); Console.WriteLine(); }
+            BenchLine("order 0", f.Buddy0, f.Fresh0, f.Half0);
+            BenchLine("order 3", f.Buddy3, f.Fresh3, f.Half3);
+            if (f.Bad != 0) { Console.Write("failed allocations or frees: "); Console.WriteDecimal((ulong)f.Bad); Console.WriteLine(); }
         }
 
         private static void BenchLine(string what, ulong buddy, ulong fresh, ulong half)

@@ -334,24 +334,7 @@ namespace MemoryManager.Tests
         /// <summary>Checks the property over <paramref name="scenarios"/> generated scenarios with a fixed (or MM_PROPERTY_SEED) seed; returns the operations run.</summary>
         public static long CheckAll(int scenarios, int opsMin, int opsMax, ulong defaultSeed, bool hooks = false)
         {
-            ulong seed = defaultSeed;
-            string env = Environment.GetEnvironmentVariable("MM_PROPERTY_SEED");
-            if (!string.IsNullOrEmpty(env)) seed = ulong.Parse(env);
-            long ops = 0;
-            var arb = Arb.From(ScenarioGen(opsMin, opsMax, hooks));
-            var config = Config.QuickThrowOnFailure
-                .WithMaxTest(scenarios)
-                .WithQuietOnSuccess(true)
-                .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None)));
-            try
-            {
-                Check.One(config, Prop.ForAll(arb, (Scenario sc) => { ops += Run(sc); return true; }));
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException("replay with MM_PROPERTY_SEED=" + seed + "\n" + e.Message);
-            }
-            return ops;
+            return SeededProperty.Check(ScenarioGen(opsMin, opsMax, hooks), scenarios, defaultSeed, sc => Run(sc));
         }
     }
 
@@ -384,6 +367,38 @@ namespace MemoryManager.Tests
             long ops = AllocatorProperties.CheckAll(scenarios: 60, opsMin: 2000, opsMax: 4000, defaultSeed: 777, hooks: true);
             Assert.True(ops >= 100_000, "ran only " + ops + " operations");
             Assert.True(AllocatorProperties.HookCalls - before > 1000, "the slow-path partners were called only " + (AllocatorProperties.HookCalls - before) + " times");
+        }
+    }
+}
+
+namespace MemoryManager.Tests
+{
+    /// <summary>
+    /// Runs an FsCheck property over generated scenarios with a fixed, replayable seed
+    /// (MM_PROPERTY_SEED overrides it; a failure names the seed to replay with).
+    /// </summary>
+    public static class SeededProperty
+    {
+        /// <summary>Checks <paramref name="run"/> on <paramref name="scenarios"/> values of <paramref name="gen"/>; returns the operations the runs report.</summary>
+        public static long Check<T>(Gen<T> gen, int scenarios, ulong defaultSeed, Func<T, long> run)
+        {
+            ulong seed = defaultSeed;
+            string env = Environment.GetEnvironmentVariable("MM_PROPERTY_SEED");
+            if (!string.IsNullOrEmpty(env)) seed = ulong.Parse(env);
+            long ops = 0;
+            var config = Config.QuickThrowOnFailure
+                .WithMaxTest(scenarios)
+                .WithQuietOnSuccess(true)
+                .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None)));
+            try
+            {
+                FsCheck.Check.One(config, Prop.ForAll(Arb.From(gen), (T sc) => { ops += run(sc); return true; }));
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException("replay with MM_PROPERTY_SEED=" + seed + "\n" + e.Message);
+            }
+            return ops;
         }
     }
 }

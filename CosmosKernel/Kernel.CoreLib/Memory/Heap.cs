@@ -55,13 +55,12 @@ namespace Kernel.Core.Memory
         /// </summary>
         public static string Init(ulong regionStart, ulong regionEnd)
         {
-            LoaderCode.Rewrite(regionStart, regionEnd);   // before the heap owns the region (LoaderCode)
             RatResult r = RatHeap.Init(regionStart, regionEnd);
             return r == RatResult.Ok ? null : "the heap region is too small for the RAM allocation table";
         }
 
         /// <summary>
-        /// <paramref name="size"/> zeroed bytes, 16-byte aligned. Never null: a heap that cannot
+        /// <paramref name="size"/> zeroed bytes, 16-byte aligned from 16 bytes up (8 below: the seam's contract, checked by the heap suite). Never null: a heap that cannot
         /// serve the request prints why and panics (out of memory is never silent).
         /// </summary>
         public static void* Alloc(nuint size) => RatHeap.Alloc(size);

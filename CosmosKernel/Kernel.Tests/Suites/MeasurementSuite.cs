@@ -25,66 +25,6 @@ namespace Kernel.Tests
             Add("Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot", &Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot);
         }
 
-        private static ulong BuddyPageRound(PageAllocator pa, ref TaskContext t, int order, ref int bad)
-        {
-            ulong start = Timer.Cycles;
-            for (int i = 0; i < Rounds; i++)
-            {
-                ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL, order);
-                if (pfn == PageAllocator.NoPfn) { bad++; continue; }
-                *pa.PageAddress(pfn) = 1;
-                if (pa.FreePages(pfn, order, 0) != MmResult.Ok) bad++;
-            }
-            return (Timer.Cycles - start) / Rounds;
-        }
-
-        private static ulong RatPageRound(ref RamAllocationTable rat, byte* region, int order, ref int bad)
-        {
-            ulong start = Timer.Cycles;
-            for (int i = 0; i < Rounds; i++)
-            {
-                ulong page = rat.AllocPages(RatPageType.PageRun, 1UL << order);
-                if (page == RamAllocationTable.NoPage) { bad++; continue; }
-                region[page * Heap.PageSize] = 1;
-                if (rat.Free(page, out ulong _) != RatResult.Ok) bad++;
-            }
-            return (Timer.Cycles - start) / Rounds;
-        }
-
-        /// <summary>Pages of the RAT region taken from the buddy for the comparison (4 MiB).</summary>
-        private const ulong RatRegionPages = 1024;
-
-        /// <summary>Pages of the half-used RAT: 4 MiB like the fresh one (the largest run the buddy hands out).</summary>
-        public const ulong HalfUsedPages = 1024;
-
-        /// <summary>
-        /// A RAT over <see cref="HalfUsedPages"/> pages at <paramref name="region"/> (table in the
-        /// last page) in the steady state of the host benchmarks' churn (Fixtures.cs, HalfUsedZone.BuildRat):
-        /// 48 % of the pages live, block mix 75/10/10/5 % of orders 0/1/2/3, so 21 % of the pages
-        /// are live singles packed at the bottom and 27 % live runs packed below the table.
-        /// </summary>
-        public static RatResult BuildHalfUsedRat(byte* region, out RamAllocationTable rat)
-        {
-            RatResult r = RamAllocationTable.Init(region + (HalfUsedPages - 1) * Heap.PageSize, HalfUsedPages, true, out rat);
-            if (r != RatResult.Ok) return r;
-            byte* table = rat.Table;
-            ulong singles = HalfUsedPages * 21 / 100, runPages = HalfUsedPages * 27 / 100;
-            for (ulong i = 0; i < singles; i++) table[i] = (byte)RatPageType.HeapSmall;
-            // Runs of 2, 4, 2, 4, 8 pages (orders 1, 2, 1, 2, 3: the 10/10/5 mix) down from the table.
-            ulong top = HalfUsedPages - 1, used = 0;
-            for (int k = 0; used < runPages; k++)
-            {
-                int j = k % 5;
-                ulong count = j == 4 ? 8UL : (j % 2 == 0 ? 2UL : 4UL);
-                top -= count;
-                table[top] = (byte)RatPageType.HeapSmall;
-                for (ulong x = 1; x < count; x++) table[top + x] = (byte)RatPageType.Extension;
-                used += count;
-            }
-            rat.RecountFreePages();
-            return RatResult.Ok;
-        }
-
         /// <summary>
         /// The buddy allocator (Kernel.Mm.BuddyHeap's PageAllocator, pcp lists on) against a RAM
         /// allocation table (MemoryManager.Baseline.RamAllocationTable, fresh, over 4 MiB of pages
@@ -101,42 +41,27 @@ namespace Kernel.Tests
             int bad = 0;
 
             // The RAT over pages of the buddy: table in the region's last page, as the RAT heap does.
-            byte* region = (byte*)BuddyHeap.AllocPages(RatRegionPages);
+            byte* region = (byte*)BuddyHeap.AllocPages(PageBench.RatRegionPages);
             a.True(region != null, "a 4 MiB region from the buddy for the RAT");
             if (region == null) return;
-            RatResult rr = RamAllocationTable.Init(region + (RatRegionPages - 1) * Heap.PageSize, RatRegionPages, true, out RamAllocationTable rat);
+            RatResult rr = RamAllocationTable.Init(region + (PageBench.RatRegionPages - 1) * Heap.PageSize, PageBench.RatRegionPages, true, out RamAllocationTable rat);
             a.Equal((long)RatResult.Ok, (long)rr, "RAT set up over the buddy's pages");
-            ulong ratFree = rat.FreePages, buddyFree = pa.NrFreePages + pa.PcpPages;
-
-            // Each figure is the best of 5 rounds of 1000 (the first round also warms TCG's translation cache).
-            ulong buddy0 = ~0UL, rat0 = ~0UL, buddy3 = ~0UL, rat3 = ~0UL;
-            for (int rep = 0; rep < 5; rep++)
-                for (int order = 0; order <= 3; order += 3)
-                {
-                    ulong b = BuddyPageRound(pa, ref t, order, ref bad);
-                    ulong r = RatPageRound(ref rat, region, order, ref bad);
-                    if (order == 0) { if (b < buddy0) buddy0 = b; if (r < rat0) rat0 = r; }
-                    else { if (b < buddy3) buddy3 = b; if (r < rat3) rat3 = r; }
-                }
-            a.Equal(buddyFree, pa.NrFreePages + pa.PcpPages, "buddy free pages after the page rounds");
-            a.Equal(ratFree, rat.FreePages, "RAT free pages after the page rounds");
+            ulong ratFree = rat.FreePages;
 
             // The RAT in its realistic state (the host benchmarks' HalfUsedZone, settled): about
             // half the pages live, singles packed at the bottom, runs packed at the top.
-            byte* half = (byte*)BuddyHeap.AllocPages(HalfUsedPages);
+            byte* half = (byte*)BuddyHeap.AllocPages(PageBench.HalfUsedPages);
             a.True(half != null, "a 4 MiB region from the buddy for the half-used RAT");
             if (half == null) return;
             RamAllocationTable halfRat;
-            a.Equal((long)RatResult.Ok, (long)BuildHalfUsedRat(half, out halfRat), "half-used RAT set up");
-            ulong halfFree = halfRat.FreePages;
-            ulong ratHalf0 = ~0UL, ratHalf3 = ~0UL;
-            for (int rep = 0; rep < 5; rep++)
-            {
-                ulong r0 = RatPageRound(ref halfRat, half, 0, ref bad);
-                ulong r3 = RatPageRound(ref halfRat, half, 3, ref bad);
-                if (r0 < ratHalf0) ratHalf0 = r0;
-                if (r3 < ratHalf3) ratHalf3 = r3;
-            }
+            a.Equal((long)RatResult.Ok, (long)PageBench.BuildHalfUsedRat(half, out halfRat), "half-used RAT set up");
+            ulong halfFree = halfRat.FreePages, buddyFree = pa.NrFreePages + pa.PcpPages;
+
+            PageFigures f = PageBench.Measure(pa, ref t, Gfp.GFP_KERNEL, ref rat, region, ref halfRat, half);
+            bad += f.Bad;
+            ulong buddy0 = f.Buddy0, buddy3 = f.Buddy3, rat0 = f.Fresh0, rat3 = f.Fresh3, ratHalf0 = f.Half0, ratHalf3 = f.Half3;
+            a.Equal(buddyFree, pa.NrFreePages + pa.PcpPages, "buddy free pages after the page rounds");
+            a.Equal(ratFree, rat.FreePages, "RAT free pages after the page rounds");
             a.Equal(halfFree, halfRat.FreePages, "half-used RAT free pages after the page rounds");
             a.Equal((long)HeapFreeResult.Ok, (long)BuddyHeap.FreePages(half), "the half-used RAT's region back to the buddy");
 
@@ -144,8 +69,8 @@ namespace Kernel.Tests
             byte* ratHeapRegion = null;
             if (!RatHeap.IsReady)
             {
-                ratHeapRegion = (byte*)BuddyHeap.AllocPages(RatRegionPages);
-                a.True(ratHeapRegion != null && RatHeap.Init((ulong)ratHeapRegion, (ulong)ratHeapRegion + RatRegionPages * Heap.PageSize) == RatResult.Ok, "a RAT heap over 4 MiB of the buddy");
+                ratHeapRegion = (byte*)BuddyHeap.AllocPages(PageBench.RatRegionPages);
+                a.True(ratHeapRegion != null && RatHeap.Init((ulong)ratHeapRegion, (ulong)ratHeapRegion + PageBench.RatRegionPages * Heap.PageSize) == RatResult.Ok, "a RAT heap over 4 MiB of the buddy");
             }
             BuddyHeap.Free(BuddyHeap.Alloc(48));
             RatHeap.Free(RatHeap.Alloc(48));

@@ -88,18 +88,10 @@ namespace MemoryManager.Tests.Reclaim
             }
         }
 
-        public static void Fill(byte* page, ulong seed)
-        {
-            ulong* w = (ulong*)page;
-            for (int i = 0; i < 512; i++) w[i] = seed ^ (ulong)i * 0x100000001B3UL;
-        }
+        /// <summary>The workloads' page pattern (MemoryManager.Workload), so that rig-written pages and workload-written pages check alike.</summary>
+        public static void Fill(byte* page, ulong seed) => Workload.Fill(page, seed);
 
-        public static bool Holds(byte* page, ulong seed)
-        {
-            ulong* w = (ulong*)page;
-            for (int i = 0; i < 512; i++) if (w[i] != (seed ^ (ulong)i * 0x100000001B3UL)) return false;
-            return true;
-        }
+        public static bool Holds(byte* page, ulong seed) => Workload.Holds(page, seed);
 
         /// <summary>An in-memory file of <paramref name="pages"/> pages whose page i holds Seed(-1, i).</summary>
         public int File(int pages)

@@ -260,24 +260,7 @@ namespace MemoryManager.Tests.Slab
 
         public static long CheckAll(int scenarios, int opsMin, int opsMax, ulong defaultSeed)
         {
-            ulong seed = defaultSeed;
-            string env = Environment.GetEnvironmentVariable("MM_PROPERTY_SEED");
-            if (!string.IsNullOrEmpty(env)) seed = ulong.Parse(env);
-            long ops = 0;
-            var arb = Arb.From(ScenarioGen(opsMin, opsMax));
-            var config = Config.QuickThrowOnFailure
-                .WithMaxTest(scenarios)
-                .WithQuietOnSuccess(true)
-                .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None)));
-            try
-            {
-                FsCheck.Check.One(config, Prop.ForAll(arb, (Scenario sc) => { ops += Run(sc); return true; }));
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException("replay with MM_PROPERTY_SEED=" + seed + "\n" + e.Message);
-            }
-            return ops;
+            return SeededProperty.Check(ScenarioGen(opsMin, opsMax), scenarios, defaultSeed, sc => Run(sc));
         }
     }
 
