@@ -58,6 +58,11 @@ public sealed class EmulatorProcess : IAsyncDisposable
     /// receives the serial output exactly as it arrived plus the lines the runner sends (prefixed "&gt;&gt; ").
     /// Throws <see cref="InvalidOperationException"/> with a clear message when the program cannot start.
     /// </summary>
+    /// <summary>errno ETXTBSY on Linux ("Text file busy").</summary>
+    const int TextFileBusy = 26;
+    /// <summary>Starts tried while the program file is busy (about 0.5 s in all).</summary>
+    const int StartAttempts = 10;
+
     public static EmulatorProcess Start(QemuCommand command, TextWriter? rawLog = null)
     {
         var info = new ProcessStartInfo(command.Program)
@@ -70,13 +75,24 @@ public sealed class EmulatorProcess : IAsyncDisposable
         foreach (var a in command.Arguments) info.ArgumentList.Add(a);
         var clock = Stopwatch.StartNew();
         Process process;
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start '{command.Program}'");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"cannot start '{command.Program}': {e.Message}", e);
+            try
+            {
+                process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start '{command.Program}'");
+                break;
+            }
+            catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < StartAttempts)
+            {
+                // ETXTBSY: the program file is still open for writing somewhere, e.g. in a child
+                // that another thread forked but has not exec'd yet (every fd is inherited until
+                // exec). It passes in milliseconds: try again.
+                Thread.Sleep(10 * attempt);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException($"cannot start '{command.Program}': {e.Message}", e);
+            }
         }
         return new EmulatorProcess(process, clock, rawLog);
     }
