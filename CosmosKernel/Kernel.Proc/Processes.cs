@@ -134,6 +134,7 @@ namespace Kernel.Proc
             s_clock = new KernelClock();
             pa.Clock = s_clock;
             pa.Congestion = new SleepCongestion();
+            pa.PanicHandler = new KernelPanic();
             s_kswapd = new KswapdTask[pa.NodeCount];
             pa.Kswapd = new KswapdWaker();
             s_programs = new Program[MaxPrograms];
@@ -323,6 +324,15 @@ namespace Kernel.Proc
                 if (t == null || t.IsIdle) return;
                 if (!Scheduler.Sleep(ticks == 0 ? 1 : ticks)) Scheduler.Yield();
             }
+        }
+
+        /// <summary>
+        /// IPanicHandler: the memory manager's panic (panic_on_oom, no killable process) is the
+        /// kernel's: the full report, the PANIC frame and a halt. Nothing runs after it.
+        /// </summary>
+        private sealed class KernelPanic : IPanicHandler
+        {
+            public void Panic(string reason) => global::Kernel.Core.Runtime.Panic.Fail(reason);
         }
 
         /// <summary>IClock: jiffies at the tick rate (100 Hz).</summary>

@@ -448,11 +448,13 @@ namespace MemoryManager
             return false;
         }
 
-        /// <summary>The failure report: "&lt;comm&gt;: page allocation failure. order:N, mode:0x..." and show_mem.</summary>
+        /// <summary>The failure report: "&lt;comm&gt;: page allocation failure. order:N, mode:0x..." and show_mem, rate-limited as warn_alloc is.</summary>
         private void WarnAllocFailed(ref TaskContext current, Gfp gfp, int order)
         {
             ITextSink o = Log;
             if (o == null) return;
+            // warn_alloc's nopage_rs: a burst of reports, then "warn_alloc: N callbacks suppressed".
+            if (!WarnAllocLimit.Allow(Clock, o, "warn_alloc")) { Stat.WarnAllocSuppressed++; return; }
             o.Write(current.Comm != null ? current.Comm : "?");
             o.Write(": page allocation failure. order:");
             TextFormat.Dec(o, (ulong)order);

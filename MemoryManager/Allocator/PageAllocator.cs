@@ -28,6 +28,10 @@ namespace MemoryManager
         /// <summary>When set, the slow path narrates each ladder step it takes (for teaching and the simulator).</summary>
         public ITextSink Trace;
         public IClock Clock;
+        /// <summary>panic(): called after the "Kernel panic - not syncing" line (the OOM killer's dead ends).</summary>
+        public IPanicHandler PanicHandler;
+        /// <summary>warn_alloc's rate limit (nopage_rs): 10 failure reports per 5 s, then "warn_alloc: N callbacks suppressed".</summary>
+        public RateLimit WarnAllocLimit = RateLimit.Default;
 
         /// <summary>Spanned pfn range [MinPfn, MaxPfn): one descriptor per pfn.</summary>
         public ulong MinPfn, MaxPfn;

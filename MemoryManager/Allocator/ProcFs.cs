@@ -107,6 +107,8 @@ namespace MemoryManager
             Line(o, "allocstall", Stat.Allocstall);
             Line(o, "compact_stall", Stat.CompactStall);
             Line(o, "oom_kill", Stat.OomKill);
+            Line(o, "alloc_fail", Stat.AllocFail);
+            Line(o, "warn_alloc_suppressed", Stat.WarnAllocSuppressed);
         }
 
         /// <summary>One meminfo line: label padded to 16, pages in kB right-aligned in 8, " kB".</summary>

@@ -17,6 +17,8 @@ namespace MemoryManager
         public ulong CompactStall, OomKill, Pswpin, Pswpout;
         /// <summary>Allocation attempts that failed (all ladder steps exhausted).</summary>
         public ulong AllocFail;
+        /// <summary>Failure reports held back by warn_alloc's rate limit (<see cref="PageAllocator.WarnAllocLimit"/>).</summary>
+        public ulong WarnAllocSuppressed;
         /// <summary>Poison overwritten on free pages (seen on allocation or by the checker).</summary>
         public ulong PoisonCorrupted;
         // LRU and swap sizes in pages, kept by reclaim (for /proc/meminfo).

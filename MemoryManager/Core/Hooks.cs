@@ -33,4 +33,16 @@ namespace MemoryManager
     {
         void CongestionWait(ref TaskContext current, uint ticks);
     }
+
+    /// <summary>
+    /// panic(): the machine stops. The memory manager calls it after writing "Kernel panic -
+    /// not syncing: ..." to its log (panic_on_oom, or the OOM killer found nothing to kill). The
+    /// kernel's handler never returns: it prints the panic report, sends the PANIC frame and
+    /// halts. A host handler (tests, the simulator) records the reason and returns; the memory
+    /// manager then refuses every further OOM decision (Vm.Panicked), as a dead machine would.
+    /// </summary>
+    public interface IPanicHandler
+    {
+        void Panic(string reason);
+    }
 }

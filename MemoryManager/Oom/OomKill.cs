@@ -128,7 +128,7 @@ namespace MemoryManager
             DumpHeader(ref current, gfp, order);
             if (Options.PanicOnOom)
             {
-                Panic("Out of memory: system-wide panic_on_oom is enabled\n");
+                Panic("Out of memory: system-wide panic_on_oom is enabled");
                 return false;
             }
             if (Options.OomKillAllocatingTask && curKnown && OomBadness(ref Procs.Get(cur), total) != 0)
@@ -144,7 +144,7 @@ namespace MemoryManager
             }
             if (scan == OomScan.NoVictim)
             {
-                Panic("Out of memory and no killable processes...\n");
+                Panic("Out of memory and no killable processes...");
                 return false;
             }
             if ((Procs.Get(victim).Flags & TaskFlags.Exiting) != 0)
@@ -289,12 +289,18 @@ namespace MemoryManager
             MemOps.Write(log, "\n");
         }
 
-        /// <summary>panic(): the message goes to the log and the machine stops (Panicked).</summary>
+        /// <summary>
+        /// panic(): the message goes to the log, the machine is marked dead (Panicked) and the
+        /// panic handler is called: in the kernel it never returns (report, PANIC frame, halt).
+        /// </summary>
         private void Panic(string why)
         {
             MemOps.Write(Pa.Log, "Kernel panic - not syncing: ");
             MemOps.Write(Pa.Log, why);
+            MemOps.Write(Pa.Log, "\n");
             Panicked = true;
+            IPanicHandler h = Pa.PanicHandler;
+            if (h != null) h.Panic(why);
         }
     }
 }

@@ -439,6 +439,64 @@ namespace MemoryManager.Tests
             Assert.Equal(1UL, m.Pa.Stat.AllocFail);
         }
 
+        private sealed class StepClock : IClock
+        {
+            public ulong Ticks { get; set; }
+            public uint Hz => 100;
+        }
+
+        private static int Count(string text, string what)
+        {
+            int n = 0;
+            for (int at = text.IndexOf(what, System.StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + 1, System.StringComparison.Ordinal)) n++;
+            return n;
+        }
+
+        [Fact]
+        public void Failure_reports_are_rate_limited_as_warn_alloc_is_a_burst_of_ten_per_five_seconds_then_counted()
+        {
+            var clock = new StepClock();
+            m.Pa.Clock = clock;
+            m.DrainZoneTo(ZoneType.Dma, 10, held);            // below even GFP_ATOMIC's reach (min/4)
+            for (int i = 0; i < 25; i++) Assert.Equal(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_ATOMIC, 0));
+            string log = m.Log.ToString();
+            Assert.Equal(10, Count(log, "page allocation failure"));
+            Assert.Equal(10, Count(log, "Mem-Info:"));                 // show_mem is part of the report: held back with it
+            Assert.Equal(25UL, m.Pa.Stat.AllocFail);                    // every failure is still counted
+            Assert.Equal(15UL, m.Pa.Stat.WarnAllocSuppressed);
+            Assert.DoesNotContain("callbacks suppressed", log);        // said only when the interval is over
+        }
+
+        [Fact]
+        public void The_first_report_after_the_interval_says_how_many_were_suppressed_and_a_new_burst_begins()
+        {
+            var clock = new StepClock();
+            m.Pa.Clock = clock;
+            m.DrainZoneTo(ZoneType.Dma, 10, held);            // below even GFP_ATOMIC's reach (min/4)
+            for (int i = 0; i < 13; i++) m.Alloc(Gfp.GFP_ATOMIC, 0);
+            clock.Ticks = 5 * 100;                                      // exactly 5 s: still the same interval
+            m.Alloc(Gfp.GFP_ATOMIC, 0);
+            Assert.DoesNotContain("callbacks suppressed", m.Log.ToString());
+            clock.Ticks = 5 * 100 + 1;
+            m.Log.Clear();
+            for (int i = 0; i < 12; i++) m.Alloc(Gfp.GFP_ATOMIC, 0);
+            string log = m.Log.ToString();
+            Assert.StartsWith("warn_alloc: 4 callbacks suppressed\ntest: page allocation failure. order:0", log);
+            Assert.Equal(10, Count(log, "page allocation failure"));
+            Assert.Equal(4UL + 2UL, m.Pa.Stat.WarnAllocSuppressed);
+        }
+
+        [Fact]
+        public void The_allocation_failure_counters_are_in_vmstat()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 10, held);            // below even GFP_ATOMIC's reach (min/4)
+            for (int i = 0; i < 12; i++) m.Alloc(Gfp.GFP_ATOMIC, 0);
+            var vmstat = new StringSink();
+            m.Pa.WriteVmStat(vmstat);
+            Assert.Contains("\nalloc_fail 12\n", vmstat.ToString());
+            Assert.Contains("\nwarn_alloc_suppressed 2\n", vmstat.ToString());
+        }
+
         [Fact]
         public void GFP_NOWARN_suppresses_the_failure_report()
         {

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using MemoryManager;
 using Xunit;
 
@@ -209,6 +210,62 @@ namespace MemoryManager.Tests.Reclaim
             Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True(r.Vm.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
+        }
+
+        private sealed class PanicRecorder : IPanicHandler
+        {
+            public readonly List<string> Reasons = new();
+            public void Panic(string reason) => Reasons.Add(reason);
+        }
+
+        [Fact]
+        public void With_nothing_killable_the_panic_handler_stops_the_machine_with_the_reason()
+        {
+            using var r = new Rig();
+            var panic = new PanicRecorder();
+            r.Pa.PanicHandler = panic;
+            int keeper = r.Spawn("keeper", adj: -1000);
+            r.TouchAnon(keeper, 10);
+            var current = r.Vm.Procs.ContextOf(keeper);
+            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            Assert.Equal(["Out of memory and no killable processes..."], panic.Reasons);
+            Assert.EndsWith("Kernel panic - not syncing: Out of memory and no killable processes...\n", r.Log.ToString());
+        }
+
+        [Fact]
+        public void Panic_on_oom_calls_the_panic_handler_and_kills_nobody()
+        {
+            var o = VmOptions.Default;
+            o.PanicOnOom = true;
+            using var r = new Rig(options: o);
+            var panic = new PanicRecorder();
+            r.Pa.PanicHandler = panic;
+            int a = r.Spawn("a");
+            r.TouchAnon(a, 10);
+            var current = r.Vm.Procs.ContextOf(a);
+            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            Assert.Equal(["Out of memory: system-wide panic_on_oom is enabled"], panic.Reasons);
+            Assert.Equal(0UL, r.Pa.Stat.OomKill);
+        }
+
+        [Fact]
+        public void After_a_panic_the_oom_killer_decides_nothing_more_and_the_handler_is_not_called_again()
+        {
+            using var r = new Rig();
+            var panic = new PanicRecorder();
+            r.Pa.PanicHandler = panic;
+            int keeper = r.Spawn("keeper", adj: -1000);
+            r.TouchAnon(keeper, 10);
+            var current = r.Vm.Procs.ContextOf(keeper);
+            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            // A killable process appears later: a dead machine still kills nobody.
+            int late = r.Spawn("late");
+            r.TouchAnon(late, 100);
+            var lateCtx = r.Vm.Procs.ContextOf(late);
+            Assert.False(r.Vm.OutOfMemory(ref lateCtx, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Single(panic.Reasons);
+            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(late).State);
+            Assert.Equal(0UL, r.Pa.Stat.OomKill);
         }
 
         [Fact]
