@@ -369,6 +369,35 @@ namespace Kernel.Proc
         {
             Exited++;
             if (p.OomKilled) OomKilledExits++;
+            s_exitedSwapIns += p.Work.SwapIns;
+            s_exitedCorruptions += p.Work.Corruptions;
+        }
+
+        private static ulong s_exitedSwapIns, s_exitedCorruptions;
+
+        /// <summary>
+        /// Pages that came back from swap and were checked against the pattern their process wrote,
+        /// since boot (exited programs and running ones).
+        /// </summary>
+        public static ulong SwapInsVerified
+        {
+            get
+            {
+                ulong n = s_exitedSwapIns;
+                for (int i = 0; s_programs != null && i < s_programs.Length; i++) if (s_programs[i] != null && s_programs[i].Alive) n += s_programs[i].Work.SwapIns;
+                return n;
+            }
+        }
+
+        /// <summary>Pages whose bytes were not what their process last wrote (lost or corrupted by swap or writeback), since boot. Must stay 0.</summary>
+        public static ulong PagesCorrupted
+        {
+            get
+            {
+                ulong n = s_exitedCorruptions;
+                for (int i = 0; s_programs != null && i < s_programs.Length; i++) if (s_programs[i] != null && s_programs[i].Alive) n += s_programs[i].Work.Corruptions;
+                return n;
+            }
         }
     }
 

@@ -458,6 +458,8 @@ namespace Kernel
                 if (kthread) Console.Write(']');
                 Console.WriteLine();
             }
+            Console.Write("pages checked after swap-in since boot: "); Console.WriteDecimal(Processes.SwapInsVerified);
+            Console.Write(", found corrupted: "); Console.WriteDecimal(Processes.PagesCorrupted); Console.WriteLine();
         }
 
         private static void RunUsage()
