@@ -24,7 +24,7 @@ namespace Kernel
     public static unsafe partial class Shell
     {
         public const int MaxLine = 120;
-        public const int MaxTokens = 8;
+        private const int MaxTokens = 8;
 
         private struct LineBuffer { public fixed char Chars[MaxLine]; }
         private struct TokenTable { public fixed int Start[MaxTokens]; public fixed int Length[MaxTokens]; }
