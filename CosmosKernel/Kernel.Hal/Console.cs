@@ -79,18 +79,15 @@ namespace Kernel.Hal
 
         /// <summary>
         /// Reads one line from COM1 or the keyboard, whichever types, echoing it on the console.
-        /// Accepts LF, CR or CR LF; backspace edits. The line excludes the terminator.
-        /// </summary>
-        public static string ReadLine(int maxLength)
-        {
-            char* buf = stackalloc char[maxLength];
-            int n = ReadLine(buf, maxLength);
-            return string.FromChars(buf, n);
-        }
-
-        /// <summary>
-        /// As <see cref="ReadLine(int)"/>, into <paramref name="buf"/> (at most <paramref name="maxLength"/>
-        /// printable characters; more are dropped, control characters ignored); returns the length.
+        /// Accepts LF, CR or CR LF; backspace (0x08) and DEL (0x7F) erase the last character. The
+        /// line excludes the terminator. Every other byte is kept as it came, one character per
+        /// byte (COM1 bytes 0x80..0xFF included): judging it is the caller's business. Returns the
+        /// line's whole length, which may exceed <paramref name="maxLength"/>: then only its first
+        /// <paramref name="maxLength"/> characters are in <paramref name="buf"/>, but the line was
+        /// still read to its end, so its rest never starts the next line. Erasing a too-long line
+        /// back to <paramref name="maxLength"/> or less leaves exactly what is left of it in the buffer.
+        /// The echo shows one column per character (a TAB as a space, any byte outside printable
+        /// ASCII as '?'), so that an erase takes back exactly one column.
         /// Allocates nothing, so a long-running shell leaks nothing per line.
         /// </summary>
         public static int ReadLine(char* buf, int maxLength)
@@ -116,9 +113,9 @@ namespace Kernel.Hal
                     if (n > 0) { n--; Write("\b \b"); }
                     continue;
                 }
-                if (c < ' ' || c > '~' || n >= maxLength) continue;
-                buf[n++] = c;
-                Write(c);
+                if (n < maxLength) buf[n] = c;
+                if (n < int.MaxValue) n++;
+                Write(c >= ' ' && c <= '~' ? c : c == '\t' ? ' ' : '?');
             }
         }
     }

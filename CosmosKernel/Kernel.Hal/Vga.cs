@@ -44,7 +44,12 @@ namespace Kernel.Hal
             if (c == '\r') { s_column = 0; return; }
             if (c == '\b')
             {
-                if (s_column > 0) { s_column--; Buffer[s_row * Columns + s_column] = (ushort)(s_attribute << 8 | ' '); }
+                // Back one cell; from column 0 to the end of the row above (an echoed line that
+                // wrapped is erased across the wrap). The cell is blanked.
+                if (s_column > 0) s_column--;
+                else if (s_row > 0) { s_row--; s_column = Columns - 1; }
+                else return;
+                Buffer[s_row * Columns + s_column] = (ushort)(s_attribute << 8 | ' ');
                 return;
             }
             if (c == '\t') { do Put(' '); while ((s_column & 7) != 0); return; }

@@ -15,7 +15,10 @@ namespace Kernel
     /// The kernel shell, on COM1 and on the screen + keyboard at once (docs/shell.md). Each prompt
     /// is preceded by a READY frame so that the test runner knows when to send its command line.
     /// A command line is read into a static buffer and parsed in place: commands allocate nothing
-    /// (numbers and text are written piece by piece), so a long session leaks nothing.
+    /// (numbers and text are written piece by piece), so a long session leaks nothing. A line runs
+    /// exactly as it was typed or not at all: one longer than <see cref="MaxLine"/>, one with a byte
+    /// outside printable ASCII (TAB is a space) or with more than <see cref="MaxTokens"/> words is
+    /// refused whole, and a number outside its command's range is refused, never wrapped or cut.
     /// The shell acts on behalf of init (pid 1) in the process table.
     /// </summary>
     public static unsafe partial class Shell
@@ -40,8 +43,7 @@ namespace Kernel
                 HostProtocol.Frame("READY", Boot.Version);
                 Console.Write("kernel> ");
                 fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
-                Tokenize();
-                if (s_tokens == 0) continue;
+                if (!Accept() || s_tokens == 0) continue;
                 Commands++;
                 Execute();
             }
@@ -49,20 +51,73 @@ namespace Kernel
 
         // ------------------------------------------------------------------ parsing in place
 
-        private static void Tokenize()
+        /// <summary>
+        /// Takes the line just read and splits it into words (in <see cref="s_tok"/>), or refuses it
+        /// whole, saying why, so that nothing of it runs: longer than <see cref="MaxLine"/> (its rest
+        /// was read and dropped with it), a byte outside printable ASCII other than TAB, or more
+        /// words than <see cref="MaxTokens"/>.
+        /// </summary>
+        private static bool Accept()
         {
             s_tokens = 0;
-            int i = 0;
-            while (i < s_length && s_tokens < MaxTokens)
+            if (s_length > MaxLine)
             {
-                while (i < s_length && s_line.Chars[i] == ' ') i++;
+                Console.Write("line too long: "); Console.WriteDecimal((ulong)s_length);
+                Console.Write(" characters, the limit is "); Console.WriteDecimal(MaxLine);
+                Console.WriteLine("; nothing was run");
+                return false;
+            }
+            for (int i = 0; i < s_length; i++)
+            {
+                char c = s_line.Chars[i];
+                if ((c >= ' ' && c <= '~') || c == '\t') continue;
+                Console.Write("byte 0x"); HexDigit(c >> 4); HexDigit(c);
+                Console.Write(" at column "); Console.WriteDecimal((ulong)(i + 1));
+                Console.WriteLine(" is not printable ASCII; nothing was run");
+                return false;
+            }
+            int words = Tokenize();
+            if (words > MaxTokens)
+            {
+                s_tokens = 0;
+                Console.Write("too many words: "); Console.WriteDecimal((ulong)words);
+                Console.Write(", the limit is "); Console.WriteDecimal(MaxTokens);
+                Console.Write(" (a command and "); Console.WriteDecimal(MaxTokens - 1);
+                Console.WriteLine(" arguments); nothing was run");
+                return false;
+            }
+            return true;
+        }
+
+        private static void HexDigit(int v)
+        {
+            v &= 0xF;
+            Console.Write((char)(v < 10 ? '0' + v : 'A' + v - 10));
+        }
+
+        private static bool IsSeparator(char c) => c == ' ' || c == '\t';
+
+        /// <summary>Splits the line at spaces and TABs; keeps the first <see cref="MaxTokens"/> words and returns how many there are.</summary>
+        private static int Tokenize()
+        {
+            s_tokens = 0;
+            int words = 0;
+            int i = 0;
+            while (i < s_length)
+            {
+                while (i < s_length && IsSeparator(s_line.Chars[i])) i++;
                 if (i >= s_length) break;
                 int start = i;
-                while (i < s_length && s_line.Chars[i] != ' ') i++;
-                s_tok.Start[s_tokens] = start;
-                s_tok.Length[s_tokens] = i - start;
-                s_tokens++;
+                while (i < s_length && !IsSeparator(s_line.Chars[i])) i++;
+                if (words < MaxTokens)
+                {
+                    s_tok.Start[words] = start;
+                    s_tok.Length[words] = i - start;
+                    s_tokens = words + 1;
+                }
+                words++;
             }
+            return words;
         }
 
         private static char Ch(int tok, int k) => s_line.Chars[s_tok.Start[tok] + k];
@@ -81,46 +136,78 @@ namespace Kernel
             for (int k = 0; k < Len(tok); k++) Console.Write(Ch(tok, k));
         }
 
-        /// <summary>A decimal number (optional '-') or 0x hex; false for anything else or overflow.</summary>
-        private static bool Number(int tok, out long value)
+        private enum NumberResult { Ok, NotANumber, OutOfRange }
+
+        private static int DigitValue(char c, bool hex)
         {
-            value = 0;
-            int n = Len(tok);
-            if (n == 0) return false;
-            int k = 0;
-            bool neg = false;
-            if (Ch(tok, 0) == '-') { neg = true; k = 1; if (n == 1) return false; }
-            ulong v = 0;
-            if (!neg && n > 2 && Ch(tok, 0) == '0' && (Ch(tok, 1) == 'x' || Ch(tok, 1) == 'X'))
+            if (c >= '0' && c <= '9') return c - '0';
+            if (!hex) return -1;
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+            return -1;
+        }
+
+        /// <summary>
+        /// The digits of token <paramref name="tok"/> from <paramref name="from"/> to <paramref name="to"/>
+        /// (exclusive) as an unsigned value; <paramref name="over"/> when it does not fit in 64 bits
+        /// (then <paramref name="v"/> means nothing). False when a character is not a digit.
+        /// </summary>
+        private static bool Digits(int tok, int from, int to, bool hex, out ulong v, out bool over)
+        {
+            v = 0;
+            over = false;
+            if (from >= to) return false;
+            ulong radix = hex ? 16UL : 10UL;
+            for (int k = from; k < to; k++)
             {
-                for (k = 2; k < n; k++)
-                {
-                    char c = Ch(tok, k);
-                    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-                    if (d < 0 || v > 0x0FFFFFFFFFFFFFFFUL) return false;
-                    v = v * 16 + (ulong)d;
-                }
-                if (v > long.MaxValue) return false;
-                value = (long)v;
-                return true;
+                int d = DigitValue(Ch(tok, k), hex);
+                if (d < 0) return false;
+                if (v > (ulong.MaxValue - (ulong)d) / radix) over = true;   // read on: a later non-digit still makes it not a number
+                else if (!over) v = v * radix + (ulong)d;
             }
-            for (; k < n; k++)
-            {
-                char c = Ch(tok, k);
-                if (c < '0' || c > '9') return false;
-                if (v > 100000000000000000UL) return false;
-                v = v * 10 + (ulong)(c - '0');
-            }
-            value = neg ? -(long)v : (long)v;
             return true;
         }
 
-        /// <summary>A size in pages: a plain number is pages; K, M, G (or KB, MB, GB) suffixes are bytes, rounded up to pages.</summary>
-        private static bool SizeInPages(int tok, out long pages)
+        /// <summary>
+        /// Token <paramref name="tok"/> as a number in <paramref name="min"/>..<paramref name="max"/>:
+        /// decimal with an optional '-', or 0x hex. NotANumber for anything else; OutOfRange for a
+        /// number outside the range, however many digits it has: nothing wraps or is cut.
+        /// </summary>
+        private static NumberResult Number(int tok, long min, long max, out long value)
+        {
+            value = 0;
+            int n = Len(tok);
+            if (n == 0) return NumberResult.NotANumber;
+            bool neg = Ch(tok, 0) == '-';
+            bool hex = !neg && n > 2 && Ch(tok, 0) == '0' && (Ch(tok, 1) == 'x' || Ch(tok, 1) == 'X');
+            if (!Digits(tok, neg ? 1 : hex ? 2 : 0, n, hex, out ulong v, out bool over)) return NumberResult.NotANumber;
+            if (over) return NumberResult.OutOfRange;
+            long x;
+            if (neg)
+            {
+                if (v > 1UL << 63) return NumberResult.OutOfRange;
+                x = v == 1UL << 63 ? long.MinValue : -(long)v;
+            }
+            else
+            {
+                if (v > long.MaxValue) return NumberResult.OutOfRange;
+                x = (long)v;
+            }
+            if (x < min || x > max) return NumberResult.OutOfRange;
+            value = x;
+            return NumberResult.Ok;
+        }
+
+        /// <summary>
+        /// A size in pages, 1..<paramref name="maxPages"/>: a plain number is pages; K, M, G (or KB,
+        /// MB, GB) suffixes are bytes, rounded up to pages. OutOfRange for 0 or anything above
+        /// <paramref name="maxPages"/>, however large.
+        /// </summary>
+        private static NumberResult SizeInPages(int tok, long maxPages, out long pages)
         {
             pages = 0;
             int n = Len(tok);
-            if (n == 0) return false;
+            if (n == 0) return NumberResult.NotANumber;
             int digits = n;
             ulong unit = 0;
             char last = Ch(tok, n - 1);
@@ -129,18 +216,18 @@ namespace Kernel
             else if (last == 'M' || last == 'm') unit = 1UL << 20;
             else if (last == 'G' || last == 'g') unit = 1UL << 30;
             if (unit != 0) digits--;
-            else if (digits != n) return false;
-            if (digits == 0) return false;
-            ulong v = 0;
-            for (int k = 0; k < digits; k++)
+            else if (digits != n) return NumberResult.NotANumber;
+            if (!Digits(tok, 0, digits, false, out ulong v, out bool over)) return NumberResult.NotANumber;
+            if (over) return NumberResult.OutOfRange;
+            ulong p = v;
+            if (unit != 0)
             {
-                char c = Ch(tok, k);
-                if (c < '0' || c > '9' || v > 1000000000UL) return false;
-                v = v * 10 + (ulong)(c - '0');
+                if (v > (ulong.MaxValue - 4095) / unit) return NumberResult.OutOfRange;
+                p = (v * unit + 4095) / 4096;
             }
-            if (unit == 0) { pages = (long)v; return true; }
-            pages = (long)((v * unit + 4095) / 4096);
-            return true;
+            if (p < 1 || p > (ulong)maxPages) return NumberResult.OutOfRange;
+            pages = (long)p;
+            return NumberResult.Ok;
         }
 
         // ------------------------------------------------------------------ output helpers
@@ -347,21 +434,20 @@ namespace Kernel
                     Console.WriteLine("usage: watermarks [min_free_kbytes <0..262144> | scale <0..3000>] (0: seed rule)");
                     return;
                 }
-                if (!Number(2, out long n))
+                NumberResult r = Number(2, 0, mfk ? 262144 : 3000, out long n);
+                if (r == NumberResult.NotANumber)
                 {
                     Console.Write("watermarks: '"); WriteToken(2); Console.WriteLine("' is not a number");
                     return;
                 }
-                if (mfk)
+                if (r == NumberResult.OutOfRange)
                 {
-                    if (n < 0 || n > 262144) { Console.WriteLine("watermarks: min_free_kbytes must be in 0..262144"); return; }
-                    pa.SetMinFreeKbytes((int)n);
+                    Console.WriteLine(mfk ? "watermarks: min_free_kbytes must be in 0..262144"
+                                          : "watermarks: scale (watermark_scale_factor) must be in 0..3000 (0: seed rule)");
+                    return;
                 }
-                else
-                {
-                    if (n < 0 || n > 3000) { Console.WriteLine("watermarks: scale (watermark_scale_factor) must be in 0..3000 (0: seed rule)"); return; }
-                    pa.SetWatermarkScaleFactor((int)n);
-                }
+                if (mfk) pa.SetMinFreeKbytes((int)n);
+                else pa.SetWatermarkScaleFactor((int)n);
             }
             Console.Write("min_free_kbytes "); Console.WriteDecimal((ulong)pa.MinFreeKbytes);
             if (pa.Options.ModernWatermarks)
@@ -491,9 +577,18 @@ namespace Kernel
             long rate = kind == WorkloadKind.Memhog ? 256 : kind == WorkloadKind.Leaker ? 64 : 128;
             long adj = 0;
             int next = 2;
+            bool file = kind == WorkloadKind.Reader || kind == WorkloadKind.Writer;
+            long limit = file ? (long)Processes.SwapSegmentPages : Processes.VpagesPerProcess;
             if (kind != WorkloadKind.Leaker)
             {
-                if (s_tokens < 3 || !SizeInPages(2, out pages))
+                NumberResult size = s_tokens < 3 ? NumberResult.NotANumber : SizeInPages(2, limit, out pages);
+                if (size == NumberResult.OutOfRange)
+                {
+                    Console.Write("run: size must be 1.."); Console.WriteDecimal((ulong)limit); Console.Write(" pages (");
+                    Console.WriteSize((ulong)limit * 4096); Console.WriteLine(file ? ": a file's disk is one 4 MiB block)" : " of address space per process)");
+                    return;
+                }
+                if (size != NumberResult.Ok)
                 {
                     if (s_tokens >= 3) { Console.Write("run: bad size '"); WriteToken(2); Console.WriteLine("'"); }
                     RunUsage();
@@ -508,20 +603,15 @@ namespace Kernel
                 {
                     // adj=N: parse the digits after '='.
                     s_tok.Start[t] += 4; s_tok.Length[t] -= 4;
-                    if (!Number(t, out adj)) { Console.Write("run: bad adj '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
+                    NumberResult a = Number(t, ProcessTable.OomScoreAdjMin, ProcessTable.OomScoreAdjMax, out adj);
+                    if (a == NumberResult.OutOfRange) { Console.WriteLine("run: oom_score_adj must be in -1000..1000"); return; }
+                    if (a != NumberResult.Ok) { Console.Write("run: bad adj '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
+                    continue;
                 }
-                else if (!haveRate && kind != WorkloadKind.Idle && Number(t, out rate)) haveRate = true;
+                NumberResult r = haveRate || kind == WorkloadKind.Idle ? NumberResult.NotANumber : Number(t, 1, 4096, out rate);
+                if (r == NumberResult.Ok) haveRate = true;
+                else if (r == NumberResult.OutOfRange) { Console.WriteLine("run: rate must be 1..4096 pages per tick"); return; }
                 else { Console.Write("run: unexpected argument '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
-            }
-            if (rate < 1 || rate > 4096) { Console.WriteLine("run: rate must be 1..4096 pages per tick"); return; }
-            if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax) { Console.WriteLine("run: oom_score_adj must be in -1000..1000"); return; }
-            bool file = kind == WorkloadKind.Reader || kind == WorkloadKind.Writer;
-            long limit = file ? (long)Processes.SwapSegmentPages : Processes.VpagesPerProcess;
-            if (pages < 1 || pages > limit)
-            {
-                Console.Write("run: size must be 1.."); Console.WriteDecimal((ulong)limit); Console.Write(" pages (");
-                Console.WriteSize((ulong)limit * 4096); Console.WriteLine(file ? ": a file's disk is one 4 MiB block)" : " of address space per process)");
-                return;
             }
             RunError e = Processes.Run(kind, (int)pages, (int)rate, (int)adj, out Program p);
             if (e != RunError.None)
@@ -546,7 +636,7 @@ namespace Kernel
 
         private static void SleepCommand()
         {
-            if (s_tokens != 2 || !Number(1, out long ms) || ms < 1 || ms > 60000) { Console.WriteLine("usage: sleep <milliseconds 1..60000>"); return; }
+            if (s_tokens != 2 || Number(1, 1, 60000, out long ms) != NumberResult.Ok) { Console.WriteLine("usage: sleep <milliseconds 1..60000>"); return; }
             ulong start = Timer.Jiffies;
             Scheduler.SleepMs((ulong)ms);
             Console.Write("slept "); Console.WriteDecimal((Timer.Jiffies - start) * 10); Console.WriteLine(" ms");
@@ -555,7 +645,7 @@ namespace Kernel
         private static bool Pid(int tok, string cmd, out int pid)
         {
             pid = 0;
-            if (!Number(tok, out long v) || v < 1 || v > 1000000)
+            if (Number(tok, 1, 1000000, out long v) != NumberResult.Ok)
             {
                 Console.Write(cmd); Console.Write(": '"); WriteToken(tok); Console.WriteLine("' is not a pid");
                 return false;
@@ -580,10 +670,11 @@ namespace Kernel
         {
             if (s_tokens != 3) { Console.WriteLine("usage: oom_adj <pid> <-1000..1000>"); return; }
             if (!Pid(1, "oom_adj", out int pid)) return;
-            if (!Number(2, out long adj)) { Console.Write("oom_adj: '"); WriteToken(2); Console.WriteLine("' is not a number"); return; }
+            NumberResult given = Number(2, ProcessTable.OomScoreAdjMin, ProcessTable.OomScoreAdjMax, out long adj);
+            if (given == NumberResult.NotANumber) { Console.Write("oom_adj: '"); WriteToken(2); Console.WriteLine("' is not a number"); return; }
             Vm vm = ProcVm();
             if (vm == null) return;
-            if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax)
+            if (given == NumberResult.OutOfRange)
             {
                 Console.WriteLine("oom_adj: oom_score_adj must be in -1000..1000 (OOM_SCORE_ADJ_MIN..MAX); unchanged");
                 return;

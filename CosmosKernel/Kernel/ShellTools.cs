@@ -25,16 +25,23 @@ namespace Kernel
             return BuddyHeap.Current;
         }
 
-        private static bool GfpByName(int tok, out Gfp gfp)
+        /// <summary>The gfp a name or a 0x mask means; false (with <paramref name="tooWide"/> for a mask beyond 32 bits) when none.</summary>
+        private static bool GfpByName(int tok, out Gfp gfp, out bool tooWide)
         {
             gfp = Gfp.GFP_KERNEL;
+            tooWide = false;
             if (tok >= s_tokens || Is(tok, "kernel") || Is(tok, "GFP_KERNEL")) return true;
             if (Is(tok, "atomic") || Is(tok, "GFP_ATOMIC")) { gfp = Gfp.GFP_ATOMIC; return true; }
             if (Is(tok, "nowait") || Is(tok, "GFP_NOWAIT")) { gfp = Gfp.GFP_NOWAIT; return true; }
             if (Is(tok, "dma") || Is(tok, "GFP_DMA")) { gfp = Gfp.GFP_KERNEL | Gfp.Dma; return true; }
             if (Is(tok, "dma32") || Is(tok, "GFP_DMA32")) { gfp = Gfp.GFP_KERNEL | Gfp.Dma32; return true; }
             if (Is(tok, "highuser") || Is(tok, "GFP_HIGHUSER_MOVABLE")) { gfp = Gfp.GFP_HIGHUSER_MOVABLE; return true; }
-            if (Len(tok) > 2 && Ch(tok, 0) == '0' && Ch(tok, 1) == 'x' && Number(tok, out long v) && v <= 0xFFFFFFFFL) { gfp = (Gfp)(uint)v; return true; }
+            if (Len(tok) > 2 && Ch(tok, 0) == '0' && Ch(tok, 1) == 'x')
+            {
+                NumberResult r = Number(tok, 0, 0xFFFFFFFFL, out long v);
+                if (r == NumberResult.Ok) { gfp = (Gfp)(uint)v; return true; }
+                tooWide = r == NumberResult.OutOfRange;
+            }
             return false;
         }
 
@@ -43,12 +50,17 @@ namespace Kernel
             PageAllocator pa = Allocator();
             if (pa == null) return;
             if (s_tokens < 2 || s_tokens > 3) { Console.WriteLine("usage: alloc <order 0..10> [kernel|atomic|nowait|dma|dma32|highuser|0x<gfp>]"); return; }
-            if (!Number(1, out long order) || order < 0 || order > BuddyHeap.MaxOrder)
+            if (Number(1, 0, BuddyHeap.MaxOrder, out long order) != NumberResult.Ok)
             {
                 Console.Write("alloc: order must be 0.."); Console.WriteDecimal((ulong)BuddyHeap.MaxOrder); Console.Write(", not '"); WriteToken(1); Console.WriteLine("'");
                 return;
             }
-            if (!GfpByName(2, out Gfp gfp)) { Console.Write("alloc: unknown gfp '"); WriteToken(2); Console.WriteLine("' (kernel atomic nowait dma dma32 highuser or 0x<mask>)"); return; }
+            if (!GfpByName(2, out Gfp gfp, out bool tooWide))
+            {
+                if (tooWide) { Console.Write("alloc: gfp mask '"); WriteToken(2); Console.WriteLine("' is wider than 32 bits"); return; }
+                Console.Write("alloc: unknown gfp '"); WriteToken(2); Console.WriteLine("' (kernel atomic nowait dma dma32 highuser or 0x<mask>)");
+                return;
+            }
             int slot = -1;
             for (int i = 0; i < MaxShellBlocks && slot < 0; i++) if (s_blocks.Used[i] == 0) slot = i;
             if (slot < 0) { Console.WriteLine("alloc: the shell's table of 32 blocks is full: free one first"); return; }
@@ -69,7 +81,7 @@ namespace Kernel
         {
             PageAllocator pa = Allocator();
             if (pa == null) return;
-            if (s_tokens != 2 || !Number(1, out long v) || v < 0)
+            if (s_tokens != 2 || Number(1, 0, long.MaxValue, out long v) != NumberResult.Ok)
             {
                 Console.WriteLine("usage: free <pfn> (decimal or 0x hex, as alloc printed it)");
                 return;

@@ -91,10 +91,11 @@ public class ShellScriptTests
     }
 
     [Fact]
-    public async Task Random_bytes_and_long_lines_do_not_crash_the_shell_and_help_still_answers()
+    public async Task Random_bytes_and_long_lines_get_their_refusal_or_run_and_help_still_answers()
     {
         var random = new Random(6);   // seeded: the same bytes every run
         var lines = new List<string>();
+        var refusals = new List<string?>();
         for (int i = 0; i < 150; i++)
         {
             int length = i % 10 == 0 ? 200 + random.Next(400) : random.Next(60);
@@ -106,16 +107,27 @@ public class ShellScriptTests
                 sb.Append((char)c);
             }
             string line = sb.ToString();
-            // What the kernel keeps of it (printable characters); never a command that ends or loads the machine.
-            string visible = new string(line.Where(ch => ch >= ' ' && ch <= '~').ToArray()).TrimStart();
-            string first = visible.Split(' ')[0];
-            if (first is "halt" or "test" or "run" or "alloc" or "sleep" or "bench" || visible.StartsWith('#')) line = "x" + line;
+            // Never a command that ends or loads the machine: as the shell reads the line (backspace
+            // erases, TAB separates), a first word that could be one is made unknown.
+            if (ShellInput.Refusal(line, out var words) == null && words.Length > 0
+                && (words[0] is "halt" or "test" or "run" or "alloc" or "sleep" or "bench" || words[0].StartsWith('#')))
+                line = "x" + line;
             lines.Add(line);
+            refusals.Add(ShellInput.Refusal(line, out _));
         }
         lines.Add("help");
         var run = await KernelImage.ScriptAsync(lines, timeoutSeconds: 120);
         Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
         Assert.Null(run.Panic);
+        Assert.True(refusals.Count(r => r != null) >= 50, "the seed should give many lines to refuse");
+        for (int i = 0; i < refusals.Count; i++)
+        {
+            var answer = run.Exchanges[i].Output.Skip(1).ToList();   // after the echoed line
+            if (refusals[i] is string refusal)
+                Assert.True(answer.SequenceEqual([refusal]), $"line {i} should answer only '{refusal}' but answered:\n{string.Join("\n", answer)}");
+            else
+                Assert.DoesNotContain(answer, l => l.Contains("nothing was run"));
+        }
         Assert.Contains(run.Exchanges.Last(e => e.Command == "help").Output, l => l.StartsWith("commands: help"));
     }
 
