@@ -38,7 +38,8 @@ namespace Kernel.Hal
 
     /// <summary>
     /// What the boot loader told the kernel: the memory map (multiboot2 tag 6, or multiboot1's
-    /// mmap for `qemu -kernel`), the loader's name, where its information block lies. Parsed into
+    /// mmap for `qemu -kernel`), the loader's name, its copy of the ACPI RSDP (multiboot2 tags 14
+    /// and 15), where its information block lies. Parsed into
     /// static storage before the heap exists.
     /// </summary>
     public static unsafe class BootInfo
@@ -51,6 +52,8 @@ namespace Kernel.Hal
         private static RegionStore s_regions;
         private static int s_count;
         private static byte* s_loaderName;
+        private static byte* s_acpiOldRsdp, s_acpiNewRsdp;
+        private static uint s_acpiOldRsdpLength, s_acpiNewRsdpLength;
 
         public static BootProtocol Protocol { get; private set; }
         /// <summary>The boot information block [InfoStart, InfoEnd): the heap must stay above it.</summary>
@@ -85,6 +88,18 @@ namespace Kernel.Hal
             }
         }
 
+        /// <summary>
+        /// The loader's copy of the ACPI RSDP: multiboot2 tag 15 (ACPI 2.0+ RSDP) when
+        /// <paramref name="extended"/>, else tag 14 (the ACPI 1.0 RSDP). False when the loader gave
+        /// no such tag (multiboot1 never does). The copy lies inside the boot information block.
+        /// </summary>
+        public static bool AcpiRsdpTag(bool extended, out byte* rsdp, out uint length)
+        {
+            rsdp = extended ? s_acpiNewRsdp : s_acpiOldRsdp;
+            length = extended ? s_acpiNewRsdpLength : s_acpiOldRsdpLength;
+            return rsdp != null;
+        }
+
         /// <summary>Parses the information block at <paramref name="info"/> handed over with <paramref name="magic"/>.</summary>
         public static BootInfoResult Parse(uint magic, byte* info, ulong kernelStart, ulong kernelEnd)
         {
@@ -111,6 +126,8 @@ namespace Kernel.Hal
                 uint type = *(uint*)tag, size = *(uint*)(tag + 4);
                 if (type == 0 || size < 8) break;
                 if (type == 2) s_loaderName = tag + 8;
+                else if (type == 14) { s_acpiOldRsdp = tag + 8; s_acpiOldRsdpLength = size - 8; }
+                else if (type == 15) { s_acpiNewRsdp = tag + 8; s_acpiNewRsdpLength = size - 8; }
                 else if (type == 6)
                 {
                     uint entrySize = *(uint*)(tag + 8);

@@ -67,6 +67,26 @@ namespace Kernel.Hal
             return true;
         }
 
+        /// <summary>
+        /// Maps the 4 KiB page holding <paramref name="address"/> again (identity, writable) if it
+        /// lies in a page table (the first 2 MiB); the inverse of <see cref="UnmapSmallPage"/>, for
+        /// a short look at page 0 (the BIOS data area). False if there is no page table for it.
+        /// </summary>
+        public static bool MapSmallPage(ulong address)
+        {
+            ulong* pml4 = (ulong*)(Native.ReadCr3() & ~0xFFFUL);
+            ulong e = pml4[(address >> 39) & 511];
+            if ((e & 1) == 0) return false;
+            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 30) & 511];
+            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
+            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 21) & 511];
+            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
+            ulong* pt = (ulong*)(e & 0x000FFFFFFFFFF000UL);
+            pt[(address >> 12) & 511] = (address & ~0xFFFUL) | 0x3;
+            Native.WriteCr3(Native.ReadCr3());
+            return true;
+        }
+
         /// <summary>Is <paramref name="address"/> mapped (present) in the current page tables?</summary>
         public static bool IsMapped(ulong address)
         {

@@ -36,6 +36,13 @@ namespace Kernel.Hal
             Native.OutByte(Data, b);
         }
 
+        /// <summary>Waits until the UART has sent its last bit (transmitter empty), so nothing is cut off by a power-off.</summary>
+        public static void Flush()
+        {
+            if (!Present) return;
+            for (int spin = 0; spin < 1000000 && (Native.InByte(LineStatus) & 0x40) == 0; spin++) { }
+        }
+
         /// <summary>Writes text; '\n' goes out as CR LF so a terminal in raw mode shows lines.</summary>
         public static void Write(string s)
         {

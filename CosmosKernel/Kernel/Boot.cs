@@ -36,6 +36,7 @@ namespace Kernel
             if (parsed == BootInfoResult.NoMemoryMap) Panic.Fail("boot: the loader gave no memory map");
             Paging.MapAllRam(BootInfo.HighestRamAddress);
             bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
+            Acpi.Init(); // the ACPI tables, read before anything rewrites or owns RAM
 
             // 3. Before any heap owns RAM: what QEMU remembers of the loader's code goes (LoaderCode).
             ForgetLoaderCode();
@@ -142,6 +143,7 @@ namespace Kernel
             Console.Write("tick: PIT channel 0 at "); Console.WriteDecimal(Timer.TickHz); Console.Write(" Hz on IRQ0 (vector "); Console.WriteHex(Interrupts.FirstVector, 2);
             Console.WriteLine("), interrupts on");
             Console.Write("scheduler: cooperative, "); Console.WriteDecimal((ulong)Scheduler.Capacity); Console.WriteLine(" task slots; this shell is task 0");
+            Acpi.PrintSummary();
         }
     }
 }

@@ -269,6 +269,7 @@ namespace Kernel
             if (Is(0, "help")) Help();
             else if (Is(0, "mem")) PrintMemory();
             else if (Is(0, "map")) BootInfo.PrintMemoryMap();
+            else if (Is(0, "acpi")) Acpi.PrintReport();
             else if (Is(0, "buddyinfo") || Is(0, "zoneinfo") || Is(0, "meminfo") || Is(0, "vmstat") || Is(0, "slabinfo")) PrintProc();
             else if (Is(0, "watermarks")) Watermarks();
             else if (Is(0, "kswapd")) KswapdInfo();
@@ -284,8 +285,7 @@ namespace Kernel
             else if (Is(0, "halt"))
             {
                 Console.WriteLine("halting.");
-                DebugExit.Exit(DebugExit.Success);
-                Native.HaltForever();
+                Power.Off();
             }
             else
             {
@@ -298,12 +298,13 @@ namespace Kernel
         /// <summary>The command list, each line within the 80 columns of the VGA screen.</summary>
         private static void Help()
         {
-            Console.WriteLine("commands: help | mem | map | meminfo | buddyinfo | zoneinfo | vmstat | slabinfo");
-            Console.WriteLine("  | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free | bench");
-            Console.WriteLine("  | sleep | test | halt");
+            Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
+            Console.WriteLine("  | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free");
+            Console.WriteLine("  | bench | sleep | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
+            Console.WriteLine("  acpi                    ACPI tables, PM1 control registers, S5 sleep type");
             Console.WriteLine("  meminfo buddyinfo zoneinfo vmstat slabinfo   /proc texts");
             Console.WriteLine("  watermarks              per-zone min/low/high/free/managed pages");
             Console.WriteLine("  watermarks min_free_kbytes <n> | scale <n>   set them");
@@ -323,7 +324,7 @@ namespace Kernel
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  test <suite>            run in-kernel tests; suites:");
             WriteSuiteNamesWrapped(5, 79);
-            Console.WriteLine("  halt                    stop the machine (QEMU exits with status 33)");
+            Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");
         }
 
         /// <summary>The suite names, wrapped to lines of at most <paramref name="width"/> columns indented by <paramref name="indent"/>.</summary>

@@ -32,6 +32,11 @@ public static class Commands
         Validators = { r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--timeout must be a positive number of seconds"); } },
     };
 
+    static Option<bool> NoDebugExitOption() => new("--no-debug-exit")
+    {
+        Description = "Boot without QEMU's isa-debug-exit device, as VMware Player or a plain QEMU would: 'halt' then powers off through ACPI (QEMU exits with 0)",
+    };
+
     static Command Test(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
@@ -93,9 +98,11 @@ public static class Commands
     {
         var kernel = new KernelOptions();
         var window = new Option<bool>("--window") { Description = "Also open QEMU's VGA window (needs a display)" };
+        var noDebugExit = NoDebugExitOption();
         var command = new Command("run", "Boot interactively: the kernel's serial console on this terminal, both ways (type 'halt' to stop; Ctrl-C stops QEMU)");
         kernel.AddTo(command);
         command.Options.Add(window);
+        command.Options.Add(noDebugExit);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
@@ -103,7 +110,8 @@ public static class Commands
             if (target == null) return 2;
             if (target.Check(out var emulator) is string missing) { reporter.Error(missing); return 2; }
             KernelOptions.WriteVmx(target, reporter);
-            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window));
+            bool debugExit = !parse.GetValue(noDebugExit);
+            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit);
             reporter.Info(qemu.ToString());
             var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false };
             foreach (var a in qemu.Arguments) info.ArgumentList.Add(a);
@@ -114,6 +122,7 @@ public static class Commands
             return process.ExitCode switch
             {
                 EmulatorStatus.AllPassed => 0,
+                EmulatorStatus.QemuQuit when !debugExit => 0,
                 EmulatorStatus.TestsFailed => 1,
                 _ => 2,
             };
@@ -127,6 +136,7 @@ public static class Commands
         var timeout = TimeoutOption();
         var file = new Argument<string>("file") { Description = "Shell commands, one per line ('#' comments and blank lines are skipped)" };
         var log = new Option<string?>("--log") { Description = "Raw serial log file" };
+        var noDebugExit = NoDebugExitOption();
         var screendump = new Option<string?>("--screendump")
         {
             Description = "After the last command's answer (before halt), save QEMU's VGA screen to this .png or .ppm file",
@@ -138,6 +148,7 @@ public static class Commands
         command.Options.Add(timeout);
         command.Options.Add(log);
         command.Options.Add(screendump);
+        command.Options.Add(noDebugExit);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
@@ -147,6 +158,7 @@ public static class Commands
             if (scriptError != null) { reporter.Error($"{path}: {scriptError}"); return 2; }
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
             if (target == null) return 2;
+            target = target with { DebugExitDevice = !parse.GetValue(noDebugExit) };
             string? logPath = parse.GetValue(log);
             using var serialLog = logPath != null ? new StreamWriter(logPath) : null;
             var result = await ScriptRun.RunAsync(new ScriptRunOptions

@@ -19,10 +19,12 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// The headless command of notes/kernel-contract.md: TCG, no display, no monitor, COM1 on
     /// QEMU's stdio without signal handling, isa-debug-exit at port 0xf4. With
     /// <paramref name="qmpSocket"/>, QEMU also listens for QMP on that Unix socket
-    /// (<c>-qmp unix:PATH,server=on,wait=off</c>), which a screendump goes through.
+    /// (<c>-qmp unix:PATH,server=on,wait=off</c>), which a screendump goes through. Without
+    /// <paramref name="debugExit"/> the isa-debug-exit device is left out, as on a machine that
+    /// is not QEMU: the kernel's <c>halt</c> then powers off through ACPI and QEMU exits with 0.
     /// </summary>
-    public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null) =>
-        new(program, Common(image, medium, memory, new[]
+    public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null, bool debugExit = true) =>
+        new(program, Common(image, medium, memory, debugExit, new[]
         {
             "-display", "none", "-no-reboot", "-monitor", "none",
         }.Concat(qmpSocket == null ? [] : new[] { "-qmp", $"unix:{qmpSocket.Replace(",", ",,")},server=on,wait=off" })
@@ -35,21 +37,21 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// The interactive command of <c>run</c>: COM1 on the terminal both ways; Ctrl-C stops QEMU
     /// (signal=on); with <paramref name="window"/> QEMU also opens its VGA window.
     /// </summary>
-    public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window) =>
-        new(program, Common(image, medium, memory, (window ? Array.Empty<string>() : new[] { "-display", "none" })
+    public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window, bool debugExit = true) =>
+        new(program, Common(image, medium, memory, debugExit, (window ? Array.Empty<string>() : new[] { "-display", "none" })
             .Concat(new[]
             {
                 "-no-reboot", "-monitor", "none",
                 "-chardev", "stdio,id=com1,signal=on", "-serial", "chardev:com1",
             }).ToArray()));
 
-    static List<string> Common(string image, BootMedium medium, MemorySize memory, string[] middle)
+    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, string[] middle)
     {
         var args = new List<string> { "-machine", "q35,accel=tcg", "-cpu", "max", "-m", memory.ToString() };
         if (medium == BootMedium.Iso) args.AddRange(new[] { "-cdrom", image, "-boot", "d" });
         else args.AddRange(new[] { "-kernel", image });
         args.AddRange(middle);
-        args.AddRange(new[] { "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04" });
+        if (debugExit) args.AddRange(new[] { "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04" });
         return args;
     }
 

@@ -84,6 +84,8 @@ public sealed class RunResult
 public static class EmulatorStatus
 {
     public const int AllPassed = 33, TestsFailed = 35, Panic = 37, KmainReturned = 39;
+    /// <summary>QEMU's own status when the guest ended it some other way: an ACPI poweroff, or a reset under -no-reboot.</summary>
+    public const int QemuQuit = 0;
 
     public static string Describe(int status) => status switch
     {
@@ -91,7 +93,7 @@ public static class EmulatorStatus
         TestsFailed => "35: kernel reported failed tests",
         Panic => "37: kernel panic",
         KmainReturned => "39: kmain returned",
-        0 => "0: QEMU quit without the kernel writing isa-debug-exit (triple fault with -no-reboot?)",
+        QemuQuit => "0: QEMU quit without the kernel writing isa-debug-exit (an ACPI poweroff, or a triple fault with -no-reboot)",
         1 => "1: QEMU failed (bad option or missing file? see its messages above)",
         _ when status > 128 => $"{status}: QEMU was killed by signal {status - 128}",
         _ when status < 0 => $"{status}: QEMU was killed",

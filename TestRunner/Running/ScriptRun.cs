@@ -44,7 +44,9 @@ public interface IScriptObserver
 /// <summary>
 /// The script mode as a state machine: wait for READY, send the next command, collect the
 /// answer until the next READY, and so on; after the last command send <c>halt</c> and wait for
-/// QEMU to exit. A script's own <c>halt</c> ends it early the same way.
+/// QEMU to exit. A script's own <c>halt</c> ends it early the same way. Without the isa-debug-exit
+/// device, QEMU's status 0 after <c>halt</c> (the kernel's ACPI poweroff) is the clean end; status 0
+/// at any other time is still a crash.
 /// </summary>
 public sealed class ScriptRunState
 {
@@ -52,13 +54,15 @@ public sealed class ScriptRunState
 
     readonly IReadOnlyList<string> commands;
     readonly IScriptObserver? observer;
+    readonly bool debugExitDevice;
     int next;
     bool testFailed;
 
-    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null)
+    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null, bool debugExitDevice = true)
     {
         this.commands = commands;
         this.observer = observer;
+        this.debugExitDevice = debugExitDevice;
     }
 
     public Phase Current { get; private set; } = Phase.WaitingForReady;
@@ -123,15 +127,18 @@ public sealed class ScriptRunState
         Result.EmulatorStatus ??= status;
         if (IsFinished) return;
         string last = Result.Exchanges.Count > 0 ? $" after '{Result.Exchanges[^1].Command}'" : "";
+        bool poweredOff = !debugExitDevice && status == EmulatorStatus.QemuQuit && Current == Phase.Halting;
         switch (status)
         {
             case EmulatorStatus.AllPassed when Current == Phase.WaitingForReady:
                 Finish(RunExitCode.Broken, "boot failure: the kernel halted before it was READY", at);
                 break;
             case EmulatorStatus.AllPassed when Remaining > 0:
+            case EmulatorStatus.QemuQuit when poweredOff && Remaining > 0:
                 Finish(RunExitCode.Broken, $"the kernel halted{last} with {Remaining} script command(s) not sent", at);
                 break;
             case EmulatorStatus.AllPassed:
+            case EmulatorStatus.QemuQuit when poweredOff:
                 Finish(testFailed ? RunExitCode.TestsFailed : RunExitCode.Passed, testFailed ? "a test the script ran failed" : "", at);
                 break;
             case EmulatorStatus.TestsFailed:
@@ -241,7 +248,7 @@ public static class ScriptRun
     /// <summary>Runs the commands and returns what the kernel answered to each.</summary>
     public static async Task<ScriptResult> RunAsync(ScriptRunOptions options, IReadOnlyList<string> commands, CancellationToken cancel = default)
     {
-        var state = new ScriptRunState(commands, options.Observer);
+        var state = new ScriptRunState(commands, options.Observer, options.Target.DebugExitDevice);
         if (options.Target.Check(out var emulator) is string missing)
             return Refused(missing);
         if (options.Screendump != null && Screendump.CheckPath(options.Screendump) is string badPath)
@@ -250,7 +257,7 @@ public static class ScriptRun
             : Path.Combine(Path.GetTempPath(), $"kt-qmp-{Guid.NewGuid().ToString("N")[..12]}.sock");
         try
         {
-            return await RunAsync(options, state, QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket),
+            return await RunAsync(options, state, QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice),
                 qmpSocket, cancel).ConfigureAwait(false);
         }
         finally

@@ -31,6 +31,8 @@ public static class TestRun
         var state = new TestRunState(options.Suite, options.Target.Memory.ToString(), options.Timeout, options.Observer);
         if (ValidateSuiteName(options.Suite) is string bad)
             return Refused(options, bad);
+        if (!options.Target.DebugExitDevice)
+            return Refused(options, "a test run needs QEMU's isa-debug-exit device: the kernel reports its verdict through it (leave out --no-debug-exit)");
         if (options.Target.Check(out var emulator) is string missing)
             return Refused(options, missing);
 

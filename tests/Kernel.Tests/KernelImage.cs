@@ -79,14 +79,17 @@ public static class KernelImage
     /// Boots the ISO and feeds it shell commands through the runner's script mode. With
     /// <paramref name="screendump"/> (a file name such as "screen-help.png"), the VGA screen after
     /// the last command is saved under artifacts/test-results/ and returned in <see cref="ScriptResult.Screen"/>.
+    /// <paramref name="debugExitDevice"/> false boots QEMU without isa-debug-exit (TestRunner's
+    /// --no-debug-exit); <paramref name="medium"/> Direct boots kernel.elf with -kernel (--direct).
     /// </summary>
     public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null,
-        string? screendump = null)
+        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso)
     {
         var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
         {
-            Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, memory == null ? MemorySize.Default : MemorySize.Parse(memory)),
+            Target = new KernelTarget(medium == BootMedium.Iso ? layout.IsoPath : layout.ElfPath, medium,
+                memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice },
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             Screendump = screendump == null ? null : Path.Combine(layout.RepoRoot, "artifacts", "test-results", screendump),
         }, commands);

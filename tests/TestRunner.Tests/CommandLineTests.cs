@@ -118,6 +118,38 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Script_with_no_debug_exit_boots_without_the_device_and_an_ACPI_poweroff_after_halt_exits_0()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "RSDP: revision 0", Kernel.Ready(), "@read", "halt: ACPI S5 poweroff", "@exit 0"]);
+        var script = Path.Combine(fake.Folder, "lab.txt");
+        File.WriteAllText(script, "acpi\n");
+        var (exit, output) = await Invoke("script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "10", "--no-debug-exit");
+        Assert.Equal(0, exit);
+        Assert.Equal(["acpi", "halt"], fake.Received);
+        Assert.DoesNotContain(fake.Arguments, a => a.Contains("isa-debug-exit"));
+        Assert.Contains("halt: ACPI S5 poweroff", output);
+    }
+
+    [Fact]
+    public async Task Script_without_no_debug_exit_counts_QEMU_status_0_after_halt_as_broken()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "@exit 0"]);
+        var script = Path.Combine(fake.Folder, "lab.txt");
+        File.WriteAllText(script, "");
+        var (exit, _) = await Invoke("script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "10");
+        Assert.Equal(2, exit);
+        Assert.Contains("isa-debug-exit,iobase=0xf4,iosize=0x04", fake.Arguments);
+    }
+
+    [Fact]
+    public void No_debug_exit_is_an_option_of_script_and_run_but_not_of_test()
+    {
+        Assert.Empty(Commands.Root(TextWriter.Null).Parse(["script", "x.txt", "--no-debug-exit"]).Errors);
+        Assert.Empty(Commands.Root(TextWriter.Null).Parse(["run", "--no-debug-exit"]).Errors);
+        Assert.NotEmpty(Commands.Root(TextWriter.Null).Parse(["test", "--no-debug-exit"]).Errors);
+    }
+
+    [Fact]
     public void Script_refuses_a_screendump_file_that_is_neither_png_nor_ppm()
     {
         var parse = Commands.Root(TextWriter.Null).Parse(["script", "x.txt", "--screendump", "screen.jpg"]);

@@ -63,6 +63,19 @@ public class QemuCommandTests
     }
 
     [Fact]
+    public void Without_the_debug_exit_device_the_command_is_the_same_less_that_device()
+    {
+        var with = QemuCommand.Headless("qemu", "kernel.iso", BootMedium.Iso, MemorySize.Default);
+        var without = QemuCommand.Headless("qemu", "kernel.iso", BootMedium.Iso, MemorySize.Default, debugExit: false);
+        Assert.Equal(with.Arguments.Take(with.Arguments.Count - 2), without.Arguments);
+        Assert.Equal(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"], with.Arguments.TakeLast(2));
+        Assert.DoesNotContain(without.Arguments, a => a.Contains("debug-exit"));
+        var interactive = QemuCommand.Interactive("qemu", "k.iso", BootMedium.Iso, MemorySize.Default, window: false, debugExit: false);
+        Assert.DoesNotContain(interactive.Arguments, a => a.Contains("debug-exit"));
+        Assert.Contains("-no-reboot", without.Arguments);
+    }
+
+    [Fact]
     public void Direct_boot_hands_QEMU_the_ELF_instead_of_the_ISO()
     {
         var cmd = QemuCommand.Headless("qemu", "kernel.elf", BootMedium.Direct, MemorySize.Parse("6G"));

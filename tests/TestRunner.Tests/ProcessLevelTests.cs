@@ -154,6 +154,19 @@ public class ProcessLevelTests
     }
 
     [Fact]
+    public async Task A_test_run_without_the_debug_exit_device_is_refused_before_anything_starts()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", .. Kernel.HealthyRun(), "@exit 33"]);
+        var result = await TestRun.RunAsync(new TestRunOptions
+        {
+            Target = new KernelTarget(fake.IsoPath, BootMedium.Iso, MemorySize.Default, fake.ProgramPath) { DebugExitDevice = false },
+        });
+        Assert.Equal(RunExitCode.Broken, result.ExitCode);
+        Assert.StartsWith("a test run needs QEMU's isa-debug-exit device", result.Reason);
+        Assert.False(File.Exists(fake.ArgsPath));
+    }
+
+    [Fact]
     public async Task A_script_is_fed_one_command_per_READY_and_ends_with_halt()
     {
         using var fake = new FakeEmulator(["booting", Kernel.Ready(), "@read", "MemFree: 1000 kB", Kernel.Ready(), "@read",

@@ -79,6 +79,55 @@ public class ScriptRunStateTests
     }
 
     [Fact]
+    public void Without_the_debug_exit_device_QEMU_status_0_after_halt_is_a_clean_end()
+    {
+        var state = new ScriptRunState(["acpi"], debugExitDevice: false);
+        Serial(state, Kernel.Ready(), "S5: SLP_TYPa 0", Kernel.Ready(), "halt: ACPI S5 poweroff");
+        Assert.Equal(["acpi", "halt"], sent);
+        state.OnEmulatorExited(EmulatorStatus.QemuQuit, clock);
+        Assert.Equal(RunExitCode.Passed, state.Result.ExitCode);
+        Assert.Equal("", state.Result.Reason);
+        Assert.Equal(0, state.Result.EmulatorStatus);
+    }
+
+    [Fact]
+    public void Without_the_debug_exit_device_QEMU_status_0_before_halt_is_still_a_crash()
+    {
+        var during = new ScriptRunState(["run memhog 1G"], debugExitDevice: false);
+        Serial(during, Kernel.Ready());
+        during.OnEmulatorExited(EmulatorStatus.QemuQuit, clock);
+        Assert.Equal(RunExitCode.Broken, during.Result.ExitCode);
+        Assert.Contains("after 'run memhog 1G' with status 0", during.Result.Reason);
+
+        var booting = new ScriptRunState(["ps"], debugExitDevice: false);
+        Serial(booting, "GRUB loading");
+        booting.OnEmulatorExited(EmulatorStatus.QemuQuit, clock);
+        Assert.Equal(RunExitCode.Broken, booting.Result.ExitCode);
+        Assert.StartsWith("boot failure", booting.Result.Reason);
+    }
+
+    [Fact]
+    public void Without_the_debug_exit_device_a_halt_in_the_middle_of_the_script_still_counts_the_commands_not_sent()
+    {
+        var state = new ScriptRunState(["halt", "ps"], debugExitDevice: false);
+        Serial(state, Kernel.Ready());
+        state.OnEmulatorExited(EmulatorStatus.QemuQuit, clock);
+        Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
+        Assert.Contains("1 script command(s) not sent", state.Result.Reason);
+    }
+
+    [Fact]
+    public void With_the_debug_exit_device_QEMU_status_0_after_halt_is_not_a_clean_end()
+    {
+        var state = new ScriptRunState(["ps"]);
+        Serial(state, Kernel.Ready(), "PID NAME", Kernel.Ready());
+        Assert.Equal(ScriptRunState.Phase.Halting, state.Current);
+        state.OnEmulatorExited(EmulatorStatus.QemuQuit, clock);
+        Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
+        Assert.Contains("with status 0: QEMU quit without the kernel writing isa-debug-exit", state.Result.Reason);
+    }
+
+    [Fact]
     public void A_corrupted_frame_during_a_script_gives_exit_code_2()
     {
         var state = new ScriptRunState(["meminfo"]);

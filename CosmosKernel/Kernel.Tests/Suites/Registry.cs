@@ -9,6 +9,7 @@ namespace Kernel.Tests
         {
             new RuntimeSuite(),
             new MemoryMapSuite(),
+            new AcpiSuite(),
             new HeapSuite(),
             new RatHeapSuite(),
             new MmSuite(),
