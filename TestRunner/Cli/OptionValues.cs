@@ -29,14 +29,14 @@ public static class OptionValues
     };
 
     /// <summary>
-    /// Reads the option's one token as a whole number in [min, max]. A number outside the range
-    /// (0, negative, too large for any integer type) is refused as out of range, anything else as
-    /// not a whole number.
+    /// Reads the option's one token as a whole number in [min, max]: decimal digits, with '-' in
+    /// front for a negative number. A number outside the range (0, negative, too large for any
+    /// integer type) is refused as out of range, anything else as not a whole number.
     /// </summary>
     public static int WholeNumber(ArgumentResult r, int min, int max, string unit)
     {
         string text = r.Tokens[0].Value;
-        string digits = text.StartsWith('-') || text.StartsWith('+') ? text[1..] : text;
+        string digits = text.StartsWith('-') ? text[1..] : text;
         if (digits.Length == 0 || !digits.All(char.IsAsciiDigit))
         {
             r.AddError($"{Name(r)}: '{text}' is not a whole number of {unit} ({min} to {max})");

@@ -115,7 +115,7 @@ public static class JUnitWriter
                 new XAttribute("name", "boot and protocol"),
                 new XAttribute("classname", BrokenRunSuite),
                 new XAttribute("time", Seconds(run.Duration)),
-                new XElement("error", new XAttribute("message", Clean(run.Reason)), new XAttribute("type", "BrokenRun"), Clean(run.Reason)),
+                new XElement("error", new XAttribute("message", Clean(run.Reason)), new XAttribute("type", run.ExitCode == RunExitCode.Interrupted ? "Interrupted" : "BrokenRun"), Clean(run.Reason)),
                 new XElement("system-out", Clean(tail))));
     }
 

@@ -16,6 +16,15 @@ public class CommandLineTests
         return (exit, output.ToString());
     }
 
+    /// <summary>Runs the command line as Program.Main does: parse errors and usage lines go to the error text.</summary>
+    static async Task<(int Exit, string Output, string Error)> Run(string[] args, CancellationToken interrupt = default)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await Entry.RunAsync(args, output, error, fancy: false, interrupt: interrupt);
+        return (exit, output.ToString(), error.ToString());
+    }
+
     static string[] TestArgs(FakeEmulator fake, params string[] more) =>
         ["test", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--junit", Path.Combine(fake.Folder, "junit.xml"), "--timeout", "10", .. more];
 
@@ -63,32 +72,23 @@ public class CommandLineTests
         Assert.Contains("LEN mismatch: LEN says 12 bytes but the payload has 7", output);
     }
 
-    [Fact]
-    public async Task A_bad_memory_size_is_refused_with_exit_2_before_booting()
+    [Theory]
+    [InlineData("test")]
+    [InlineData("run")]
+    [InlineData("script")]
+    public async Task Iso_with_config_or_heap_is_refused_as_a_usage_error(string command)
     {
         using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke(TestArgs(fake, "--memory", "lots"));
-        Assert.Equal(2, exit);
-        Assert.Contains("memory size 'lots' is not valid", output);
-        Assert.False(File.Exists(fake.ArgsPath));
-    }
-
-    [Fact]
-    public async Task Iso_and_config_together_are_refused()
-    {
-        using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke(TestArgs(fake, "--config", "Debug"));
-        Assert.Equal(2, exit);
-        Assert.Contains("either --iso or --config", output);
-    }
-
-    [Fact]
-    public async Task Iso_and_heap_together_are_refused()
-    {
-        using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke(TestArgs(fake, "--heap", "template"));
-        Assert.Equal(2, exit);
-        Assert.Contains("either --iso or --heap", output);
+        foreach (var other in new[] { "--config", "--heap" })
+        {
+            string[] args = [command, .. command == "script" ? [fake.TranscriptPath] : Array.Empty<string>(),
+                "--iso", fake.IsoPath, other, other == "--config" ? "Debug" : "rat", "--qemu", fake.ProgramPath];
+            var (exit, _, error) = await Run(args);
+            Assert.Equal(2, exit);
+            Assert.Contains($"error: --iso and {other} cannot be used together", error);
+            Assert.Contains($"usage: TestRunner {command} ", error);
+        }
+        Assert.False(fake.Started);
     }
 
     [Fact]
@@ -118,19 +118,15 @@ public class CommandLineTests
     }
 
     [Fact]
-    public void Script_refuses_a_screendump_file_that_is_neither_png_nor_ppm()
-    {
-        var parse = Commands.Root(TextWriter.Null).Parse(["script", "x.txt", "--screendump", "screen.jpg"]);
-        Assert.Contains(parse.Errors, e => e.Message.Contains("must end in .png or .ppm"));
-    }
-
-    [Fact]
-    public async Task Script_refuses_a_file_that_does_not_exist()
+    public async Task Script_refuses_a_file_that_does_not_exist_as_a_usage_error()
     {
         using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke("script", Path.Combine(fake.Folder, "missing.txt"), "--iso", fake.IsoPath, "--qemu", fake.ProgramPath);
+        string missing = Path.Combine(fake.Folder, "missing.txt");
+        var (exit, _, error) = await Run(["script", missing, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath]);
         Assert.Equal(2, exit);
-        Assert.Contains("script file not found", output);
+        Assert.Contains($"error: <file>: '{missing}' does not exist", error);
+        Assert.Contains("usage: TestRunner script <file> ", error);
+        Assert.False(fake.Started);
     }
 
     [Fact]
@@ -155,9 +151,69 @@ public class CommandLineTests
     }
 
     [Fact]
-    public void A_usage_error_is_a_parse_error_not_a_run()
+    public async Task Test_with_a_suite_the_kernel_does_not_have_says_so_lists_its_suites_and_exits_2()
     {
-        var parse = Commands.Root(TextWriter.Null).Parse(["test", "--timeout", "0"]);
-        Assert.Contains(parse.Errors, e => e.Message.Contains("--timeout must be a positive"));
+        // The kernel answers with a console line, the NOSUITE frame, and goes back to its prompt.
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "no suite named 'nosuch'; suites: all, runtime, heap, selftest-fail",
+            Kernel.NoSuite("nosuch", "runtime", "heap", "selftest-fail"), Kernel.Ready(), "@sleep 30"]);
+        var started = DateTime.UtcNow;
+        var (exit, output) = await Invoke(TestArgs(fake, "--suite", "nosuch"));
+        Assert.Equal(2, exit);
+        Assert.Contains("error: the kernel has no suite named 'nosuch'; use --suite all or one of: runtime, heap, selftest-fail", output);
+        Assert.Equal(["test nosuch"], fake.Received);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "the runner waited for the time limit instead of ending at NOSUITE");
+        Assert.False(fake.IsRunning, "QEMU was left running");
+    }
+
+    /// <summary>Runs the command line and interrupts it (as Ctrl-C would) once <paramref name="ready"/> holds.</summary>
+    static async Task<(int Exit, string Output, string Error)> Interrupt(string[] args, Func<bool> ready)
+    {
+        using var interrupt = new CancellationTokenSource();
+        var run = Run(args, interrupt.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!ready() && !run.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(ready(), "the run never reached the point where it is interrupted");
+        await interrupt.CancelAsync();
+        return await run.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Interrupting_test_says_so_stops_QEMU_and_exits_130()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "@sleep 30"]);
+        var (exit, output, _) = await Interrupt(TestArgs(fake), () => fake.Received.Length > 0);
+        Assert.Equal(130, exit);
+        Assert.Contains("error: interrupted: QEMU was stopped", output);
+        Assert.Contains("exit 130", output);
+        Assert.False(fake.IsRunning, "QEMU was left running");
+        var kernelSuite = XDocument.Load(Path.Combine(fake.Folder, "junit.xml")).Root!.Element("testsuite")!;
+        Assert.Equal("kernel", (string)kernelSuite.Attribute("name")!);
+        var error = kernelSuite.Descendants("error").Single();
+        Assert.Equal("interrupted: QEMU was stopped", (string)error.Attribute("message")!);
+        Assert.Equal("Interrupted", (string)error.Attribute("type")!);
+    }
+
+    [Fact]
+    public async Task Interrupting_script_says_which_command_was_running_stops_QEMU_and_exits_130()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "@sleep 30"]);
+        var script = Path.Combine(fake.Folder, "lab.txt");
+        File.WriteAllText(script, "meminfo\nps\n");
+        var (exit, output, _) = await Interrupt(["script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "20"],
+            () => fake.Received.Length > 0);
+        Assert.Equal(130, exit);
+        Assert.Contains("error: interrupted while 'meminfo' ran: QEMU was stopped", output);
+        Assert.Equal(["meminfo"], fake.Received);
+        Assert.False(fake.IsRunning, "QEMU was left running");
+    }
+
+    [Fact]
+    public async Task Interrupting_run_stops_QEMU_says_so_and_exits_130()
+    {
+        using var fake = new FakeEmulator(["@sleep 30"]);
+        var (exit, output, _) = await Interrupt(["run", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath], () => fake.Started);
+        Assert.Equal(130, exit);
+        Assert.Contains("error: interrupted: QEMU was stopped", output);
+        Assert.False(fake.IsRunning, "QEMU was left running");
     }
 }
