@@ -27,7 +27,7 @@ public sealed class Interruption : IDisposable
     {
         if (Interlocked.Increment(ref signals) > 1) return;   // context.Cancel stays false: the default action ends the process
         context.Cancel = true;
-        error.WriteLine($"{context.Signal}: interrupting the run (stopping QEMU)");
+        error.WriteLine($"{context.Signal}: interrupted, stopping (a second signal ends the runner at once)");
         // The token reads as cancelled at once; its callbacks (the run's wind-down) run on the thread
         // pool, not on the runtime's signal thread, which must stay free to see QEMU exit.
         _ = source.CancelAsync();

@@ -73,7 +73,7 @@ public class SignalTests
         Assert.Equal(0, kill(process.Id, signal));
         var (exit, output, error) = await Finish(process);
         Assert.Equal(130, exit);
-        Assert.Contains($"{name}: interrupting the run (stopping QEMU)", error);
+        Assert.Contains($"{name}: interrupted, stopping (a second signal ends the runner at once)", error);
         Assert.Contains("error: interrupted: QEMU was stopped", output);
         Assert.False(fake.IsRunning, "QEMU was left running");
     }
