@@ -150,6 +150,20 @@ public class CommandLineTests
         Assert.True(File.Exists(Path.Combine(fake.Folder, "kernel.vmx")));
     }
 
+    [Theory]
+    [InlineData("--junit")]
+    [InlineData("--log")]
+    public async Task Test_stops_with_exit_2_before_booting_when_a_file_it_writes_cannot_be_created(string option)
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", .. Kernel.HealthyRun(), "@exit 33"]);
+        string path = Path.Combine(fake.IsoPath, "under-a-file.xml");   // its folder is a file
+        string[] other = option == "--log" ? ["--junit", Path.Combine(fake.Folder, "junit.xml")] : ["--log", Path.Combine(fake.Folder, "serial.log")];
+        var (exit, output) = await Invoke(["test", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, .. other, option, path]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"error: {option}: cannot write '{path}': ", output);
+        Assert.False(fake.Started);
+    }
+
     [Fact]
     public async Task Test_with_a_suite_the_kernel_does_not_have_says_so_lists_its_suites_and_exits_2()
     {
