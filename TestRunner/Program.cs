@@ -1,21 +1,16 @@
-using System.CommandLine;
 using TestRunner.Cli;
 
 namespace TestRunner;
 
 public static class Program
 {
-    /// <summary>Parses the command line; usage errors print the problem and exit 2.</summary>
+    /// <summary>
+    /// Runs the command line (<see cref="Entry.RunAsync"/>): 0, 1 and 2 as each command documents,
+    /// 2 for a bad command line, 130 after Ctrl-C, SIGINT or SIGTERM, 3 if the runner itself fails.
+    /// </summary>
     public static async Task<int> Main(string[] args)
     {
-        var root = Commands.Root(Console.Out);
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
-            Console.Error.WriteLine("run with --help for usage");
-            return 2;
-        }
-        return await parse.InvokeAsync();
+        using var interruption = new Interruption(Console.Error);
+        return await Entry.RunAsync(args, Console.Out, Console.Error, interrupt: interruption.Token);
     }
 }

@@ -132,22 +132,45 @@ namespace Kernel.Hal
         public static void Frame(string kind, string payload)
         {
             payload ??= "";
-            int length = 0;
-            for (int i = 0; i < payload.Length; i++) length += payload[i] == '\\' || payload[i] == '\n' ? 2 : 1;
+            BeginFrame(kind, PayloadLength(payload));
+            WritePayload(payload);
+            EndFrame();
+        }
+
+        /// <summary>
+        /// A frame written piece by piece, allocating nothing: <see cref="BeginFrame"/> with the sum of
+        /// <see cref="PayloadLength"/> over the pieces, each piece with <see cref="WritePayload"/>, then <see cref="EndFrame"/>.
+        /// </summary>
+        public static void BeginFrame(string kind, int payloadLength)
+        {
             Serial.WriteRaw(Magic);
             Serial.WriteRaw(kind);
             Serial.WriteByte((byte)' ');
-            WriteDecimal((ulong)length);
+            WriteDecimal((ulong)payloadLength);
             Serial.WriteByte((byte)' ');
-            for (int i = 0; i < payload.Length; i++)
+        }
+
+        /// <summary>The bytes <paramref name="piece"/> takes in a payload once escaped.</summary>
+        public static int PayloadLength(string piece)
+        {
+            int length = 0;
+            for (int i = 0; i < piece.Length; i++) length += piece[i] == '\\' || piece[i] == '\n' ? 2 : 1;
+            return length;
+        }
+
+        /// <summary>Writes part of a payload, escaped (TAB separates fields and is sent as it is).</summary>
+        public static void WritePayload(string piece)
+        {
+            for (int i = 0; i < piece.Length; i++)
             {
-                char c = payload[i];
+                char c = piece[i];
                 if (c == '\\') { Serial.WriteByte((byte)'\\'); Serial.WriteByte((byte)'\\'); }
                 else if (c == '\n') { Serial.WriteByte((byte)'\\'); Serial.WriteByte((byte)'n'); }
                 else Serial.WriteByte(c >= 0x20 && c < 0x7F || c == '\t' ? (byte)c : (byte)'?');
             }
-            Serial.WriteByte((byte)'\n');
         }
+
+        public static void EndFrame() => Serial.WriteByte((byte)'\n');
 
         public static void Frame(string kind, string field1, string field2) => Frame(kind, string.Concat(field1, "\t", field2));
 

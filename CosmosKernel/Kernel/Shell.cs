@@ -370,7 +370,6 @@ namespace Kernel
             string selector;
             fixed (char* buf = s_line.Chars) selector = string.FromChars(buf + s_tok.Start[1], s_tok.Length[1]);
             bool found = TestHost.Run(selector, out TestTotals totals);
-            Heap.Free((byte*)ObjectModel.AddressOf(selector) - 8);   // the one string a command makes
             if (!found)
             {
                 Console.Write("no suite named '");
@@ -378,8 +377,10 @@ namespace Kernel
                 Console.Write("'; suites: ");
                 WriteSuiteNames();
                 Console.WriteLine();
-                return;
+                TestHost.ReportNoSuite(selector);   // the same answer as a frame, for the test runner
             }
+            Heap.Free((byte*)ObjectModel.AddressOf(selector) - 8);   // the one string a command makes
+            if (!found) return;
             // Under QEMU this ends the machine; elsewhere (no isa-debug-exit) the shell goes on.
             DebugExit.Exit(totals.Failed == 0 ? DebugExit.Success : DebugExit.TestsFailed);
         }

@@ -28,17 +28,31 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
         return null;
     }
 
-    /// <summary>Validates a configuration name (Debug, Release, or another plain word).</summary>
-    public static string? CheckConfiguration(string configuration) =>
-        configuration.Length > 0 && configuration.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.') && !configuration.Contains("..")
-            ? null
-            : $"configuration '{configuration}' is not valid: use Debug or Release";
+    /// <summary>The heaps the kernel build knows (-p:KernelHeap, CosmosKernel/Kernel/Kernel.csproj).</summary>
+    public static readonly IReadOnlyList<string> KnownHeaps = ["rat", "buddy", "template"];
 
-    /// <summary>Validates a heap name (rat, buddy, template: a plain word; the kernel build says which it knows).</summary>
-    public static string? CheckHeap(string heap) =>
-        heap.Length > 0 && heap.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
+    /// <summary>The heap a build gets when none is named (KernelHeapDefault in CosmosKernel/Kernel/Kernel.csproj).</summary>
+    public const string DefaultHeap = "buddy";
+
+    /// <summary>Validates a configuration name (Debug, Release, or another plain word); null when it is one, else why not.</summary>
+    public static string? CheckConfiguration(string configuration) =>
+        configuration.Length > 0 && configuration.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !configuration.Contains("..")
             ? null
-            : $"heap '{heap}' is not valid: use rat, buddy or template";
+            : $"'{configuration}' is not a build configuration: use Debug or Release (letters, digits, '-', '_', '.')";
+
+    /// <summary>Validates a heap name (rat, buddy or template, in any case); null when it is one, else why not.</summary>
+    public static string? CheckHeap(string heap) =>
+        KnownHeaps.Contains(heap, StringComparer.OrdinalIgnoreCase)
+            ? null
+            : $"'{heap}' is not a kernel heap: use {string.Join(", ", KnownHeaps.SkipLast(1))} or {KnownHeaps[^1]}";
+
+    /// <summary>The image in words, for messages: "configuration Release, the default heap (buddy)".</summary>
+    public string Describe() =>
+        $"configuration {Configuration}, {(Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}")}";
+
+    /// <summary>The command that builds this image, as a person types it at the repository root.</summary>
+    public string BuildCommand =>
+        $"dotnet build {KernelProject} -c {Configuration}{(Heap == null ? "" : $" -p:KernelHeap={Heap}")}";
 }
 
 /// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>

@@ -11,6 +11,25 @@ namespace TestRunner.Cli;
 /// <summary>The command line: thin commands over the library in Running/, Emulator/, Reports/ and Build/.</summary>
 public static class Commands
 {
+    /// <summary>
+    /// Each command's usage line, printed after a parse error (docs/test-runner.md shows the same lines).
+    /// Every option a command has, but the hidden --qemu, is in its line.
+    /// </summary>
+    public static string Usage(string command) => command switch
+    {
+        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
+                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--verbose]",
+        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
+        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
+                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit]",
+        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
+        _ => "usage: TestRunner test|run|script|vmx [options]   (TestRunner <command> --help lists a command's options)",
+    };
+
+    /// <summary>The usage line of the command a parse ended in (the root's for none).</summary>
+    public static string Usage(ParseResult parse) =>
+        Usage(parse.CommandResult.Command is RootCommand ? "" : parse.CommandResult.Command.Name);
+
     /// <param name="output">Where plain output goes.</param>
     /// <param name="fancy">Spectre.Console output; by default only on an interactive terminal outside CI.</param>
     public static RootCommand Root(TextWriter output, bool? fancy = null)
@@ -25,13 +44,6 @@ public static class Commands
         return root;
     }
 
-    static Option<int> TimeoutOption() => new("--timeout", "-t")
-    {
-        Description = "Host-side time limit in seconds for the whole boot and run",
-        DefaultValueFactory = _ => 120,
-        Validators = { r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--timeout must be a positive number of seconds"); } },
-    };
-
     static Option<bool> NoDebugExitOption() => new("--no-debug-exit")
     {
         Description = "Boot without QEMU's isa-debug-exit device, as VMware Player or a plain QEMU would: 'halt' then powers off through ACPI (QEMU exits with 0)",
@@ -40,12 +52,14 @@ public static class Commands
     static Command Test(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
-        var suite = new Option<string>("--suite", "-s") { Description = "Suite to run: 'all' or one suite's name", DefaultValueFactory = _ => "all" };
-        var timeout = TimeoutOption();
-        var junit = new Option<string?>("--junit") { Description = "JUnit XML file to write [default: artifacts/test-results/kernel-<suite>.xml]" };
-        var log = new Option<string?>("--log") { Description = "Raw serial log file [default: beside the JUnit file]" };
+        var suite = OptionValues.Suite();
+        var timeout = OptionValues.Timeout();
+        var junit = new Option<string?>("--junit") { Description = "JUnit XML file to write [default: artifacts/test-results/kernel-<suite>.xml]", HelpName = "path" };
+        var log = new Option<string?>("--log") { Description = "Raw serial log file [default: beside the JUnit file]", HelpName = "path" };
+        OptionValues.MustBeAFileToWrite(junit);
+        OptionValues.MustBeAFileToWrite(log);
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show the kernel's console text" };
-        var command = new Command("test", "Build if needed, boot headless, run in-kernel suites; exit 0 all passed, 1 a test failed, 2 boot failure/timeout/protocol error");
+        var command = new Command("test", "Build if needed, boot headless, run in-kernel suites; exit 0 all passed, 1 a test failed, 2 boot failure/timeout/protocol error/unknown suite, 130 interrupted");
         kernel.AddTo(command);
         command.Options.Add(suite);
         command.Options.Add(timeout);
@@ -56,14 +70,14 @@ public static class Commands
         {
             var reporter = new ConsoleReporter(fancy, output, parse.GetValue(verbose));
             string suiteName = parse.GetValue(suite)!;
-            if (TestRun.ValidateSuiteName(suiteName) is string suiteError) { reporter.Error(suiteError); return 2; }
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
-            if (target == null) return 2;
+            if (target == null) return KernelOptions.NoTargetExitCode(cancel);
             KernelOptions.WriteVmx(target, reporter);
 
             string junitPath = Path.GetFullPath(parse.GetValue(junit) ?? DefaultResultsPath(target, $"kernel-{suiteName}.xml"));
             string logPath = Path.GetFullPath(parse.GetValue(log) ?? Path.Combine(Path.GetDirectoryName(junitPath)!, $"serial-{suiteName}.log"));
-            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            // Both files are made before the boot, so a path that cannot be written stops the run before it starts.
+            if (CannotWrite(junit, junitPath, reporter) || CannotWrite(log, logPath, reporter)) return 2;
             RunResult result;
             using (var serialLog = new StreamWriter(logPath))
             {
@@ -78,11 +92,35 @@ public static class Commands
                 }, cancel);
             }
             reporter.Summary(result);
-            JUnitWriter.Write(result, junitPath);
+            try { JUnitWriter.Write(result, junitPath); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                reporter.Error($"{junit.Name}: cannot write '{junitPath}': {e.Message}");
+                return result.ExitCode == RunExitCode.Interrupted ? (int)result.ExitCode : 2;
+            }
             reporter.Info($"JUnit: {KernelOptions.Relative(junitPath)}  serial log: {KernelOptions.Relative(logPath)}");
             return (int)result.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> (and its folder) empty, the way the run will write it; on failure
+    /// reports it naming <paramref name="option"/> and returns true.
+    /// </summary>
+    static bool CannotWrite(Option option, string path, ConsoleReporter reporter)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (File.Create(path)) { }
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reporter.Error($"{option.Name}: cannot write '{path}': {e.Message}");
+            return true;
+        }
     }
 
     static string DefaultResultsPath(KernelTarget target, string file)
@@ -99,7 +137,7 @@ public static class Commands
         var kernel = new KernelOptions();
         var window = new Option<bool>("--window") { Description = "Also open QEMU's VGA window (needs a display)" };
         var noDebugExit = NoDebugExitOption();
-        var command = new Command("run", "Boot interactively: the kernel's serial console on this terminal, both ways (type 'halt' to stop; Ctrl-C stops QEMU)");
+        var command = new Command("run", "Boot interactively: the kernel's serial console on this terminal, both ways (type 'halt' to stop; Ctrl-C stops QEMU, exit 130)");
         kernel.AddTo(command);
         command.Options.Add(window);
         command.Options.Add(noDebugExit);
@@ -107,7 +145,7 @@ public static class Commands
         {
             var reporter = new ConsoleReporter(fancy, output);
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
-            if (target == null) return 2;
+            if (target == null) return KernelOptions.NoTargetExitCode(cancel);
             if (target.Check(out var emulator) is string missing) { reporter.Error(missing); return 2; }
             KernelOptions.WriteVmx(target, reporter);
             bool debugExit = !parse.GetValue(noDebugExit);
@@ -115,17 +153,32 @@ public static class Commands
             reporter.Info(qemu.ToString());
             var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false };
             foreach (var a in qemu.Arguments) info.ArgumentList.Add(a);
-            using var process = Process.Start(info)!;
-            // Ctrl-C reaches QEMU too (signal=on) and ends it; wait for it rather than leave it running.
-            await process.WaitForExitAsync(CancellationToken.None);
-            reporter.Info($"QEMU exited: {EmulatorStatus.Describe(process.ExitCode)}");
-            return process.ExitCode switch
+            Process process;
+            try { process = Process.Start(info)!; }
+            catch (System.ComponentModel.Win32Exception e) { reporter.Error($"cannot start '{qemu.Program}': {e.Message}"); return 2; }
+            using (process)
             {
-                EmulatorStatus.AllPassed => 0,
-                EmulatorStatus.QemuQuit when !debugExit => 0,
-                EmulatorStatus.TestsFailed => 1,
-                _ => 2,
-            };
+                try { await process.WaitForExitAsync(cancel); }
+                catch (OperationCanceledException) { }
+                // Ctrl-C on the terminal reaches QEMU too (signal=on) and may have ended it already;
+                // SIGTERM reaches only the runner. Either way QEMU does not outlive the run.
+                if (cancel.IsCancellationRequested)
+                {
+                    try { process.Kill(entireProcessTree: true); }
+                    catch (InvalidOperationException) { }
+                    await process.WaitForExitAsync(CancellationToken.None);
+                    reporter.Error("interrupted: QEMU was stopped");
+                    return (int)RunExitCode.Interrupted;
+                }
+                reporter.Info($"QEMU exited: {EmulatorStatus.Describe(process.ExitCode)}");
+                return process.ExitCode switch
+                {
+                    EmulatorStatus.AllPassed => 0,
+                    EmulatorStatus.QemuQuit when !debugExit => 0,
+                    EmulatorStatus.TestsFailed => 1,
+                    _ => 2,
+                };
+            }
         });
         return command;
     }
@@ -133,16 +186,19 @@ public static class Commands
     static Command Script(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions();
-        var timeout = TimeoutOption();
+        var timeout = OptionValues.Timeout();
         var file = new Argument<string>("file") { Description = "Shell commands, one per line ('#' comments and blank lines are skipped)" };
-        var log = new Option<string?>("--log") { Description = "Raw serial log file" };
+        OptionValues.MustBeAnExistingFile(file);
+        var log = new Option<string?>("--log") { Description = "Raw serial log file", HelpName = "path" };
+        OptionValues.MustBeAFileToWrite(log);
         var noDebugExit = NoDebugExitOption();
         var screendump = new Option<string?>("--screendump")
         {
             Description = "After the last command's answer (before halt), save QEMU's VGA screen to this .png or .ppm file",
-            Validators = { r => { if (r.GetValueOrDefault<string?>() is string p && Screendump.CheckPath(p) is string e) r.AddError(e); } },
+            HelpName = "file.png|file.ppm",
         };
-        var command = new Command("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error");
+        OptionValues.MustBeAScreendumpFile(screendump);
+        var command = new Command("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted");
         command.Arguments.Add(file);
         kernel.AddTo(command);
         command.Options.Add(timeout);
@@ -153,13 +209,20 @@ public static class Commands
         {
             var reporter = new ConsoleReporter(fancy, output);
             string path = parse.GetValue(file)!;
-            if (!File.Exists(path)) { reporter.Error($"script file not found: {path}"); return 2; }
-            var commands = ScriptRun.ParseScript(File.ReadAllText(path), out var scriptError);
+            string text;
+            try { text = File.ReadAllText(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                reporter.Error($"<{file.Name}>: cannot read '{path}': {e.Message}");
+                return 2;
+            }
+            var commands = ScriptRun.ParseScript(text, out var scriptError);
             if (scriptError != null) { reporter.Error($"{path}: {scriptError}"); return 2; }
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
-            if (target == null) return 2;
+            if (target == null) return KernelOptions.NoTargetExitCode(cancel);
             target = target with { DebugExitDevice = !parse.GetValue(noDebugExit) };
-            string? logPath = parse.GetValue(log);
+            string? logPath = parse.GetValue(log) is string given ? Path.GetFullPath(given) : null;
+            if (logPath != null && CannotWrite(log, logPath, reporter)) return 2;
             using var serialLog = logPath != null ? new StreamWriter(logPath) : null;
             var result = await ScriptRun.RunAsync(new ScriptRunOptions
             {
@@ -177,17 +240,22 @@ public static class Commands
 
     static Command Vmx(TextWriter output, bool fancy)
     {
-        var kernel = new KernelOptions();
+        var kernel = new KernelOptions(bootable: false);
         var command = new Command("vmx", $"Write a VMware {VmxWriter.FileName} beside the ISO (CD-ROM from the ISO, COM1 to {VmxWriter.SerialLogName})");
         kernel.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
-            if (target == null) return 2;
-            if (target.Medium != BootMedium.Iso) { reporter.Error("VMware boots the ISO: leave out --direct"); return 2; }
-            if (!File.Exists(target.Image)) { reporter.Error($"kernel ISO not found: build CosmosKernel first (looked for {target.Image})"); return 2; }
-            var path = VmxWriter.WriteBeside(target.Image, target.Memory);
+            if (target == null) return KernelOptions.NoTargetExitCode(cancel);
+            if (target.CheckImage() is string missing) { reporter.Error(missing); return 2; }
+            string path;
+            try { path = VmxWriter.WriteBeside(target.Image, target.Memory); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                reporter.Error($"cannot write {VmxWriter.FileName} beside {target.Image}: {e.Message}");
+                return 2;
+            }
             reporter.Info($"wrote {KernelOptions.Relative(path)}: open it in VMware Player; COM1 goes to {VmxWriter.SerialLogName} beside it");
             return 0;
         });

@@ -9,23 +9,14 @@ namespace TestRunner.Cli;
 /// <summary>The options every booting command shares, and how they turn into a <see cref="KernelTarget"/>.</summary>
 public sealed class KernelOptions
 {
-    public Option<string> Memory { get; } = new("--memory", "-m")
-    {
-        Description = "Guest memory, as QEMU's -m takes it (256M, 128M, 6G)",
-        DefaultValueFactory = _ => MemorySize.Default.ToString(),
-    };
+    public Option<MemorySize> Memory { get; } = OptionValues.Memory();
     public Option<string?> Iso { get; } = new("--iso")
     {
         Description = "Boot this ISO instead of the repository's build (no build is done)",
+        HelpName = "path",
     };
-    public Option<string?> Config { get; } = new("--config", "-c")
-    {
-        Description = "Kernel build configuration: artifacts/kernel/<config>/kernel.iso [default: Release]",
-    };
-    public Option<string?> Heap { get; } = new("--heap")
-    {
-        Description = "Kernel heap: rat, buddy or template, built with -p:KernelHeap=<heap> into artifacts/kernel/<config>-<heap>/ [default: the build's default heap, artifacts/kernel/<config>/]",
-    };
+    public Option<string?> Config { get; } = OptionValues.Configuration();
+    public Option<string?> Heap { get; } = OptionValues.Heap();
     public Option<bool> NoBuild { get; } = new("--no-build")
     {
         Description = "Do not build the kernel; boot the ISO that is there",
@@ -36,14 +27,31 @@ public sealed class KernelOptions
     };
 
     /// <summary>Hidden: the emulator program, so tests can substitute a fake one.</summary>
-    public static readonly Option<string> Qemu = new("--qemu")
-    {
-        Description = "Emulator program to run instead of qemu-system-x86_64",
-        DefaultValueFactory = _ => QemuCommand.DefaultProgram,
-        Hidden = true,
-        Recursive = true,
-    };
+    public static readonly Option<string> Qemu = CreateQemu();
 
+    static Option<string> CreateQemu()
+    {
+        var option = new Option<string>("--qemu")
+        {
+            Description = "Emulator program to run instead of qemu-system-x86_64",
+            DefaultValueFactory = _ => QemuCommand.DefaultProgram,
+            Hidden = true,
+            Recursive = true,
+        };
+        OptionValues.MustNotBeEmpty(option);
+        return option;
+    }
+
+    readonly bool bootable;
+
+    /// <param name="bootable">The command boots the image, so it has --direct (vmx only writes a file for VMware, which boots the ISO).</param>
+    public KernelOptions(bool bootable = true)
+    {
+        this.bootable = bootable;
+        OptionValues.MustBeAnExistingFile(Iso);
+    }
+
+    /// <summary>Adds the options to <paramref name="command"/>, with the rule that --iso names the image alone.</summary>
     public void AddTo(Command command)
     {
         command.Options.Add(Memory);
@@ -51,57 +59,44 @@ public sealed class KernelOptions
         command.Options.Add(Config);
         command.Options.Add(Heap);
         command.Options.Add(NoBuild);
-        command.Options.Add(Direct);
+        if (bootable) command.Options.Add(Direct);
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(Iso) is not { Implicit: false }) return;
+            foreach (var other in new Option[] { Config, Heap })
+                if (r.GetResult(other) is { Implicit: false })
+                    r.AddError($"{Iso.Name} and {other.Name} cannot be used together: --iso names the image to boot, {other.Name} picks a repository build");
+        });
     }
 
     /// <summary>
-    /// Resolves the options: parses the memory size, finds or builds the image. Returns null and
-    /// reports the problem when the options cannot be used.
+    /// Turns the parsed options into a target: finds or builds the image. Returns null and reports the
+    /// problem when the options cannot be used (no repository, a failed build, an interrupt during the build).
     /// </summary>
     public async Task<KernelTarget?> ResolveAsync(ParseResult parse, ConsoleReporter reporter, CancellationToken cancel)
     {
-        if (!MemorySize.TryParse(parse.GetValue(Memory), out var memory, out var memoryError))
-        {
-            reporter.Error(memoryError);
-            return null;
-        }
+        var memory = parse.GetValue(Memory);
         string? iso = parse.GetValue(Iso);
         string? config = parse.GetValue(Config);
         string? heap = parse.GetValue(Heap);
-        bool direct = parse.GetValue(Direct);
+        bool direct = bootable && parse.GetValue(Direct);
         var medium = direct ? BootMedium.Direct : BootMedium.Iso;
         string emulator = parse.GetValue(Qemu) ?? QemuCommand.DefaultProgram;
 
         if (iso != null)
         {
-            if (config != null || heap != null)
-            {
-                reporter.Error(config != null ? "use either --iso or --config, not both" : "use either --iso or --heap, not both");
-                return null;
-            }
             string full = Path.GetFullPath(iso);
             string image = direct ? Path.Combine(Path.GetDirectoryName(full)!, "kernel.elf") : full;
             return new KernelTarget(image, medium, memory, emulator);
         }
 
-        config ??= "Release";
-        if (KernelLayout.CheckConfiguration(config) is string configError)
-        {
-            reporter.Error(configError);
-            return null;
-        }
-        if (heap != null && KernelLayout.CheckHeap(heap) is string heapError)
-        {
-            reporter.Error(heapError);
-            return null;
-        }
         string? root = KernelLayout.FindRepoRoot(Environment.CurrentDirectory);
         if (root == null)
         {
             reporter.Error($"no {KernelLayout.SolutionFile} in {Environment.CurrentDirectory} or above: run inside the repository or pass --iso");
             return null;
         }
-        var layout = new KernelLayout(root, config, heap);
+        var layout = new KernelLayout(root, config ?? "Release", heap);
         if (!parse.GetValue(NoBuild))
         {
             if (KernelBuilder.IsUpToDate(layout))
@@ -110,16 +105,27 @@ public sealed class KernelOptions
             }
             else
             {
-                reporter.Info($"building kernel ({config}{(heap == null ? "" : ", heap " + heap)}): dotnet {string.Join(' ', KernelBuilder.BuildArguments(layout with { RepoRoot = "." }).Where(a => a is not ("--nologo" or "-v" or "quiet")))}");
-                if (await KernelBuilder.BuildAsync(layout, null, cancel) is string buildError)
+                reporter.Info($"building kernel ({layout.Describe()}): dotnet {string.Join(' ', KernelBuilder.BuildArguments(layout with { RepoRoot = "." }).Where(a => a is not ("--nologo" or "-v" or "quiet")))}");
+                string? buildError;
+                try { buildError = await KernelBuilder.BuildAsync(layout, null, cancel); }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    reporter.Error($"interrupted while building the kernel ({layout.Describe()}): the build was stopped");
+                    return null;
+                }
+                if (buildError != null)
                 {
                     reporter.Error(buildError);
                     return null;
                 }
             }
         }
-        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator);
+        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout);
     }
+
+    /// <summary>The exit code of a command whose <see cref="ResolveAsync"/> gave no target: 130 after an interrupt, else 2.</summary>
+    public static int NoTargetExitCode(CancellationToken cancel) =>
+        (int)(cancel.IsCancellationRequested ? RunExitCode.Interrupted : RunExitCode.Broken);
 
     /// <summary>Writes kernel.vmx beside the ISO; a failure is only a warning.</summary>
     public static void WriteVmx(KernelTarget target, ConsoleReporter reporter)

@@ -15,7 +15,10 @@ public readonly record struct MemorySize(long MiB)
 
     public static readonly MemorySize Default = new(256);
 
-    /// <summary>Parses a size; on bad input returns false with a message that says what is accepted.</summary>
+    /// <summary>
+    /// Parses a size; on bad input returns false with a message that quotes the text and says what
+    /// is accepted (the caller puts the option's name in front).
+    /// </summary>
     public static bool TryParse(string? text, out MemorySize size, out string error)
     {
         size = default;
@@ -36,21 +39,33 @@ public readonly record struct MemorySize(long MiB)
             };
             s = s[..^1];
         }
-        if (unitKiB < 0 || s.Length == 0 || !long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n > 1L << 40)
+        if (unitKiB > 0 && s.Length > 1 && s[0] == '-' && s[1..].All(char.IsAsciiDigit))
         {
-            error = $"memory size '{text}' is not valid: write a whole number with an optional K, M, G or T suffix (256M, 6G)";
+            error = $"'{text}' is out of range: use {MinimumMiB}M to 1T";
+            return false;
+        }
+        if (unitKiB < 0 || s.Length == 0 || !s.All(char.IsAsciiDigit))
+        {
+            error = $"'{text}' is not a memory size: write a whole number with an optional K, M, G or T suffix (256M, 6G)";
+            return false;
+        }
+        // A number too large for a long, or whose KiB would not fit one, is beyond the range anyway:
+        // refuse it as such rather than let the multiplication wrap.
+        if (!long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n > MaximumMiB * 1024 / unitKiB)
+        {
+            error = $"'{text}' is out of range: use {MinimumMiB}M to 1T";
             return false;
         }
         long kib = n * unitKiB;
         if (kib % 1024 != 0)
         {
-            error = $"memory size '{text}' is not a whole number of MiB";
+            error = $"'{text}' is not a whole number of MiB";
             return false;
         }
         long mib = kib / 1024;
         if (mib < MinimumMiB || mib > MaximumMiB)
         {
-            error = $"memory size '{text}' is out of range: use {MinimumMiB}M to 1T";
+            error = $"'{text}' is out of range: use {MinimumMiB}M to 1T";
             return false;
         }
         size = new MemorySize(mib);

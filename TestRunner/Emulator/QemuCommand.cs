@@ -16,7 +16,7 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     public const string DefaultProgram = "qemu-system-x86_64";
 
     /// <summary>
-    /// The headless command of notes/kernel-contract.md: TCG, no display, no monitor, COM1 on
+    /// The headless command of docs/testing.md ("The protocol"): TCG, no display, no monitor, COM1 on
     /// QEMU's stdio without signal handling, isa-debug-exit at port 0xf4. With
     /// <paramref name="qmpSocket"/>, QEMU also listens for QMP on that Unix socket
     /// (<c>-qmp unix:PATH,server=on,wait=off</c>), which a screendump goes through. Without

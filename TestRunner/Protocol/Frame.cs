@@ -1,6 +1,6 @@
 namespace TestRunner.Protocol;
 
-/// <summary>The frame kinds the kernel may send (see notes/kernel-contract.md).</summary>
+/// <summary>The frame kinds the kernel may send (docs/testing.md, "The protocol").</summary>
 public enum FrameKind
 {
     Ready,
@@ -13,6 +13,8 @@ public enum FrameKind
     Metric,
     Panic,
     End,
+    /// <summary>The answer to <c>test &lt;name&gt;</c> when no suite has that name: the name and the suites there are.</summary>
+    NoSuite,
 }
 
 /// <summary>
@@ -32,6 +34,9 @@ public sealed record Frame(FrameKind Kind, IReadOnlyList<string> Fields)
 
     /// <summary>The TSC cycles of a PASS frame.</summary>
     public ulong Cycles => ulong.Parse(Fields[2], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The suites a NOSUITE frame lists (its second field, names separated by single spaces).</summary>
+    public IReadOnlyList<string> SuiteNames => Fields[1].Split(' ');
 
     /// <summary>The whole payload as one text (READY version, PANIC summary).</summary>
     public string Text => string.Join('\t', Fields);

@@ -28,6 +28,7 @@ public static class FrameParser
         ["METRIC"] = FrameKind.Metric,
         ["PANIC"] = FrameKind.Panic,
         ["END"] = FrameKind.End,
+        ["NOSUITE"] = FrameKind.NoSuite,
     };
 
     /// <summary>Returns the contract's word for a kind (READY, ENDSUITE, ...).</summary>
@@ -100,7 +101,7 @@ public static class FrameParser
     static int FieldCount(FrameKind kind) => kind switch
     {
         FrameKind.Ready or FrameKind.Suite or FrameKind.Panic => 1,
-        FrameKind.Test => 2,
+        FrameKind.Test or FrameKind.NoSuite => 2,
         _ => 3,
     };
 
@@ -154,6 +155,12 @@ public static class FrameParser
             case FrameKind.End:
                 if (!IsCount(f[0]) || !IsCount(f[1]) || !IsCount(f[2]))
                     return $"counts '{f[0]}', '{f[1]}', '{f[2]}' are not unsigned decimal numbers";
+                break;
+            case FrameKind.NoSuite:
+                if (f[0].Length == 0) return "empty suite name";
+                if (f[1].Length == 0) return "empty suite list";
+                if (f[1].Split(' ').Any(name => name.Length == 0))
+                    return $"suite list '{f[1]}' is not names separated by single spaces";
                 break;
             case FrameKind.Metric:
                 if (f[0].Length == 0) return "empty metric name";

@@ -146,7 +146,9 @@ public sealed class ConsoleReporter : IRunObserver, IScriptObserver
         string counts = $"{run.Passed} passed, {run.Failed} failed, {run.Skipped} skipped" +
                         (run.Errors > 0 ? $", {run.Errors} interrupted" : "") +
                         $" in {run.Duration.TotalSeconds:0.0} s (memory {run.Memory}, exit {(int)run.ExitCode})";
-        if (run.ExitCode == RunExitCode.Broken) BrokenTail(run.Reason, run.SerialTail);
+        // The kernel's answer to an unknown suite says it all; other breakages need the serial log's story.
+        if (run.ExitCode == RunExitCode.Broken && run.KernelSuites == null) BrokenTail(run.Reason, run.SerialTail);
+        else if (run.ExitCode is RunExitCode.Broken or RunExitCode.Interrupted) Error(run.Reason);
         if (fancy)
         {
             string colour = run.ExitCode == RunExitCode.Passed ? "green" : "red";
@@ -165,7 +167,7 @@ public sealed class ConsoleReporter : IRunObserver, IScriptObserver
     {
         if (script.ExitCode == RunExitCode.Passed)
             Info($"script done: {script.Exchanges.Count} command(s) in {script.Duration.TotalSeconds:0.0} s");
-        else if (script.ExitCode == RunExitCode.TestsFailed)
+        else if (script.ExitCode is RunExitCode.TestsFailed or RunExitCode.Interrupted)
             Error(script.Reason);
         else
             BrokenTail(script.Reason, script.SerialTail);

@@ -7,7 +7,7 @@ namespace TestRunner.Reports;
 /// <summary>
 /// Writes a run as JUnit XML in the shape CI servers read: one &lt;testsuites&gt; root, one
 /// &lt;testsuite&gt; per in-kernel suite, one &lt;testcase&gt; per test with &lt;failure&gt;,
-/// &lt;skipped&gt; or &lt;error&gt; when it did not pass. A run that broke (exit 2) gets an extra
+/// &lt;skipped&gt; or &lt;error&gt; when it did not pass. A run that broke (exit 2) or was interrupted (130) gets an extra
 /// suite <c>kernel</c> with one errored test case carrying the reason and the serial tail, so
 /// a CI server shows the breakage as a red test.
 /// </summary>
@@ -20,7 +20,7 @@ public static class JUnitWriter
     public static XDocument ToXml(RunResult run)
     {
         var suites = run.Suites.Select(s => Suite(s, run)).ToList();
-        if (run.ExitCode == RunExitCode.Broken)
+        if (run.ExitCode is RunExitCode.Broken or RunExitCode.Interrupted)
             suites.Add(BrokenSuite(run));
 
         int tests = suites.Sum(s => (int)s.Attribute("tests")!);
@@ -115,7 +115,7 @@ public static class JUnitWriter
                 new XAttribute("name", "boot and protocol"),
                 new XAttribute("classname", BrokenRunSuite),
                 new XAttribute("time", Seconds(run.Duration)),
-                new XElement("error", new XAttribute("message", Clean(run.Reason)), new XAttribute("type", "BrokenRun"), Clean(run.Reason)),
+                new XElement("error", new XAttribute("message", Clean(run.Reason)), new XAttribute("type", run.ExitCode == RunExitCode.Interrupted ? "Interrupted" : "BrokenRun"), Clean(run.Reason)),
                 new XElement("system-out", Clean(tail))));
     }
 

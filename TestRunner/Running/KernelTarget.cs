@@ -1,9 +1,13 @@
+using TestRunner.Build;
 using TestRunner.Emulator;
 
 namespace TestRunner.Running;
 
 /// <summary>What to boot and how: the image, the medium, the memory size and the emulator program.</summary>
-public sealed record KernelTarget(string Image, BootMedium Medium, MemorySize Memory, string Emulator = QemuCommand.DefaultProgram)
+/// <param name="Layout">The repository build the image comes from, when it does: a missing image's message then names
+/// the configuration and heap that were asked for and the command that builds them.</param>
+public sealed record KernelTarget(string Image, BootMedium Medium, MemorySize Memory, string Emulator = QemuCommand.DefaultProgram,
+    KernelLayout? Layout = null)
 {
     /// <summary>
     /// QEMU gets its isa-debug-exit device (the default). Without it the machine is like VMware
@@ -16,12 +20,19 @@ public sealed record KernelTarget(string Image, BootMedium Medium, MemorySize Me
     public string? Check(out string emulatorPath)
     {
         emulatorPath = "";
-        if (!File.Exists(Image))
-            return $"kernel {(Medium == BootMedium.Iso ? "ISO" : "ELF")} not found: build CosmosKernel first " +
-                $"(dotnet build CosmosKernel/Kernel/Kernel.csproj -c Release); looked for {Image}";
+        if (CheckImage() is string missing) return missing;
         var found = QemuCommand.Locate(Emulator, out var error);
         if (found == null) return error;
         emulatorPath = found;
         return null;
     }
+
+    /// <summary>Null when the image exists, else a message naming it (and, for a repository build, the configuration and heap asked for and how to build them).</summary>
+    public string? CheckImage() =>
+        File.Exists(Image) ? null
+        : Layout == null
+            ? $"kernel {MediumWord} not found: looked for {Image}"
+            : $"kernel {MediumWord} not found for {Layout.Describe()}: looked for {Image}; build it with '{Layout.BuildCommand}'";
+
+    string MediumWord => Medium == BootMedium.Iso ? "ISO" : "ELF";
 }

@@ -2,15 +2,17 @@ using TestRunner.Protocol;
 
 namespace TestRunner.Running;
 
-/// <summary>The runner's exit codes (notes/kernel-contract.md, "Runner exit codes").</summary>
+/// <summary>The runner's exit codes (docs/test-runner.md, "Exit codes").</summary>
 public enum RunExitCode
 {
     /// <summary>Every test passed.</summary>
     Passed = 0,
     /// <summary>At least one test failed (a panic inside a test counts as that test failing).</summary>
     TestsFailed = 1,
-    /// <summary>Boot failure, timeout, protocol error, or a panic outside any test.</summary>
+    /// <summary>Boot failure, timeout, protocol error, a panic outside any test, an unknown suite, or a usage error.</summary>
     Broken = 2,
+    /// <summary>The run was interrupted (Ctrl-C, SIGINT or SIGTERM) and QEMU stopped: 128 + SIGINT, as shells report it.</summary>
+    Interrupted = 130,
 }
 
 public enum TestStatus { Passed, Failed, Skipped, Error }
@@ -63,6 +65,8 @@ public sealed class RunResult
     public List<Metric> Metrics { get; } = new();
     /// <summary>The PANIC summary, when the kernel panicked.</summary>
     public string? Panic { get; internal set; }
+    /// <summary>The suites the kernel listed when it had no suite of the requested name (its NOSUITE frame).</summary>
+    public IReadOnlyList<string>? KernelSuites { get; internal set; }
     /// <summary>QEMU's exit status, when it exited by itself.</summary>
     public int? EmulatorStatus { get; internal set; }
     /// <summary>The END frame's counts (passed, failed, skipped), when it arrived.</summary>

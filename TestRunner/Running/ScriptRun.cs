@@ -15,7 +15,7 @@ public sealed class ScriptExchange
 /// <summary>What a script run produced.</summary>
 public sealed class ScriptResult
 {
-    /// <summary>0: script done and the kernel halted cleanly; 1: the kernel panicked or reported a failed test; 2: boot failure, timeout or protocol error.</summary>
+    /// <summary>0: script done and the kernel halted cleanly; 1: the kernel panicked or reported a failed test; 2: boot failure, timeout or protocol error; 130: interrupted.</summary>
     public RunExitCode ExitCode { get; internal set; }
     public string Reason { get; internal set; } = "";
     public string KernelVersion { get; internal set; } = "";
@@ -173,10 +173,12 @@ public sealed class ScriptRunState
         if (!IsFinished) Finish(RunExitCode.Broken, $"screendump failed: {message}", at);
     }
 
-    /// <summary>Handles the user cancelling the run (Ctrl-C).</summary>
-    public void OnCancelled(TimeSpan at)
+    /// <summary>Handles an interrupt (Ctrl-C, SIGINT, SIGTERM): exit 130.</summary>
+    public void OnInterrupted(TimeSpan at)
     {
-        if (!IsFinished) Finish(RunExitCode.Broken, "the script run was cancelled", at);
+        if (IsFinished) return;
+        string where = Result.Exchanges.Count > 0 ? $" while '{Result.Exchanges[^1].Command}' ran" : " before the kernel was READY";
+        Finish(RunExitCode.Interrupted, $"interrupted{where}: QEMU was stopped", at);
     }
 
     void Finish(RunExitCode code, string reason, TimeSpan at)
@@ -306,6 +308,8 @@ public static class ScriptRun
                             state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
                             break;
                         case EmulatorExited x:
+                            // Ctrl-C on a terminal reaches QEMU too; its exit then is the interrupt's doing.
+                            if (cancel.IsCancellationRequested) state.OnInterrupted(x.At);
                             state.OnEmulatorExited(x.Status, x.At);
                             break;
                     }
@@ -318,7 +322,7 @@ public static class ScriptRun
             }
             catch (OperationCanceledException)
             {
-                state.OnCancelled(qemu.Elapsed);
+                state.OnInterrupted(qemu.Elapsed);
             }
             if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
             qemu.Kill();

@@ -21,7 +21,8 @@ public sealed record TestRunOptions
 /// <summary>
 /// Boots the kernel headless, sends <c>test &lt;suite&gt;</c> once it is READY, and turns what
 /// comes back into a <see cref="RunResult"/> through <see cref="TestRunState"/>. Never hangs:
-/// the time limit stops QEMU and the run ends with exit code 2.
+/// the time limit stops QEMU and the run ends with exit code 2; cancelling <c>cancel</c> (an
+/// interrupt) stops QEMU and ends it with exit code 130.
 /// </summary>
 public static class TestRun
 {
@@ -60,6 +61,8 @@ public static class TestRun
                             state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
                             break;
                         case EmulatorExited x:
+                            // Ctrl-C on a terminal reaches QEMU too; its exit then is the interrupt's doing.
+                            if (cancel.IsCancellationRequested) state.OnInterrupted(x.At);
                             state.OnEmulatorExited(x.Status, x.At);
                             break;
                     }
@@ -77,7 +80,7 @@ public static class TestRun
             }
             catch (OperationCanceledException)
             {
-                state.OnCancelled(qemu.Elapsed);
+                state.OnInterrupted(qemu.Elapsed);
             }
             if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
             qemu.Kill();
@@ -85,11 +88,18 @@ public static class TestRun
         return state.Result;
     }
 
-    /// <summary>Returns a message when the suite name could not be sent as one command line, else null.</summary>
+    /// <summary>The longest suite name the runner sends (the kernel's command line holds 120 characters).</summary>
+    public const int MaxSuiteName = 64;
+
+    /// <summary>
+    /// Returns a message when <paramref name="suite"/> cannot be a suite's name (one word of ASCII
+    /// letters, digits, '-', '_' and '.', as the kernel's suites are named), else null. Anything else
+    /// would not reach the kernel as typed: its shell splits at spaces and drops non-ASCII characters.
+    /// </summary>
     public static string? ValidateSuiteName(string suite) =>
-        suite.Length == 0 || suite.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
-            ? $"suite name '{suite}' is not valid: use one word such as 'all' or 'runtime'"
-            : null;
+        suite.Length is > 0 and <= MaxSuiteName && suite.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? null
+            : $"'{suite}' is not a suite name: use 'all' or one suite's name (letters, digits, '-', '_', '.'; at most {MaxSuiteName} characters)";
 
     static RunResult Refused(TestRunOptions options, string message)
     {

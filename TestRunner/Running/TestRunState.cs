@@ -115,13 +115,13 @@ public sealed class TestRunState
         }
     }
 
-    /// <summary>Handles the user cancelling the run (Ctrl-C): exit 2, the running test interrupted.</summary>
-    public void OnCancelled(TimeSpan at)
+    /// <summary>Handles an interrupt (Ctrl-C, SIGINT, SIGTERM): exit 130, the running test marked interrupted.</summary>
+    public void OnInterrupted(TimeSpan at)
     {
         if (Current == Phase.Finished) return;
         string where = Where();
-        MarkRunningTest(TestStatus.Error, "the run was cancelled", at);
-        Finish(RunExitCode.Broken, $"the run was cancelled{where}", at);
+        MarkRunningTest(TestStatus.Error, "interrupted", at);
+        Finish(RunExitCode.Interrupted, $"interrupted{where}: QEMU was stopped", at);
     }
 
     string? OnFrame(Frame f, TimeSpan at)
@@ -207,6 +207,15 @@ public sealed class TestRunState
                 return null;
             case FrameKind.Metric:
                 AddMetric(f);
+                return null;
+            case FrameKind.NoSuite:
+                if (openSuite != null || Result.Suites.Count > 0)
+                    return ProtocolError($"NOSUITE '{f.Suite}' after suites ran", at);
+                if (f.Suite != Result.RequestedSuite)
+                    return ProtocolError($"NOSUITE names '{f.Suite}' but the runner asked for '{Result.RequestedSuite}'", at);
+                Result.KernelSuites = f.SuiteNames;
+                Finish(RunExitCode.Broken,
+                    $"the kernel has no suite named '{f.Suite}'; use --suite all or one of: {string.Join(", ", f.SuiteNames)}", at);
                 return null;
             case FrameKind.Panic:
                 Result.Panic = f.Text;

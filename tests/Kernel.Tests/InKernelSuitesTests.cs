@@ -111,3 +111,23 @@ public class FailureReportingTests
         Assert.Contains("kernel_task_trampoline", output);  // the walk reached the task's first frame
     }
 }
+
+/// <summary>The kernel's answer to a suite it does not have reaches the runner as a NOSUITE frame.</summary>
+public class UnknownSuiteTests
+{
+    [Fact]
+    public async Task An_unknown_suite_is_answered_with_every_suite_in_the_image_and_the_run_breaks_with_exit_2()
+    {
+        var run = await KernelImage.RunAsync("nosuch", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.Broken, KernelImage.Describe(run));
+        Assert.NotNull(run.KernelSuites);
+        // Every suite, the deliberate-failure ones too (they can be asked for by name), once each.
+        foreach (var suite in new[] { "runtime", "memmap", "heap", "mm", "sched", "selftest-fail", "selftest-taskfault" })
+            Assert.Contains(suite, run.KernelSuites);
+        Assert.Equal(run.KernelSuites.Count, run.KernelSuites.Distinct().Count());
+        Assert.Equal($"the kernel has no suite named 'nosuch'; use --suite all or one of: {string.Join(", ", run.KernelSuites)}", run.Reason);
+        Assert.Empty(run.Suites);
+        // The console line a person sees says the same.
+        Assert.Contains(run.SerialTail, l => l.StartsWith("no suite named 'nosuch'; suites: all, runtime"));
+    }
+}

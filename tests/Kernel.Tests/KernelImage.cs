@@ -55,7 +55,7 @@ public static class KernelImage
         try { layout = await once.Value; }
         catch (InvalidOperationException e) { Assert.Fail(e.Message); throw; }
         if (!File.Exists(layout.IsoPath))
-            Assert.Fail($"kernel ISO not found: build CosmosKernel first (dotnet build {KernelLayout.KernelProject} -c {Configuration}); looked for {layout.IsoPath}");
+            Assert.Fail($"kernel ISO not found for {layout.Describe()}: build CosmosKernel first ({layout.BuildCommand}); looked for {layout.IsoPath}");
         return layout;
     }
 

@@ -16,6 +16,15 @@ public class CommandLineTests
         return (exit, output.ToString());
     }
 
+    /// <summary>Runs the command line as Program.Main does: parse errors and usage lines go to the error text.</summary>
+    static async Task<(int Exit, string Output, string Error)> Run(string[] args, CancellationToken interrupt = default)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await Entry.RunAsync(args, output, error, fancy: false, interrupt: interrupt);
+        return (exit, output.ToString(), error.ToString());
+    }
+
     static string[] TestArgs(FakeEmulator fake, params string[] more) =>
         ["test", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--junit", Path.Combine(fake.Folder, "junit.xml"), "--timeout", "10", .. more];
 
@@ -63,32 +72,23 @@ public class CommandLineTests
         Assert.Contains("LEN mismatch: LEN says 12 bytes but the payload has 7", output);
     }
 
-    [Fact]
-    public async Task A_bad_memory_size_is_refused_with_exit_2_before_booting()
+    [Theory]
+    [InlineData("test")]
+    [InlineData("run")]
+    [InlineData("script")]
+    public async Task Iso_with_config_or_heap_is_refused_as_a_usage_error(string command)
     {
         using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke(TestArgs(fake, "--memory", "lots"));
-        Assert.Equal(2, exit);
-        Assert.Contains("memory size 'lots' is not valid", output);
-        Assert.False(File.Exists(fake.ArgsPath));
-    }
-
-    [Fact]
-    public async Task Iso_and_config_together_are_refused()
-    {
-        using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke(TestArgs(fake, "--config", "Debug"));
-        Assert.Equal(2, exit);
-        Assert.Contains("either --iso or --config", output);
-    }
-
-    [Fact]
-    public async Task Iso_and_heap_together_are_refused()
-    {
-        using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke(TestArgs(fake, "--heap", "template"));
-        Assert.Equal(2, exit);
-        Assert.Contains("either --iso or --heap", output);
+        foreach (var other in new[] { "--config", "--heap" })
+        {
+            string[] args = [command, .. command == "script" ? [fake.TranscriptPath] : Array.Empty<string>(),
+                "--iso", fake.IsoPath, other, other == "--config" ? "Debug" : "rat", "--qemu", fake.ProgramPath];
+            var (exit, _, error) = await Run(args);
+            Assert.Equal(2, exit);
+            Assert.Contains($"error: --iso and {other} cannot be used together", error);
+            Assert.Contains($"usage: TestRunner {command} ", error);
+        }
+        Assert.False(fake.Started);
     }
 
     [Fact]
@@ -144,7 +144,9 @@ public class CommandLineTests
     [Fact]
     public void No_debug_exit_is_an_option_of_script_and_run_but_not_of_test()
     {
-        Assert.Empty(Commands.Root(TextWriter.Null).Parse(["script", "x.txt", "--no-debug-exit"]).Errors);
+        string script = Path.GetTempFileName();
+        try { Assert.Empty(Commands.Root(TextWriter.Null).Parse(["script", script, "--no-debug-exit"]).Errors); }
+        finally { File.Delete(script); }
         Assert.Empty(Commands.Root(TextWriter.Null).Parse(["run", "--no-debug-exit"]).Errors);
         Assert.NotEmpty(Commands.Root(TextWriter.Null).Parse(["test", "--no-debug-exit"]).Errors);
     }
@@ -157,12 +159,15 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task Script_refuses_a_file_that_does_not_exist()
+    public async Task Script_refuses_a_file_that_does_not_exist_as_a_usage_error()
     {
         using var fake = new FakeEmulator([]);
-        var (exit, output) = await Invoke("script", Path.Combine(fake.Folder, "missing.txt"), "--iso", fake.IsoPath, "--qemu", fake.ProgramPath);
+        string missing = Path.Combine(fake.Folder, "missing.txt");
+        var (exit, _, error) = await Run(["script", missing, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath]);
         Assert.Equal(2, exit);
-        Assert.Contains("script file not found", output);
+        Assert.Contains($"error: <file>: '{missing}' does not exist", error);
+        Assert.Contains("usage: TestRunner script <file> ", error);
+        Assert.False(fake.Started);
     }
 
     [Fact]
@@ -186,10 +191,84 @@ public class CommandLineTests
         Assert.True(File.Exists(Path.Combine(fake.Folder, "kernel.vmx")));
     }
 
-    [Fact]
-    public void A_usage_error_is_a_parse_error_not_a_run()
+    [Theory]
+    [InlineData("--junit")]
+    [InlineData("--log")]
+    public async Task Test_stops_with_exit_2_before_booting_when_a_file_it_writes_cannot_be_created(string option)
     {
-        var parse = Commands.Root(TextWriter.Null).Parse(["test", "--timeout", "0"]);
-        Assert.Contains(parse.Errors, e => e.Message.Contains("--timeout must be a positive"));
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", .. Kernel.HealthyRun(), "@exit 33"]);
+        string path = Path.Combine(fake.IsoPath, "under-a-file.xml");   // its folder is a file
+        string[] other = option == "--log" ? ["--junit", Path.Combine(fake.Folder, "junit.xml")] : ["--log", Path.Combine(fake.Folder, "serial.log")];
+        var (exit, output) = await Invoke(["test", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, .. other, option, path]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"error: {option}: cannot write '{path}': ", output);
+        Assert.False(fake.Started);
+    }
+
+    [Fact]
+    public async Task Test_with_a_suite_the_kernel_does_not_have_says_so_lists_its_suites_and_exits_2()
+    {
+        // The kernel answers with a console line, the NOSUITE frame, and goes back to its prompt.
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "no suite named 'nosuch'; suites: all, runtime, heap, selftest-fail",
+            Kernel.NoSuite("nosuch", "runtime", "heap", "selftest-fail"), Kernel.Ready(), "@sleep 30"]);
+        var started = DateTime.UtcNow;
+        var (exit, output) = await Invoke(TestArgs(fake, "--suite", "nosuch"));
+        Assert.Equal(2, exit);
+        Assert.Contains("error: the kernel has no suite named 'nosuch'; use --suite all or one of: runtime, heap, selftest-fail", output);
+        Assert.Equal(["test nosuch"], fake.Received);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "the runner waited for the time limit instead of ending at NOSUITE");
+        Assert.False(fake.IsRunning, "QEMU was left running");
+    }
+
+    /// <summary>Runs the command line and interrupts it (as Ctrl-C would) once <paramref name="ready"/> holds.</summary>
+    static async Task<(int Exit, string Output, string Error)> Interrupt(string[] args, Func<bool> ready)
+    {
+        using var interrupt = new CancellationTokenSource();
+        var run = Run(args, interrupt.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!ready() && !run.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(ready(), "the run never reached the point where it is interrupted");
+        await interrupt.CancelAsync();
+        return await run.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Interrupting_test_says_so_stops_QEMU_and_exits_130()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "@sleep 30"]);
+        var (exit, output, _) = await Interrupt(TestArgs(fake), () => fake.Received.Length > 0);
+        Assert.Equal(130, exit);
+        Assert.Contains("error: interrupted: QEMU was stopped", output);
+        Assert.Contains("exit 130", output);
+        Assert.False(fake.IsRunning, "QEMU was left running");
+        var kernelSuite = XDocument.Load(Path.Combine(fake.Folder, "junit.xml")).Root!.Element("testsuite")!;
+        Assert.Equal("kernel", (string)kernelSuite.Attribute("name")!);
+        var error = kernelSuite.Descendants("error").Single();
+        Assert.Equal("interrupted: QEMU was stopped", (string)error.Attribute("message")!);
+        Assert.Equal("Interrupted", (string)error.Attribute("type")!);
+    }
+
+    [Fact]
+    public async Task Interrupting_script_says_which_command_was_running_stops_QEMU_and_exits_130()
+    {
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", "@sleep 30"]);
+        var script = Path.Combine(fake.Folder, "lab.txt");
+        File.WriteAllText(script, "meminfo\nps\n");
+        var (exit, output, _) = await Interrupt(["script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "20"],
+            () => fake.Received.Length > 0);
+        Assert.Equal(130, exit);
+        Assert.Contains("error: interrupted while 'meminfo' ran: QEMU was stopped", output);
+        Assert.Equal(["meminfo"], fake.Received);
+        Assert.False(fake.IsRunning, "QEMU was left running");
+    }
+
+    [Fact]
+    public async Task Interrupting_run_stops_QEMU_says_so_and_exits_130()
+    {
+        using var fake = new FakeEmulator(["@sleep 30"]);
+        var (exit, output, _) = await Interrupt(["run", "--iso", fake.IsoPath, "--qemu", fake.ProgramPath], () => fake.Started);
+        Assert.Equal(130, exit);
+        Assert.Contains("error: interrupted: QEMU was stopped", output);
+        Assert.False(fake.IsRunning, "QEMU was left running");
     }
 }

@@ -3,7 +3,7 @@ namespace TestRunner.Tests;
 /// <summary>
 /// A stand-in for qemu-system-x86_64: a small POSIX shell script that records its arguments,
 /// then plays a transcript on stdout (the serial port) and exits with a chosen status, the way
-/// the kernel would through isa-debug-exit. Transcript lines are printed as they are, except:
+/// the kernel would through isa-debug-exit (and leaves its pid, so a test can see it was stopped). Transcript lines are printed as they are, except:
 ///   @read        read one line from stdin (the runner's command) and record it
 ///   @raw TEXT    print TEXT without a newline (half a frame, say)
 ///   @crlf TEXT   print TEXT ending in \r\n
@@ -24,6 +24,7 @@ public sealed class FakeEmulator : IDisposable
         File.WriteAllText(ProgramPath,
             $$"""
             #!/bin/sh
+            echo $$ > '{{PidPath}}'
             printf '%s\n' "$@" > '{{ArgsPath}}'
             : > '{{InputPath}}'
             while IFS= read -r line <&3; do
@@ -48,10 +49,25 @@ public sealed class FakeEmulator : IDisposable
     public string ArgsPath => Path.Combine(dir.FullName, "args.txt");
     public string InputPath => Path.Combine(dir.FullName, "input.txt");
     public string IsoPath => Path.Combine(dir.FullName, "kernel.iso");
+    public string PidPath => Path.Combine(dir.FullName, "pid");
     public string Folder => dir.FullName;
 
     /// <summary>The arguments the runner passed, one per entry.</summary>
     public string[] Arguments => File.ReadAllLines(ArgsPath);
+
+    /// <summary>True once the runner has started the fake (it has written its arguments).</summary>
+    public bool Started => File.Exists(ArgsPath) && File.Exists(PidPath);
+
+    /// <summary>True while the fake's process still exists (it was started and nobody has killed or reaped it).</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            if (!File.Exists(PidPath) || !int.TryParse(File.ReadAllText(PidPath).Trim(), out int pid)) return false;
+            try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+            catch (ArgumentException) { return false; }
+        }
+    }
 
     /// <summary>The lines the runner wrote to the serial port.</summary>
     public string[] Received => File.Exists(InputPath) ? File.ReadAllLines(InputPath) : [];

@@ -116,6 +116,11 @@ public class FrameParserTests
     [InlineData("#KT1 METRIC 13 alloc\tfast\tns", "not a number")]
     [InlineData("#KT1 TEST 5 \ttest", "empty suite")]
     [InlineData("#KT1 SUITE 0 ", "empty suite")]
+    [InlineData("#KT1 NOSUITE 6 nosuch", "expected 2")]
+    [InlineData("#KT1 NOSUITE 8 \theap mm", "empty suite name")]
+    [InlineData("#KT1 NOSUITE 7 nosuch\t", "empty suite list")]
+    [InlineData("#KT1 NOSUITE 15 nosuch\theap  mm", "not names separated by single spaces")]
+    [InlineData("#KT1 NOSUITE 15 nosuch\theap mm ", "not names separated by single spaces")]
     public void A_malformed_payload_is_refused_with_what_is_wrong(string line, string expected)
     {
         string message = Refused(line);
@@ -136,6 +141,17 @@ public class FrameParserTests
         var result = FrameParser.Parse(line);
         Assert.False(result.IsOk);
         Assert.Contains("UTF-8", result.ErrorMessage);
+    }
+
+    [Fact]
+    public void A_NOSUITE_frame_carries_the_name_asked_for_and_the_suites_there_are()
+    {
+        var result = FrameParser.Parse("#KT1 NOSUITE 28 nosuch\theap mm selftest-fail");
+        Assert.True(result.IsOk, result.ErrorMessage);
+        Assert.Equal(FrameKind.NoSuite, result.Frame!.Kind);
+        Assert.Equal("nosuch", result.Frame.Suite);
+        Assert.Equal(["heap", "mm", "selftest-fail"], result.Frame.SuiteNames);
+        Assert.Equal("#KT1 NOSUITE 28 nosuch\theap mm selftest-fail", FrameParser.Format(FrameKind.NoSuite, "nosuch", "heap mm selftest-fail"));
     }
 
     [Fact]

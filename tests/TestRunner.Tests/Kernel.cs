@@ -14,6 +14,7 @@ public static class Kernel
     public static string EndSuite(string suite, int passed, int failed) => FrameParser.Format(FrameKind.EndSuite, suite, passed.ToString(), failed.ToString());
     public static string Metric(string name, string value, string unit) => FrameParser.Format(FrameKind.Metric, name, value, unit);
     public static string Panic(string summary) => FrameParser.Format(FrameKind.Panic, summary);
+    public static string NoSuite(string name, params string[] suites) => FrameParser.Format(FrameKind.NoSuite, name, string.Join(' ', suites));
     public static string End(int passed, int failed, int skipped) => FrameParser.Format(FrameKind.End, passed.ToString(), failed.ToString(), skipped.ToString());
 
     /// <summary>A passing test: TEST then PASS.</summary>

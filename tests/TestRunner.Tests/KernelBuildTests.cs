@@ -42,6 +42,7 @@ public class KernelBuildTests : IDisposable
         Assert.DoesNotContain(KernelBuilder.BuildArguments(layout), a => a.StartsWith("-p:KernelHeap"));
         Assert.Null(KernelLayout.CheckHeap("buddy"));
         Assert.NotNull(KernelLayout.CheckHeap("../x"));
+        Assert.NotNull(KernelLayout.CheckHeap("slab"));
     }
 
     [Fact]
@@ -90,6 +91,28 @@ public class KernelBuildTests : IDisposable
         var error = await KernelBuilder.BuildAsync(layout);
         Assert.StartsWith("kernel ISO not found: build CosmosKernel first", error);
     }
+
+    [Fact]
+    public void The_runners_heaps_and_default_heap_are_the_kernel_builds()
+    {
+        string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)!;
+        string project = File.ReadAllText(Path.Combine(root, KernelLayout.KernelProject));
+        var defaultHeap = System.Text.RegularExpressions.Regex.Match(project, "<KernelHeapDefault>(\\w+)</KernelHeapDefault>");
+        Assert.True(defaultHeap.Success, "Kernel.csproj names no KernelHeapDefault");
+        Assert.Equal(KernelLayout.DefaultHeap, defaultHeap.Groups[1].Value.ToLowerInvariant());
+        foreach (var heap in KernelLayout.KnownHeaps)
+            Assert.Contains($"'$(KernelHeap)' != '{char.ToUpperInvariant(heap[0])}{heap[1..]}'", project);
+        Assert.Equal("configuration Release, the default heap (buddy)", layout.Describe());
+        Assert.Equal("configuration Debug, heap rat", new KernelLayout(repo.FullName, "Debug", "rat").Describe());
+        Assert.Equal("dotnet build CosmosKernel/Kernel/Kernel.csproj -c Debug -p:KernelHeap=rat", new KernelLayout(repo.FullName, "Debug", "rat").BuildCommand);
+    }
+
+    [Theory]
+    [InlineData("rat")]
+    [InlineData("Buddy")]
+    [InlineData("TEMPLATE")]
+    public void The_three_heaps_are_accepted_in_any_case(string heap) =>
+        Assert.Null(KernelLayout.CheckHeap(heap));
 
     [Theory]
     [InlineData("../etc")]

@@ -25,6 +25,9 @@ public class MemorySizeTests
     [InlineData("100K")]
     [InlineData("8M")]
     [InlineData("2T")]
+    [InlineData("17179869185T")]          // 2^64 KiB + 1 TiB: a wrapping multiplication would make it 1T
+    [InlineData("1099511627776T")]        // 2^70 KiB: would wrap to 0
+    [InlineData("99999999999999999999M")] // beyond any long
     public void Bad_or_out_of_range_sizes_are_refused_with_a_message(string text)
     {
         Assert.False(MemorySize.TryParse(text, out _, out var error));

@@ -248,12 +248,54 @@ public class TestRunStateTests
     }
 
     [Fact]
-    public void Cancelling_marks_the_running_test_interrupted_and_gives_exit_code_2()
+    public void An_interrupt_marks_the_running_test_interrupted_and_gives_exit_code_130()
     {
         Serial(Kernel.Ready(), Kernel.Suite("heap"), Kernel.Test("heap", "slow"));
-        state.OnCancelled(clock);
+        state.OnInterrupted(clock);
+        Assert.Equal(RunExitCode.Interrupted, state.Result.ExitCode);
+        Assert.Equal(130, (int)state.Result.ExitCode);
+        Assert.Equal("interrupted (in test 'heap/slow'): QEMU was stopped", state.Result.Reason);
+        Assert.Equal(TestStatus.Error, Assert.Single(state.Result.AllTests).Status);
+    }
+
+    [Fact]
+    public void The_kernels_NOSUITE_answer_ends_the_run_with_exit_code_2_and_lists_its_suites()
+    {
+        var nosuch = new TestRunState("nosuch", "256M", TimeSpan.FromSeconds(120));
+        var decoder = new SerialDecoder();
+        foreach (var line in new[] { Kernel.Ready(), "no suite named 'nosuch'; suites: all, heap, mm", Kernel.NoSuite("nosuch", "heap", "mm"), Kernel.Ready() })
+            foreach (var e in decoder.Feed(Encoding.UTF8.GetBytes(line + "\n")))
+                nosuch.OnSerial(e, clock);
+        Assert.True(nosuch.IsFinished);
+        Assert.Equal(RunExitCode.Broken, nosuch.Result.ExitCode);
+        Assert.Equal("the kernel has no suite named 'nosuch'; use --suite all or one of: heap, mm", nosuch.Result.Reason);
+        Assert.Equal(["heap", "mm"], nosuch.Result.KernelSuites);
+    }
+
+    [Fact]
+    public void A_NOSUITE_for_another_name_than_the_one_asked_for_is_a_protocol_error()
+    {
+        Serial(Kernel.Ready(), Kernel.NoSuite("heap", "runtime", "mm"));
         Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
-        Assert.Equal("the run was cancelled (in test 'heap/slow')", state.Result.Reason);
+        Assert.Equal("protocol error: NOSUITE names 'heap' but the runner asked for 'all'", state.Result.Reason);
+        Assert.Null(state.Result.KernelSuites);
+    }
+
+    [Fact]
+    public void A_NOSUITE_after_a_suite_ran_is_a_protocol_error()
+    {
+        Serial([Kernel.Ready(), Kernel.Suite("runtime"), .. Kernel.Passing("runtime", "strings"), Kernel.EndSuite("runtime", 1, 0),
+            Kernel.NoSuite("all", "runtime")]);
+        Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
+        Assert.Equal("protocol error: NOSUITE 'all' after suites ran", state.Result.Reason);
+    }
+
+    [Fact]
+    public void A_NOSUITE_before_READY_is_a_protocol_error()
+    {
+        Serial(Kernel.NoSuite("all", "runtime"));
+        Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
+        Assert.Equal("protocol error: NOSUITE frame before READY", state.Result.Reason);
     }
 
     [Fact]

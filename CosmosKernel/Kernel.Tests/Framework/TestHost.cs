@@ -46,8 +46,29 @@ namespace Kernel.Tests.Framework
         }
 
         /// <summary>
+        /// Tells the host that `test <paramref name="name"/>` named no suite: a NOSUITE frame, the name
+        /// TAB the name of every suite in the image (the self-tests too) separated by single spaces.
+        /// Written piece by piece: allocates nothing.
+        /// </summary>
+        public static void ReportNoSuite(string name)
+        {
+            TestSuite[] suites = Suites;
+            int length = HostProtocol.PayloadLength(name) + 1;
+            for (int i = 0; i < suites.Length; i++) length += (i > 0 ? 1 : 0) + HostProtocol.PayloadLength(suites[i].Name);
+            HostProtocol.BeginFrame("NOSUITE", length);
+            HostProtocol.WritePayload(name);
+            HostProtocol.WritePayload("\t");
+            for (int i = 0; i < suites.Length; i++)
+            {
+                if (i > 0) HostProtocol.WritePayload(" ");
+                HostProtocol.WritePayload(suites[i].Name);
+            }
+            HostProtocol.EndFrame();
+        }
+
+        /// <summary>
         /// Runs `all` (every suite but the self-tests) or the one suite named <paramref name="selector"/>,
-        /// then sends END. Returns false (and sends nothing) if no suite has that name.
+        /// then sends END. Returns false (and sends nothing: see <see cref="ReportNoSuite"/>) if no suite has that name.
         /// </summary>
         public static bool Run(string selector, out TestTotals totals)
         {

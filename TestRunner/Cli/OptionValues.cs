@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using TestRunner.Build;
+using TestRunner.Emulator;
+using TestRunner.Running;
+using TestRunner.Screen;
+
+namespace TestRunner.Cli;
+
+/// <summary>
+/// How each option's value is read and checked, as System.CommandLine parsers and validators: a
+/// bad value becomes a parse error that names the option and quotes the value
+/// (<c>--timeout: 'abc' is not a whole number of seconds (1 to 86400)</c>), so the command never
+/// runs with it. Nothing is rounded, clamped or wrapped into range.
+/// </summary>
+public static class OptionValues
+{
+    /// <summary>The longest time limit a run may have: a day.</summary>
+    public const int MaxTimeoutSeconds = 86400;
+
+    /// <summary>The time limit in whole seconds, 1 to <see cref="MaxTimeoutSeconds"/>.</summary>
+    public static Option<int> Timeout() => new("--timeout", "-t")
+    {
+        Description = $"Host-side time limit in seconds for the whole boot and run (1 to {MaxTimeoutSeconds})",
+        HelpName = "seconds",
+        DefaultValueFactory = _ => 120,
+        CustomParser = r => WholeNumber(r, 1, MaxTimeoutSeconds, "seconds"),
+    };
+
+    /// <summary>
+    /// Reads the option's one token as a whole number in [min, max]: decimal digits, with '-' in
+    /// front for a negative number. A number outside the range (0, negative, too large for any
+    /// integer type) is refused as out of range, anything else as not a whole number.
+    /// </summary>
+    public static int WholeNumber(ArgumentResult r, int min, int max, string unit)
+    {
+        string text = r.Tokens[0].Value;
+        string digits = text.StartsWith('-') ? text[1..] : text;
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit))
+        {
+            r.AddError($"{Name(r)}: '{text}' is not a whole number of {unit} ({min} to {max})");
+            return default;
+        }
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        {
+            r.AddError($"{Name(r)}: '{text}' is out of range: use {min} to {max} {unit}");
+            return default;
+        }
+        return value;
+    }
+
+    /// <summary>Guest memory as QEMU's -m takes it, 16M to 1T (<see cref="MemorySize"/>).</summary>
+    public static Option<MemorySize> Memory() => new("--memory", "-m")
+    {
+        Description = $"Guest memory, as QEMU's -m takes it: 256M, 128M, 6G, 512 (MiB); {MemorySize.MinimumMiB}M to 1T",
+        HelpName = "size",
+        DefaultValueFactory = _ => MemorySize.Default,
+        CustomParser = r =>
+        {
+            if (MemorySize.TryParse(r.Tokens[0].Value, out var size, out var error)) return size;
+            r.AddError($"{Name(r)}: {error}");
+            return default;
+        },
+    };
+
+    /// <summary>The suite to run: 'all' or one suite's name (<see cref="TestRun.ValidateSuiteName"/>).</summary>
+    public static Option<string> Suite()
+    {
+        var option = new Option<string>("--suite", "-s")
+        {
+            Description = "Suite to run: 'all' (every suite but the selftest-* ones) or one suite's name",
+            HelpName = "all|name",
+            DefaultValueFactory = _ => "all",
+        };
+        option.Validators.Add(r => Check(r, TestRun.ValidateSuiteName));
+        return option;
+    }
+
+    /// <summary>A build configuration name (<see cref="KernelLayout.CheckConfiguration"/>).</summary>
+    public static Option<string?> Configuration()
+    {
+        var option = new Option<string?>("--config", "-c")
+        {
+            Description = "Kernel build configuration: artifacts/kernel/<config>/kernel.iso [default: Release]",
+            HelpName = "Debug|Release",
+        };
+        option.Validators.Add(r => Check(r, KernelLayout.CheckConfiguration));
+        return option;
+    }
+
+    /// <summary>A kernel heap: rat, buddy or template in any case, read as lower case.</summary>
+    public static Option<string?> Heap() => new("--heap")
+    {
+        Description = $"Kernel heap: {string.Join(", ", KernelLayout.KnownHeaps.SkipLast(1))} or {KernelLayout.KnownHeaps[^1]}, built with -p:KernelHeap=<heap> into " +
+                      $"artifacts/kernel/<config>-<heap>/ [default: the build's default heap ({KernelLayout.DefaultHeap}), artifacts/kernel/<config>/]",
+        HelpName = string.Join('|', KernelLayout.KnownHeaps),
+        CustomParser = r =>
+        {
+            string text = r.Tokens[0].Value;
+            if (KernelLayout.CheckHeap(text) is string error) { r.AddError($"{Name(r)}: {error}"); return null; }
+            return text.ToLowerInvariant();
+        },
+    };
+
+    /// <summary>A file the run reads: it must exist and not be a folder.</summary>
+    public static void MustBeAnExistingFile(Option<string?> option) => option.Validators.Add(r => Check(r, ExistingFile));
+
+    /// <summary>The same, for an argument.</summary>
+    public static void MustBeAnExistingFile(Argument<string> argument) => argument.Validators.Add(r =>
+    {
+        if (r.Tokens.Count == 1 && ExistingFile(r.Tokens[0].Value) is string error) r.AddError($"<{argument.Name}>: {error}");
+    });
+
+    /// <summary>A file the run writes: a path that is not empty and not an existing folder.</summary>
+    public static void MustBeAFileToWrite(Option<string?> option) => option.Validators.Add(r => Check(r, FileToWrite));
+
+    /// <summary>A screendump file: a file to write whose name ends in .png or .ppm.</summary>
+    public static void MustBeAScreendumpFile(Option<string?> option) => option.Validators.Add(r =>
+        Check(r, path => FileToWrite(path) ?? (Screendump.CheckPath(path) is null ? null : $"'{path}' must end in .png or .ppm")));
+
+    /// <summary>A program name or path: not empty (whether it runs is found out when it is started).</summary>
+    public static void MustNotBeEmpty(Option<string> option) => option.Validators.Add(r =>
+        Check(r, text => text.Length == 0 ? "'' is empty: name a program" : null));
+
+    static string? ExistingFile(string path) =>
+        path.Length == 0 ? "'' is not a file name"
+        : Directory.Exists(path) ? $"'{path}' is a folder, not a file"
+        : !File.Exists(path) ? $"'{path}' does not exist"
+        : null;
+
+    static string? FileToWrite(string path) =>
+        path.Length == 0 ? "'' is not a file name"
+        : Directory.Exists(path) ? $"'{path}' is a folder, not a file"
+        : null;
+
+    /// <summary>Runs <paramref name="check"/> on the option's value (its one token) and adds its message, with the option's name, as an error.</summary>
+    static void Check(OptionResult r, Func<string, string?> check)
+    {
+        if (r.Implicit || r.Tokens.Count != 1) return;   // the default value, or an arity error S.CL reports itself
+        if (check(r.Tokens[0].Value) is string error) r.AddError($"{r.Option.Name}: {error}");
+    }
+
+    /// <summary>The option's name as the help shows it (--timeout, not -t).</summary>
+    static string Name(ArgumentResult r) => r.Parent is OptionResult o ? o.Option.Name : $"<{r.Argument.Name}>";
+}
