@@ -138,6 +138,7 @@ namespace Kernel
                 BuddyHeapDetails b = BuddyHeap.Details;
                 Console.Write("      boot arena "); Console.WriteHex(b.ArenaStart, 10); Console.Write(" ("); Console.WriteDecimal(b.ArenaUsed); Console.Write(" bytes used)");
                 Console.Write(", memmap "); Console.WriteHex(b.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(b.MemmapStart + b.MemmapBytes, 10); Console.WriteLine();
+                if (BuddyHeap.PoisonsFreePages) Console.WriteLine("      free pages poisoned with 0xAA and checked on allocation (Debug image)");
             }
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
             Console.Write("tick: PIT channel 0 at "); Console.WriteDecimal(Timer.TickHz); Console.Write(" Hz on IRQ0 (vector "); Console.WriteHex(Interrupts.FirstVector, 2);

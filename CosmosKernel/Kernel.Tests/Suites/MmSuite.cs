@@ -26,6 +26,7 @@ namespace Kernel.Tests
             Add("Double_foreign_interior_and_wrong_kind_frees_are_refused_with_a_message", &Double_foreign_interior_and_wrong_kind_frees_are_refused_with_a_message);
             Add("The_memmap_and_the_reservations_are_never_handed_out", &The_memmap_and_the_reservations_are_never_handed_out);
             Add("The_heap_layout_at_boot_reserves_the_kernel_the_boot_information_and_the_memmap", &The_heap_layout_at_boot_reserves_the_kernel_the_boot_information_and_the_memmap);
+            Add("A_write_after_free_is_caught_by_the_free_page_poison_of_a_Debug_image", &A_write_after_free_is_caught_by_the_free_page_poison_of_a_Debug_image);
         }
 
         /// <summary>The buddy heap's allocator: THE heap's, or a guest's set up on first use.</summary>
@@ -358,6 +359,28 @@ namespace Kernel.Tests
             a.True(!Heap.Contains((void*)BootInfo.KernelStart) && !Heap.Contains((void*)(d.MemmapStart + 4096)), "the kernel and the memmap are not heap memory");
             a.True(Heap.Contains((void*)(d.ArenaStart + 16)), "early objects (in the arena) are heap objects");
             a.Equal(pa.TotalManagedPages, Heap.Stats.TotalPages, "the seam's total is the buddy's managed pages");
+        }
+    
+        private static void A_write_after_free_is_caught_by_the_free_page_poison_of_a_Debug_image(Assert a)
+        {
+            PageAllocator pa = Pa(a);
+            if (pa == null) return;
+            if (!pa.Options.PoisonFreePages) { a.Skip("free pages are poisoned in Debug images only (dotnet build -c Debug)"); return; }
+            TaskContext t = BuddyHeap.Current;
+            ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL, 0);
+            a.True(pfn != PageAllocator.NoPfn, "an order-0 page");
+            if (pfn == PageAllocator.NoPfn) return;
+            byte* page = (byte*)(pfn * 4096);
+            a.True(pa.FreePages(pfn, 0, t.Pid) == MmResult.Ok, "the page goes back");
+            a.Equal((ulong)PageAllocator.PagePoison, (ulong)page[0x123], "a free page holds the poison");
+            ulong before = pa.Stat.PoisonCorrupted;
+            page[0x123] = 0x5A;                                   // the write after free
+            // The per-cpu list hands the same page out again (LIFO): the allocation checks its poison.
+            ulong again = pa.AllocPages(ref t, Gfp.GFP_KERNEL, 0);
+            a.Equal(pfn, again, "the hot page comes back first");
+            a.Equal(before + 1, pa.Stat.PoisonCorrupted, "the overwritten poison is counted (and reported on the console)");
+            if (again != PageAllocator.NoPfn) a.True(pa.FreePages(again, 0, t.Pid) == MmResult.Ok, "and the page goes back again");
+            a.True(pa.CheckInvariants(BuddyHeap.Log), "CheckInvariants, poison included");
         }
     }
 }
