@@ -8,8 +8,12 @@ namespace TestRunner.Emulator;
 /// </summary>
 public readonly record struct MemorySize(long MiB)
 {
-    /// <summary>The smallest size the runner accepts; below this no kernel of ours can boot.</summary>
-    public const long MinimumMiB = 16;
+    /// <summary>
+    /// The smallest size the runner accepts: below 4 MiB QEMU's firmware and GRUB never start the
+    /// kernel (nothing arrives on serial). How much the kernel itself needs it says at boot, and
+    /// below that it stops with "this kernel needs at least N MiB of RAM" (docs/kernel-heap.md).
+    /// </summary>
+    public const long MinimumMiB = 4;
     /// <summary>The largest size the runner accepts (1 TiB).</summary>
     public const long MaximumMiB = 1024 * 1024;
 
