@@ -4,10 +4,13 @@ using Xunit;
 namespace Kernel.Tests;
 
 /// <summary>
-/// Every in-kernel suite passes on both heaps, whatever the memory size the machine boots with:
-/// the default image (the buddy heap, -p:KernelHeap=Buddy) and the Cosmos-style RAT heap's image
-/// (-p:KernelHeap=Rat). The heap suite checks the seam's contract on each; mm checks the buddy
-/// allocator on the kernel's own memory (on the RAT image, a guest buddy heap over RAT pages).
+/// Every in-kernel suite passes on both heaps, whatever the memory size the machine boots with,
+/// from the kernel's stated minimum up to 6 GiB: the default image (the buddy heap,
+/// -p:KernelHeap=Buddy) and the Cosmos-style RAT heap's image (-p:KernelHeap=Rat). The heap suite
+/// checks the seam's contract on each; mm checks the buddy allocator on the kernel's own memory
+/// (on the RAT image, a guest buddy heap over RAT pages). Below a suite's or a test's own minimum
+/// it is skipped, never failed. ./test.sh boots 32M, 64M and 128M (and the RAT image at 128M);
+/// the minimum, 512M, 1G and 6G are the long run (<see cref="LongRunFactAttribute"/>).
 /// </summary>
 public class InKernelSuitesTests
 {
@@ -20,24 +23,36 @@ public class InKernelSuitesTests
     }
 
     [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_32M_where_DMA32_is_half_the_RAM() => AllSuitesPass("32M");
+
+    [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_64M() => AllSuitesPass("64M");
+
+    [Fact]
     public Task All_suites_pass_on_the_buddy_heap_with_128M() => AllSuitesPass("128M");
-
-    [Fact]
-    public Task All_suites_pass_on_the_buddy_heap_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
-
-    [Fact]
-    public Task All_suites_pass_on_the_buddy_heap_with_1G() => AllSuitesPass("1G");
-
-    [Fact]
-    public Task All_suites_pass_on_the_buddy_heap_with_6G_where_the_Normal_zone_exists() => AllSuitesPass("6G");
 
     [Fact]
     public Task All_suites_pass_on_the_RAT_heap_with_128M() => AllSuitesPass("128M", "rat");
 
-    [Fact]
+    [LongRunFact, Trait("Category", "LongRun")]
+    public async Task All_suites_pass_on_the_buddy_heap_at_the_kernels_stated_minimum() => await AllSuitesPass($"{await KernelMinimum.OfAsync()}M");
+
+    [LongRunFact, Trait("Category", "LongRun")]
+    public Task All_suites_pass_on_the_buddy_heap_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
+
+    [LongRunFact, Trait("Category", "LongRun")]
+    public Task All_suites_pass_on_the_buddy_heap_with_1G() => AllSuitesPass("1G");
+
+    [LongRunFact, Trait("Category", "LongRun")]
+    public Task All_suites_pass_on_the_buddy_heap_with_6G_where_the_Normal_zone_exists() => AllSuitesPass("6G");
+
+    [LongRunFact, Trait("Category", "LongRun")]
+    public async Task All_suites_pass_on_the_RAT_heap_at_its_stated_minimum() => await AllSuitesPass($"{await KernelMinimum.OfAsync("rat")}M", "rat");
+
+    [LongRunFact, Trait("Category", "LongRun")]
     public Task All_suites_pass_on_the_RAT_heap_with_1G() => AllSuitesPass("1G", "rat");
 
-    [Fact]
+    [LongRunFact, Trait("Category", "LongRun")]
     public Task All_suites_pass_on_the_RAT_heap_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G", "rat");
 
     [Fact]

@@ -70,10 +70,17 @@ public static class KernelImage
             Suite = suite,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         });
-        var results = Path.Combine(layout.RepoRoot, "artifacts", "test-results");
-        JUnitWriter.Write(result, Path.Combine(results, $"kernel-tests-{suite}-{size}{(heap == null ? "" : "-" + heap)}.xml"));
+        JUnitWriter.Write(result, JUnitPath(layout.RepoRoot, suite, size, heap));
         return result;
     }
+
+    /// <summary>Where <see cref="RunAsync"/> wrote the JUnit file of <paramref name="suite"/> booted with <paramref name="memory"/>.</summary>
+    public static string JUnitPath(string suite, string? memory = null, string? heap = null) =>
+        JUnitPath(KernelLayout.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}"),
+                  suite, memory == null ? MemorySize.Default : MemorySize.Parse(memory), heap);
+
+    static string JUnitPath(string repoRoot, string suite, MemorySize size, string? heap) =>
+        Path.Combine(repoRoot, "artifacts", "test-results", $"kernel-tests-{suite}-{size}{(heap == null ? "" : "-" + heap)}.xml");
 
     /// <summary>
     /// Boots the ISO and feeds it shell commands through the runner's script mode. With

@@ -23,7 +23,7 @@ public class MemorySizeTests
     [InlineData("-1G")]
     [InlineData("1.5G")]
     [InlineData("100K")]
-    [InlineData("3M")]
+    [InlineData("5M")]
     [InlineData("2T")]
     public void Bad_or_out_of_range_sizes_are_refused_with_a_message(string text)
     {

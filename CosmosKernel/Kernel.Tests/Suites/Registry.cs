@@ -23,6 +23,7 @@ namespace Kernel.Tests
             new SelfTestStackOverflowSuite(),
             new SelfTestTaskStackSuite(),
             new SelfTestTaskFaultSuite(),
+            new SelfTestMemorySuite(),
         };
     }
 }

@@ -117,4 +117,22 @@ namespace Kernel.Tests
             a.Fail(string.Concat("the recursion returned ", r.ToString()));
         }
     }
+
+    /// <summary>
+    /// Proves a suite below its memory minimum is reported skipped, not run: it asks for 2 TiB,
+    /// twice what the runner can give a machine, so on every machine each of its tests is a SKIP
+    /// with "needs at least 2097152 MiB of RAM (...); this machine has M MiB". Run, its tests fail.
+    /// </summary>
+    public sealed unsafe class SelfTestMemorySuite : TestSuite
+    {
+        public SelfTestMemorySuite() : base("selftest-memory", 2UL << 20, "a deliberately impossible minimum")
+        {
+            Add("A_suite_below_its_minimum_is_not_run", &Ran);
+            Add("Each_of_its_tests_is_skipped_with_the_reason", &Ran);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private static void Ran(Assert a) => a.Fail("ran although the machine is smaller than the suite's minimum");
+    }
 }
