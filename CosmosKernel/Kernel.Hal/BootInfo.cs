@@ -248,7 +248,8 @@ namespace Kernel.Hal
                 Console.Write("  "); Console.Write(TypeName(r.Type));
                 Console.Write(" ("); Console.WriteSize(r.Length); Console.WriteLine(")");
             }
-            Console.Write("usable RAM: "); Console.WriteSize(UsableBytes); Console.WriteLine();
+            Console.Write("usable RAM: "); Console.WriteDecimal(UsableBytes >> 10); Console.Write(" KiB, ");
+            Console.WriteDecimal(RamMiB); Console.WriteLine(" MiB rounded up (the machine's RAM)");
         }
     }
 }
