@@ -142,17 +142,16 @@ namespace Kernel.Tests
             ulong wakes = Processes.KswapdWakes, below = Processes.KswapdWakesBelowLow, balanced = Processes.KswapdStopsBalanced;
             ulong runs = vm.Pa.Stat.Pageoutrun, steal = vm.Pa.Stat.PgstealKswapd, scan = vm.Pa.Stat.PgscanKswapd;
             // Cold memory first (what kswapd will reclaim), then the balloon, then a second idle
-            // program whose faults take every zone below low (started before the balloon, so its
-            // task stack is not taken from below the watermarks; it runs when this test sleeps).
+            // program whose faults take every zone below low.
             Program cold = Start(a, WorkloadKind.Idle, coldPages, 1, 0);
             if (cold == null) return;
             ulong end = Timer.Jiffies + 100;
             while (cold.Work.Touched < cold.Work.Pages && Timer.Jiffies < end) Scheduler.Sleep(1);
             a.Equal((long)cold.Work.Pages, (long)cold.Work.Touched, "the cold program touched all its pages");
             a.True(WaitKswapdAsleep(100), "kswapd0 asleep before the pressure");
-            Program p = Start(a, WorkloadKind.Idle, hotPages, 1, 0);
-            if (p == null) { Stop(a, cold); return; }
             Inflate();
+            Program p = Start(a, WorkloadKind.Idle, hotPages, 1, 0);
+            if (p == null) { Stop(a, cold); Deflate(); return; }
             end = Timer.Jiffies + 400;
             while ((p.Work.Touched < p.Work.Pages || vm.Kswapd(0).State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
             a.Equal((long)p.Work.Pages, (long)p.Work.Touched, "the second idle program touched all its pages");
