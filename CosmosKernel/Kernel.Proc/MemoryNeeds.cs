@@ -43,8 +43,10 @@ namespace Kernel.Proc
         /// Room for the shell and for `test all` at the minimum: the suites that run at any size
         /// take at most about 1 MiB each at a time (sched fills the task table: 31 stacks of
         /// 32 KiB; the heap suite's stress holds 512 live blocks, one in 64 up to 32 KiB; mm's
-        /// stress holds 64 blocks of order 0..5), and a workload program needs its 32 KiB stack
-        /// and some pages. Suites that need more state their own minimum (docs/testing.md).
+        /// stress holds up to 64 blocks of order 0..5, never more than the pages above the high
+        /// watermarks; proc's programs are fractions of the swap), and a workload program needs
+        /// its 32 KiB stack and some pages. Suites that need more state their own minimum
+        /// (docs/testing.md).
         /// </summary>
         public const ulong Working = 2 * MiB;
 

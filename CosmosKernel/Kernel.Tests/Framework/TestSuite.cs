@@ -5,7 +5,7 @@ namespace Kernel.Tests.Framework
     {
         public string Name;
         public delegate*<Assert, void> Body;
-        /// <summary>RAM (MiB) the test needs beyond its suite's minimum; below it the test is skipped with <see cref="MinimumReason"/>. 0: none.</summary>
+        /// <summary>RAM (MiB) this test needs, when more than its suite's minimum; below it the test is skipped with <see cref="MinimumReason"/>. 0: nothing of its own.</summary>
         public ulong MinimumMiB;
         public string MinimumReason;
     }
