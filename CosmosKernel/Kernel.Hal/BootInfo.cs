@@ -215,6 +215,14 @@ namespace Kernel.Hal
         }
 
         /// <summary>
+        /// The machine's RAM in whole MiB as the loader reports it: the usable regions summed and
+        /// rounded up to a MiB. What firmware keeps for itself (QEMU: the 385 KiB below 1 MiB and
+        /// 132 KiB of ACPI tables under the top of low RAM) is less than a MiB, so this is the size
+        /// the machine was given (QEMU's -m), the figure the kernel's and the suites' minimums use.
+        /// </summary>
+        public static ulong RamMiB => (UsableBytes + (1UL << 20) - 1) >> 20;
+
+        /// <summary>
         /// The heap region as Cosmos chooses it: the largest usable region, clipped to start above
         /// the kernel image and the boot information block. False if nothing usable is left.
         /// </summary>
@@ -257,7 +265,8 @@ namespace Kernel.Hal
                 Console.Write("  "); Console.Write(TypeName(r.Type));
                 Console.Write(" ("); Console.WriteSize(r.Length); Console.WriteLine(")");
             }
-            Console.Write("usable RAM: "); Console.WriteSize(UsableBytes); Console.WriteLine();
+            Console.Write("usable RAM: "); Console.WriteDecimal(UsableBytes >> 10); Console.Write(" KiB, ");
+            Console.WriteDecimal(RamMiB); Console.WriteLine(" MiB rounded up (the machine's RAM)");
         }
     }
 }

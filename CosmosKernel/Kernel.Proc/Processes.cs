@@ -51,12 +51,18 @@ namespace Kernel.Proc
     /// </summary>
     public static unsafe class Processes
     {
-        public const int MaxProcesses = 14;            // init + kswapd0 + 12 programs; 14 x 32768 PTEs = 3.5 MiB (below the 4 MiB block)
-        public const int VpagesPerProcess = 32768;     // 128 MiB of address space each
+        public const int MaxProcesses = 14;            // init + kswapd0 + 12 programs
+        /// <summary>Address space per process, at most (128 MiB): 14 x 32768 PTEs = 3.5 MiB, one 4 MiB block.</summary>
+        public const int MaxVpagesPerProcess = 32768;
+        /// <summary>Address space per process, at least (16 MiB): the table is then 448 KiB.</summary>
+        public const int MinVpagesPerProcess = 4096;
         public const int MaxFiles = 8;
         public const int MaxFilePages = 8192;
         public const ulong MaxSwapBytes = 64UL << 20;
-        public const ulong SwapSegmentPages = 1024;    // 4 MiB: the buddy's largest block
+        /// <summary>4 MiB, the buddy's largest block: a swap segment once swap is 16 MiB or more, and the largest file's disk.</summary>
+        public const ulong SwapSegmentPages = 1024;
+        /// <summary>1 MiB: a swap segment while swap is below 16 MiB, so that small machines get swap too.</summary>
+        public const ulong SmallSwapSegmentPages = 256;
         public const int MaxPrograms = MaxProcesses;
         public const ulong ProgramStack = 32 * 1024;
 
@@ -67,7 +73,9 @@ namespace Kernel.Proc
         private static Program[] s_programs;
         private static FileDisk[] s_files;
         private static KernelClock s_clock;
-        private static ulong s_swapSegments;
+        private static ulong s_swapSegments, s_swapSegmentPages;
+        private static int s_vpages;
+        private static string s_noSwap;
 
         /// <summary>Statistics of the kernel side (the Vm counts the rest in vmstat).</summary>
         public static ulong KswapdWakes, KswapdWakesBelowLow, KswapdStops, KswapdStopsBalanced;
@@ -81,8 +89,41 @@ namespace Kernel.Proc
         /// <summary>Why the process layer is not there (for the shell).</summary>
         public static string UnavailableReason => s_unavailable;
         public static Vm Vm => s_vm;
-        public static ulong SwapBytes => s_vm == null ? 0 : s_vm.TotalSwapPages * MmConstants.PageSize + MmConstants.PageSize;
-        public static ulong SwapSegments => s_swapSegments;
+        /// <summary>RAM given to the swap device: its segments (slot 0 of them holds the swap header, so SwapTotal is one page less).</summary>
+        public static ulong SwapBytes => s_vm == null || s_vm.Swap == null ? 0 : s_swapSegments * s_swapSegmentPages * MmConstants.PageSize;
+        public static ulong SwapSegments => s_vm == null || s_vm.Swap == null ? 0 : s_swapSegments;
+        public static ulong SwapSegmentBytes => s_swapSegmentPages * MmConstants.PageSize;
+        /// <summary>Why there is no swap device (null when there is one).</summary>
+        public static string NoSwapReason => s_vm != null && s_vm.Swap != null ? null : s_noSwap ?? "the process layer is not set up";
+        /// <summary>Pages of address space each process has (its software page table's entries); 0 before Init.</summary>
+        public static int VpagesPerProcess => s_vpages;
+
+        /// <summary>
+        /// The address space a process gets on a machine of <paramref name="ramPages"/> pages: the
+        /// power of two at or above twice the RAM (so one memhog can outgrow RAM + swap, a quarter
+        /// of RAM, and meet the OOM killer), between 16 MiB and 128 MiB. The process table holds
+        /// <see cref="MaxProcesses"/> of these page tables in one block, so it grows with RAM:
+        /// 448 KiB up to 8 MiB of RAM, 3.5 MiB from 64 MiB on.
+        /// </summary>
+        public static int VpagesFor(ulong ramPages)
+        {
+            int v = MinVpagesPerProcess;
+            while (v < MaxVpagesPerProcess && (ulong)v < 2 * ramPages) v *= 2;
+            return v;
+        }
+
+        /// <summary>
+        /// The RAM swap device of a machine of <paramref name="ramPages"/> pages: a quarter of RAM,
+        /// at most 64 MiB, in whole segments of 4 MiB, or of 1 MiB while that quarter is below
+        /// 16 MiB (from 4 MiB of RAM on there is swap). Returns the number of segments (0: no swap).
+        /// </summary>
+        public static int SwapSegmentsFor(ulong ramPages, out ulong segmentPages)
+        {
+            ulong swapPages = ramPages / 4;
+            if (swapPages > MaxSwapBytes / MmConstants.PageSize) swapPages = MaxSwapBytes / MmConstants.PageSize;
+            segmentPages = swapPages >= 4 * SwapSegmentPages ? SwapSegmentPages : SmallSwapSegmentPages;
+            return (int)(swapPages / segmentPages);
+        }
 
         /// <summary>
         /// Sets the process layer up (once). Needs the buddy as THE heap and a started scheduler.
@@ -103,11 +144,9 @@ namespace Kernel.Proc
             // Kernel-internal allocations take the whole ladder but never sleep (see the class comment).
             BuddyHeap.KernelGfpExtra = Gfp.High;
 
-            // RAM swap: min(RAM/4, 64 MiB) in 4 MiB segments (a teaching device: swapping to RAM frees nothing overall).
-            ulong ram = pa.TotalManagedPages * MmConstants.PageSize;
-            ulong swapBytes = ram / 4;
-            if (swapBytes > MaxSwapBytes) swapBytes = MaxSwapBytes;
-            int segments = (int)(swapBytes / (SwapSegmentPages * MmConstants.PageSize));
+            // RAM swap: a quarter of RAM in segments (a teaching device: swapping to RAM frees nothing overall).
+            int segments = SwapSegmentsFor(pa.TotalManagedPages, out ulong segmentPages);
+            s_swapSegmentPages = segmentPages;
             ISwapDevice swap = null;
             if (segments > 0)
             {
@@ -115,17 +154,20 @@ namespace Kernel.Proc
                 int got = 0;
                 for (int i = 0; i < segments && i < 16; i++)
                 {
-                    void* seg = Heap.AllocPages(SwapSegmentPages);
+                    void* seg = Heap.AllocPages(segmentPages);
                     if (seg == null) break;
                     segs[got++] = (ulong)seg;
                 }
-                if (got > 0 && RamSwapDevice.CreateSegmented(segs, got, SwapSegmentPages, out RamSwapDevice dev) == MmResult.Ok) swap = dev;
+                if (got > 0 && RamSwapDevice.CreateSegmented(segs, got, segmentPages, out RamSwapDevice dev) == MmResult.Ok) swap = dev;
                 s_swapSegments = (ulong)got;
+                if (swap == null) s_noSwap = "the heap could not give the swap segments";
             }
+            else s_noSwap = "RAM below 4 MiB: swap is a quarter of RAM, in segments of at least 1 MiB";
 
+            s_vpages = VpagesFor(pa.TotalManagedPages);
             VmOptions o = VmOptions.Default;
             o.MaxProcesses = MaxProcesses;
-            o.VpagesPerProcess = VpagesPerProcess;
+            o.VpagesPerProcess = s_vpages;
             o.MaxFiles = MaxFiles;
             o.MaxFilePages = MaxFilePages;
             MmResult r = Vm.Create(pa, swap, o, out Vm vm);

@@ -37,6 +37,9 @@ namespace Kernel
             Paging.MapAllRam(BootInfo.HighestRamAddress);
             bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
             Acpi.Init(); // the ACPI tables, read before anything rewrites or owns RAM
+            // Enough RAM for what the kernel sets up (MemoryNeeds)? If not, say so and stop here,
+            // before any heap exists: nothing fails half-way in a constructor.
+            if (!MemoryNeeds.Enough) StopTooSmall();
 
             // 3. Before any heap owns RAM: what QEMU remembers of the loader's code goes (LoaderCode).
             ForgetLoaderCode();
@@ -76,13 +79,28 @@ namespace Kernel
             {
                 Console.Write("processes: init (pid 1) = this shell, ");
                 Console.WriteDecimal((ulong)Processes.NodeCount);
-                Console.Write(" kswapd task(s), RAM swap ");
-                Console.WriteSize(Processes.SwapBytes);
-                Console.Write(" in "); Console.WriteDecimal(Processes.SwapSegments);
-                Console.WriteLine(" segments of 4 MiB (a teaching device: swap to RAM)");
+                Console.Write(" kswapd task(s), "); Console.WriteDecimal((ulong)Processes.MaxProcesses);
+                Console.Write(" slots of "); Console.WriteSize((ulong)Processes.VpagesPerProcess * 4096); Console.WriteLine(" address space");
+                if (Processes.SwapSegments == 0) { Console.Write("swap: none ("); Console.Write(Processes.NoSwapReason); Console.WriteLine("); SwapTotal 0 kB"); }
+                else
+                {
+                    Console.Write("swap: "); Console.WriteSize(Processes.SwapBytes); Console.Write(" of RAM in ");
+                    Console.WriteDecimal(Processes.SwapSegments); Console.Write(" segment(s) of "); Console.WriteSize(Processes.SwapSegmentBytes);
+                    Console.Write(", SwapTotal "); Console.WriteDecimal(Processes.Vm.TotalSwapPages * 4); Console.WriteLine(" kB (slot 0: header; a teaching device)");
+                }
             }
             if (!guarded) Console.WriteLine("warning: the kernel stack has no guard page (it lies above 2 MiB)");
             Shell.Run();
+        }
+
+        /// <summary>The machine is smaller than this kernel needs: the memory map, the budget, one sentence, and a PANIC frame with it (QEMU status 37).</summary>
+        private static void StopTooSmall()
+        {
+            BootInfo.PrintMemoryMap();
+            MemoryNeeds.PrintBudget();
+            string summary = MemoryNeeds.TooSmallSummary();
+            Console.WriteLine(summary);
+            Panic.SendFrameAndStop(summary);
         }
 
         /// <summary>
@@ -118,6 +136,7 @@ namespace Kernel
             string loader = BootInfo.LoaderName;
             if (loader.Length != 0) { Console.Write("boot loader: "); Console.WriteLine(loader); }
             BootInfo.PrintMemoryMap();
+            MemoryNeeds.PrintSummary();
             Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd, 10);
             Console.WriteLine();
             Console.Write("boot info:    "); Console.WriteHex(BootInfo.InfoStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.InfoEnd, 10); Console.WriteLine();

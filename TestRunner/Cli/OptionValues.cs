@@ -50,7 +50,7 @@ public static class OptionValues
         return value;
     }
 
-    /// <summary>Guest memory as QEMU's -m takes it, 16M to 1T (<see cref="MemorySize"/>).</summary>
+    /// <summary>Guest memory as QEMU's -m takes it, 6M to 1T (<see cref="MemorySize"/>).</summary>
     public static Option<MemorySize> Memory() => new("--memory", "-m")
     {
         Description = $"Guest memory, as QEMU's -m takes it: 256M, 128M, 6G, 512 (MiB); {MemorySize.MinimumMiB}M to 1T",

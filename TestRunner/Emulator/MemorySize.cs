@@ -8,8 +8,13 @@ namespace TestRunner.Emulator;
 /// </summary>
 public readonly record struct MemorySize(long MiB)
 {
-    /// <summary>The smallest size the runner accepts; below this no kernel of ours can boot.</summary>
-    public const long MinimumMiB = 16;
+    /// <summary>
+    /// The smallest size the runner accepts: GRUB needs room to load the kernel image above 1 MiB
+    /// and itself (with a 1.5 MiB image, 4 MiB hangs before the kernel runs: nothing arrives on
+    /// serial; 5 MiB still works). How much the kernel itself needs it says at boot, and below
+    /// that it stops with "this kernel needs at least N MiB of RAM" (docs/kernel-heap.md).
+    /// </summary>
+    public const long MinimumMiB = 6;
     /// <summary>The largest size the runner accepts (1 TiB).</summary>
     public const long MaximumMiB = 1024 * 1024;
 

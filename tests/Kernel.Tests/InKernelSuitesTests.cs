@@ -4,10 +4,13 @@ using Xunit;
 namespace Kernel.Tests;
 
 /// <summary>
-/// Every in-kernel suite passes on both heaps, whatever the memory size the machine boots with:
-/// the default image (the buddy heap, -p:KernelHeap=Buddy) and the Cosmos-style RAT heap's image
-/// (-p:KernelHeap=Rat). The heap suite checks the seam's contract on each; mm checks the buddy
-/// allocator on the kernel's own memory (on the RAT image, a guest buddy heap over RAT pages).
+/// Every in-kernel suite passes on both heaps, whatever the memory size the machine boots with,
+/// from the kernel's stated minimum up to 6 GiB: the default image (the buddy heap,
+/// -p:KernelHeap=Buddy) and the Cosmos-style RAT heap's image (-p:KernelHeap=Rat). The heap suite
+/// checks the seam's contract on each; mm checks the buddy allocator on the kernel's own memory
+/// (on the RAT image, a guest buddy heap over RAT pages). Below a suite's or a test's own minimum
+/// it is skipped, never failed. ./test.sh boots 32M, 64M, 128M and 6G (and the RAT image at 128M);
+/// the minimum, 512M and 1G are the long run (<see cref="LongRunFactAttribute"/>).
 /// </summary>
 public class InKernelSuitesTests
 {
@@ -20,25 +23,50 @@ public class InKernelSuitesTests
     }
 
     [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_32M_where_DMA32_is_half_the_RAM() => AllSuitesPass("32M");
+
+    [Fact]
+    public Task All_suites_pass_on_the_buddy_heap_with_64M() => AllSuitesPass("64M");
+
+    [Fact]
     public Task All_suites_pass_on_the_buddy_heap_with_128M() => AllSuitesPass("128M");
 
     [Fact]
+    public Task All_suites_pass_on_the_RAT_heap_with_128M() => AllSuitesPass("128M", "rat");
+
+    [LongRunFact, Trait("Category", "LongRun")]
+    public async Task All_suites_pass_on_the_buddy_heap_at_the_kernels_stated_minimum() => await AllSuitesPass($"{await KernelMinimum.OfAsync()}M");
+
+    [LongRunFact, Trait("Category", "LongRun")]
     public Task All_suites_pass_on_the_buddy_heap_with_512M_as_boot_sh_boots() => AllSuitesPass("512M");
 
-    [Fact]
+    [LongRunFact, Trait("Category", "LongRun")]
     public Task All_suites_pass_on_the_buddy_heap_with_1G() => AllSuitesPass("1G");
 
     [Fact]
     public Task All_suites_pass_on_the_buddy_heap_with_6G_where_the_Normal_zone_exists() => AllSuitesPass("6G");
 
-    [Fact]
-    public Task All_suites_pass_on_the_RAT_heap_with_128M() => AllSuitesPass("128M", "rat");
+    [LongRunFact, Trait("Category", "LongRun")]
+    public async Task All_suites_pass_on_the_RAT_heap_at_its_stated_minimum() => await AllSuitesPass($"{await KernelMinimum.OfAsync("rat")}M", "rat");
 
-    [Fact]
+    [LongRunFact, Trait("Category", "LongRun")]
     public Task All_suites_pass_on_the_RAT_heap_with_1G() => AllSuitesPass("1G", "rat");
 
-    [Fact]
+    [LongRunFact, Trait("Category", "LongRun")]
     public Task All_suites_pass_on_the_RAT_heap_with_6G_where_memory_lies_above_4GiB() => AllSuitesPass("6G", "rat");
+
+    [Theory]
+    [InlineData("mm")]
+    [InlineData("heap")]
+    public async Task A_Debug_image_poisons_free_pages_and_passes_the_suite_with_the_poison_checked(string suite)
+    {
+        var run = await KernelImage.RunAsync(suite, "128M", timeoutSeconds: 240, configuration: "Debug");
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.Equal(0, run.Failed);
+        // The poison is on (a Release image skips this test): a write after free is caught.
+        if (suite == "mm")
+            Assert.Contains(run.AllTests, t => t.Name == "A_write_after_free_is_caught_by_the_free_page_poison_of_a_Debug_image" && t.Status == TestStatus.Passed);
+    }
 
     [Fact]
     public async Task The_scheduler_suite_passes_on_its_own_within_a_few_seconds()

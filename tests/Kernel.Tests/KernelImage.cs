@@ -23,11 +23,11 @@ public static class KernelImage
     public static string Configuration =>
         typeof(KernelImage).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
 
-    static async Task<KernelLayout> BuildOnceAsync(string? heap)
+    static async Task<KernelLayout> BuildOnceAsync(string? heap, string configuration)
     {
         string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}");
-        var layout = new KernelLayout(root, Configuration, heap);
+        var layout = new KernelLayout(root, configuration, heap);
         // Without the kernel project there is nothing to build; the ISO check below says what to do.
         if (File.Exists(layout.ProjectPath) && !KernelBuilder.IsUpToDate(layout))
         {
@@ -43,13 +43,16 @@ public static class KernelImage
     }
 
     /// <summary>Returns the ISO path, or fails the test with "kernel ISO not found: build CosmosKernel first".</summary>
-    public static async Task<KernelLayout> RequireAsync(string? heap = null)
+    /// <paramref name="configuration"/>: the kernel's build configuration (default: this assembly's).
+    public static async Task<KernelLayout> RequireAsync(string? heap = null, string? configuration = null)
     {
+        string config = configuration ?? Configuration;
+        string key = (heap ?? "") + "|" + config;
         Lazy<Task<KernelLayout>> once;
         lock (Built)
         {
-            if (!Built.TryGetValue(heap ?? "", out once!))
-                Built[heap ?? ""] = once = new Lazy<Task<KernelLayout>>(() => BuildOnceAsync(heap));
+            if (!Built.TryGetValue(key, out once!))
+                Built[key] = once = new Lazy<Task<KernelLayout>>(() => BuildOnceAsync(heap, config));
         }
         KernelLayout layout;
         try { layout = await once.Value; }
@@ -60,9 +63,10 @@ public static class KernelImage
     }
 
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
-    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null)
+    public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null,
+        string? configuration = null)
     {
-        var layout = await RequireAsync(heap);
+        var layout = await RequireAsync(heap, configuration);
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);
         var result = await TestRun.RunAsync(new TestRunOptions
         {
@@ -70,10 +74,17 @@ public static class KernelImage
             Suite = suite,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         });
-        var results = Path.Combine(layout.RepoRoot, "artifacts", "test-results");
-        JUnitWriter.Write(result, Path.Combine(results, $"kernel-tests-{suite}-{size}{(heap == null ? "" : "-" + heap)}.xml"));
+        JUnitWriter.Write(result, JUnitPath(layout.RepoRoot, suite, size, configuration == null ? heap : $"{heap}{configuration}".ToLowerInvariant()));
         return result;
     }
+
+    /// <summary>Where <see cref="RunAsync"/> wrote the JUnit file of <paramref name="suite"/> booted with <paramref name="memory"/>.</summary>
+    public static string JUnitPath(string suite, string? memory = null, string? heap = null) =>
+        JUnitPath(KernelLayout.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}"),
+                  suite, memory == null ? MemorySize.Default : MemorySize.Parse(memory), heap);
+
+    static string JUnitPath(string repoRoot, string suite, MemorySize size, string? heap) =>
+        Path.Combine(repoRoot, "artifacts", "test-results", $"kernel-tests-{suite}-{size}{(heap == null ? "" : "-" + heap)}.xml");
 
     /// <summary>
     /// Boots the ISO and feeds it shell commands through the runner's script mode. With

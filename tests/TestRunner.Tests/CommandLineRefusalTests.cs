@@ -74,16 +74,16 @@ public class CommandLineRefusalTests : IDisposable
     [InlineData("test", "1.5G", "is not a memory size")]
     [InlineData("test", "12X", "is not a memory size")]
     [InlineData("test", "100K", "is not a whole number of MiB")]
-    [InlineData("test", "0", "is out of range: use 16M to 1T")]
-    [InlineData("test", "8M", "is out of range: use 16M to 1T")]
-    [InlineData("test", "-1G", "is out of range: use 16M to 1T")]
-    [InlineData("test", "2T", "is out of range: use 16M to 1T")]
-    [InlineData("test", "17179869185T", "is out of range: use 16M to 1T")]   // 2^64 KiB + 1 TiB: would wrap to 1T
-    [InlineData("test", "99999999999999999999G", "is out of range: use 16M to 1T")]
+    [InlineData("test", "0", "is out of range: use 6M to 1T")]
+    [InlineData("test", "4M", "is out of range: use 6M to 1T")]
+    [InlineData("test", "-1G", "is out of range: use 6M to 1T")]
+    [InlineData("test", "2T", "is out of range: use 6M to 1T")]
+    [InlineData("test", "17179869185T", "is out of range: use 6M to 1T")]   // 2^64 KiB + 1 TiB: would wrap to 1T
+    [InlineData("test", "99999999999999999999G", "is out of range: use 6M to 1T")]
     [InlineData("run", "lots", "is not a memory size")]
     [InlineData("script", "8M", "is out of range")]
     [InlineData("vmx", "0", "is out of range")]
-    public Task A_memory_size_QEMU_cannot_take_or_outside_16M_to_1T_is_refused(string command, string value, string problem) =>
+    public Task A_memory_size_QEMU_cannot_take_or_outside_6M_to_1T_is_refused(string command, string value, string problem) =>
         AssertRefused(command, "--memory", value, problem);
 
     [Theory]

@@ -86,15 +86,33 @@ namespace Kernel.Tests.Framework
             return true;
         }
 
+        /// <summary>"needs at least N MiB of RAM (why); this machine has M MiB", or null when the machine has <paramref name="minimumMiB"/>.</summary>
+        public static string MemorySkipReason(ulong minimumMiB, string why)
+        {
+            ulong ram = BootInfo.RamMiB;
+            if (ram >= minimumMiB) return null;
+            return string.Concat(new string[] { "needs at least ", minimumMiB.ToString(), " MiB of RAM (", why, "); this machine has ", ram.ToString(), " MiB" });
+        }
+
         private static void RunSuite(TestSuite suite, ref TestTotals totals)
         {
             HostProtocol.Frame("SUITE", suite.Name);
-            Vga.Write(string.Concat("suite ", suite.Name, "\n"));
+            string suiteSkip = MemorySkipReason(suite.MinimumMiB, suite.MinimumReason);
+            Vga.Write(string.Concat("suite ", suite.Name, (object)suiteSkip == null ? "\n" : string.Concat(": skipped, ", suiteSkip, "\n")));
             int passed = 0, failed = 0;
             for (int t = 0; t < suite.Count; t++)
             {
                 TestCase test = suite[t];
                 HostProtocol.Frame("TEST", suite.Name, test.Name);
+                string skip = suiteSkip ?? MemorySkipReason(test.MinimumMiB, test.MinimumReason);
+                if ((object)skip != null)
+                {
+                    // Too little RAM for it: not run, reported with the reason.
+                    totals.Skipped++;
+                    HostProtocol.Frame("SKIP", suite.Name, test.Name, skip);
+                    if ((object)suiteSkip == null) Vga.Write(string.Concat("  SKIP ", test.Name, "\n"));
+                    continue;
+                }
                 var asserts = new Assert();
                 ulong start = Timer.Cycles;
                 test.Body(asserts);

@@ -10,7 +10,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class HeapSuite : TestSuite
     {
-        public HeapSuite() : base("heap")
+        public HeapSuite() : base("heap", AnyMemory, null)
         {
             Add("Objects_come_back_zeroed_and_aligned_at_every_size", &Objects_come_back_zeroed_and_aligned_at_every_size);
             Add("Contents_survive_other_allocations_and_frees", &Contents_survive_other_allocations_and_frees);

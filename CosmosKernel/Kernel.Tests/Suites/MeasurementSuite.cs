@@ -2,6 +2,7 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Hal;
 using Kernel.Mm;
+using Kernel.Proc;
 using Kernel.Tests.Framework;
 using MemoryManager;
 using MemoryManager.Baseline;
@@ -17,13 +18,21 @@ namespace Kernel.Tests
     {
         private const int Rounds = 1000;
 
-        public MeasurementSuite() : base("measure")
+        public MeasurementSuite() : base("measure", AnyMemory, null)
         {
             Add("Small_allocations_and_frees_are_measured", &Small_allocations_and_frees_are_measured);
             Add("Page_allocations_and_frees_are_measured", &Page_allocations_and_frees_are_measured);
             Add("Interface_calls_through_the_cache_are_measured", &Interface_calls_through_the_cache_are_measured);
-            Add("Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot", &Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot);
+            if (Heap.Name == BuddyHeap.HeapName)
+                Add("Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot", &Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot,
+                    MemoryNeeds.MinimumMiBWith(RatComparisonBytes), "three 4 MiB blocks beyond the kernel's minimum: a fresh RAT, a half-used RAT, a RAT heap that stays");
+            else
+                Add("Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot", &Buddy_and_RAT_pages_and_objects_are_measured_in_the_same_boot,
+                    MemoryNeeds.MinimumMiBWith(4 * RatComparisonBytes), "two 4 MiB blocks of the guest buddy heap, a quarter of the RAT's free pages that must span three 4 MiB-aligned blocks");
         }
+
+        /// <summary>The buddy-against-RAT test takes three regions of 4 MiB (the buddy's largest blocks) from the buddy.</summary>
+        private const ulong RatComparisonBytes = 3 * PageBench.RatRegionPages * Heap.PageSize;
 
         /// <summary>
         /// The buddy allocator (Kernel.Mm.BuddyHeap's PageAllocator, pcp lists on) against a RAM

@@ -16,10 +16,16 @@ namespace Kernel.Tests
     /// then takes every page above the low watermarks away in a "balloon" (buddy blocks held by the
     /// test, GFP_THISNODE so nothing reclaims for it), so the programs meet pressure at once; the
     /// balloon goes back at the end. Skipped when the buddy is not the heap (RAT image).
+    ///
+    /// The programs are sized from the swap device, a quarter of RAM (<see cref="Processes.SwapSegmentsFor"/>):
+    /// what reclaim can move out of RAM is what the swap holds, so a test that must swap, or must
+    /// fit in RAM + swap, takes a fraction of it, up to the sizes it had at 128 MiB. The suite runs
+    /// wherever the kernel boots: at the kernel's minimum the swap is 1 MiB and the programs are
+    /// a few hundred pages.
     /// </summary>
     public sealed unsafe class ProcSuite : TestSuite
     {
-        public ProcSuite() : base("proc")
+        public ProcSuite() : base("proc", AnyMemory, null)
         {
             Add("Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high", &Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high);
             Add("Swapped_out_pages_come_back_bit_exact", &Swapped_out_pages_come_back_bit_exact);
@@ -70,26 +76,39 @@ namespace Kernel.Tests
         }
 
         /// <summary>
-        /// Gives back balloon blocks of the highest populated zone (the one GFP_KERNEL and user
-        /// pages come from first; lower zones keep a lowmem reserve against them) until at least
-        /// <paramref name="pages"/> pages are free again.
+        /// Gives back balloon blocks until at least <paramref name="pages"/> pages are free again:
+        /// of the highest populated zone first (the one GFP_KERNEL and user pages come from first;
+        /// lower zones keep a lowmem reserve against them), then, on a machine whose top zone is
+        /// small (below 64 MiB of RAM most of it is the boot tables and the swap), of the zones below.
         /// </summary>
         private static void DeflatePages(ulong pages)
         {
             PageAllocator pa = BuddyHeap.Allocator;
-            int top = 0;
-            for (int t = 0; t < MmConstants.MaxNrZones; t++)
-                if (pa.HasZone(0, (ZoneType)t) && pa.GetZone(0, (ZoneType)t).ManagedPages != 0) top = t;
             ulong given = 0;
-            for (int i = s_balloonCount - 1; i >= 0 && given < pages; i--)
+            for (int zone = MmConstants.MaxNrZones - 1; zone >= 0 && given < pages; zone--)
             {
-                if (pa.PfnToPage(s_balloonPfn[i])->Zone != top) continue;
-                pa.FreePages(s_balloonPfn[i], s_balloonOrder[i], 0);
-                given += 1UL << s_balloonOrder[i];
-                s_balloonCount--;
-                s_balloonPfn[i] = s_balloonPfn[s_balloonCount];
-                s_balloonOrder[i] = s_balloonOrder[s_balloonCount];
+                for (int i = s_balloonCount - 1; i >= 0 && given < pages; i--)
+                {
+                    if (pa.PfnToPage(s_balloonPfn[i])->Zone != zone) continue;
+                    pa.FreePages(s_balloonPfn[i], s_balloonOrder[i], 0);
+                    given += 1UL << s_balloonOrder[i];
+                    s_balloonCount--;
+                    s_balloonPfn[i] = s_balloonPfn[s_balloonCount];
+                    s_balloonOrder[i] = s_balloonOrder[s_balloonCount];
+                }
             }
+        }
+
+        /// <summary>Swap slots (pages) the swap device offers; each program below is a fraction of it.</summary>
+        private static int SwapPages => (int)Processes.Vm.TotalSwapPages;
+
+        private static int Min(int a, int b) => a < b ? a : b;
+
+        private static bool HasSwap(Assert a)
+        {
+            if (Processes.Vm.Swap != null) return true;
+            a.Skip(string.Concat("no swap device: ", Processes.NoSwapReason));
+            return false;
         }
 
         private static Program Start(Assert a, WorkloadKind kind, int pages, int rate, int adj)
@@ -115,21 +134,23 @@ namespace Kernel.Tests
 
         private static void Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high(Assert a)
         {
-            if (!Available(a)) return;
+            if (!Available(a) || !HasSwap(a)) return;
             Vm vm = Processes.Vm;
+            // kswapd swaps the cold pages out: they fit in half the swap; the hot program is a quarter of them.
+            int coldPages = Min(2048, SwapPages / 2), hotPages = Min(512, coldPages / 4);
             a.True(WaitKswapdAsleep(100), "kswapd0 asleep before the test");
             ulong wakes = Processes.KswapdWakes, below = Processes.KswapdWakesBelowLow, balanced = Processes.KswapdStopsBalanced;
             ulong runs = vm.Pa.Stat.Pageoutrun, steal = vm.Pa.Stat.PgstealKswapd, scan = vm.Pa.Stat.PgscanKswapd;
             // Cold memory first (what kswapd will reclaim), then the balloon, then a second idle
             // program whose faults take every zone below low.
-            Program cold = Start(a, WorkloadKind.Idle, 2048, 1, 0);
+            Program cold = Start(a, WorkloadKind.Idle, coldPages, 1, 0);
             if (cold == null) return;
             ulong end = Timer.Jiffies + 100;
             while (cold.Work.Touched < cold.Work.Pages && Timer.Jiffies < end) Scheduler.Sleep(1);
             a.Equal((long)cold.Work.Pages, (long)cold.Work.Touched, "the cold program touched all its pages");
             a.True(WaitKswapdAsleep(100), "kswapd0 asleep before the pressure");
             Inflate();
-            Program p = Start(a, WorkloadKind.Idle, 512, 1, 0);
+            Program p = Start(a, WorkloadKind.Idle, hotPages, 1, 0);
             if (p == null) { Stop(a, cold); Deflate(); return; }
             end = Timer.Jiffies + 400;
             while ((p.Work.Touched < p.Work.Pages || vm.Kswapd(0).State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
@@ -149,10 +170,12 @@ namespace Kernel.Tests
 
         private static void Swapped_out_pages_come_back_bit_exact(Assert a)
         {
-            if (!Available(a)) return;
+            if (!Available(a) || !HasSwap(a)) return;
             Vm vm = Processes.Vm;
             ulong pswpin = vm.Pa.Stat.Pswpin, pswpout = vm.Pa.Stat.Pswpout;
-            Program p = Start(a, WorkloadKind.Memhog, 4096, 256, 0);
+            // Above the balloon there is about a low watermark of RAM: the memhog lives mostly in
+            // swap, so it is three quarters of the swap (16 MiB from 128 MiB of RAM on).
+            Program p = Start(a, WorkloadKind.Memhog, Min(4096, SwapPages - SwapPages / 4), 256, 0);
             if (p == null) return;
             Inflate();
             ulong end = Timer.Jiffies + 1500;
@@ -171,8 +194,9 @@ namespace Kernel.Tests
             if (!Available(a)) return;
             Vm vm = Processes.Vm;
             ulong kills = vm.Pa.Stat.OomKill;
-            Program keep = Start(a, WorkloadKind.Idle, 512, 1, ProcessTable.OomScoreAdjMin);
-            Program small = Start(a, WorkloadKind.Idle, 256, 1, 0);
+            // The two survivors end up in swap next to the memhog's pages: a quarter and an eighth of it.
+            Program keep = Start(a, WorkloadKind.Idle, Min(512, SwapPages / 4), 1, ProcessTable.OomScoreAdjMin);
+            Program small = Start(a, WorkloadKind.Idle, Min(256, SwapPages / 8), 1, 0);
             int hogPages = (int)vm.TotalSwapPages + 4096;
             if (hogPages > Processes.VpagesPerProcess) hogPages = Processes.VpagesPerProcess;
             Program hog = Start(a, WorkloadKind.Memhog, hogPages, 512, 0);
@@ -199,8 +223,8 @@ namespace Kernel.Tests
         /// <summary>Bytes of one burst object: with its array header it fits kmalloc-8k, whose slabs are order 3 (the largest order the OOM killer serves).</summary>
         private const int BurstObjectBytes = 8000;
 
-        /// <summary>RAM the memhogs of the burst test share (the balloon leaves them this much above low): 16 MiB.</summary>
-        private const int BurstHogRam = 4096;
+        /// <summary>RAM the memhogs of the burst test share (the balloon leaves them this much above low): 16 MiB, or a quarter of RAM below 64 MiB.</summary>
+        private static int BurstHogRam => Min(4096, (int)(Processes.Vm.Pa.TotalManagedPages / 4));
 
         /// <summary>
         /// Two memhogs fill RAM (the balloon leaves them <see cref="BurstHogRam"/> pages of the
@@ -215,22 +239,21 @@ namespace Kernel.Tests
         /// </summary>
         private static void Kernel_allocations_under_pressure_oom_kill_the_highest_badness_memhog_whose_memory_is_reaped_before_it_runs(Assert a)
         {
-            if (!Available(a)) return;
+            if (!Available(a) || !HasSwap(a)) return;
             Vm vm = Processes.Vm;
             PageAllocator pa = vm.Pa;
-            if (vm.Swap == null) { a.Skip("no swap device"); return; }
             ulong kills = pa.Stat.OomKill, reaped = vm.OomReaped;
             int swapPages = (int)vm.TotalSwapPages;
             // The burst's bookkeeping is allocated before the pressure: at most swap + 2 x BurstHogRam pages, 2 pages per object.
             int capacity = (swapPages + 2 * BurstHogRam) / 2 + 16;
             ulong[] burst = new ulong[capacity];
             int hogPages = swapPages + BurstHogRam / 2;
-            Program keep = Start(a, WorkloadKind.Idle, 256, 1, ProcessTable.OomScoreAdjMin);
+            Program keep = Start(a, WorkloadKind.Idle, Min(256, swapPages / 8), 1, ProcessTable.OomScoreAdjMin);
             Program big = Start(a, WorkloadKind.Memhog, hogPages * 2 / 3, 512, 0);
             Program small = Start(a, WorkloadKind.Memhog, hogPages / 3, 512, 0);
             if (keep == null || big == null || small == null) { Stop(a, keep); Stop(a, big); Stop(a, small); return; }
             Inflate();
-            DeflatePages(BurstHogRam);
+            DeflatePages((ulong)BurstHogRam);
             ulong end = Timer.Jiffies + 2000;
             while ((big.Work.Touched < big.Work.Pages || small.Work.Touched < small.Work.Pages || keep.Work.Touched < keep.Work.Pages)
                    && big.Alive && small.Alive && Timer.Jiffies < end) Scheduler.Sleep(1);
@@ -238,11 +261,12 @@ namespace Kernel.Tests
             a.Equal((long)big.Work.Pages, (long)big.Work.Touched, "the big memhog touched all its pages");
             a.Equal((long)small.Work.Pages, (long)small.Work.Touched, "the small memhog touched all its pages");
             a.Equal(kills, pa.Stat.OomKill, "no OOM kill while the memhogs fill memory");
+            if (!big.Alive || !small.Alive) { Stop(a, keep); Stop(a, big); Stop(a, small); Deflate(); return; }   // nothing left to burst against
 
             // Until the kill, then half the big memhog's RAM more (objects of 2 pages each:
             // kmalloc-8k has 4 objects per order-3 slab): far less than the kill gives back.
             ulong bigRss = vm.Procs.Get(big.Pid).RssAnon;
-            a.True(bigRss >= 1024, "the big memhog holds RAM");
+            a.True(bigRss >= (ulong)BurstHogRam / 4, "the big memhog holds RAM (a quarter of what the balloon left)");
             ConsoleSink.ClearCapture();
             ulong waitsInHeap = Processes.CongestionWaitsInHeap;
             ulong ticks = Timer.Jiffies;
@@ -310,10 +334,13 @@ namespace Kernel.Tests
             Scheduler.Sleep(2);
             ulong before = pa.NrFreePages + pa.PcpPages;
             ulong cachedBefore = vm.NrFilePages;
-            Program hog = Start(a, WorkloadKind.Memhog, 2048, 256, 0);
-            Program idle = Start(a, WorkloadKind.Idle, 512, 1, 0);
-            Program leak = Start(a, WorkloadKind.Leaker, Processes.VpagesPerProcess, 64, 0);
-            Program read = Start(a, WorkloadKind.Reader, 256, 64, 0);
+            // Together (the leaker takes its rate for 40 ticks) they fit in RAM: the sizes they had
+            // at 128 MiB, or fractions of a quarter of RAM below that.
+            int quarter = (int)(pa.TotalManagedPages / 4), readerPages = Min(256, quarter / 4);
+            Program hog = Start(a, WorkloadKind.Memhog, Min(2048, quarter), 256, 0);
+            Program idle = Start(a, WorkloadKind.Idle, Min(512, quarter / 4), 1, 0);
+            Program leak = Start(a, WorkloadKind.Leaker, Processes.VpagesPerProcess, Min(64, quarter / 32), 0);
+            Program read = Start(a, WorkloadKind.Reader, readerPages, 64, 0);
             Scheduler.Sleep(40);
             a.True(hog != null && hog.Work.Touched > 0 && leak != null && leak.Work.Touched > 0, "the programs ran");
             a.Equal(0UL, read == null ? 1UL : read.Work.Corruptions, "the reader's file pages held their bytes");
@@ -323,7 +350,8 @@ namespace Kernel.Tests
             a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
             ulong after = pa.NrFreePages + pa.PcpPages;
             ulong cached = vm.NrFilePages - cachedBefore;   // the page cache outlives its reader
-            ulong disk = 256;                                // the file's disk, kept for the next reader (if new)
+            ulong disk = 1;                                  // the file's disk (one buddy block), kept for the next reader (if new)
+            while (disk < (ulong)readerPages) disk *= 2;
             a.True(after + cached + disk + 32 >= before, "free pages came back (allowing for the page cache, the file's disk and kept slabs)");
             a.True(after <= before + 32, "no more free pages than before");
             for (int s = 0; s < vm.Procs.Capacity; s++)

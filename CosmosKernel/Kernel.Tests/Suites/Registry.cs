@@ -24,6 +24,7 @@ namespace Kernel.Tests
             new SelfTestStackOverflowSuite(),
             new SelfTestTaskStackSuite(),
             new SelfTestTaskFaultSuite(),
+            new SelfTestMemorySuite(),
         };
     }
 }

@@ -8,7 +8,7 @@ namespace Kernel.Tests
     /// <summary>The C# features kernel code relies on, compiled by ILC against Kernel.CoreLib.</summary>
     public sealed unsafe class RuntimeSuite : TestSuite
     {
-        public RuntimeSuite() : base("runtime")
+        public RuntimeSuite() : base("runtime", AnyMemory, null)
         {
             Add("Objects_are_allocated_and_linked", &Objects_are_allocated_and_linked);
             Add("New_objects_start_zeroed", &New_objects_start_zeroed);

@@ -10,7 +10,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class SelfTestTaskStackSuite : TestSuite
     {
-        public SelfTestTaskStackSuite() : base("selftest-taskstack")
+        public SelfTestTaskStackSuite() : base("selftest-taskstack", AnyMemory, null)
         {
             Add("A_broken_task_stack_canary_panics_naming_the_task", &A_broken_task_stack_canary_panics_naming_the_task);
         }
@@ -40,7 +40,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class SelfTestTaskFaultSuite : TestSuite
     {
-        public SelfTestTaskFaultSuite() : base("selftest-taskfault")
+        public SelfTestTaskFaultSuite() : base("selftest-taskfault", AnyMemory, null)
         {
             Add("A_page_fault_in_a_task_panics_with_its_backtrace", &A_page_fault_in_a_task_panics_with_its_backtrace);
         }

@@ -12,7 +12,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class SchedSuite : TestSuite
     {
-        public SchedSuite() : base("sched")
+        public SchedSuite() : base("sched", AnyMemory, null)
         {
             Add("Interrupts_are_on_and_only_the_timer_line_is_unmasked", &Interrupts_are_on_and_only_the_timer_line_is_unmasked);
             Add("Jiffies_advance_with_IRQ0_at_vector_0x20", &Jiffies_advance_with_IRQ0_at_vector_0x20);

@@ -5,7 +5,7 @@ namespace Kernel.Tests
     /// <summary>Proves the runner reports a failing test: one test passes, one fails on purpose.</summary>
     public sealed unsafe class SelfTestFailSuite : TestSuite
     {
-        public SelfTestFailSuite() : base("selftest-fail")
+        public SelfTestFailSuite() : base("selftest-fail", AnyMemory, null)
         {
             Add("A_passing_test_passes", &A_passing_test_passes);
             Add("A_deliberate_failure_is_reported", &A_deliberate_failure_is_reported);
@@ -24,7 +24,7 @@ namespace Kernel.Tests
         /// <summary>512 GiB: canonical, but PML4 entry 1 is never present.</summary>
         public const ulong UnmappedAddress = 0x80_0000_0000UL;
 
-        public SelfTestFaultSuite() : base("selftest-fault")
+        public SelfTestFaultSuite() : base("selftest-fault", AnyMemory, null)
         {
             Add("A_deliberate_page_fault_panics", &A_deliberate_page_fault_panics);
         }
@@ -41,7 +41,7 @@ namespace Kernel.Tests
     /// <summary>Proves a managed `throw` becomes a panic naming the exception type.</summary>
     public sealed unsafe class SelfTestThrowSuite : TestSuite
     {
-        public SelfTestThrowSuite() : base("selftest-throw")
+        public SelfTestThrowSuite() : base("selftest-throw", AnyMemory, null)
         {
             Add("A_managed_throw_panics_with_the_type_name", &A_managed_throw_panics_with_the_type_name);
         }
@@ -71,7 +71,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class SelfTestOutOfMemorySuite : Kernel.Tests.Framework.TestSuite
     {
-        public SelfTestOutOfMemorySuite() : base("selftest-oom")
+        public SelfTestOutOfMemorySuite() : base("selftest-oom", AnyMemory, null)
         {
             Add("Exhausting_the_heap_with_1_MiB_objects_panics_with_out_of_memory", &Exhausting_the_heap_with_1_MiB_objects_panics_with_out_of_memory);
         }
@@ -96,7 +96,7 @@ namespace Kernel.Tests
     /// <summary>Proves that a kernel stack overflow is a readable panic (guard page + double-fault stack), not a triple fault.</summary>
     public sealed unsafe class SelfTestStackOverflowSuite : Kernel.Tests.Framework.TestSuite
     {
-        public SelfTestStackOverflowSuite() : base("selftest-stack")
+        public SelfTestStackOverflowSuite() : base("selftest-stack", AnyMemory, null)
         {
             Add("Unbounded_recursion_panics_with_stack_overflow", &Unbounded_recursion_panics_with_stack_overflow);
         }
@@ -116,5 +116,23 @@ namespace Kernel.Tests
             int r = Recurse(0);
             a.Fail(string.Concat("the recursion returned ", r.ToString()));
         }
+    }
+
+    /// <summary>
+    /// Proves a suite below its memory minimum is reported skipped, not run: it asks for 2 TiB,
+    /// twice what the runner can give a machine, so on every machine each of its tests is a SKIP
+    /// with "needs at least 2097152 MiB of RAM (...); this machine has M MiB". Run, its tests fail.
+    /// </summary>
+    public sealed unsafe class SelfTestMemorySuite : TestSuite
+    {
+        public SelfTestMemorySuite() : base("selftest-memory", 2UL << 20, "a deliberately impossible minimum")
+        {
+            Add("A_suite_below_its_minimum_is_not_run", &Ran);
+            Add("Each_of_its_tests_is_skipped_with_the_reason", &Ran);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private static void Ran(Assert a) => a.Fail("ran although the machine is smaller than the suite's minimum");
     }
 }

@@ -6,7 +6,7 @@ namespace Kernel.Tests
     /// <summary>The TSC and its calibration against the PIT.</summary>
     public sealed unsafe class TimerSuite : TestSuite
     {
-        public TimerSuite() : base("timer")
+        public TimerSuite() : base("timer", AnyMemory, null)
         {
             Add("The_time_stamp_counter_only_moves_forward", &The_time_stamp_counter_only_moves_forward);
             Add("Calibration_found_a_plausible_TSC_rate", &Calibration_found_a_plausible_TSC_rate);
