@@ -10,7 +10,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class AcpiSuite : TestSuite
     {
-        public AcpiSuite() : base("acpi")
+        public AcpiSuite() : base("acpi", AnyMemory, null)
         {
             Add("Name_S5_with_ZeroOp_elements_gives_sleep_type_0", &Name_S5_with_ZeroOp_elements_gives_sleep_type_0);
             Add("BytePrefix_and_OneOp_elements_and_the_root_prefix_are_read", &BytePrefix_and_OneOp_elements_and_the_root_prefix_are_read);
