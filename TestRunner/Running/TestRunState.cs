@@ -8,8 +8,9 @@ namespace TestRunner.Running;
 /// line: boot (waiting for READY) → running (after <c>test &lt;suite&gt;</c> is sent) → after END
 /// (waiting for QEMU to exit) → finished. Every frame is checked against the order the contract
 /// allows; anything else is a protocol error and ends the run with exit 2.
+/// <see cref="EmulatorSession"/> drives it.
 /// </summary>
-public sealed class TestRunState
+public sealed class TestRunState : IRunStateMachine
 {
     public enum Phase { WaitingForReady, Running, AfterEnd, Finished }
 
@@ -33,6 +34,8 @@ public sealed class TestRunState
     public Phase Current { get; private set; } = Phase.WaitingForReady;
     public RunResult Result { get; }
     public bool IsFinished => Current == Phase.Finished;
+    /// <summary>After END: every result is in, only QEMU's exit is missing.</summary>
+    public bool AwaitsExit => Current == Phase.AfterEnd;
     /// <summary>The command line sent once the kernel is READY.</summary>
     public string Command { get; }
 
@@ -122,6 +125,13 @@ public sealed class TestRunState
         string where = Where();
         MarkRunningTest(TestStatus.Error, "interrupted", at);
         Finish(RunExitCode.Interrupted, $"interrupted{where}: QEMU was stopped", at);
+    }
+
+    /// <summary>Ends the run before it starts (a bad suite name, no image, QEMU cannot start): exit 2 with <paramref name="reason"/>.</summary>
+    public void Refuse(string reason)
+    {
+        if (Current != Phase.WaitingForReady) throw new InvalidOperationException("only a run that has not started can be refused");
+        Finish(RunExitCode.Broken, reason, TimeSpan.Zero);
     }
 
     string? OnFrame(Frame f, TimeSpan at)
