@@ -12,20 +12,15 @@ public sealed class ScriptExchange
     public List<Frame> Frames { get; } = new();
 }
 
-/// <summary>What a script run produced.</summary>
-public sealed class ScriptResult
+/// <summary>
+/// What a script run produced. Its exit code: 0 script done and the kernel halted cleanly; 1 the kernel
+/// panicked or reported a failed test; 2 boot failure, timeout or protocol error; 130 interrupted.
+/// </summary>
+public sealed class ScriptResult : RunOutcome
 {
-    /// <summary>0: script done and the kernel halted cleanly; 1: the kernel panicked or reported a failed test; 2: boot failure, timeout or protocol error; 130: interrupted.</summary>
-    public RunExitCode ExitCode { get; internal set; }
-    public string Reason { get; internal set; } = "";
-    public string KernelVersion { get; internal set; } = "";
     /// <summary>Console text before the first READY.</summary>
     public List<string> BootOutput { get; } = new();
     public List<ScriptExchange> Exchanges { get; } = new();
-    public string? Panic { get; internal set; }
-    public int? EmulatorStatus { get; internal set; }
-    public List<string> SerialTail { get; } = new();
-    public TimeSpan Duration { get; internal set; }
     /// <summary>The VGA screen QEMU showed after the last command's answer, when a screendump was asked for.</summary>
     public RgbImage? Screen { get; internal set; }
     /// <summary>Where the screendump was saved (full path), when it was.</summary>
@@ -84,16 +79,16 @@ public sealed class ScriptRunState : IRunStateMachine
         switch (e)
         {
             case ConsoleLine line:
-                AddTail(line.Text);
+                Result.AddToTail(line.Text);
                 (current?.Output ?? Result.BootOutput).Add(line.Text);
                 observer?.ConsoleLine(line.Text);
                 return null;
             case CorruptFrame bad:
-                AddTail(bad.Line);
+                Result.AddToTail(bad.Line);
                 Finish(RunExitCode.Broken, $"protocol error: corrupted frame ({bad.Message}): {bad.Line}", at);
                 return null;
             case FrameReceived { Frame: var f }:
-                AddTail(FrameParser.Format(f.Kind, f.Fields.ToArray()));
+                Result.AddToTail(FrameParser.Format(f.Kind, f.Fields.ToArray()));
                 observer?.FrameReceived(f);
                 if (f.Kind != FrameKind.Ready) current?.Frames.Add(f);
                 if (f.Kind == FrameKind.Fail) testFailed = true;
@@ -195,16 +190,8 @@ public sealed class ScriptRunState : IRunStateMachine
 
     void Finish(RunExitCode code, string reason, TimeSpan at)
     {
-        Result.ExitCode = code;
-        Result.Reason = reason;
-        Result.Duration = at;
+        Result.Conclude(code, reason, at);
         Current = Phase.Finished;
-    }
-
-    void AddTail(string line)
-    {
-        Result.SerialTail.Add(line);
-        if (Result.SerialTail.Count > TestRunState.TailLines) Result.SerialTail.RemoveAt(0);
     }
 }
 

@@ -14,9 +14,6 @@ public sealed class TestRunState : IRunStateMachine
 {
     public enum Phase { WaitingForReady, Running, AfterEnd, Finished }
 
-    /// <summary>How many serial lines are kept for the tail printed when the run breaks.</summary>
-    public const int TailLines = 40;
-
     readonly IRunObserver observer;
     readonly TimeSpan timeout;
     SuiteResult? openSuite;
@@ -46,18 +43,18 @@ public sealed class TestRunState : IRunStateMachine
         switch (e)
         {
             case ConsoleLine line:
-                AddTail(line.Text);
+                Result.AddToTail(line.Text);
                 runningTest?.Output.Add(line.Text);
                 observer.ConsoleLine(line.Text);
                 return null;
             case CorruptFrame bad:
-                AddTail(bad.Line);
+                Result.AddToTail(bad.Line);
                 string where = Where();
                 MarkRunningTest(TestStatus.Error, "interrupted by a corrupted frame", at);
                 Finish(RunExitCode.Broken, $"protocol error: corrupted frame{where} ({bad.Message}): {bad.Line}", at);
                 return null;
             case FrameReceived { Frame: var frame }:
-                AddTail(FrameParser.Format(frame.Kind, frame.Fields.ToArray()));
+                Result.AddToTail(FrameParser.Format(frame.Kind, frame.Fields.ToArray()));
                 observer.FrameReceived(frame);
                 return OnFrame(frame, at);
             default:
@@ -299,16 +296,8 @@ public sealed class TestRunState : IRunStateMachine
     void Finish(RunExitCode code, string reason, TimeSpan at)
     {
         if (openSuite != null) { openSuite.Duration = at - openSuite.Started; openSuite = null; }
-        Result.ExitCode = code;
-        Result.Reason = reason;
-        Result.Duration = at;
+        Result.Conclude(code, reason, at);
         Current = Phase.Finished;
-    }
-
-    void AddTail(string line)
-    {
-        Result.SerialTail.Add(line);
-        if (Result.SerialTail.Count > TailLines) Result.SerialTail.RemoveAt(0);
     }
 
     string Where() =>

@@ -24,10 +24,10 @@ public class EmulatorSessionTests
     /// <summary>The line each kind sends on the first READY.</summary>
     static string FirstCommand(string kind) => kind == "test" ? "test all" : "meminfo";
 
-    static (RunExitCode Code, string Reason, int? Status, List<string> Tail) Verdict(IRunStateMachine run) => run switch
+    static RunOutcome Outcome(IRunStateMachine run) => run switch
     {
-        TestRunState t => (t.Result.ExitCode, t.Result.Reason, t.Result.EmulatorStatus, t.Result.SerialTail),
-        ScriptRunState s => (s.Result.ExitCode, s.Result.Reason, s.Result.EmulatorStatus, s.Result.SerialTail),
+        TestRunState t => t.Result,
+        ScriptRunState s => s.Result,
         _ => throw new ArgumentException(run.GetType().Name),
     };
 
@@ -51,12 +51,12 @@ public class EmulatorSessionTests
         var log = new StringWriter();
         await Drive(run, fake, log, TimeSpan.FromSeconds(1));
 
-        var (code, reason, status, tail) = Verdict(run);
-        Assert.Equal(RunExitCode.Broken, code);
-        Assert.StartsWith("timeout", reason);
-        Assert.Contains("1 s", reason);
-        Assert.Null(status);
-        Assert.Contains("working on it", tail);
+        var outcome = Outcome(run);
+        Assert.Equal(RunExitCode.Broken, outcome.ExitCode);
+        Assert.StartsWith("timeout", outcome.Reason);
+        Assert.Contains("1 s", outcome.Reason);
+        Assert.Null(outcome.EmulatorStatus);
+        Assert.Contains("working on it", outcome.SerialTail);
         Assert.Contains($">> {FirstCommand(kind)}\n", log.ToString());
         Assert.False(fake.IsRunning, "QEMU was left running");
     }
@@ -75,11 +75,11 @@ public class EmulatorSessionTests
         interrupt.Cancel();
         await session;
 
-        var (code, reason, status, _) = Verdict(run);
-        Assert.Equal(RunExitCode.Interrupted, code);
-        Assert.StartsWith("interrupted", reason);
-        Assert.EndsWith(": QEMU was stopped", reason);
-        Assert.Null(status);
+        var outcome = Outcome(run);
+        Assert.Equal(RunExitCode.Interrupted, outcome.ExitCode);
+        Assert.StartsWith("interrupted", outcome.Reason);
+        Assert.EndsWith(": QEMU was stopped", outcome.Reason);
+        Assert.Null(outcome.EmulatorStatus);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the interrupt took {clock.Elapsed} to end the run");
         Assert.False(fake.IsRunning, "QEMU was left running");
     }
@@ -92,12 +92,12 @@ public class EmulatorSessionTests
         var run = NewRun(kind, TimeSpan.FromSeconds(10));
         await Drive(run, fake, new StringWriter(), TimeSpan.FromSeconds(10));
 
-        var (code, reason, status, tail) = Verdict(run);
-        Assert.Equal(RunExitCode.Broken, code);
-        Assert.Equal(0, status);
-        Assert.Contains("QEMU exited", reason);
-        Assert.Contains(EmulatorStatus.Describe(0), reason);
-        Assert.Equal(["half way", "[qemu] qemu-system-x86_64: terminating on signal 15"], tail[^2..]);
+        var outcome = Outcome(run);
+        Assert.Equal(RunExitCode.Broken, outcome.ExitCode);
+        Assert.Equal(0, outcome.EmulatorStatus);
+        Assert.Contains("QEMU exited", outcome.Reason);
+        Assert.Contains(EmulatorStatus.Describe(0), outcome.Reason);
+        Assert.Equal(["half way", "[qemu] qemu-system-x86_64: terminating on signal 15"], outcome.SerialTail[^2..]);
     }
 
     [Theory]
@@ -109,11 +109,11 @@ public class EmulatorSessionTests
         var run = NewRun(kind, TimeSpan.FromSeconds(10));
         await Drive(run, fake, new StringWriter(), TimeSpan.FromSeconds(10), program: missing);
 
-        var (code, reason, status, tail) = Verdict(run);
-        Assert.Equal(RunExitCode.Broken, code);
-        Assert.StartsWith($"cannot start '{missing}'", reason);
-        Assert.Null(status);
-        Assert.Empty(tail);
+        var outcome = Outcome(run);
+        Assert.Equal(RunExitCode.Broken, outcome.ExitCode);
+        Assert.StartsWith($"cannot start '{missing}'", outcome.Reason);
+        Assert.Null(outcome.EmulatorStatus);
+        Assert.Empty(outcome.SerialTail);
     }
 
     [Fact]
