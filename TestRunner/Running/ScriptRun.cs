@@ -182,11 +182,7 @@ public sealed class ScriptRunState : IRunStateMachine
     }
 
     /// <summary>Ends the run before it starts (no image, a bad screendump path, QEMU cannot start): exit 2 with <paramref name="reason"/>.</summary>
-    public void Refuse(string reason)
-    {
-        if (Current != Phase.WaitingForReady) throw new InvalidOperationException("only a run that has not started can be refused");
-        Finish(RunExitCode.Broken, reason, TimeSpan.Zero);
-    }
+    public void Refuse(string reason) => Finish(RunExitCode.Broken, reason, TimeSpan.Zero);
 
     void Finish(RunExitCode code, string reason, TimeSpan at)
     {
