@@ -4,7 +4,6 @@ using TestRunner.Build;
 using TestRunner.Emulator;
 using TestRunner.Reports;
 using TestRunner.Running;
-using TestRunner.Screen;
 
 namespace TestRunner.Cli;
 
@@ -44,6 +43,15 @@ public static class Commands
         return root;
     }
 
+    /// <summary>A command with the kernel's options first, then <paramref name="options"/>: the order --help lists them in.</summary>
+    static Command NewCommand(string name, string description, KernelOptions kernel, params Option[] options)
+    {
+        var command = new Command(name, description);
+        kernel.AddTo(command);
+        foreach (var option in options) command.Options.Add(option);
+        return command;
+    }
+
     static Option<bool> NoDebugExitOption() => new("--no-debug-exit")
     {
         Description = "Boot without QEMU's isa-debug-exit device, as VMware Player or a plain QEMU would: 'halt' then powers off through ACPI (QEMU exits with 0)",
@@ -54,18 +62,11 @@ public static class Commands
         var kernel = new KernelOptions();
         var suite = OptionValues.Suite();
         var timeout = OptionValues.Timeout();
-        var junit = new Option<string?>("--junit") { Description = "JUnit XML file to write [default: artifacts/test-results/kernel-<suite>.xml]", HelpName = "path" };
-        var log = new Option<string?>("--log") { Description = "Raw serial log file [default: beside the JUnit file]", HelpName = "path" };
-        OptionValues.MustBeAFileToWrite(junit);
-        OptionValues.MustBeAFileToWrite(log);
+        var junit = OptionValues.FileToWrite("--junit", "JUnit XML file to write [default: artifacts/test-results/kernel-<suite>.xml]");
+        var log = OptionValues.FileToWrite("--log", "Raw serial log file [default: beside the JUnit file]");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show the kernel's console text" };
-        var command = new Command("test", "Build if needed, boot headless, run in-kernel suites; exit 0 all passed, 1 a test failed, 2 boot failure/timeout/protocol error/unknown suite, 130 interrupted");
-        kernel.AddTo(command);
-        command.Options.Add(suite);
-        command.Options.Add(timeout);
-        command.Options.Add(junit);
-        command.Options.Add(log);
-        command.Options.Add(verbose);
+        var command = NewCommand("test", "Build if needed, boot headless, run in-kernel suites; exit 0 all passed, 1 a test failed, 2 boot failure/timeout/protocol error/unknown suite, 130 interrupted",
+            kernel, suite, timeout, junit, log, verbose);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output, parse.GetValue(verbose));
@@ -137,10 +138,8 @@ public static class Commands
         var kernel = new KernelOptions();
         var window = new Option<bool>("--window") { Description = "Also open QEMU's VGA window (needs a display)" };
         var noDebugExit = NoDebugExitOption();
-        var command = new Command("run", "Boot interactively: the kernel's serial console on this terminal, both ways (type 'halt' to stop; Ctrl-C stops QEMU, exit 130)");
-        kernel.AddTo(command);
-        command.Options.Add(window);
-        command.Options.Add(noDebugExit);
+        var command = NewCommand("run", "Boot interactively: the kernel's serial console on this terminal, both ways (type 'halt' to stop; Ctrl-C stops QEMU, exit 130)",
+            kernel, window, noDebugExit);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
@@ -189,22 +188,12 @@ public static class Commands
         var timeout = OptionValues.Timeout();
         var file = new Argument<string>("file") { Description = "Shell commands, one per line ('#' comments and blank lines are skipped)" };
         OptionValues.MustBeAnExistingFile(file);
-        var log = new Option<string?>("--log") { Description = "Raw serial log file", HelpName = "path" };
-        OptionValues.MustBeAFileToWrite(log);
+        var log = OptionValues.FileToWrite("--log", "Raw serial log file");
         var noDebugExit = NoDebugExitOption();
-        var screendump = new Option<string?>("--screendump")
-        {
-            Description = "After the last command's answer (before halt), save QEMU's VGA screen to this .png or .ppm file",
-            HelpName = "file.png|file.ppm",
-        };
-        OptionValues.MustBeAScreendumpFile(screendump);
-        var command = new Command("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted");
+        var screendump = OptionValues.Screendump();
+        var command = NewCommand("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted",
+            kernel, timeout, log, screendump, noDebugExit);
         command.Arguments.Add(file);
-        kernel.AddTo(command);
-        command.Options.Add(timeout);
-        command.Options.Add(log);
-        command.Options.Add(screendump);
-        command.Options.Add(noDebugExit);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
@@ -241,8 +230,7 @@ public static class Commands
     static Command Vmx(TextWriter output, bool fancy)
     {
         var kernel = new KernelOptions(bootable: false);
-        var command = new Command("vmx", $"Write a VMware {VmxWriter.FileName} beside the ISO (CD-ROM from the ISO, COM1 to {VmxWriter.SerialLogName})");
-        kernel.AddTo(command);
+        var command = NewCommand("vmx", $"Write a VMware {VmxWriter.FileName} beside the ISO (CD-ROM from the ISO, COM1 to {VmxWriter.SerialLogName})", kernel);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);

@@ -4,7 +4,6 @@ using System.Globalization;
 using TestRunner.Build;
 using TestRunner.Emulator;
 using TestRunner.Running;
-using TestRunner.Screen;
 
 namespace TestRunner.Cli;
 
@@ -112,12 +111,26 @@ public static class OptionValues
         if (r.Tokens.Count == 1 && ExistingFile(r.Tokens[0].Value) is string error) r.AddError($"<{argument.Name}>: {error}");
     });
 
-    /// <summary>A file the run writes: a path that is not empty and not an existing folder.</summary>
-    public static void MustBeAFileToWrite(Option<string?> option) => option.Validators.Add(r => Check(r, FileToWrite));
+    /// <summary>An option naming a file the run writes (a JUnit file, a serial log): a path that is not empty and not an existing folder.</summary>
+    public static Option<string?> FileToWrite(string name, string description)
+    {
+        var option = new Option<string?>(name) { Description = description, HelpName = "path" };
+        option.Validators.Add(r => Check(r, FileToWrite));
+        return option;
+    }
 
-    /// <summary>A screendump file: a file to write whose name ends in .png or .ppm.</summary>
-    public static void MustBeAScreendumpFile(Option<string?> option) => option.Validators.Add(r =>
-        Check(r, path => FileToWrite(path) ?? (Screendump.CheckPath(path) is null ? null : $"'{path}' must end in .png or .ppm")));
+    /// <summary>The screendump file: a file to write whose name ends in .png or .ppm.</summary>
+    public static Option<string?> Screendump()
+    {
+        var option = new Option<string?>("--screendump")
+        {
+            Description = "After the last command's answer (before halt), save QEMU's VGA screen to this .png or .ppm file",
+            HelpName = "file.png|file.ppm",
+        };
+        option.Validators.Add(r =>
+            Check(r, path => FileToWrite(path) ?? (Screen.Screendump.CheckPath(path) is null ? null : $"'{path}' must end in .png or .ppm")));
+        return option;
+    }
 
     /// <summary>A program name or path: not empty (whether it runs is found out when it is started).</summary>
     public static void MustNotBeEmpty(Option<string> option) => option.Validators.Add(r =>

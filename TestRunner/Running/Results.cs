@@ -51,30 +51,58 @@ public sealed class SuiteResult
 /// <summary>A METRIC frame: a measurement the kernel reported.</summary>
 public sealed record Metric(string Name, double Value, string Unit);
 
-/// <summary>Everything one test run produced, and the exit code it deserves.</summary>
-public sealed class RunResult
+/// <summary>
+/// What every headless run ends with, a test run (<see cref="RunResult"/>) or a script run
+/// (<see cref="ScriptResult"/>): the exit code and why, and what the serial port and QEMU last said.
+/// </summary>
+public abstract class RunOutcome
 {
+    /// <summary>How many serial lines are kept for the tail printed when the run breaks.</summary>
+    public const int TailLines = 40;
+
     public RunExitCode ExitCode { get; internal set; }
-    /// <summary>Why the run ended as it did, in one sentence (empty when every test passed).</summary>
+    /// <summary>Why the run ended as it did, in one sentence (empty on a clean end).</summary>
     public string Reason { get; internal set; } = "";
+    /// <summary>The text of the kernel's first READY frame.</summary>
+    public string KernelVersion { get; internal set; } = "";
+    /// <summary>The PANIC summary, when the kernel panicked.</summary>
+    public string? Panic { get; internal set; }
+    /// <summary>QEMU's exit status, when it exited by itself.</summary>
+    public int? EmulatorStatus { get; internal set; }
+    /// <summary>The last <see cref="TailLines"/> lines of the serial log (console text and frames as received).</summary>
+    public List<string> SerialTail { get; } = new();
+    /// <summary>Host time from QEMU's start to the verdict.</summary>
+    public TimeSpan Duration { get; internal set; }
+
+    /// <summary>Sets the verdict.</summary>
+    internal void Conclude(RunExitCode code, string reason, TimeSpan at)
+    {
+        ExitCode = code;
+        Reason = reason;
+        Duration = at;
+    }
+
+    /// <summary>Adds a received line to <see cref="SerialTail"/>, dropping the oldest beyond <see cref="TailLines"/>.</summary>
+    internal void AddToTail(string line)
+    {
+        SerialTail.Add(line);
+        if (SerialTail.Count > TailLines) SerialTail.RemoveAt(0);
+    }
+}
+
+/// <summary>Everything one test run produced, and the exit code it deserves (a clean end: every test passed).</summary>
+public sealed class RunResult : RunOutcome
+{
     public string RequestedSuite { get; init; } = "all";
     public string Memory { get; init; } = "";
-    public string KernelVersion { get; internal set; } = "";
     public List<SuiteResult> Suites { get; } = new();
     /// <summary>Metrics reported outside any test.</summary>
     public List<Metric> Metrics { get; } = new();
-    /// <summary>The PANIC summary, when the kernel panicked.</summary>
-    public string? Panic { get; internal set; }
     /// <summary>The suites the kernel listed when it had no suite of the requested name (its NOSUITE frame).</summary>
     public IReadOnlyList<string>? KernelSuites { get; internal set; }
-    /// <summary>QEMU's exit status, when it exited by itself.</summary>
-    public int? EmulatorStatus { get; internal set; }
     /// <summary>The END frame's counts (passed, failed, skipped), when it arrived.</summary>
     public (int Passed, int Failed, int Skipped)? End { get; internal set; }
-    /// <summary>The last lines of the serial log (console text and frames as received).</summary>
-    public List<string> SerialTail { get; } = new();
     public List<string> Warnings { get; } = new();
-    public TimeSpan Duration { get; internal set; }
     public DateTime StartedUtc { get; init; } = DateTime.UtcNow;
 
     public IEnumerable<TestResult> AllTests => Suites.SelectMany(s => s.Tests);

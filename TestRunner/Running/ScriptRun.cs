@@ -12,20 +12,15 @@ public sealed class ScriptExchange
     public List<Frame> Frames { get; } = new();
 }
 
-/// <summary>What a script run produced.</summary>
-public sealed class ScriptResult
+/// <summary>
+/// What a script run produced. Its exit code: 0 script done and the kernel halted cleanly; 1 the kernel
+/// panicked or reported a failed test; 2 boot failure, timeout or protocol error; 130 interrupted.
+/// </summary>
+public sealed class ScriptResult : RunOutcome
 {
-    /// <summary>0: script done and the kernel halted cleanly; 1: the kernel panicked or reported a failed test; 2: boot failure, timeout or protocol error; 130: interrupted.</summary>
-    public RunExitCode ExitCode { get; internal set; }
-    public string Reason { get; internal set; } = "";
-    public string KernelVersion { get; internal set; } = "";
     /// <summary>Console text before the first READY.</summary>
     public List<string> BootOutput { get; } = new();
     public List<ScriptExchange> Exchanges { get; } = new();
-    public string? Panic { get; internal set; }
-    public int? EmulatorStatus { get; internal set; }
-    public List<string> SerialTail { get; } = new();
-    public TimeSpan Duration { get; internal set; }
     /// <summary>The VGA screen QEMU showed after the last command's answer, when a screendump was asked for.</summary>
     public RgbImage? Screen { get; internal set; }
     /// <summary>Where the screendump was saved (full path), when it was.</summary>
@@ -46,28 +41,33 @@ public interface IScriptObserver
 /// answer until the next READY, and so on; after the last command send <c>halt</c> and wait for
 /// QEMU to exit. A script's own <c>halt</c> ends it early the same way. Without the isa-debug-exit
 /// device, QEMU's status 0 after <c>halt</c> (the kernel's ACPI poweroff) is the clean end; status 0
-/// at any other time is still a crash.
+/// at any other time is still a crash. <see cref="EmulatorSession"/> drives it.
 /// </summary>
-public sealed class ScriptRunState
+public sealed class ScriptRunState : IRunStateMachine
 {
     public enum Phase { WaitingForReady, Executing, Halting, Finished }
 
     readonly IReadOnlyList<string> commands;
     readonly IScriptObserver? observer;
     readonly bool debugExitDevice;
+    readonly TimeSpan timeout;
     int next;
     bool testFailed;
 
-    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null, bool debugExitDevice = true)
+    /// <param name="timeout">The run's time limit, which a timeout's reason names (default <see cref="ScriptRunOptions.DefaultTimeout"/>).</param>
+    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null, bool debugExitDevice = true, TimeSpan? timeout = null)
     {
         this.commands = commands;
         this.observer = observer;
         this.debugExitDevice = debugExitDevice;
+        this.timeout = timeout ?? ScriptRunOptions.DefaultTimeout;
     }
 
     public Phase Current { get; private set; } = Phase.WaitingForReady;
     public ScriptResult Result { get; } = new();
     public bool IsFinished => Current == Phase.Finished;
+    /// <summary>After <c>halt</c> was sent: only QEMU's exit is missing.</summary>
+    public bool AwaitsExit => Current == Phase.Halting;
     /// <summary>Commands not sent yet.</summary>
     public int Remaining => commands.Count - next;
 
@@ -79,16 +79,16 @@ public sealed class ScriptRunState
         switch (e)
         {
             case ConsoleLine line:
-                AddTail(line.Text);
+                Result.AddToTail(line.Text);
                 (current?.Output ?? Result.BootOutput).Add(line.Text);
                 observer?.ConsoleLine(line.Text);
                 return null;
             case CorruptFrame bad:
-                AddTail(bad.Line);
+                Result.AddToTail(bad.Line);
                 Finish(RunExitCode.Broken, $"protocol error: corrupted frame ({bad.Message}): {bad.Line}", at);
                 return null;
             case FrameReceived { Frame: var f }:
-                AddTail(FrameParser.Format(f.Kind, f.Fields.ToArray()));
+                Result.AddToTail(FrameParser.Format(f.Kind, f.Fields.ToArray()));
                 observer?.FrameReceived(f);
                 if (f.Kind != FrameKind.Ready) current?.Frames.Add(f);
                 if (f.Kind == FrameKind.Fail) testFailed = true;
@@ -155,7 +155,7 @@ public sealed class ScriptRunState
     }
 
     /// <summary>Handles the host-side time limit running out.</summary>
-    public void OnTimeout(TimeSpan limit, TimeSpan at)
+    public void OnTimeout(TimeSpan at)
     {
         if (IsFinished) return;
         string where = Current switch
@@ -164,7 +164,7 @@ public sealed class ScriptRunState
             Phase.Halting => "the kernel did not exit after 'halt'",
             _ => $"no READY after '{Result.Exchanges[^1].Command}'",
         };
-        Finish(RunExitCode.Broken, $"timeout after {limit.TotalSeconds:0.#} s: {where}", at);
+        Finish(RunExitCode.Broken, $"timeout after {timeout.TotalSeconds:0.#} s: {where}", at);
     }
 
     /// <summary>Handles a screendump that could not be taken or saved: the run is broken (exit 2).</summary>
@@ -181,26 +181,25 @@ public sealed class ScriptRunState
         Finish(RunExitCode.Interrupted, $"interrupted{where}: QEMU was stopped", at);
     }
 
+    /// <summary>Ends the run before it starts (no image, a bad screendump path, QEMU cannot start): exit 2 with <paramref name="reason"/>.</summary>
+    public void Refuse(string reason) => Finish(RunExitCode.Broken, reason, TimeSpan.Zero);
+
     void Finish(RunExitCode code, string reason, TimeSpan at)
     {
-        Result.ExitCode = code;
-        Result.Reason = reason;
-        Result.Duration = at;
+        Result.Conclude(code, reason, at);
         Current = Phase.Finished;
-    }
-
-    void AddTail(string line)
-    {
-        Result.SerialTail.Add(line);
-        if (Result.SerialTail.Count > TestRunState.TailLines) Result.SerialTail.RemoveAt(0);
     }
 }
 
 /// <summary>Options of one script run.</summary>
 public sealed record ScriptRunOptions
 {
+    /// <summary>The time limit when none is given: 120 s.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
+
     public required KernelTarget Target { get; init; }
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Host-side limit for the whole run, boot included.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
     public TextWriter? SerialLog { get; init; }
     public IScriptObserver? Observer { get; init; }
     /// <summary>
@@ -221,7 +220,7 @@ public sealed record ScriptRunOptions
     public TimeSpan QmpConnectWait { get; init; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>Boots the kernel and feeds it a script of shell commands, one per READY.</summary>
+/// <summary>Boots the kernel and feeds it a script of shell commands, one per READY, through <see cref="ScriptRunState"/> driven by <see cref="EmulatorSession"/>.</summary>
 public static class ScriptRun
 {
     /// <summary>
@@ -250,84 +249,54 @@ public static class ScriptRun
     /// <summary>Runs the commands and returns what the kernel answered to each.</summary>
     public static async Task<ScriptResult> RunAsync(ScriptRunOptions options, IReadOnlyList<string> commands, CancellationToken cancel = default)
     {
-        var state = new ScriptRunState(commands, options.Observer, options.Target.DebugExitDevice);
+        var state = new ScriptRunState(commands, options.Observer, options.Target.DebugExitDevice, options.Timeout);
         if (options.Target.Check(out var emulator) is string missing)
-            return Refused(missing);
-        if (options.Screendump != null && Screendump.CheckPath(options.Screendump) is string badPath)
-            return Refused(badPath);
-        string? qmpSocket = options.Screendump == null ? null
-            : Path.Combine(Path.GetTempPath(), $"kt-qmp-{Guid.NewGuid().ToString("N")[..12]}.sock");
-        try
+            state.Refuse(missing);
+        else if (options.Screendump != null && Screendump.CheckPath(options.Screendump) is string badPath)
+            state.Refuse(badPath);
+        else
         {
-            return await RunAsync(options, state, QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice),
-                qmpSocket, cancel).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (qmpSocket != null) File.Delete(qmpSocket);
-        }
-    }
-
-    static async Task<ScriptResult> RunAsync(ScriptRunOptions options, ScriptRunState state, QemuCommand command, string? qmpSocket, CancellationToken cancel)
-    {
-        bool dumped = false;
-        EmulatorProcess qemu;
-        try { qemu = EmulatorProcess.Start(command, options.SerialLog); }
-        catch (InvalidOperationException e) { return Refused(e.Message); }
-
-        await using (qemu)
-        {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            limit.CancelAfter(options.Timeout);
+            string? qmpSocket = options.Screendump == null ? null
+                : Path.Combine(Path.GetTempPath(), $"kt-qmp-{Guid.NewGuid().ToString("N")[..12]}.sock");
             try
             {
-                await foreach (var e in qemu.Events.ReadAllAsync(limit.Token).ConfigureAwait(false))
+                await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                 {
-                    switch (e)
-                    {
-                        case SerialReceived s:
-                            if (state.OnSerial(s.Event, s.At) is string line)
-                            {
-                                if (qmpSocket != null && !dumped && state.Current == ScriptRunState.Phase.Halting)
-                                {
-                                    dumped = true;
-                                    var (image, failure) = await TakeScreendumpAsync(options, qemu, qmpSocket, limit.Token).ConfigureAwait(false);
-                                    if (image == null)
-                                    {
-                                        state.OnScreendumpFailed(failure!, qemu.Elapsed);
-                                        break;
-                                    }
-                                    state.Result.Screen = image;
-                                    state.Result.ScreendumpPath = Path.GetFullPath(options.Screendump!);
-                                    options.Observer?.ScreendumpSaved(state.Result.ScreendumpPath, image);
-                                }
-                                await qemu.SendLineAsync(line).ConfigureAwait(false);
-                            }
-                            break;
-                        case EmulatorMessage m:
-                            state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
-                            break;
-                        case EmulatorExited x:
-                            // Ctrl-C on a terminal reaches QEMU too; its exit then is the interrupt's doing.
-                            if (cancel.IsCancellationRequested) state.OnInterrupted(x.At);
-                            state.OnEmulatorExited(x.Status, x.At);
-                            break;
-                    }
-                    if (state.IsFinished) break;
-                }
+                    Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice),
+                    Timeout = options.Timeout,
+                    SerialLog = options.SerialLog,
+                    BeforeSending = qmpSocket == null ? null : ScreendumpBeforeHalt(options, state, qmpSocket),
+                }, cancel).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            finally
             {
-                state.OnTimeout(options.Timeout, qemu.Elapsed);
+                if (qmpSocket != null) File.Delete(qmpSocket);
             }
-            catch (OperationCanceledException)
-            {
-                state.OnInterrupted(qemu.Elapsed);
-            }
-            if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
-            qemu.Kill();
         }
         return state.Result;
+    }
+
+    /// <summary>
+    /// The hook that takes the screendump once, just before <c>halt</c> is sent; a screendump that fails
+    /// ends the run (<see cref="ScriptRunState.OnScreendumpFailed"/>) and <c>halt</c> is not sent.
+    /// </summary>
+    static Func<EmulatorProcess, CancellationToken, Task> ScreendumpBeforeHalt(ScriptRunOptions options, ScriptRunState state, string qmpSocket)
+    {
+        bool dumped = false;
+        return async (qemu, cancel) =>
+        {
+            if (dumped || state.Current != ScriptRunState.Phase.Halting) return;
+            dumped = true;
+            var (image, failure) = await TakeScreendumpAsync(options, qemu, qmpSocket, cancel).ConfigureAwait(false);
+            if (image == null)
+            {
+                state.OnScreendumpFailed(failure!, qemu.Elapsed);
+                return;
+            }
+            state.Result.Screen = image;
+            state.Result.ScreendumpPath = Path.GetFullPath(options.Screendump!);
+            options.Observer?.ScreendumpSaved(state.Result.ScreendumpPath, image);
+        };
     }
 
     /// <summary>
@@ -357,11 +326,5 @@ public static class ScriptRun
         {
             File.Delete(ppm);
         }
-    }
-
-    static ScriptResult Refused(string message)
-    {
-        var result = new ScriptResult { ExitCode = RunExitCode.Broken, Reason = message };
-        return result;
     }
 }

@@ -1,5 +1,4 @@
 using TestRunner.Emulator;
-using TestRunner.Protocol;
 
 namespace TestRunner.Running;
 
@@ -20,7 +19,8 @@ public sealed record TestRunOptions
 
 /// <summary>
 /// Boots the kernel headless, sends <c>test &lt;suite&gt;</c> once it is READY, and turns what
-/// comes back into a <see cref="RunResult"/> through <see cref="TestRunState"/>. Never hangs:
+/// comes back into a <see cref="RunResult"/> through <see cref="TestRunState"/>, driven by
+/// <see cref="EmulatorSession"/>. Never hangs:
 /// the time limit stops QEMU and the run ends with exit code 2; cancelling <c>cancel</c> (an
 /// interrupt) stops QEMU and ends it with exit code 130.
 /// </summary>
@@ -31,60 +31,19 @@ public static class TestRun
     {
         var state = new TestRunState(options.Suite, options.Target.Memory.ToString(), options.Timeout, options.Observer);
         if (ValidateSuiteName(options.Suite) is string bad)
-            return Refused(options, bad);
-        if (!options.Target.DebugExitDevice)
-            return Refused(options, "a test run needs QEMU's isa-debug-exit device: the kernel reports its verdict through it (leave out --no-debug-exit)");
-        if (options.Target.Check(out var emulator) is string missing)
-            return Refused(options, missing);
-
-        var command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory);
-        EmulatorProcess qemu;
-        try { qemu = EmulatorProcess.Start(command, options.SerialLog); }
-        catch (InvalidOperationException e) { return Refused(options, e.Message); }
-
-        await using (qemu)
-        {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            limit.CancelAfter(options.Timeout);
-            bool graceArmed = false;
-            try
+            state.Refuse(bad);
+        else if (!options.Target.DebugExitDevice)
+            state.Refuse("a test run needs QEMU's isa-debug-exit device: the kernel reports its verdict through it (leave out --no-debug-exit)");
+        else if (options.Target.Check(out var emulator) is string missing)
+            state.Refuse(missing);
+        else
+            await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
             {
-                await foreach (var e in qemu.Events.ReadAllAsync(limit.Token).ConfigureAwait(false))
-                {
-                    switch (e)
-                    {
-                        case SerialReceived s:
-                            if (state.OnSerial(s.Event, s.At) is string line)
-                                await qemu.SendLineAsync(line).ConfigureAwait(false);
-                            break;
-                        case EmulatorMessage m:
-                            state.OnSerial(new ConsoleLine("[qemu] " + m.Text), m.At);
-                            break;
-                        case EmulatorExited x:
-                            // Ctrl-C on a terminal reaches QEMU too; its exit then is the interrupt's doing.
-                            if (cancel.IsCancellationRequested) state.OnInterrupted(x.At);
-                            state.OnEmulatorExited(x.Status, x.At);
-                            break;
-                    }
-                    if (state.IsFinished) break;
-                    if (state.Current == TestRunState.Phase.AfterEnd && !graceArmed)
-                    {
-                        graceArmed = true;
-                        limit.CancelAfter(options.ExitGrace);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
-            {
-                state.OnTimeout(qemu.Elapsed);
-            }
-            catch (OperationCanceledException)
-            {
-                state.OnInterrupted(qemu.Elapsed);
-            }
-            if (!state.IsFinished) state.OnEmulatorExited(-1, qemu.Elapsed);
-            qemu.Kill();
-        }
+                Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory),
+                Timeout = options.Timeout,
+                ExitGrace = options.ExitGrace,
+                SerialLog = options.SerialLog,
+            }, cancel).ConfigureAwait(false);
         return state.Result;
     }
 
@@ -100,12 +59,4 @@ public static class TestRun
         suite.Length is > 0 and <= MaxSuiteName && suite.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
             ? null
             : $"'{suite}' is not a suite name: use 'all' or one suite's name (letters, digits, '-', '_', '.'; at most {MaxSuiteName} characters)";
-
-    static RunResult Refused(TestRunOptions options, string message)
-    {
-        var result = new RunResult { RequestedSuite = options.Suite, Memory = options.Target.Memory.ToString() };
-        result.ExitCode = RunExitCode.Broken;
-        result.Reason = message;
-        return result;
-    }
 }

@@ -8,13 +8,11 @@ namespace TestRunner.Running;
 /// line: boot (waiting for READY) → running (after <c>test &lt;suite&gt;</c> is sent) → after END
 /// (waiting for QEMU to exit) → finished. Every frame is checked against the order the contract
 /// allows; anything else is a protocol error and ends the run with exit 2.
+/// <see cref="EmulatorSession"/> drives it.
 /// </summary>
-public sealed class TestRunState
+public sealed class TestRunState : IRunStateMachine
 {
     public enum Phase { WaitingForReady, Running, AfterEnd, Finished }
-
-    /// <summary>How many serial lines are kept for the tail printed when the run breaks.</summary>
-    public const int TailLines = 40;
 
     readonly IRunObserver observer;
     readonly TimeSpan timeout;
@@ -33,6 +31,8 @@ public sealed class TestRunState
     public Phase Current { get; private set; } = Phase.WaitingForReady;
     public RunResult Result { get; }
     public bool IsFinished => Current == Phase.Finished;
+    /// <summary>After END: every result is in, only QEMU's exit is missing.</summary>
+    public bool AwaitsExit => Current == Phase.AfterEnd;
     /// <summary>The command line sent once the kernel is READY.</summary>
     public string Command { get; }
 
@@ -43,18 +43,18 @@ public sealed class TestRunState
         switch (e)
         {
             case ConsoleLine line:
-                AddTail(line.Text);
+                Result.AddToTail(line.Text);
                 runningTest?.Output.Add(line.Text);
                 observer.ConsoleLine(line.Text);
                 return null;
             case CorruptFrame bad:
-                AddTail(bad.Line);
+                Result.AddToTail(bad.Line);
                 string where = Where();
                 MarkRunningTest(TestStatus.Error, "interrupted by a corrupted frame", at);
                 Finish(RunExitCode.Broken, $"protocol error: corrupted frame{where} ({bad.Message}): {bad.Line}", at);
                 return null;
             case FrameReceived { Frame: var frame }:
-                AddTail(FrameParser.Format(frame.Kind, frame.Fields.ToArray()));
+                Result.AddToTail(FrameParser.Format(frame.Kind, frame.Fields.ToArray()));
                 observer.FrameReceived(frame);
                 return OnFrame(frame, at);
             default:
@@ -123,6 +123,9 @@ public sealed class TestRunState
         MarkRunningTest(TestStatus.Error, "interrupted", at);
         Finish(RunExitCode.Interrupted, $"interrupted{where}: QEMU was stopped", at);
     }
+
+    /// <summary>Ends the run before it starts (a bad suite name, no image, QEMU cannot start): exit 2 with <paramref name="reason"/>.</summary>
+    public void Refuse(string reason) => Finish(RunExitCode.Broken, reason, TimeSpan.Zero);
 
     string? OnFrame(Frame f, TimeSpan at)
     {
@@ -289,16 +292,8 @@ public sealed class TestRunState
     void Finish(RunExitCode code, string reason, TimeSpan at)
     {
         if (openSuite != null) { openSuite.Duration = at - openSuite.Started; openSuite = null; }
-        Result.ExitCode = code;
-        Result.Reason = reason;
-        Result.Duration = at;
+        Result.Conclude(code, reason, at);
         Current = Phase.Finished;
-    }
-
-    void AddTail(string line)
-    {
-        Result.SerialTail.Add(line);
-        if (Result.SerialTail.Count > TailLines) Result.SerialTail.RemoveAt(0);
     }
 
     string Where() =>

@@ -61,11 +61,11 @@ public class ScriptRunStateTests
     [Fact]
     public void No_READY_after_a_command_before_the_timeout_gives_exit_code_2()
     {
-        var state = new ScriptRunState(["memhog 1G"]);
+        var state = new ScriptRunState(["memhog 1G"], timeout: TimeSpan.FromSeconds(3));
         Serial(state, Kernel.Ready(), "allocating...");
-        state.OnTimeout(TimeSpan.FromSeconds(3), clock);
+        state.OnTimeout(clock);
         Assert.Equal(RunExitCode.Broken, state.Result.ExitCode);
-        Assert.Contains("no READY after 'memhog 1G'", state.Result.Reason);
+        Assert.Equal("timeout after 3 s: no READY after 'memhog 1G'", state.Result.Reason);
     }
 
     [Fact]

@@ -302,7 +302,7 @@ public class TestRunStateTests
     public void The_serial_tail_keeps_only_the_last_lines()
     {
         Serial(Enumerable.Range(0, 100).Select(i => $"line {i}").ToArray());
-        Assert.Equal(TestRunState.TailLines, state.Result.SerialTail.Count);
+        Assert.Equal(RunOutcome.TailLines, state.Result.SerialTail.Count);
         Assert.Equal("line 99", state.Result.SerialTail[^1]);
     }
 }
