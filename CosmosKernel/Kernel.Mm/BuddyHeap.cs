@@ -3,6 +3,7 @@ using Kernel.Core.Runtime;
 using Kernel.Core.Text;
 using Kernel.Hal;
 using MemoryManager;
+using MemoryManager.Common;
 
 namespace Kernel.Mm
 {

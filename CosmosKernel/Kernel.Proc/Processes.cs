@@ -3,6 +3,7 @@ using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Sched;
 using MemoryManager;
+using MemoryManager.Common;
 using KTask = Kernel.Sched.KTask;
 using ProcState = MemoryManager.TaskState;
 

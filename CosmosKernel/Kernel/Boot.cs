@@ -6,7 +6,7 @@ using Kernel.Hal;
 using Kernel.Sched;
 using Kernel.Mm;
 using Kernel.Proc;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace Kernel
 {

@@ -5,7 +5,7 @@ using Kernel.Mm;
 using Kernel.Tests;
 using Kernel.Proc;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace Kernel
 {

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     // The invariant checker: every managed page is in exactly one state (member of one free

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     // /proc/buddyinfo, /proc/zoneinfo, /proc/vmstat, /proc/meminfo and show_mem, written to an

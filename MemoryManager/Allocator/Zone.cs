@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     /// <summary>struct per_cpu_pages: one cpu's hot list of free order-0 pages of a zone.</summary>

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     // The allocator's slow path calls out to reclaim and the OOM killer through these

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     /// <summary>What select_bad_process() found.</summary>

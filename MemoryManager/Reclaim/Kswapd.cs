@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     /// <summary>Where a node's kswapd is in its cycle.</summary>

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     /// <summary>Page-sized memory helpers and number output for reclaim, within the kernel subset.</summary>

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     /// <summary>

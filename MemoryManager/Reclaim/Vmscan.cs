@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     /// <summary>struct scan_control: what one reclaim pass may do and what it achieved.</summary>

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager
 {
     // The heap's invariant checker (SLUB's validate_slab in spirit). Per cache and per list:

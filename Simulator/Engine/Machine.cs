@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using MemoryManager;
+using MemoryManager.Common;
 
 namespace Simulator.Engine
 {

@@ -1,7 +1,7 @@
 using System;
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace MemoryManager.Benchmarks
 {

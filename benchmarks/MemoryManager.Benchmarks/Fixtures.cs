@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace MemoryManager.Benchmarks
 {

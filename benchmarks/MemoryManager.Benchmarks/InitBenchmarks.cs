@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace MemoryManager.Benchmarks
 {

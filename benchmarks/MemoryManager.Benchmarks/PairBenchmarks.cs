@@ -2,7 +2,7 @@ using System;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace MemoryManager.Benchmarks
 {

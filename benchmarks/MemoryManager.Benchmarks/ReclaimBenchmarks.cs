@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
+using MemoryManager.Common;
 
 namespace MemoryManager.Benchmarks
 {

@@ -2,7 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace MemoryManager.Benchmarks
 {

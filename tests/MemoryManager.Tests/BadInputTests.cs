@@ -1,4 +1,5 @@
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 

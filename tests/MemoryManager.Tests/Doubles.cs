@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Common;
 
 namespace MemoryManager.Tests
 {

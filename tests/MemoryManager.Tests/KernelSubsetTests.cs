@@ -10,7 +10,7 @@ namespace MemoryManager.Tests
     /// <summary>MemoryManager/ also compiles inside the kernel: its sources keep to docs/kernel-csharp-subset.md.</summary>
     public class KernelSubsetTests
     {
-        private static string RepoRoot()
+        internal static string RepoRoot()
         {
             var d = new DirectoryInfo(AppContext.BaseDirectory);
             while (d != null && !File.Exists(Path.Combine(d.FullName, "Kernel.sln"))) d = d.Parent;

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 

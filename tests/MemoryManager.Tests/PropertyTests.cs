@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using FsCheck;
 using FsCheck.Fluent;
 using MemoryManager;
+using MemoryManager.Common;
 using Microsoft.FSharp.Core;
 using Xunit;
 

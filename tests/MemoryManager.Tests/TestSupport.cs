@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 
 namespace MemoryManager.Tests

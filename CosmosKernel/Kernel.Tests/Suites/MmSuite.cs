@@ -3,6 +3,7 @@ using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Tests.Framework;
 using MemoryManager;
+using MemoryManager.Common;
 
 namespace Kernel.Tests
 {

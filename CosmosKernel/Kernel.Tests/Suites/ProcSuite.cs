@@ -6,6 +6,7 @@ using Kernel.Proc;
 using Kernel.Sched;
 using Kernel.Tests.Framework;
 using MemoryManager;
+using MemoryManager.Common;
 
 namespace Kernel.Tests
 {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -2,6 +2,7 @@ using System;
 using FsCheck;
 using FsCheck.Fluent;
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using MemoryManager;
+using MemoryManager.Common;
 using Xunit;
 
 namespace MemoryManager.Tests.Slab

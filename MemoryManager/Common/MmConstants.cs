@@ -1,16 +1,6 @@
-namespace MemoryManager
+namespace MemoryManager.Common
 {
-    /// <summary>Linux's enum zone_type on x86-64 (no HighMem, Movable not modelled).</summary>
-    public enum ZoneType : byte
-    {
-        /// <summary>0 .. 16 MiB: ISA DMA.</summary>
-        Dma = 0,
-        /// <summary>16 MiB .. 4 GiB: 32-bit devices.</summary>
-        Dma32 = 1,
-        /// <summary>Above 4 GiB.</summary>
-        Normal = 2,
-    }
-
+    /// <summary>The page size, the buddy orders and the x86-64 zone limits, as Linux defines them.</summary>
     public static class MmConstants
     {
         public const int PageShift = 12;
