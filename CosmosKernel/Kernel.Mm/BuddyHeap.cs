@@ -3,7 +3,10 @@ using Kernel.Core.Runtime;
 using Kernel.Core.Text;
 using Kernel.Hal;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Slab;
 
 namespace Kernel.Mm
 {

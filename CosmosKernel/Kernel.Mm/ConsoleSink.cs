@@ -1,5 +1,6 @@
 using Kernel.Hal;
 using MemoryManager;
+using MemoryManager.Core;
 
 namespace Kernel.Mm
 {

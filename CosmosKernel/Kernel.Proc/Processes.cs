@@ -3,7 +3,11 @@ using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Sched;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Swap;
+using MemoryManager.Workloads;
 using KTask = Kernel.Sched.KTask;
 using ProcState = MemoryManager.TaskState;
 

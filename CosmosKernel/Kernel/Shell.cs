@@ -7,6 +7,9 @@ using Kernel.Proc;
 using Kernel.Sched;
 using MemoryManager;
 using Kernel.Tests.Framework;
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+using MemoryManager.Workloads;
 using ProcState = MemoryManager.TaskState;
 
 namespace Kernel

@@ -5,7 +5,9 @@ using Kernel.Mm;
 using Kernel.Tests;
 using Kernel.Proc;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel
 {

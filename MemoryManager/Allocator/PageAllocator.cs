@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     /// <summary>
     /// The zoned buddy page allocator: Linux's __alloc_pages / __free_pages over nodes, zones

@@ -1,6 +1,6 @@
 using MemoryManager.Common;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     /// <summary>struct per_cpu_pages: one cpu's hot list of free order-0 pages of a zone.</summary>
     public struct PerCpuPages

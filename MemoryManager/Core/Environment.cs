@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>Where text goes: the kernel's console, a test's buffer, the simulator's stdout.</summary>
     public interface ITextSink

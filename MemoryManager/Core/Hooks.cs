@@ -1,6 +1,6 @@
 using MemoryManager.Common;
 
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     // The allocator's slow path calls out to reclaim and the OOM killer through these
     // interfaces. The page allocator defines them; the reclaim code implements them

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using MemoryManager.Allocator;
 
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>
     /// Linux's struct page, reduced: one 32-byte descriptor per 4 KiB page frame.

@@ -1,4 +1,5 @@
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager
 {
@@ -181,18 +182,18 @@ namespace MemoryManager
         {
             ref Task t = ref Procs.Get(pid);
             ITextSink log = Pa.Log;
-            MemOps.Write(log, message);
-            MemOps.Write(log, ": Killed process ");
-            MemOps.WriteDec(log, (ulong)t.Pid);
-            MemOps.Write(log, " (");
-            MemOps.Write(log, t.Comm);
-            MemOps.Write(log, ") total-vm:");
-            MemOps.WriteDec(log, (t.TotalVm + t.RssFile) * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, anon-rss:");
-            MemOps.WriteDec(log, t.RssAnon * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, file-rss:");
-            MemOps.WriteDec(log, t.RssFile * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB\n");
+            TextFormat.Write(log, message);
+            TextFormat.Write(log, ": Killed process ");
+            TextFormat.Dec(log, (ulong)t.Pid);
+            TextFormat.Write(log, " (");
+            TextFormat.Write(log, t.Comm);
+            TextFormat.Write(log, ") total-vm:");
+            TextFormat.Dec(log, (t.TotalVm + t.RssFile) * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB, anon-rss:");
+            TextFormat.Dec(log, t.RssAnon * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB, file-rss:");
+            TextFormat.Dec(log, t.RssFile * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB\n");
             MarkOomVictim(pid, ref current);
             Pa.Stat.OomKill++;
             if (Options.OomReaper) OomReap(pid);
@@ -260,15 +261,15 @@ namespace MemoryManager
             UpdateStat();
             OomReaped++;
             ITextSink log = Pa.Log;
-            MemOps.Write(log, "oom_reaper: reaped process ");
-            MemOps.WriteDec(log, (ulong)pid);
-            MemOps.Write(log, " (");
-            MemOps.Write(log, t.Comm);
-            MemOps.Write(log, "), now anon-rss:");
-            MemOps.WriteDec(log, t.RssAnon * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, file-rss:");
-            MemOps.WriteDec(log, t.RssFile * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, shmem-rss:0kB\n");
+            TextFormat.Write(log, "oom_reaper: reaped process ");
+            TextFormat.Dec(log, (ulong)pid);
+            TextFormat.Write(log, " (");
+            TextFormat.Write(log, t.Comm);
+            TextFormat.Write(log, "), now anon-rss:");
+            TextFormat.Dec(log, t.RssAnon * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB, file-rss:");
+            TextFormat.Dec(log, t.RssFile * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB, shmem-rss:0kB\n");
             return ProcResult.Ok;
         }
 
@@ -280,15 +281,15 @@ namespace MemoryManager
         {
             ITextSink log = Pa.Log;
             if (log == null) return;
-            MemOps.Write(log, current.Comm == null ? "?" : current.Comm);
-            MemOps.Write(log, " invoked oom-killer: gfp_mask=0x");
-            MemOps.WriteHex(log, (ulong)gfp);
-            MemOps.Write(log, ", order=");
-            MemOps.WriteDec(log, (ulong)order);
-            MemOps.Write(log, ", oom_score_adj=");
+            TextFormat.Write(log, current.Comm == null ? "?" : current.Comm);
+            TextFormat.Write(log, " invoked oom-killer: gfp_mask=0x");
+            TextFormat.Hex(log, (ulong)gfp);
+            TextFormat.Write(log, ", order=");
+            TextFormat.Dec(log, (ulong)order);
+            TextFormat.Write(log, ", oom_score_adj=");
             long adj = current.Pid > 0 && Procs.Exists(current.Pid) ? Procs.Get(current.Pid).OomScoreAdj : 0;
-            MemOps.WriteDec(log, adj);
-            MemOps.Write(log, "\n");
+            TextFormat.Signed(log, adj);
+            TextFormat.Write(log, "\n");
         }
 
         /// <summary>
@@ -297,9 +298,9 @@ namespace MemoryManager
         /// </summary>
         private void Panic(string why)
         {
-            MemOps.Write(Pa.Log, "Kernel panic - not syncing: ");
-            MemOps.Write(Pa.Log, why);
-            MemOps.Write(Pa.Log, "\n");
+            TextFormat.Write(Pa.Log, "Kernel panic - not syncing: ");
+            TextFormat.Write(Pa.Log, why);
+            TextFormat.Write(Pa.Log, "\n");
             Panicked = true;
             IPanicHandler h = Pa.PanicHandler;
             if (h != null) h.Panic(why);

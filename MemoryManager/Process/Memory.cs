@@ -1,3 +1,6 @@
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+
 namespace MemoryManager
 {
     // A process's memory: anonymous pages behind a software page table (one entry per
@@ -59,7 +62,7 @@ namespace MemoryManager
             ref Task t = ref Procs.Get(pid);
             PageOf(pfn)->Private = PtPageMagic | (uint)(vpage / ProcessTable.PtrsPerPte);
             byte* bytes = Pa.PageAddress(pfn);
-            if (bytes != null) MemOps.ZeroPage(bytes);
+            if (bytes != null) PageBytes.Clear(bytes);
             Procs.PtPageOf(ref t, vpage) = pfn;
             t.NrPtes++;
             return ProcResult.Ok;
@@ -73,7 +76,7 @@ namespace MemoryManager
             if (r != ProcResult.Ok) return r;
             ref Task t = ref Procs.Get(pid);
             data = Pa.PageAddress(pfn);
-            if (data != null) MemOps.ZeroPage(data);
+            if (data != null) PageBytes.Clear(data);
             MapAnon(ref t, vpage, pfn);
             t.TotalVm++;
             return ProcResult.Ok;

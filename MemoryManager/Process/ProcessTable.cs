@@ -1,3 +1,6 @@
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+
 namespace MemoryManager
 {
     /// <summary>Lifecycle of a process-table slot (task->state / exit_state, reduced).</summary>

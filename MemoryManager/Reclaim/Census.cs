@@ -1,3 +1,5 @@
+using MemoryManager.Core;
+
 namespace MemoryManager
 {
     /// <summary>Where every managed page is, counted by walking the page descriptors.</summary>
@@ -64,15 +66,15 @@ namespace MemoryManager
             if (c.Free + c.InUse + c.InFlight != c.Managed)
             {
                 ok = false;
-                MemOps.Write(report, "census: free ");
-                MemOps.WriteDec(report, c.Free);
-                MemOps.Write(report, " + in use ");
-                MemOps.WriteDec(report, c.InUse);
-                MemOps.Write(report, " + in flight ");
-                MemOps.WriteDec(report, c.InFlight);
-                MemOps.Write(report, " != managed ");
-                MemOps.WriteDec(report, c.Managed);
-                MemOps.Write(report, "\n");
+                TextFormat.Write(report, "census: free ");
+                TextFormat.Dec(report, c.Free);
+                TextFormat.Write(report, " + in use ");
+                TextFormat.Dec(report, c.InUse);
+                TextFormat.Write(report, " + in flight ");
+                TextFormat.Dec(report, c.InFlight);
+                TextFormat.Write(report, " != managed ");
+                TextFormat.Dec(report, c.Managed);
+                TextFormat.Write(report, "\n");
             }
             ulong lruTotal = 0;
             for (int n = 0; n < _lru.Length; n++)
@@ -101,7 +103,7 @@ namespace MemoryManager
         /// <summary>Reports one mismatch and returns false.</summary>
         private static bool Fail(ITextSink report, string msg)
         {
-            MemOps.Write(report, msg);
+            TextFormat.Write(report, msg);
             return false;
         }
     }

@@ -1,4 +1,6 @@
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager
 {
@@ -113,8 +115,8 @@ namespace MemoryManager
             data = Pa.PageAddress(pfn);
             if (data != null)
             {
-                if (file.Backing != null) MemOps.CopyPage(data, file.Backing + (ulong)index * MmConstants.PageSize);
-                else MemOps.ZeroPage(data);
+                if (file.Backing != null) PageBytes.Copy(data, file.Backing + (ulong)index * MmConstants.PageSize);
+                else PageBytes.Clear(data);
             }
             Page* p = PageOf(pfn);
             p->Private = ((ulong)(uint)fileId << 32) | (uint)index;
@@ -152,7 +154,7 @@ namespace MemoryManager
             p->Flags = (p->Flags | PageFlags.Writeback) & ~PageFlags.Dirty;
             byte* data = Pa.PageAddress(pfn);
             if (data != null && file.Backing != null)
-                MemOps.CopyPage(file.Backing + (ulong)index * MmConstants.PageSize, data);
+                PageBytes.Copy(file.Backing + (ulong)index * MmConstants.PageSize, data);
             p->Flags &= ~PageFlags.Writeback;
             file.NrDirty--;
             file.NrWritten++;

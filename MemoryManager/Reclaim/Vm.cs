@@ -1,3 +1,7 @@
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+using MemoryManager.Swap;
+
 namespace MemoryManager
 {
     /// <summary>Policy knobs of reclaim and the OOM killer (the vm.* sysctls and a few teaching switches).</summary>

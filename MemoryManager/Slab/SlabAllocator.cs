@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Slab
 {
     /// <summary>
     /// One kmalloc cache (Linux's struct kmem_cache, reduced): objects of one size carved out

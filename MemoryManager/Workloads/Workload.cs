@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Workloads
 {
     /// <summary>What a workload process does with memory.</summary>
     public enum WorkloadKind : byte

@@ -3,7 +3,11 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Swap;
+using MemoryManager.Workloads;
 
 namespace Simulator.Engine
 {

@@ -2,6 +2,7 @@ using MemoryManager;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using MemoryManager.Workloads;
 
 namespace Simulator.Engine
 {

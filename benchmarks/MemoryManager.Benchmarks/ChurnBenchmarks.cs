@@ -1,7 +1,9 @@
 using System;
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Benchmarks
 {

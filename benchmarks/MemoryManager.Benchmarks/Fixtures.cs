@@ -1,7 +1,9 @@
 using System;
 using System.Runtime.InteropServices;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Benchmarks
 {

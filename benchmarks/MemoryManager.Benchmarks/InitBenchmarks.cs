@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Benchmarks
 {

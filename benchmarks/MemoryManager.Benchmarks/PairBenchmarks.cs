@@ -2,7 +2,9 @@ using System;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Benchmarks
 {

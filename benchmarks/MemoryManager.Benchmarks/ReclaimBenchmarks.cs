@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Swap;
 
 namespace MemoryManager.Benchmarks
 {

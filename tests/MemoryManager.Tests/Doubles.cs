@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using MemoryManager;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Tests
 {

@@ -2,7 +2,9 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 
 namespace MemoryManager.Tests

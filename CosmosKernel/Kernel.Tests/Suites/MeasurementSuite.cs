@@ -4,7 +4,9 @@ using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Tests.Framework;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel.Tests
 {

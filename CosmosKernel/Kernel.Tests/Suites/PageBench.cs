@@ -1,7 +1,9 @@
 using Kernel.Core.Memory;
 using Kernel.Hal;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel.Tests
 {

@@ -6,7 +6,10 @@ using Kernel.Proc;
 using Kernel.Sched;
 using Kernel.Tests.Framework;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Workloads;
 
 namespace Kernel.Tests
 {

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

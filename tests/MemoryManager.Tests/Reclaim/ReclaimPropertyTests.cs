@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using MemoryManager;
 using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -1,7 +1,11 @@
 using System;
 using System.Runtime.InteropServices;
 using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Swap;
+using MemoryManager.Workloads;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -1,4 +1,6 @@
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Core;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

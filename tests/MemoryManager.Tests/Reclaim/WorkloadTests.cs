@@ -1,4 +1,5 @@
 using MemoryManager;
+using MemoryManager.Workloads;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
