@@ -6,6 +6,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using MemoryManager.Swap;
 using MemoryManager.Workloads;
 using KTask = Kernel.Sched.KTask;
@@ -150,7 +151,7 @@ namespace Kernel.Proc
                 KswapdTask k = new KswapdTask();
                 k.Nid = n;
                 k.Queue = new WaitQueue();
-                k.Pid = vm.Kswapd(n).Pid;
+                k.Pid = vm.Nodes[n].Kswapd.Pid;
                 s_kswapd[n] = k;
                 k.Task = Scheduler.Spawn(vm.Procs.Get(k.Pid).Comm, k, 16 * 1024);
             }
@@ -291,9 +292,9 @@ namespace Kernel.Proc
             {
                 Vm vm = s_vm;
                 if (vm == null || (uint)nid >= (uint)s_kswapd.Length) return;
-                KswapdState before = vm.Kswapd(nid).State;
+                KswapdState before = vm.Nodes[nid].Kswapd.State;
                 vm.WakeupKswapd(nid, zone, order, classzoneIdx);
-                KswapdState after = vm.Kswapd(nid).State;
+                KswapdState after = vm.Nodes[nid].Kswapd.State;
                 if (after == KswapdState.Sleeping) return;
                 if (before != KswapdState.Running && after == KswapdState.Running)
                 {
@@ -366,7 +367,7 @@ namespace Kernel.Proc
                     LastStopHigh = z.WatermarkHigh;
                 }
             }
-            KswapdNode k = vm.Kswapd(nid);
+            KswapdNode k = vm.Nodes[nid].Kswapd;
             if (k.State == KswapdState.Napping && vm.PgdatBalanced(nid, k.Order, k.ClasszoneIdx)) KswapdStopsBalanced++;
         }
 
@@ -430,7 +431,7 @@ namespace Kernel.Proc
             Vm vm = Processes.Vm;
             while (!self.ShouldExit)
             {
-                KswapdNode k = vm.Kswapd(Nid);
+                KswapdNode k = vm.Nodes[Nid].Kswapd;
                 if (k.State == KswapdState.Sleeping)
                 {
                     if (Queue.Wait() == WaitResult.Killed) return;
@@ -441,10 +442,10 @@ namespace Kernel.Proc
                     ulong now = Timer.Jiffies;
                     if (now < k.NapUntil && Queue.Wait(k.NapUntil - now) == WaitResult.Killed) return;
                 }
-                KswapdState before = vm.Kswapd(Nid).State;
+                KswapdState before = vm.Nodes[Nid].Kswapd.State;
                 Reclaimed += vm.KswapdStep(Nid);
                 Steps++;
-                KswapdState after = vm.Kswapd(Nid).State;
+                KswapdState after = vm.Nodes[Nid].Kswapd.State;
                 if (before == KswapdState.Running && after != KswapdState.Running) Processes.RecordStop(Nid);
                 if (!Scheduler.Yield()) return;
             }

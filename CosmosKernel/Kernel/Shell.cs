@@ -9,6 +9,7 @@ using MemoryManager;
 using Kernel.Tests.Framework;
 using MemoryManager.Allocator;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using MemoryManager.Workloads;
 using ProcState = MemoryManager.TaskState;
 
@@ -330,7 +331,7 @@ namespace Kernel
             PageAllocator pa = Allocator();
             if (pa == null) return;
             ITextSink o = BuddyHeap.Log;
-            if (Processes.Vm != null) Processes.Vm.UpdateStat();
+            if (Processes.Vm != null) Processes.Vm.Nodes.UpdateStat();
             if (Is(0, "buddyinfo")) pa.WriteBuddyInfo(o);
             else if (Is(0, "zoneinfo")) pa.WriteZoneInfo(o);
             else if (Is(0, "meminfo")) pa.WriteMemInfo(o);
@@ -392,10 +393,10 @@ namespace Kernel
         {
             Vm vm = ProcVm();
             if (vm == null) return;
-            vm.UpdateStat();
+            vm.Nodes.UpdateStat();
             for (int n = 0; n < Processes.NodeCount; n++)
             {
-                KswapdNode k = vm.Kswapd(n);
+                KswapdNode k = vm.Nodes[n].Kswapd;
                 KswapdTask t = Processes.Kswapd(n);
                 Console.Write("kswapd"); Console.WriteDecimal((ulong)n);
                 Console.Write(": pid "); Console.WriteDecimal((ulong)k.Pid);
@@ -444,7 +445,7 @@ namespace Kernel
                 bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
                 Pad((ulong)t.Pid, 5); Console.Write(' ');
                 string state = ProcStateName(t.State);
-                for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Kswapd(n).Pid == t.Pid) state = KswapdStateName(vm.Kswapd(n).State);
+                for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Nodes[n].Kswapd.Pid == t.Pid) state = KswapdStateName(vm.Nodes[n].Kswapd.State);
                 PadText(state, 8); Console.Write(' ');
                 string task = "-";
                 if (t.Pid == Vm.InitPid) task = "shell";

@@ -1,5 +1,6 @@
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 
 namespace MemoryManager
 {
@@ -241,7 +242,7 @@ namespace MemoryManager
                     ulong pfn = Pte.Pfn(pte);
                     Page* p = PageOf(pfn);
                     if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
-                    _lru[p->Nid].Del(pfn);
+                    Nodes[p->Nid].Lru.Del(pfn);
                     FreeUserPage(pfn);
                     t.RssAnon--;
                     freed++;
@@ -258,7 +259,7 @@ namespace MemoryManager
             }
             UnchargeFilePages(pid, ref t);
             t.Flags |= TaskFlags.OomSkip;
-            UpdateStat();
+            Nodes.UpdateStat();
             OomReaped++;
             ITextSink log = Pa.Log;
             TextFormat.Write(log, "oom_reaper: reaped process ");

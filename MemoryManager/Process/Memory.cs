@@ -1,5 +1,6 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
+using MemoryManager.Node;
 
 namespace MemoryManager
 {
@@ -28,7 +29,7 @@ namespace MemoryManager
             if (Pte.IsPresent(pte))
             {
                 ulong pfn = Pte.Pfn(pte);
-                _lru[NidOf(pfn)].MarkPageAccessed(pfn);
+                Nodes.NodeOf(pfn).Lru.MarkPageAccessed(pfn);
                 data = Pa.PageAddress(pfn);
                 return ProcResult.Ok;
             }
@@ -111,7 +112,7 @@ namespace MemoryManager
             Page* p = PageOf(pfn);
             p->Private = (ulong)vpage;
             p->Flags |= PageFlags.SwapBacked | PageFlags.Active;
-            _lru[p->Nid].Add(pfn);
+            Nodes[p->Nid].Lru.Add(pfn);
             Procs.PteOf(ref t, vpage) = Pte.MakePresent(pfn);
             t.RssAnon++;
         }
@@ -128,7 +129,7 @@ namespace MemoryManager
                 ulong pfn = Pte.Pfn(pte);
                 Page* p = PageOf(pfn);
                 if (p->Owner != pid) return ProcResult.NotOwner;
-                if ((p->Flags & PageFlags.Lru) != 0) _lru[p->Nid].Del(pfn);
+                if ((p->Flags & PageFlags.Lru) != 0) Nodes[p->Nid].Lru.Del(pfn);
                 FreeUserPage(pfn);
                 t.RssAnon--;
                 t.TotalVm--;
@@ -187,7 +188,7 @@ namespace MemoryManager
             }
             t.Flags &= ~TaskFlags.MemDie;
             t.State = TaskState.Zombie;
-            UpdateStat();
+            Nodes.UpdateStat();
             return Procs.Release(pid);
         }
     }

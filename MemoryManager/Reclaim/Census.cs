@@ -1,4 +1,5 @@
 using MemoryManager.Core;
+using MemoryManager.Node;
 
 namespace MemoryManager
 {
@@ -77,10 +78,10 @@ namespace MemoryManager
                 TextFormat.Write(report, "\n");
             }
             ulong lruTotal = 0;
-            for (int n = 0; n < _lru.Length; n++)
+            for (int n = 0; n < Nodes.Count; n++)
             {
-                if (!_lru[n].Check(report)) ok = false;
-                lruTotal += _lru[n].Total;
+                if (!Nodes[n].Lru.Check(report)) ok = false;
+                lruTotal += Nodes[n].Lru.Total;
             }
             if (lruTotal != c.LruAnon + c.LruFile) ok = Fail(report, "census: LRU list sizes disagree with PG_lru pages\n");
             ulong rssAnon = 0, swapEnts = 0, ptes = 0;

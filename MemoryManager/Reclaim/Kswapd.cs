@@ -1,51 +1,17 @@
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 
 namespace MemoryManager
 {
-    /// <summary>Where a node's kswapd is in its cycle.</summary>
-    public enum KswapdState : byte
-    {
-        /// <summary>Asleep until the allocator's slow path wakes it (wakeup_kswapd).</summary>
-        Sleeping = 0,
-        /// <summary>Woken: balance_pgdat runs one batch per Step() until the node is balanced.</summary>
-        Running,
-        /// <summary>Balanced: a short nap (HZ/10) before sleeping for good (kswapd_try_to_sleep).</summary>
-        Napping,
-    }
-
-    /// <summary>One node's kswapd (pgdat->kswapd_* fields and the thread's loop state).</summary>
-    public struct KswapdNode
-    {
-        public KswapdState State;
-        /// <summary>pgdat->kswapd_order / kswapd_classzone_idx: the largest request it was woken for.</summary>
-        public int Order;
-        public ZoneType ClasszoneIdx;
-        /// <summary>pgdat->kswapd_failures: balance_pgdat runs in a row that reclaimed nothing.</summary>
-        public int Failures;
-        /// <summary>True while a balance_pgdat run is in progress (pageoutrun was counted).</summary>
-        public bool InRun;
-        /// <summary>Reclaimed pages in the current run.</summary>
-        public ulong RunReclaimed;
-        /// <summary>Clock tick at which a nap ends.</summary>
-        public ulong NapUntil;
-        /// <summary>Pid of the kswapdN kernel thread in the process table.</summary>
-        public int Pid;
-    }
-
     // kswapd as a cooperative task: the allocator wakes it (WakeupKswapd), a scheduler or the
     // host simulation calls Step(nid) once per tick; a Step never blocks and does at most one
     // batch of reclaim (VmOptions.KswapdBatch pages).
     public sealed unsafe partial class Vm
     {
-        private readonly KswapdNode[] _kswapd;
-
-        /// <summary>The node's kswapd state (read-only view for tests and the simulator).</summary>
-        public KswapdNode Kswapd(int nid) => _kswapd[nid];
-
         /// <summary>pgdat->kswapd_failures reached MAX_RECLAIM_RETRIES: kswapd is no longer woken.</summary>
-        public bool NodeUnreclaimable(int nid) => _kswapd[nid].Failures >= MaxReclaimRetries;
+        public bool NodeUnreclaimable(int nid) => Nodes[nid].Kswapd.Failures >= MaxReclaimRetries;
 
         private ulong Now => Pa.Clock == null ? 0 : Pa.Clock.Ticks;
         private ulong NapTicks => Pa.Clock == null ? 1 : (Pa.Clock.Hz / 10 == 0 ? 1 : Pa.Clock.Hz / 10);
@@ -57,8 +23,8 @@ namespace MemoryManager
         /// </summary>
         public void WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
         {
-            if (nid < 0 || nid >= _kswapd.Length) return;
-            ref KswapdNode k = ref _kswapd[nid];
+            if (nid < 0 || nid >= Nodes.Count) return;
+            ref KswapdNode k = ref Nodes[nid].Kswapd;
             if (k.Failures >= MaxReclaimRetries) return;
             if (PgdatBalanced(nid, order, classzoneIdx)) return;
             if (k.State == KswapdState.Running)
@@ -83,8 +49,8 @@ namespace MemoryManager
         /// </summary>
         public ulong KswapdStep(int nid)
         {
-            if (nid < 0 || nid >= _kswapd.Length) return 0;
-            ref KswapdNode k = ref _kswapd[nid];
+            if (nid < 0 || nid >= Nodes.Count) return 0;
+            ref KswapdNode k = ref Nodes[nid].Kswapd;
             if (k.State == KswapdState.Sleeping) return 0;
             if (k.State == KswapdState.Napping)
             {
@@ -125,7 +91,7 @@ namespace MemoryManager
             // As Linux 4.8+ does, once compact_gap(order) = 2 << order pages are reclaimed,
             // balance for order 0 instead.
             if (k.Order > 0 && k.RunReclaimed >= (2UL << k.Order)) k.Order = 0;
-            UpdateStat();
+            Nodes.UpdateStat();
             if (sc.NrReclaimed == 0)
             {
                 // balance_pgdat gave up at priority 0 without reclaiming anything.

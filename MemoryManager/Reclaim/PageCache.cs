@@ -1,6 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 
 namespace MemoryManager
 {
@@ -96,7 +97,7 @@ namespace MemoryManager
             ulong pfn = _cacheIndex[_files[fileId].IndexBase + index];
             if (pfn != PageAllocator.NoPfn)
             {
-                _lru[NidOf(pfn)].MarkPageAccessed(pfn);
+                Nodes.NodeOf(pfn).Lru.MarkPageAccessed(pfn);
                 data = Pa.PageAddress(pfn);
                 return ProcResult.Ok;
             }
@@ -121,7 +122,7 @@ namespace MemoryManager
             Page* p = PageOf(pfn);
             p->Private = ((ulong)(uint)fileId << 32) | (uint)index;
             p->Flags &= ~(PageFlags.Active | PageFlags.SwapBacked);
-            _lru[p->Nid].Add(pfn);
+            Nodes[p->Nid].Lru.Add(pfn);
             _cacheIndex[file.IndexBase + index] = pfn;
             file.NrCached++;
             if (pid != 0) Procs.Get(pid).RssFile++;

@@ -1,5 +1,6 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using MemoryManager.Swap;
 
 namespace MemoryManager
@@ -64,9 +65,8 @@ namespace MemoryManager
         public readonly ProcessTable Procs;
         public readonly ISwapDevice Swap;
         public VmOptions Options;
-        private readonly LruVec[] _lru;
-        private readonly Page* _memmap;
-        private readonly ulong _minPfn;
+        /// <summary>The nodes (pglist_data): zones, LRU lists, kswapd state.</summary>
+        public readonly Nodes Nodes;
 
         /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
         public ulong NrIsolated;
@@ -80,11 +80,7 @@ namespace MemoryManager
             Swap = swap;
             Options = o;
             Procs = procs;
-            _memmap = pa.PfnToPage(pa.MinPfn);
-            _minPfn = pa.MinPfn;
-            _lru = new LruVec[pa.NodeCount];
-            for (int n = 0; n < pa.NodeCount; n++) _lru[n] = new LruVec(_memmap, _minPfn);
-            _kswapd = new KswapdNode[pa.NodeCount];
+            Nodes = new Nodes(pa, swap);
             _files = new InMemoryFile[o.MaxFiles];
             _cacheIndex = new ulong[o.MaxFilePages];
         }
@@ -106,12 +102,12 @@ namespace MemoryManager
             for (int n = 0; n < pa.NodeCount; n++)
             {
                 procs.Spawn(KswapdName(n), TaskFlags.KernelThread, 0, out int kpid);
-                vm._kswapd[n].Pid = kpid;
+                vm.Nodes[n].Kswapd.Pid = kpid;
             }
             pa.Kswapd = vm;
             pa.DirectReclaim = vm;
             pa.OomKiller = vm;
-            vm.UpdateStat();
+            vm.Nodes.UpdateStat();
             return MmResult.Ok;
         }
 
@@ -128,33 +124,8 @@ namespace MemoryManager
             }
         }
 
-        /// <summary>The node's LRU lists.</summary>
-        public LruVec Lru(int nid) => _lru[nid];
-
         /// <summary>The descriptor of a pfn (callers pass pfns the allocator handed out).</summary>
-        internal Page* PageOf(ulong pfn) => _memmap + (pfn - _minPfn);
-
-        /// <summary>The node a pfn belongs to.</summary>
-        internal int NidOf(ulong pfn) => PageOf(pfn)->Nid;
-
-        /// <summary>Copies the LRU and swap sizes into the allocator's vmstat/meminfo counters.</summary>
-        public void UpdateStat()
-        {
-            ulong aa = 0, ia = 0, af = 0, inf = 0;
-            for (int n = 0; n < _lru.Length; n++)
-            {
-                aa += _lru[n].Size(LruList.ActiveAnon);
-                ia += _lru[n].Size(LruList.InactiveAnon);
-                af += _lru[n].Size(LruList.ActiveFile);
-                inf += _lru[n].Size(LruList.InactiveFile);
-            }
-            Pa.Stat.NrActiveAnon = aa;
-            Pa.Stat.NrInactiveAnon = ia;
-            Pa.Stat.NrActiveFile = af;
-            Pa.Stat.NrInactiveFile = inf;
-            Pa.Stat.SwapTotalPages = Swap == null ? 0 : Swap.Slots - 1;
-            Pa.Stat.SwapFreePages = Swap == null ? 0 : Swap.FreeSlots;
-        }
+        internal Page* PageOf(ulong pfn) => Nodes.PageOf(pfn);
 
         /// <summary>Swap pages the device offers in all (total_swap_pages).</summary>
         public ulong TotalSwapPages => Swap == null ? 0 : Swap.Slots - 1;

@@ -1,6 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 
 namespace MemoryManager
 {
@@ -42,14 +43,14 @@ namespace MemoryManager
             sc.IsKswapd = false;
             for (sc.Priority = DefPriority; sc.Priority >= 0; sc.Priority--)
             {
-                for (int nid = 0; nid < _lru.Length; nid++)
+                for (int nid = 0; nid < Nodes.Count; nid++)
                 {
                     ShrinkNode(nid, ref sc);
                     if (sc.NrReclaimed >= sc.NrToReclaim) break;
                 }
                 if (sc.NrReclaimed >= sc.NrToReclaim) break;
             }
-            UpdateStat();
+            Nodes.UpdateStat();
             return sc.NrReclaimed;
         }
 
@@ -64,13 +65,13 @@ namespace MemoryManager
             ShrinkLruType(nid, false, ref sc);
             bool swapRoom = Swap != null && Swap.FreeSlots > 0 && sc.MaySwap;
             if (sc.NrReclaimed < sc.NrToReclaim && swapRoom) ShrinkLruType(nid, true, ref sc);
-            if (sc.NrReclaimed > before) _kswapd[nid].Failures = 0;
+            if (sc.NrReclaimed > before) Nodes[nid].Kswapd.Failures = 0;
         }
 
         /// <summary>Shrinks the inactive list of one type, then ages its active list when the inactive list is low.</summary>
         private void ShrinkLruType(int nid, bool anon, ref ScanControl sc)
         {
-            LruVec lru = _lru[nid];
+            LruVec lru = Nodes[nid].Lru;
             LruList inactive = anon ? LruList.InactiveAnon : LruList.InactiveFile;
             LruList active = anon ? LruList.ActiveAnon : LruList.ActiveFile;
             ShrinkInactiveList(nid, inactive, ScanTarget(lru.Size(inactive), sc.Priority), ref sc);
@@ -100,7 +101,7 @@ namespace MemoryManager
         /// </summary>
         private void ShrinkActiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
         {
-            LruVec lru = _lru[nid];
+            LruVec lru = Nodes[nid].Lru;
             for (ulong i = 0; i < nrToScan; i++)
             {
                 ulong pfn = lru.TailPfn(list);
@@ -122,7 +123,7 @@ namespace MemoryManager
         /// </summary>
         private void ShrinkInactiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
         {
-            LruVec lru = _lru[nid];
+            LruVec lru = Nodes[nid].Lru;
             for (ulong i = 0; i < nrToScan && sc.NrReclaimed < sc.NrToReclaim; i++)
             {
                 ulong pfn = lru.TailPfn(list);

@@ -6,6 +6,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using MemoryManager.Swap;
 using MemoryManager.Workloads;
 
@@ -175,9 +176,9 @@ namespace Simulator.Engine
         // IKswapdWaker: record the wake with the zone's numbers, then let the Vm decide.
         void IKswapdWaker.WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
         {
-            KswapdState before = Vm.Kswapd(nid).State;
+            KswapdState before = Vm.Nodes[nid].Kswapd.State;
             Vm.WakeupKswapd(nid, zone, order, classzoneIdx);
-            if (before != KswapdState.Running && Vm.Kswapd(nid).State == KswapdState.Running)
+            if (before != KswapdState.Running && Vm.Nodes[nid].Kswapd.State == KswapdState.Running)
             {
                 bool belowLow = true;
                 for (int t = 0; t <= (int)classzoneIdx; t++)
@@ -250,9 +251,9 @@ namespace Simulator.Engine
         {
             for (int n = 0; n < Pa.NodeCount; n++)
             {
-                KswapdState before = Vm.Kswapd(n).State;
+                KswapdState before = Vm.Nodes[n].Kswapd.State;
                 Vm.KswapdStep(n);
-                KswapdState after = Vm.Kswapd(n).State;
+                KswapdState after = Vm.Nodes[n].Kswapd.State;
                 if (before == KswapdState.Running && after != KswapdState.Running)
                 {
                     // Record the best zone's margin over its high watermark as kswapd stops.
@@ -265,7 +266,7 @@ namespace Simulator.Engine
                         if (z.NrFree - z.WatermarkHigh > bestMargin) { bestMargin = z.NrFree - z.WatermarkHigh; best = (ZoneType)t; }
                     }
                     ref Zone bz = ref Pa.GetZone(n, best);
-                    KswapdNode k = Vm.Kswapd(n);
+                    KswapdNode k = Vm.Nodes[n].Kswapd;
                     bool balanced = after == KswapdState.Napping && Vm.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
                     KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced, false));
                 }
@@ -352,10 +353,10 @@ namespace Simulator.Engine
             var sink = new StringSink();
             switch (what)
             {
-                case "vmstat": Vm.UpdateStat(); Pa.WriteVmStat(sink); break;
+                case "vmstat": Vm.Nodes.UpdateStat(); Pa.WriteVmStat(sink); break;
                 case "buddyinfo": Pa.WriteBuddyInfo(sink); break;
                 case "zoneinfo": Pa.WriteZoneInfo(sink); break;
-                case "meminfo": Vm.UpdateStat(); Pa.WriteMemInfo(sink); break;
+                case "meminfo": Vm.Nodes.UpdateStat(); Pa.WriteMemInfo(sink); break;
                 case "ps": WritePs(sink); break;
                 case "kswapd": WriteKswapd(sink); break;
             }
@@ -378,7 +379,7 @@ namespace Simulator.Engine
         {
             for (int n = 0; n < Pa.NodeCount; n++)
             {
-                KswapdNode k = Vm.Kswapd(n);
+                KswapdNode k = Vm.Nodes[n].Kswapd;
                 o.Write($"kswapd{n}: {k.State} order={k.Order} failures={k.Failures}{(Vm.NodeUnreclaimable(n) ? " node_unreclaimable" : "")}\n");
             }
         }

@@ -9,6 +9,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using MemoryManager.Workloads;
 
 namespace Kernel.Tests
@@ -113,8 +114,8 @@ namespace Kernel.Tests
         private static bool WaitKswapdAsleep(ulong ticks)
         {
             ulong end = Timer.Jiffies + ticks;
-            while (Processes.Vm.Kswapd(0).State != KswapdState.Sleeping && Timer.Jiffies < end) Scheduler.Sleep(1);
-            return Processes.Vm.Kswapd(0).State == KswapdState.Sleeping;
+            while (Processes.Vm.Nodes[0].Kswapd.State != KswapdState.Sleeping && Timer.Jiffies < end) Scheduler.Sleep(1);
+            return Processes.Vm.Nodes[0].Kswapd.State == KswapdState.Sleeping;
         }
 
         private static void Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high(Assert a)
@@ -136,7 +137,7 @@ namespace Kernel.Tests
             Program p = Start(a, WorkloadKind.Idle, 512, 1, 0);
             if (p == null) { Stop(a, cold); Deflate(); return; }
             end = Timer.Jiffies + 400;
-            while ((p.Work.Touched < p.Work.Pages || vm.Kswapd(0).State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
+            while ((p.Work.Touched < p.Work.Pages || vm.Nodes[0].Kswapd.State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
             a.Equal((long)p.Work.Pages, (long)p.Work.Touched, "the second idle program touched all its pages");
             a.True(Processes.KswapdWakes > wakes, "kswapd0 was woken");
             a.True(Processes.KswapdWakesBelowLow > below, "woken with every eligible zone below its low watermark");
@@ -145,7 +146,7 @@ namespace Kernel.Tests
             a.True(vm.Pa.Stat.PgscanKswapd > scan && vm.Pa.Stat.PgstealKswapd > steal, "kswapd scanned and reclaimed pages");
             a.True(Processes.KswapdStopsBalanced > balanced, "kswapd stopped with the node balanced");
             a.True(Processes.LastStopFree > Processes.LastStopHigh, "at the stop a zone's free pages were above its high watermark");
-            a.Equal((long)KswapdState.Sleeping, (long)vm.Kswapd(0).State, "kswapd0 went back to sleep");
+            a.Equal((long)KswapdState.Sleeping, (long)vm.Nodes[0].Kswapd.State, "kswapd0 went back to sleep");
             Stop(a, p);
             Stop(a, cold);
             Deflate();

@@ -2,6 +2,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -12,7 +13,7 @@ namespace MemoryManager.Tests.Reclaim
         private static int TouchUntilKswapdWakes(Rig r, int pid, int from = 0)
         {
             int v = from;
-            while (r.Vm.Kswapd(0).State != KswapdState.Running)
+            while (r.Vm.Nodes[0].Kswapd.State != KswapdState.Running)
             {
                 r.TouchAnon(pid, 1, v++);
                 Assert.True(v < r.Vm.Procs.VpagesPerTask, "kswapd never woke");
@@ -38,7 +39,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 1000);
             Assert.True(AnyZonePasses(r, z => z.WatermarkLow));
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -46,7 +47,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig();
             r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -68,17 +69,17 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
             int steps = 0;
-            while (r.Vm.Kswapd(0).State == KswapdState.Running)
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running)
             {
                 r.Vm.KswapdStep(0);
                 Assert.True(++steps < 1000);
             }
-            Assert.Equal(KswapdState.Napping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Napping, r.Vm.Nodes[0].Kswapd.State);
             Assert.True(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
             Assert.True(AnyZonePasses(r, z => z.WatermarkHigh));
             r.Clock.Ticks += 10;                              // HZ/10 later
             r.Vm.KswapdStep(0);
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
             Assert.Equal(1UL, r.Pa.Stat.Pageoutrun);
             Assert.True(r.Pa.Stat.PgstealKswapd > 0);
             Assert.True(r.Pa.Stat.PgscanKswapd >= r.Pa.Stat.PgstealKswapd);
@@ -93,7 +94,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(options: o, congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            Assert.Equal(KswapdState.Running, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
             ulong got = r.Vm.KswapdStep(0);
             Assert.InRange(got, 1UL, 8UL);
             Assert.Equal(got, r.Pa.Stat.PgstealKswapd);
@@ -105,8 +106,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             int v = TouchUntilKswapdWakes(r, p);
-            while (r.Vm.Kswapd(0).State == KswapdState.Running) r.Vm.KswapdStep(0);
-            Assert.Equal(KswapdState.Napping, r.Vm.Kswapd(0).State);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.KswapdStep(0);
+            Assert.Equal(KswapdState.Napping, r.Vm.Nodes[0].Kswapd.State);
             TouchUntilKswapdWakes(r, p, v);                   // below low again before the nap ends
             Assert.Equal(1UL, r.Pa.Stat.KswapdLowWmarkHitQuickly);
             Assert.Equal(0UL, r.Pa.Stat.KswapdHighWmarkHitQuickly);
@@ -118,13 +119,13 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            while (r.Vm.Kswapd(0).State == KswapdState.Running) r.Vm.KswapdStep(0);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.KswapdStep(0);
             // Use memory without going through the slow path (no wake): kernel pages down to low.
             r.TakeKernelPagesUntil(z => z.WatermarkLow);
             r.Clock.Ticks += 10;
             r.Vm.KswapdStep(0);
             Assert.Equal(1UL, r.Pa.Stat.KswapdHighWmarkHitQuickly);
-            Assert.Equal(KswapdState.Running, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -133,17 +134,17 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             r.TakeKernelPagesUntil(z => z.WatermarkMin);      // nothing on any LRU: nothing to reclaim
             r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            Assert.Equal(KswapdState.Running, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
             for (int i = 0; i < Vm.MaxReclaimRetries; i++)
             {
                 Assert.False(r.Vm.NodeUnreclaimable(0));
                 Assert.Equal(0UL, r.Vm.KswapdStep(0));
             }
             Assert.True(r.Vm.NodeUnreclaimable(0));
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
             Assert.Equal((ulong)Vm.MaxReclaimRetries, r.Pa.Stat.Pageoutrun);
             r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -153,11 +154,11 @@ namespace MemoryManager.Tests.Reclaim
             r.TakeKernelPagesUntil(z => z.WatermarkMin + 8);
             r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
             for (int i = 0; i < 3; i++) r.Vm.KswapdStep(0);
-            Assert.Equal(3, r.Vm.Kswapd(0).Failures);
+            Assert.Equal(3, r.Vm.Nodes[0].Kswapd.Failures);
             int f = r.File(8);
             Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(0, f, 0, out _));   // a reclaimable page appears
             Assert.Equal(1UL, r.Reclaim());
-            Assert.Equal(0, r.Vm.Kswapd(0).Failures);
+            Assert.Equal(0, r.Vm.Nodes[0].Kswapd.Failures);
         }
 
         [Fact]
@@ -167,11 +168,11 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
             r.Vm.WakeupKswapd(0, ZoneType.Dma32, 9, ZoneType.Dma32);     // an order-9 request
-            Assert.Equal(9, r.Vm.Kswapd(0).Order);
+            Assert.Equal(9, r.Vm.Nodes[0].Kswapd.Order);
             int steps = 0;
-            while (r.Vm.Kswapd(0).Order != 0) { r.Vm.KswapdStep(0); Assert.True(++steps < 100); }
-            Assert.True(r.Vm.Kswapd(0).RunReclaimed >= 2UL << 9);
-            Assert.Equal(0UL, (ulong)r.Vm.Kswapd(0).Failures);
+            while (r.Vm.Nodes[0].Kswapd.Order != 0) { r.Vm.KswapdStep(0); Assert.True(++steps < 100); }
+            Assert.True(r.Vm.Nodes[0].Kswapd.RunReclaimed >= 2UL << 9);
+            Assert.Equal(0UL, (ulong)r.Vm.Nodes[0].Kswapd.Failures);
         }
 
         [Fact]

@@ -1,5 +1,6 @@
 using MemoryManager;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -12,8 +13,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 5);
-            Assert.Equal(5UL, r.Vm.Lru(0).Size(LruList.ActiveAnon));
-            Assert.Equal(0UL, r.Vm.Lru(0).Size(LruList.InactiveAnon));
+            Assert.Equal(5UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveAnon));
+            Assert.Equal(0UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveAnon));
             Assert.Equal(5UL, r.Task(p).RssAnon);
         }
 
@@ -24,7 +25,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("reader");
             int f = r.File(8);
             r.Read(p, f, 0, 8);
-            Assert.Equal(8UL, r.Vm.Lru(0).Size(LruList.InactiveFile));
+            Assert.Equal(8UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
             Assert.Equal(8UL, r.Task(p).RssFile);
             Assert.Equal(8UL, r.Vm.File(f).NrCached);
         }
@@ -47,10 +48,10 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(2);
             r.Read(p, f, 0, 1);                // inactive, unreferenced
             r.Read(p, f, 0, 1);                // inactive, PG_referenced
-            Assert.Equal(1UL, r.Vm.Lru(0).Size(LruList.InactiveFile));
+            Assert.Equal(1UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
             r.Read(p, f, 0, 1);                // referenced again: activated
-            Assert.Equal(1UL, r.Vm.Lru(0).Size(LruList.ActiveFile));
-            Assert.Equal(0UL, r.Vm.Lru(0).Size(LruList.InactiveFile));
+            Assert.Equal(1UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveFile));
+            Assert.Equal(0UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
         }
 
         [Fact]

@@ -52,7 +52,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Vm.SelectBadProcess(r.Vm.OomTotalPages, out _, out _);
             r.Vm.OomScore(victim);
             r.Vm.CheckNoPageLost(null);
-            r.Vm.UpdateStat();
+            r.Vm.Nodes.UpdateStat();
         }
 
         [Fact]

@@ -192,7 +192,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 10);
             Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReap(999));
             Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(Vm.InitPid));
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(r.Vm.Kswapd(0).Pid));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(r.Vm.Nodes[0].Kswapd.Pid));
             r.Vm.BeginExit(a);
             Assert.Equal(ProcResult.Ok, r.Vm.OomReap(a, out ulong freed));
             Assert.Equal(10UL, freed);

@@ -1,6 +1,7 @@
 using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Core;
+using MemoryManager.Node;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -38,7 +39,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 64);
             r.Read(p, f, 0, 32);
             r.Read(p, f, 0, 32);                       // pages 0..31 now active
-            Assert.Equal(32UL, r.Vm.Lru(0).Size(LruList.ActiveFile));
+            Assert.Equal(32UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveFile));
             ScanControl sc = Sc();
             r.Vm.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
@@ -77,7 +78,7 @@ namespace MemoryManager.Tests.Reclaim
                 bool swapped = Pte.IsSwap(r.Vm.Procs.ReadPte(p, v));
                 Assert.True(swapped == (v >= 10 && v < 32), $"page {v}: swapped={swapped}");
             }
-            Assert.Equal(18UL, r.Vm.Lru(0).Size(LruList.ActiveAnon));
+            Assert.Equal(18UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveAnon));
             r.AssertNoPageLost();
         }
 
@@ -252,7 +253,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig();
             Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(Vm.InitPid));
-            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(r.Vm.Kswapd(0).Pid));
+            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(r.Vm.Nodes[0].Kswapd.Pid));
         }
 
         [Fact]

@@ -101,7 +101,7 @@ run 400
             Assert.Contains(big, m.OomVictims);
             Assert.Equal(m.OomVictims, checkedKills);
             Assert.DoesNotContain(Vm.InitPid, m.OomVictims);
-            Assert.DoesNotContain(m.Vm.Kswapd(0).Pid, m.OomVictims);
+            Assert.DoesNotContain(m.Vm.Nodes[0].Kswapd.Pid, m.OomVictims);
             Assert.DoesNotContain(keeper, m.OomVictims);
             Assert.True(m.Vm.Procs.Exists(keeper));
             Assert.False(m.Panicked);

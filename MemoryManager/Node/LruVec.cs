@@ -1,7 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Node
 {
     /// <summary>enum lru_list: the four page LRU lists of a node.</summary>
     public enum LruList : byte
