@@ -7,10 +7,11 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using MemoryManager.Swap;
 using MemoryManager.Workloads;
 using KTask = Kernel.Sched.KTask;
-using ProcState = MemoryManager.TaskState;
+using ProcState = MemoryManager.Processes.ProcessState;
 
 namespace Kernel.Proc
 {
@@ -231,8 +232,8 @@ namespace Kernel.Proc
         public static ProcResult Kill(int pid)
         {
             if (s_vm == null || !s_vm.Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref MemoryManager.Task t = ref s_vm.Procs.Get(pid);
-            if (pid == Vm.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
+            ref Process t = ref s_vm.Procs.Get(pid);
+            if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
             Program p = Find(pid);
             if (p == null) return ProcResult.NoSuchProcess;
             return s_vm.BeginExit(pid);
@@ -477,7 +478,7 @@ namespace Kernel.Proc
             while (true)
             {
                 if (!vm.Procs.Exists(Pid)) break;
-                ref MemoryManager.Task t = ref vm.Procs.Get(Pid);
+                ref Process t = ref vm.Procs.Get(Pid);
                 if (t.State != ProcState.Running && t.State != ProcState.Sleeping) break;
                 LastStatus = Work.Step(vm);
                 Steps++;

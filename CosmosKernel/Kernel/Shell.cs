@@ -10,8 +10,9 @@ using Kernel.Tests.Framework;
 using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using MemoryManager.Workloads;
-using ProcState = MemoryManager.TaskState;
+using ProcState = MemoryManager.Processes.ProcessState;
 
 namespace Kernel
 {
@@ -440,7 +441,7 @@ namespace Kernel
             Console.WriteLine("  PID STATE    TASK       RSS_KB  SWAP_KB OOM_SCORE OOM_SCORE_ADJ COMMAND");
             for (int s = 0; s < vm.Procs.Capacity; s++)
             {
-                ref MemoryManager.Task t = ref vm.Procs.At(s);
+                ref Process t = ref vm.Procs.At(s);
                 if (t.State == ProcState.Unused) continue;
                 bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
                 Pad((ulong)t.Pid, 5); Console.Write(' ');
@@ -448,7 +449,7 @@ namespace Kernel
                 for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Nodes[n].Kswapd.Pid == t.Pid) state = KswapdStateName(vm.Nodes[n].Kswapd.State);
                 PadText(state, 8); Console.Write(' ');
                 string task = "-";
-                if (t.Pid == Vm.InitPid) task = "shell";
+                if (t.Pid == ProcessTable.InitPid) task = "shell";
                 else if (kthread) { for (int n = 0; n < Processes.NodeCount; n++) if (Processes.Kswapd(n).Pid == t.Pid) task = Processes.Kswapd(n).Task.StateName; }
                 else { Program p = Processes.Find(t.Pid); if (p != null && p.Task != null) task = p.Task.StateName; }
                 PadText(task, 9);

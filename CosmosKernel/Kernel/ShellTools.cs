@@ -8,6 +8,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Processes;
 
 namespace Kernel
 {
@@ -23,7 +24,7 @@ namespace Kernel
         private static TaskContext ShellContext()
         {
             Vm vm = Processes.Vm;
-            if (vm != null && vm.Procs.Exists(Vm.InitPid)) return vm.Procs.ContextOf(Vm.InitPid);
+            if (vm != null && vm.Procs.Exists(ProcessTable.InitPid)) return vm.Procs.ContextOf(ProcessTable.InitPid);
             return BuddyHeap.Current;
         }
 

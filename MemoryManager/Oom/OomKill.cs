@@ -1,6 +1,7 @@
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 
 namespace MemoryManager
 {
@@ -27,10 +28,10 @@ namespace MemoryManager
         public ulong OomTotalPages => Pa.TotalManagedPages + TotalSwapPages;
 
         /// <summary>True for the tasks the OOM killer never chooses: global init, kernel threads, free slots and zombies (oom_unkillable_task).</summary>
-        public static bool OomUnkillableTask(ref Task t)
+        public static bool OomUnkillableTask(ref Process t)
         {
-            if (t.State == TaskState.Unused || t.State == TaskState.Zombie) return true;
-            if (t.Pid == InitPid) return true;
+            if (t.State == ProcessState.Unused || t.State == ProcessState.Zombie) return true;
+            if (t.Pid == ProcessTable.InitPid) return true;
             return (t.Flags & TaskFlags.KernelThread) != 0;
         }
 
@@ -39,10 +40,10 @@ namespace MemoryManager
         /// rss + swap entries + page-table pages, plus oom_score_adj in thousandths of
         /// totalpages (Linux: adj *= totalpages / 1000), and never less than 1.
         /// </summary>
-        public static ulong OomBadness(ref Task t, ulong totalpages) => OomBadnessScaled(ref t, (long)(totalpages / 1000));
+        public static ulong OomBadness(ref Process t, ulong totalpages) => OomBadnessScaled(ref t, (long)(totalpages / 1000));
 
         /// <summary>oom_badness with totalpages / 1000 already divided out (one division per table walk, not per task).</summary>
-        private static ulong OomBadnessScaled(ref Task t, long pagesPerAdj)
+        private static ulong OomBadnessScaled(ref Process t, long pagesPerAdj)
         {
             if (OomUnkillableTask(ref t)) return 0;
             long adj = t.OomScoreAdj;
@@ -76,7 +77,7 @@ namespace MemoryManager
             long pagesPerAdj = (long)(totalpages / 1000);
             for (int s = 0; s < Procs.Capacity; s++)
             {
-                ref Task t = ref Procs.At(s);
+                ref Process t = ref Procs.At(s);
                 if (OomUnkillableTask(ref t)) continue;
                 if ((t.Flags & TaskFlags.OomSkip) != 0) continue;      // reaped: its memory is already back
                 if ((t.Flags & TaskFlags.MemDie) != 0) { victimPid = t.Pid; return OomScan.Abort; }
@@ -118,8 +119,8 @@ namespace MemoryManager
             bool curKnown = cur > 0 && Procs.Exists(cur);
             if (curKnown)
             {
-                ref Task ct = ref Procs.Get(cur);
-                if (!OomUnkillableTask(ref ct) && (ct.State == TaskState.Exiting || (ct.Flags & TaskFlags.Exiting) != 0))
+                ref Process ct = ref Procs.Get(cur);
+                if (!OomUnkillableTask(ref ct) && (ct.State == ProcessState.Exiting || (ct.Flags & TaskFlags.Exiting) != 0))
                 {
                     // task_will_free_mem(current): let it use the reserves and finish exiting
                     // (and queue_oom_reaper(current): its memory comes back at once).
@@ -166,9 +167,9 @@ namespace MemoryManager
         /// <summary>mark_oom_victim(): TIF_MEMDIE on the task (and on "current" when it is the victim) gives it the reserves.</summary>
         private void MarkOomVictim(int pid, ref TaskContext current)
         {
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             t.Flags |= TaskFlags.MemDie;
-            if (t.State != TaskState.Zombie) t.State = TaskState.Exiting;
+            if (t.State != ProcessState.Zombie) t.State = ProcessState.Exiting;
             if (current.Pid == pid) current.Flags |= TaskFlags.MemDie;
             LastOomVictim = pid;
         }
@@ -181,7 +182,7 @@ namespace MemoryManager
         /// </summary>
         private void OomKillProcess(int pid, ref TaskContext current, string message)
         {
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             ITextSink log = Pa.Log;
             TextFormat.Write(log, message);
             TextFormat.Write(log, ": Killed process ");
@@ -231,9 +232,9 @@ namespace MemoryManager
         {
             freed = 0;
             if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             if (OomUnkillableTask(ref t) || (t.Flags & TaskFlags.OomSkip) != 0) return ProcResult.NotOwner;
-            for (int v = 0; v < Procs.VpagesPerTask; v++)
+            for (int v = 0; v < Procs.VpagesPerProcess; v++)
             {
                 ref ulong pte = ref Procs.PteOf(ref t, v);
                 if (pte == Pte.None) continue;
@@ -243,7 +244,7 @@ namespace MemoryManager
                     Page* p = PageOf(pfn);
                     if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
                     Nodes[p->Nid].Lru.Del(pfn);
-                    FreeUserPage(pfn);
+                    UserPages.FreeUserPage(pfn);
                     t.RssAnon--;
                     freed++;
                 }

@@ -1,6 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 
 namespace MemoryManager
 {
@@ -22,9 +23,9 @@ namespace MemoryManager
         {
             data = null;
             if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Task t = ref Procs.Get(pid);
-            if (t.State != TaskState.Running && t.State != TaskState.Sleeping) return ProcResult.Killed;
-            if (vpage < 0 || vpage >= Procs.VpagesPerTask) return ProcResult.AddressOutOfRange;
+            ref Process t = ref Procs.Get(pid);
+            if (t.State != ProcessState.Running && t.State != ProcessState.Sleeping) return ProcResult.Killed;
+            if (vpage < 0 || vpage >= Procs.VpagesPerProcess) return ProcResult.AddressOutOfRange;
             ulong pte = Procs.PteOf(ref t, vpage);
             if (Pte.IsPresent(pte))
             {
@@ -39,28 +40,13 @@ namespace MemoryManager
             return DoAnonymousPage(pid, vpage, out data);
         }
 
-        /// <summary>Allocates an order-0 page charged to <paramref name="pid"/>; Killed when the OOM killer chose the task meanwhile (the page, if any, is given back).</summary>
-        private ProcResult AllocUserPage(int pid, Gfp gfp, out ulong pfn)
-        {
-            TaskContext current = Procs.ContextOf(pid);
-            pfn = Pa.AllocPages(ref current, gfp, 0);
-            bool killed = !Procs.Exists(pid) || Procs.Get(pid).State == TaskState.Exiting || Procs.Get(pid).State == TaskState.Zombie;
-            if (killed)
-            {
-                if (pfn != PageAllocator.NoPfn) Pa.FreePages(pfn, 0, pid);
-                pfn = PageAllocator.NoPfn;
-                return ProcResult.Killed;
-            }
-            return pfn == PageAllocator.NoPfn ? ProcResult.NoMemory : ProcResult.Ok;
-        }
-
         /// <summary>__pte_alloc(): makes sure the page-table page covering <paramref name="vpage"/> exists, charged to the process.</summary>
         private ProcResult EnsurePtPage(int pid, int vpage)
         {
             if (Procs.PtPageOf(ref Procs.Get(pid), vpage) != PageAllocator.NoPfn) return ProcResult.Ok;
-            ProcResult r = AllocUserPage(pid, Gfp.GFP_KERNEL, out ulong pfn);
+            ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_KERNEL, out ulong pfn);
             if (r != ProcResult.Ok) return r;
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             PageOf(pfn)->Private = PtPageMagic | (uint)(vpage / ProcessTable.PtrsPerPte);
             byte* bytes = Pa.PageAddress(pfn);
             if (bytes != null) PageBytes.Clear(bytes);
@@ -73,9 +59,9 @@ namespace MemoryManager
         private ProcResult DoAnonymousPage(int pid, int vpage, out byte* data)
         {
             data = null;
-            ProcResult r = AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
+            ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
             if (r != ProcResult.Ok) return r;
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             data = Pa.PageAddress(pfn);
             if (data != null) PageBytes.Clear(data);
             MapAnon(ref t, vpage, pfn);
@@ -87,9 +73,9 @@ namespace MemoryManager
         private ProcResult DoSwapPage(int pid, int vpage, out byte* data)
         {
             data = null;
-            ProcResult r = AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
+            ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
             if (r != ProcResult.Ok) return r;
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             ref ulong pte = ref Procs.PteOf(ref t, vpage);
             ulong entry = Pte.SwapEntry(pte);
             data = Pa.PageAddress(pfn);
@@ -107,7 +93,7 @@ namespace MemoryManager
         }
 
         /// <summary>page_add_new_anon_rmap + lru_cache_add_active: the page records its owner's virtual page and joins the active anon list.</summary>
-        private void MapAnon(ref Task t, int vpage, ulong pfn)
+        private void MapAnon(ref Process t, int vpage, ulong pfn)
         {
             Page* p = PageOf(pfn);
             p->Private = (ulong)vpage;
@@ -121,8 +107,8 @@ namespace MemoryManager
         public ProcResult Unmap(int pid, int vpage)
         {
             if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            if (vpage < 0 || vpage >= Procs.VpagesPerTask) return ProcResult.AddressOutOfRange;
-            ref Task t = ref Procs.Get(pid);
+            if (vpage < 0 || vpage >= Procs.VpagesPerProcess) return ProcResult.AddressOutOfRange;
+            ref Process t = ref Procs.Get(pid);
             ref ulong pte = ref Procs.PteOf(ref t, vpage);
             if (Pte.IsPresent(pte))
             {
@@ -130,7 +116,7 @@ namespace MemoryManager
                 Page* p = PageOf(pfn);
                 if (p->Owner != pid) return ProcResult.NotOwner;
                 if ((p->Flags & PageFlags.Lru) != 0) Nodes[p->Nid].Lru.Del(pfn);
-                FreeUserPage(pfn);
+                UserPages.FreeUserPage(pfn);
                 t.RssAnon--;
                 t.TotalVm--;
             }
@@ -155,9 +141,9 @@ namespace MemoryManager
         public ProcResult BeginExit(int pid)
         {
             if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref Procs.Get(pid);
             t.Flags |= TaskFlags.Exiting;
-            t.State = TaskState.Exiting;
+            t.State = ProcessState.Exiting;
             return ProcResult.Ok;
         }
 
@@ -169,15 +155,15 @@ namespace MemoryManager
         public ProcResult ExitProcess(int pid)
         {
             if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Task t = ref Procs.Get(pid);
-            if (pid == InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
-            for (int v = 0; v < Procs.VpagesPerTask; v++)
+            ref Process t = ref Procs.Get(pid);
+            if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
+            for (int v = 0; v < Procs.VpagesPerProcess; v++)
             {
                 ulong pte = Procs.PteOf(ref t, v);
                 if (pte != Pte.None) Unmap(pid, v);
             }
             UnchargeFilePages(pid, ref t);
-            for (int i = 0; i < Procs.PtPagesPerTask; i++)
+            for (int i = 0; i < Procs.PtPagesPerProcess; i++)
             {
                 ref ulong pt = ref Procs.PtPageAt(ref t, i);
                 if (pt == PageAllocator.NoPfn) continue;
@@ -187,7 +173,7 @@ namespace MemoryManager
                 t.NrPtes--;
             }
             t.Flags &= ~TaskFlags.MemDie;
-            t.State = TaskState.Zombie;
+            t.State = ProcessState.Zombie;
             Nodes.UpdateStat();
             return Procs.Release(pid);
         }

@@ -1,5 +1,6 @@
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 
 namespace MemoryManager
 {
@@ -87,8 +88,8 @@ namespace MemoryManager
             ulong rssAnon = 0, swapEnts = 0, ptes = 0;
             for (int s = 0; s < Procs.Capacity; s++)
             {
-                ref Task t = ref Procs.At(s);
-                if (t.State == TaskState.Unused) continue;
+                ref Process t = ref Procs.At(s);
+                if (t.State == ProcessState.Unused) continue;
                 rssAnon += t.RssAnon;
                 swapEnts += t.SwapEnts;
                 ptes += t.NrPtes;

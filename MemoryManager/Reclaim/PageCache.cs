@@ -2,6 +2,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 
 namespace MemoryManager
 {
@@ -91,8 +92,8 @@ namespace MemoryManager
             if (pid != 0)
             {
                 if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-                TaskState s = Procs.Get(pid).State;
-                if (s != TaskState.Running && s != TaskState.Sleeping) return ProcResult.Killed;
+                ProcessState s = Procs.Get(pid).State;
+                if (s != ProcessState.Running && s != ProcessState.Sleeping) return ProcResult.Killed;
             }
             ulong pfn = _cacheIndex[_files[fileId].IndexBase + index];
             if (pfn != PageAllocator.NoPfn)
@@ -103,7 +104,7 @@ namespace MemoryManager
             }
             if (pid != 0)
             {
-                ProcResult r = AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out pfn);
+                ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out pfn);
                 if (r != ProcResult.Ok) return r;
             }
             else
@@ -187,7 +188,7 @@ namespace MemoryManager
         }
 
         /// <summary>On exit the page cache outlives the process: its file pages are re-charged to the kernel (pid 0).</summary>
-        private void UnchargeFilePages(int pid, ref Task t)
+        private void UnchargeFilePages(int pid, ref Process t)
         {
             for (int i = 0; i < _cacheIndexUsed && t.RssFile != 0; i++)
             {

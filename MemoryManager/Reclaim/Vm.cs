@@ -1,6 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using MemoryManager.Swap;
 
 namespace MemoryManager
@@ -58,8 +59,6 @@ namespace MemoryManager
         public const int DefPriority = 12;
         /// <summary>MAX_RECLAIM_RETRIES: kswapd failures after which a node counts as unreclaimable.</summary>
         public const int MaxReclaimRetries = 16;
-        /// <summary>Pid of the global init, which the OOM killer never chooses.</summary>
-        public const int InitPid = 1;
 
         public readonly PageAllocator Pa;
         public readonly ProcessTable Procs;
@@ -67,6 +66,8 @@ namespace MemoryManager
         public VmOptions Options;
         /// <summary>The nodes (pglist_data): zones, LRU lists, kswapd state.</summary>
         public readonly Nodes Nodes;
+        /// <summary>Order-0 pages charged to processes: allocated in their name, freed on their behalf.</summary>
+        public readonly UserPages UserPages;
 
         /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
         public ulong NrIsolated;
@@ -81,6 +82,7 @@ namespace MemoryManager
             Options = o;
             Procs = procs;
             Nodes = new Nodes(pa, swap);
+            UserPages = new UserPages(pa, procs, Nodes);
             _files = new InMemoryFile[o.MaxFiles];
             _cacheIndex = new ulong[o.MaxFilePages];
         }
@@ -129,17 +131,5 @@ namespace MemoryManager
 
         /// <summary>Swap pages the device offers in all (total_swap_pages).</summary>
         public ulong TotalSwapPages => Swap == null ? 0 : Swap.Slots - 1;
-
-        /// <summary>Frees an order-0 page that reclaim or exit took off every list, on behalf of its owner.</summary>
-        internal MmResult FreeUserPage(ulong pfn)
-        {
-            Page* p = PageOf(pfn);
-            p->Flags &= ~(PageFlags.Lru | PageFlags.Active | PageFlags.Referenced | PageFlags.Dirty |
-                          PageFlags.Writeback | PageFlags.SwapBacked | PageFlags.SwapCache);
-            p->Next = Page.None;
-            p->Prev = Page.None;
-            p->Private = 0;
-            return Pa.FreePages(pfn, 0, p->Owner);
-        }
     }
 }

@@ -2,6 +2,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 
 namespace MemoryManager
 {
@@ -163,7 +164,7 @@ namespace MemoryManager
                 NrIsolated++;
                 if (anon) SwapOutPage(pfn, entry, ref sc);
                 else DeleteFromPageCache(pfn);
-                FreeUserPage(pfn);
+                UserPages.FreeUserPage(pfn);
                 NrIsolated--;
                 sc.NrReclaimed++;
                 if (sc.IsKswapd) Pa.Stat.PgstealKswapd++; else Pa.Stat.PgstealDirect++;
@@ -182,7 +183,7 @@ namespace MemoryManager
             int vpage = (int)p->Private;
             if (owner > 0 && Procs.Exists(owner))
             {
-                ref Task t = ref Procs.Get(owner);
+                ref Process t = ref Procs.Get(owner);
                 Procs.PteOf(ref t, vpage) = Pte.MakeSwap(entry);
                 t.RssAnon--;
                 t.SwapEnts++;

@@ -1,3 +1,5 @@
+using MemoryManager.Processes;
+
 namespace MemoryManager.Workloads
 {
     /// <summary>What a workload process does with memory.</summary>
@@ -141,7 +143,7 @@ namespace MemoryManager.Workloads
 
         private WorkloadStatus StepLeak(Vm vm)
         {
-            int limit = Pages < vm.Procs.VpagesPerTask ? Pages : vm.Procs.VpagesPerTask;
+            int limit = Pages < vm.Procs.VpagesPerProcess ? Pages : vm.Procs.VpagesPerProcess;
             for (int i = 0; i < Rate; i++)
             {
                 if (Touched >= limit) return WorkloadStatus.Full;

@@ -7,6 +7,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using MemoryManager.Swap;
 using MemoryManager.Workloads;
 
@@ -278,8 +279,8 @@ namespace Simulator.Engine
             foreach (SimProcess p in Processes)
             {
                 if (p.Gone || !Vm.Procs.Exists(p.Pid)) continue;
-                ref MemoryManager.Task t = ref Vm.Procs.Get(p.Pid);
-                if (t.State != TaskState.Exiting) continue;
+                ref Process t = ref Vm.Procs.Get(p.Pid);
+                if (t.State != ProcessState.Exiting) continue;
                 bool killed = (t.Flags & TaskFlags.MemDie) != 0;
                 if (killed && !OomVictims.Contains(p.Pid)) OomVictims.Add(p.Pid);
                 Vm.ExitProcess(p.Pid);
@@ -343,7 +344,7 @@ namespace Simulator.Engine
         /// <summary>One tick of a process's behaviour (a Killed status is handled by ReapExiting, which sees the task Exiting).</summary>
         private void RunProcess(SimProcess p)
         {
-            if (p.Gone || !Vm.Procs.Exists(p.Pid) || Vm.Procs.Get(p.Pid).State != TaskState.Running) return;
+            if (p.Gone || !Vm.Procs.Exists(p.Pid) || Vm.Procs.Get(p.Pid).State != ProcessState.Running) return;
             p.Work.Step(Vm);
         }
 
@@ -369,8 +370,8 @@ namespace Simulator.Engine
             o.Write("  PID COMM             STATE    ANON  FILE  SWAP  PTES    ADJ OOM_SCORE\n");
             for (int s = 0; s < Vm.Procs.Capacity; s++)
             {
-                ref MemoryManager.Task t = ref Vm.Procs.At(s);
-                if (t.State == TaskState.Unused) continue;
+                ref Process t = ref Vm.Procs.At(s);
+                if (t.State == ProcessState.Unused) continue;
                 o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.OomScore(t.Pid),9}\n");
             }
         }

@@ -4,6 +4,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Processes;
 using MemoryManager.Swap;
 
 namespace MemoryManager.Benchmarks
@@ -123,7 +124,7 @@ namespace MemoryManager.Benchmarks
                 x = x * 6364136223846793005UL + 1442695040888963407UL;
                 int adj = (int)(x >> 33) % 2001 - 1000;
                 _vm.Procs.Spawn("p", TaskFlags.None, adj, out int pid);
-                ref Task t = ref _vm.Procs.Get(pid);
+                ref Process t = ref _vm.Procs.Get(pid);
                 t.RssAnon = (x >> 20) % 5000;
                 t.RssFile = (x >> 40) % 500;
                 t.NrPtes = t.RssAnon / 512 + 1;

@@ -10,6 +10,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using MemoryManager.Workloads;
 
 namespace Kernel.Tests
@@ -333,8 +334,8 @@ namespace Kernel.Tests
             a.True(after <= before + 32, "no more free pages than before");
             for (int s = 0; s < vm.Procs.Capacity; s++)
             {
-                ref MemoryManager.Task t = ref vm.Procs.At(s);
-                if (t.State == MemoryManager.TaskState.Unused || t.Pid == Vm.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) continue;
+                ref Process t = ref vm.Procs.At(s);
+                if (t.State == ProcessState.Unused || t.Pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) continue;
                 a.Fail("a program's process is still in the table");
             }
         }

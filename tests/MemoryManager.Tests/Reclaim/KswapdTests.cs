@@ -3,6 +3,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -16,7 +17,7 @@ namespace MemoryManager.Tests.Reclaim
             while (r.Vm.Nodes[0].Kswapd.State != KswapdState.Running)
             {
                 r.TouchAnon(pid, 1, v++);
-                Assert.True(v < r.Vm.Procs.VpagesPerTask, "kswapd never woke");
+                Assert.True(v < r.Vm.Procs.VpagesPerProcess, "kswapd never woke");
             }
             return v;
         }

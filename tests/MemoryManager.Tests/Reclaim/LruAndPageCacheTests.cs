@@ -1,6 +1,7 @@
 using MemoryManager;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -15,7 +16,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(p, 5);
             Assert.Equal(5UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveAnon));
             Assert.Equal(0UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveAnon));
-            Assert.Equal(5UL, r.Task(p).RssAnon);
+            Assert.Equal(5UL, r.Process(p).RssAnon);
         }
 
         [Fact]
@@ -26,7 +27,7 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(8);
             r.Read(p, f, 0, 8);
             Assert.Equal(8UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
-            Assert.Equal(8UL, r.Task(p).RssFile);
+            Assert.Equal(8UL, r.Process(p).RssFile);
             Assert.Equal(8UL, r.Vm.File(f).NrCached);
         }
 
@@ -62,8 +63,8 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(2);
             r.Read(a, f, 0, 1);
             r.Read(b, f, 0, 1);
-            Assert.Equal(1UL, r.Task(a).RssFile);
-            Assert.Equal(0UL, r.Task(b).RssFile);
+            Assert.Equal(1UL, r.Process(a).RssFile);
+            Assert.Equal(0UL, r.Process(b).RssFile);
         }
 
         [Fact]

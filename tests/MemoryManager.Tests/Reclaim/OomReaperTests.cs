@@ -3,6 +3,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -40,9 +41,9 @@ namespace MemoryManager.Tests.Reclaim
             Oom(r, c);
             Assert.Equal(a, r.Vm.LastOomVictim);
             Assert.Equal(0, r.Waits);                                    // the killer did not wait for anybody
-            ref Task t = ref r.Task(a);
+            ref Process t = ref r.Process(a);
             Assert.True(r.Vm.Procs.Exists(a));                           // it has not run: still in the table
-            Assert.Equal(TaskState.Exiting, t.State);
+            Assert.Equal(ProcessState.Exiting, t.State);
             Assert.True((t.Flags & TaskFlags.MemDie) != 0);
             Assert.True((t.Flags & TaskFlags.OomSkip) != 0);
             Assert.Equal(0UL, t.RssAnon);
@@ -59,9 +60,9 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a"), c = r.Spawn("c");
             r.TouchAnon(a, 300);
             for (int i = 0; i < 20; i++) r.Reclaim();
-            Assert.True(r.Task(a).SwapEnts > 0);
+            Assert.True(r.Process(a).SwapEnts > 0);
             Oom(r, c);
-            Assert.Equal(0UL, r.Task(a).SwapEnts);
+            Assert.Equal(0UL, r.Process(a).SwapEnts);
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
             Assert.Equal(r.Swap.Slots - 1, r.Pa.Stat.SwapFreePages);
             r.AssertNoPageLost();
@@ -80,7 +81,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Contains($"Out of memory: Killed process {a} (memhog)", r.Log.ToString());
             Assert.Contains($"oom_reaper: reaped process {a} (memhog), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB\n", r.Log.ToString());
             Assert.True(r.Log.ToString().IndexOf("Killed process") < r.Log.ToString().IndexOf("oom_reaper:"));
-            Assert.Equal(0UL, r.Task(a).RssFile);
+            Assert.Equal(0UL, r.Process(a).RssFile);
             Assert.Equal(cached, r.Vm.NrFilePages);                      // zapping a file mapping frees nothing
             r.AssertNoPageLost();
         }
@@ -99,7 +100,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(b, r.Vm.LastOomVictim);                         // the next-worst, not a wait for a
             Assert.Equal(2UL, r.Pa.Stat.OomKill);
             Assert.Equal(2, Regex.Matches(r.Log.ToString(), "oom_reaper: reaped process").Count);
-            Assert.Equal(TaskState.Running, r.Task(c).State);
+            Assert.Equal(ProcessState.Running, r.Process(c).State);
             r.AssertNoPageLost();
         }
 
@@ -140,7 +141,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Vm.BeginExit(leaving);
             Oom(r, c);
             Assert.Equal(leaving, r.Vm.LastOomVictim);
-            Assert.Equal(0UL, r.Task(leaving).RssAnon);
+            Assert.Equal(0UL, r.Process(leaving).RssAnon);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);                         // nobody had to be killed
             Oom(r, c);                                                    // still short: the next one is big
             Assert.Equal(big, r.Vm.LastOomVictim);
@@ -158,7 +159,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 3, false, out _));
             Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
             Assert.Equal(ProcResult.Killed, r.Vm.ReadFilePage(a, f, 0, out _));
-            Assert.Equal(0UL, r.Task(a).RssAnon);
+            Assert.Equal(0UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
         }
 
@@ -174,14 +175,14 @@ namespace MemoryManager.Tests.Reclaim
             for (int i = 0; i < 10; i++) r.Reclaim();
             ulong cached = r.Vm.NrFilePages;
             Oom(r, c);
-            Assert.Equal(3UL, r.Task(a).NrPtes);
+            Assert.Equal(3UL, r.Process(a).NrPtes);
             Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(a));             // no double free: nothing left to unmap
             Assert.False(r.Vm.Procs.Exists(a));
             Assert.Equal(free0 - cached, r.Pa.NrFreePages);               // only the page cache is still in use
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
             r.AssertNoPageLost();
             Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("next", TaskFlags.None, 0, out int next));
-            Assert.Equal(TaskFlags.None, r.Task(next).Flags & TaskFlags.OomSkip);   // the slot starts clean
+            Assert.Equal(TaskFlags.None, r.Process(next).Flags & TaskFlags.OomSkip);   // the slot starts clean
         }
 
         [Fact]
@@ -191,7 +192,7 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
             Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReap(999));
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(Vm.InitPid));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(ProcessTable.InitPid));
             Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(r.Vm.Nodes[0].Kswapd.Pid));
             r.Vm.BeginExit(a);
             Assert.Equal(ProcResult.Ok, r.Vm.OomReap(a, out ulong freed));
@@ -210,7 +211,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(b, 200);
             Oom(r, c);
-            Assert.Equal(300UL, r.Task(a).RssAnon);
+            Assert.Equal(300UL, r.Process(a).RssAnon);
             Assert.True(r.Waits > 0);
             Oom(r, c);
             Assert.Equal(a, r.Vm.LastOomVictim);
@@ -255,7 +256,7 @@ namespace MemoryManager.Tests.Reclaim
                 if (r.Pa.Stat.OomKill != killsBefore)
                 {
                     victims.Add(r.Vm.LastOomVictim);
-                    Assert.Equal(0UL, r.Task(r.Vm.LastOomVictim).RssAnon);   // reaped before it ever ran
+                    Assert.Equal(0UL, r.Process(r.Vm.LastOomVictim).RssAnon);   // reaped before it ever ran
                 }
                 if (pfn == PageAllocator.NoPfn) break;
                 held.Add((pfn, order));
@@ -266,7 +267,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
             Assert.Contains("swapper: page allocation failure.", r.Log.ToString());
             Assert.True(r.Vm.Procs.Exists(keeper));
-            Assert.Equal(TaskState.Running, r.Task(keeper).State);
+            Assert.Equal(ProcessState.Running, r.Process(keeper).State);
             r.AssertNoPageLost();
             foreach (var (pfn, order) in held) Assert.Equal(MmResult.Ok, r.Pa.FreePages(pfn, order, 0));
             r.ReapExiting();

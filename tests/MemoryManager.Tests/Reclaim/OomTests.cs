@@ -3,22 +3,23 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
 {
     public unsafe class OomTests
     {
-        private static Task Proc(int pid, ulong anon, ulong file = 0, ulong swap = 0, ulong ptes = 0, int adj = 0, TaskFlags f = TaskFlags.None) => new Task
+        private static Process Proc(int pid, ulong anon, ulong file = 0, ulong swap = 0, ulong ptes = 0, int adj = 0, TaskFlags f = TaskFlags.None) => new Process
         {
-            Pid = pid, Comm = "p", State = TaskState.Running, Flags = f, OomScoreAdj = adj,
+            Pid = pid, Comm = "p", State = ProcessState.Running, Flags = f, OomScoreAdj = adj,
             RssAnon = anon, RssFile = file, SwapEnts = swap, NrPtes = ptes,
         };
 
         [Fact]
         public void Oom_badness_is_rss_plus_swap_plus_page_tables_plus_adj_thousandths_of_totalpages()
         {
-            Task t = Proc(10, anon: 100, file: 20, swap: 5, ptes: 2, adj: 500);
+            Process t = Proc(10, anon: 100, file: 20, swap: 5, ptes: 2, adj: 500);
             Assert.Equal(127UL + 500 * 10, Vm.OomBadness(ref t, 10_000));
             t.OomScoreAdj = 0;
             Assert.Equal(127UL, Vm.OomBadness(ref t, 10_000));
@@ -29,7 +30,7 @@ namespace MemoryManager.Tests.Reclaim
         [Fact]
         public void Oom_badness_divides_totalpages_by_1000_before_scaling_adj_as_linux_does()
         {
-            Task t = Proc(10, anon: 100, adj: 1000);
+            Process t = Proc(10, anon: 100, adj: 1000);
             // totalpages / 1000 = 1 (integer division), so adj adds 1000, not 1999.
             Assert.Equal(1100UL, Vm.OomBadness(ref t, 1999));
         }
@@ -37,16 +38,16 @@ namespace MemoryManager.Tests.Reclaim
         [Fact]
         public void A_killable_task_scores_at_least_one()
         {
-            Task t = Proc(10, anon: 100, adj: -999);
+            Process t = Proc(10, anon: 100, adj: -999);
             Assert.Equal(1UL, Vm.OomBadness(ref t, 10_000));
         }
 
         [Fact]
         public void Init_kernel_threads_and_oom_score_adj_minus_1000_are_unkillable()
         {
-            Task init = Proc(Vm.InitPid, anon: 5000);
-            Task kthread = Proc(7, anon: 5000, f: TaskFlags.KernelThread);
-            Task protectedTask = Proc(8, anon: 5000, adj: -1000);
+            Process init = Proc(ProcessTable.InitPid, anon: 5000);
+            Process kthread = Proc(7, anon: 5000, f: TaskFlags.KernelThread);
+            Process protectedTask = Proc(8, anon: 5000, adj: -1000);
             Assert.Equal(0UL, Vm.OomBadness(ref init, 10_000));
             Assert.Equal(0UL, Vm.OomBadness(ref kthread, 10_000));
             Assert.Equal(0UL, Vm.OomBadness(ref protectedTask, 10_000));
@@ -61,7 +62,7 @@ namespace MemoryManager.Tests.Reclaim
             ulong total = r.Vm.OomTotalPages;
             Assert.Equal(r.Pa.TotalManagedPages + r.Swap.Slots - 1, total);
             Assert.Equal((long)(1001UL * 1000 / total), r.Vm.OomScore(p));   // 1000 anon + 1 page-table page
-            Assert.Equal(0, r.Vm.OomScore(Vm.InitPid));
+            Assert.Equal(0, r.Vm.OomScore(ProcessTable.InitPid));
             Assert.Equal(-1, r.Vm.OomScore(999));
         }
 
@@ -81,7 +82,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Contains("bystander invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=0", r.Log.ToString());
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.Equal(big, r.Vm.LastOomVictim);
-            Assert.Equal(0UL, r.Task(big).RssAnon);                // the oom_reaper took its memory at once
+            Assert.Equal(0UL, r.Process(big).RssAnon);                // the oom_reaper took its memory at once
             r.ReapExiting();
             Assert.False(r.Vm.Procs.Exists(big));                 // and it exits when it next runs
             Assert.True(r.Vm.Procs.Exists(small));
@@ -95,13 +96,13 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             int other = r.Spawn("other");
             r.TouchAnon(keeper, 2000);
-            r.Vm.Procs.Get(Vm.InitPid).RssAnon = 5000;            // pretend init is huge (badness only)
+            r.Vm.Procs.Get(ProcessTable.InitPid).RssAnon = 5000;            // pretend init is huge (badness only)
             r.TouchAnon(other, 1);
             var current = r.Vm.Procs.ContextOf(other);
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Equal(other, r.Vm.LastOomVictim);
             Assert.True(r.Vm.Procs.Exists(keeper));
-            r.Vm.Procs.Get(Vm.InitPid).RssAnon = 0;
+            r.Vm.Procs.Get(ProcessTable.InitPid).RssAnon = 0;
         }
 
         [Fact]
@@ -114,7 +115,7 @@ namespace MemoryManager.Tests.Reclaim
             var current = r.Vm.Procs.ContextOf(other);
             r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.True((r.Vm.Procs.Get(victim).Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Exiting, r.Vm.Procs.Get(victim).State);
+            Assert.Equal(ProcessState.Exiting, r.Vm.Procs.Get(victim).State);
             r.TakeKernelPagesUntil(z => z.WatermarkMin / 2);
             var normal = r.Vm.Procs.ContextOf(other);
             Assert.Equal(PageAllocator.NoPfn, r.Pa.AllocPages(ref normal, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, 0));
@@ -138,7 +139,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.True(r.Vm.Procs.Exists(b));
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(b).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(b).State);
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(r.Log.ToString(), "Killed process"));
         }
 
@@ -155,7 +156,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Equal(leaving, r.Vm.LastOomVictim);
             Assert.True((r.Vm.Procs.Get(leaving).Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);                  // nobody had to be killed
         }
 
@@ -169,7 +170,7 @@ namespace MemoryManager.Tests.Reclaim
             var current = r.Vm.Procs.ContextOf(c);
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
         }
 
         [Fact]
@@ -184,7 +185,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True(r.Vm.Panicked);
             Assert.Contains("Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled", r.Log.ToString());
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(a).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(a).State);
         }
 
         [Fact]
@@ -200,7 +201,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Contains($"Out of memory (oom_kill_allocating_task): Killed process {caller} (caller)", r.Log.ToString());
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
         }
 
         [Fact]
@@ -267,7 +268,7 @@ namespace MemoryManager.Tests.Reclaim
             var lateCtx = r.Vm.Procs.ContextOf(late);
             Assert.False(r.Vm.OutOfMemory(ref lateCtx, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Single(panic.Reasons);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(late).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(late).State);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);
         }
 
@@ -291,7 +292,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True(nested);
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(b).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(b).State);
         }
 
         [Fact]

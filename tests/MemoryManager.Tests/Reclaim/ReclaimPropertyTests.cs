@@ -4,6 +4,7 @@ using FsCheck.Fluent;
 using MemoryManager;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -4,6 +4,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Processes;
 using MemoryManager.Swap;
 using MemoryManager.Workloads;
 using Xunit;
@@ -68,8 +69,8 @@ namespace MemoryManager.Tests.Reclaim
         {
             for (int s = 0; s < Vm.Procs.Capacity; s++)
             {
-                ref Task t = ref Vm.Procs.At(s);
-                if (t.State == TaskState.Exiting) Vm.ExitProcess(t.Pid);
+                ref Process t = ref Vm.Procs.At(s);
+                if (t.State == ProcessState.Exiting) Vm.ExitProcess(t.Pid);
             }
         }
 
@@ -79,7 +80,7 @@ namespace MemoryManager.Tests.Reclaim
             return pid;
         }
 
-        public ref Task Task(int pid) => ref Vm.Procs.Get(pid);
+        public ref Process Process(int pid) => ref Vm.Procs.Get(pid);
 
         public static ulong Seed(int pid, int vpage) => (ulong)pid * 0x9E3779B97F4A7C15UL ^ (ulong)vpage * 0xC2B2AE3D27D4EB4FUL;
 

@@ -2,6 +2,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -24,8 +25,8 @@ namespace MemoryManager.Tests.Reclaim
             ScanControl sc = Sc();
             r.Vm.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
-            Assert.Equal(100UL, r.Task(p).RssAnon);
-            Assert.Equal(0UL, r.Task(p).SwapEnts);
+            Assert.Equal(100UL, r.Process(p).RssAnon);
+            Assert.Equal(0UL, r.Process(p).SwapEnts);
             Assert.Equal(68UL, r.Vm.File(f).NrCached);
             r.AssertNoPageLost();
         }
@@ -118,7 +119,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 64);
             Assert.Equal(0UL, r.Reclaim(Gfp.GFP_NOIO));
-            Assert.Equal(64UL, r.Task(p).RssAnon);
+            Assert.Equal(64UL, r.Process(p).RssAnon);
         }
 
         [Fact]
@@ -130,8 +131,8 @@ namespace MemoryManager.Tests.Reclaim
             ulong total = 0;
             for (int i = 0; i < 5; i++) total += r.Reclaim();
             Assert.Equal(3UL, total);
-            Assert.Equal(3UL, r.Task(p).SwapEnts);
-            Assert.Equal(61UL, r.Task(p).RssAnon);
+            Assert.Equal(3UL, r.Process(p).SwapEnts);
+            Assert.Equal(61UL, r.Process(p).RssAnon);
             Assert.Equal(0UL, r.Reclaim());
             r.AssertNoPageLost();
         }
@@ -143,7 +144,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 64);
             Assert.Equal(0UL, r.Reclaim());
-            Assert.Equal(64UL, r.Task(p).RssAnon);
+            Assert.Equal(64UL, r.Process(p).RssAnon);
         }
 
         [Fact]
@@ -152,8 +153,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 64);
-            while (r.Task(p).SwapEnts < 64) Assert.True(r.Reclaim() > 0);
-            Assert.Equal(0UL, r.Task(p).RssAnon);
+            while (r.Process(p).SwapEnts < 64) Assert.True(r.Reclaim() > 0);
+            Assert.Equal(0UL, r.Process(p).RssAnon);
             ulong pswpin = r.Pa.Stat.Pswpin;
             for (int v = 0; v < 64; v++)
             {
@@ -162,7 +163,7 @@ namespace MemoryManager.Tests.Reclaim
                 Assert.True(Rig.Holds(data, Rig.Seed(p, v)), $"page {v} changed in swap");
             }
             Assert.Equal(pswpin + 64, r.Pa.Stat.Pswpin);
-            Assert.Equal(0UL, r.Task(p).SwapEnts);
+            Assert.Equal(0UL, r.Process(p).SwapEnts);
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
             r.AssertNoPageLost();
         }
@@ -193,7 +194,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(MmResult.NotOwner, r.Pa.FreePages(pfn, 0, b));
             Assert.True(Pte.IsPresent(r.Vm.Procs.ReadPte(a, 0)));
             Assert.Equal(ProcResult.Ok, r.Vm.Unmap(b, 0));       // b's own (empty) entry: a's page untouched
-            Assert.Equal(1UL, r.Task(a).RssAnon);
+            Assert.Equal(1UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
         }
 
@@ -203,11 +204,11 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 1);
-            Assert.Equal(1UL, r.Task(p).NrPtes);
+            Assert.Equal(1UL, r.Process(p).NrPtes);
             r.TouchAnon(p, 1, from: 511);
-            Assert.Equal(1UL, r.Task(p).NrPtes);
+            Assert.Equal(1UL, r.Process(p).NrPtes);
             r.TouchAnon(p, 1, from: 512);
-            Assert.Equal(2UL, r.Task(p).NrPtes);
+            Assert.Equal(2UL, r.Process(p).NrPtes);
         }
 
         [Fact]
@@ -215,7 +216,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig();
             int p = r.Spawn("p");
-            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, r.Vm.Procs.VpagesPerTask, true, out _));
+            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, r.Vm.Procs.VpagesPerProcess, true, out _));
             Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, -1, true, out _));
         }
 
@@ -227,7 +228,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 600);
             r.Reclaim();
-            Assert.True(r.Task(p).SwapEnts > 0);
+            Assert.True(r.Process(p).SwapEnts > 0);
             Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(p));
             Assert.False(r.Vm.Procs.Exists(p));
             Assert.Equal(free0, r.Pa.NrFreePages);
@@ -252,7 +253,7 @@ namespace MemoryManager.Tests.Reclaim
         public void Init_and_kernel_threads_do_not_exit()
         {
             using var r = new Rig();
-            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(Vm.InitPid));
+            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(ProcessTable.InitPid));
             Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(r.Vm.Nodes[0].Kswapd.Pid));
         }
 

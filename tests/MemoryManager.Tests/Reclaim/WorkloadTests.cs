@@ -1,4 +1,5 @@
 using MemoryManager;
+using MemoryManager.Processes;
 using MemoryManager.Workloads;
 using Xunit;
 
@@ -17,10 +18,10 @@ namespace MemoryManager.Tests.Reclaim
             Workload w = Start(r, WorkloadKind.Memhog, pages: 100, rate: 30);
             Assert.Equal(WorkloadStatus.Running, w.Step(r.Vm));
             Assert.Equal(30, w.Touched);
-            Assert.Equal(30UL, r.Task(w.Pid).RssAnon);
+            Assert.Equal(30UL, r.Process(w.Pid).RssAnon);
             for (int i = 0; i < 5; i++) w.Step(r.Vm);
             Assert.Equal(100, w.Touched);
-            Assert.Equal(100UL, r.Task(w.Pid).RssAnon);
+            Assert.Equal(100UL, r.Process(w.Pid).RssAnon);
             r.AssertNoPageLost();
         }
 
@@ -58,7 +59,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(64, w.Touched);
             w.Step(r.Vm);
             Assert.Equal(0, w.Cursor);
-            Assert.Equal(64UL, r.Task(w.Pid).RssAnon);
+            Assert.Equal(64UL, r.Process(w.Pid).RssAnon);
         }
 
         [Fact]

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using MemoryManager;
+using MemoryManager.Processes;
 using Simulator.Engine;
 using Xunit;
 
@@ -90,7 +91,7 @@ run 400
                 ulong total = mach.Vm.OomTotalPages, best = 0;
                 for (int s = 0; s < mach.Vm.Procs.Capacity; s++)
                 {
-                    ref Task t = ref mach.Vm.Procs.At(s);
+                    ref Process t = ref mach.Vm.Procs.At(s);
                     if (t.Pid != pid) best = Math.Max(best, Vm.OomBadness(ref t, total));
                 }
                 Assert.True(Vm.OomBadness(ref mach.Vm.Procs.Get(pid), total) >= best);
@@ -100,7 +101,7 @@ run 400
             int keeper = m.Processes.Single(p => p.Name == "keeper").Pid;
             Assert.Contains(big, m.OomVictims);
             Assert.Equal(m.OomVictims, checkedKills);
-            Assert.DoesNotContain(Vm.InitPid, m.OomVictims);
+            Assert.DoesNotContain(ProcessTable.InitPid, m.OomVictims);
             Assert.DoesNotContain(m.Vm.Nodes[0].Kswapd.Pid, m.OomVictims);
             Assert.DoesNotContain(keeper, m.OomVictims);
             Assert.True(m.Vm.Procs.Exists(keeper));
