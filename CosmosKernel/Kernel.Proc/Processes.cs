@@ -267,7 +267,7 @@ namespace Kernel.Proc
                 if (s_files[i].Backing != null) continue;
                 byte* disk = (byte*)Heap.AllocPages((ulong)pages);
                 if (disk == null) return false;
-                if (s_vm.CreateFile(FileName(i), pages, disk, out int id) != ProcResult.Ok) { Heap.FreePages(disk); return false; }
+                if (s_vm.PageCache.CreateFile(FileName(i), pages, disk, out int id) != ProcResult.Ok) { Heap.FreePages(disk); return false; }
                 for (int k = 0; k < pages; k++) Workload.Fill(disk + (ulong)k * MmConstants.PageSize, Workload.FileSeed(id, k));
                 s_files[i].Backing = disk;
                 s_files[i].Pages = pages;

@@ -1,5 +1,6 @@
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
 
@@ -258,7 +259,7 @@ namespace MemoryManager
                 else continue;
                 pte = Pte.None;
             }
-            UnchargeFilePages(pid, ref t);
+            PageCache.UnchargeFilePages(pid, ref t);
             t.Flags |= TaskFlags.OomSkip;
             Nodes.UpdateStat();
             OomReaped++;

@@ -1,5 +1,6 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
+using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
 
@@ -162,7 +163,7 @@ namespace MemoryManager
                 ulong pte = Procs.PteOf(ref t, v);
                 if (pte != Pte.None) Unmap(pid, v);
             }
-            UnchargeFilePages(pid, ref t);
+            PageCache.UnchargeFilePages(pid, ref t);
             for (int i = 0; i < Procs.PtPagesPerProcess; i++)
             {
                 ref ulong pt = ref Procs.PtPageAt(ref t, i);

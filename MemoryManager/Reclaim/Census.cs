@@ -1,4 +1,5 @@
 using MemoryManager.Core;
+using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
 
@@ -96,7 +97,7 @@ namespace MemoryManager
             }
             if (rssAnon != c.LruAnon) ok = Fail(report, "census: sum of anon rss != anon pages on the LRU\n");
             if (ptes != c.PageTables) ok = Fail(report, "census: sum of page-table pages != page-table pages found\n");
-            if (NrFilePages != c.LruFile) ok = Fail(report, "census: page cache size != file pages on the LRU\n");
+            if (PageCache.NrFilePages != c.LruFile) ok = Fail(report, "census: page cache size != file pages on the LRU\n");
             if (Swap != null && swapEnts != Swap.Slots - 1 - Swap.FreeSlots)
                 ok = Fail(report, "census: sum of swap entries != swap slots in use\n");
             return ok;

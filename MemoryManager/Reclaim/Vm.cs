@@ -1,5 +1,6 @@
 using MemoryManager.Allocator;
 using MemoryManager.Core;
+using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
 using MemoryManager.Swap;
@@ -68,6 +69,8 @@ namespace MemoryManager
         public readonly Nodes Nodes;
         /// <summary>Order-0 pages charged to processes: allocated in their name, freed on their behalf.</summary>
         public readonly UserPages UserPages;
+        /// <summary>In-memory files and their pages in the page cache.</summary>
+        public readonly PageCache PageCache;
 
         /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
         public ulong NrIsolated;
@@ -83,8 +86,7 @@ namespace MemoryManager
             Procs = procs;
             Nodes = new Nodes(pa, swap);
             UserPages = new UserPages(pa, procs, Nodes);
-            _files = new InMemoryFile[o.MaxFiles];
-            _cacheIndex = new ulong[o.MaxFilePages];
+            PageCache = new PageCache(pa, procs, Nodes, UserPages, o.MaxFiles, o.MaxFilePages);
         }
 
         /// <summary>

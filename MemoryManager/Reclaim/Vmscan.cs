@@ -1,6 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
 
@@ -145,7 +146,7 @@ namespace MemoryManager
                         lru.Rotate(pfn, PageFlags.None);        // keep: rotate to the inactive head
                         continue;
                     }
-                    WritebackPage(pfn);
+                    PageCache.WritebackPage(pfn);
                     sc.NrWritten++;
                 }
                 if (anon && !sc.MaySwap)
@@ -163,7 +164,7 @@ namespace MemoryManager
                 lru.Del(pfn);
                 NrIsolated++;
                 if (anon) SwapOutPage(pfn, entry, ref sc);
-                else DeleteFromPageCache(pfn);
+                else PageCache.DeleteFromPageCache(pfn);
                 UserPages.FreeUserPage(pfn);
                 NrIsolated--;
                 sc.NrReclaimed++;

@@ -50,7 +50,7 @@ namespace MemoryManager.Workloads
         public int Pages;
         /// <summary>Page touches per step.</summary>
         public int Rate;
-        /// <summary>The file a Reader or Writer works on (Vm.CreateFile's id); -1 otherwise.</summary>
+        /// <summary>The file a Reader or Writer works on (Vm.PageCache.CreateFile's id); -1 otherwise.</summary>
         public int FileId;
         /// <summary>Anonymous pages touched so far (the next new page is this index).</summary>
         public int Touched;
@@ -158,15 +158,15 @@ namespace MemoryManager.Workloads
 
         private WorkloadStatus StepFile(Vm vm)
         {
-            int pages = vm.File(FileId).Pages;
+            int pages = vm.PageCache.File(FileId).Pages;
             if (pages <= 0) return WorkloadStatus.Running;
             for (int i = 0; i < Rate; i++)
             {
                 int idx = Cursor++ % pages;
                 byte* data;
                 ProcResult r = Kind == WorkloadKind.Reader
-                    ? vm.ReadFilePage(Pid, FileId, idx, out data)
-                    : vm.WriteFilePage(Pid, FileId, idx, out data);
+                    ? vm.PageCache.ReadFilePage(Pid, FileId, idx, out data)
+                    : vm.PageCache.WriteFilePage(Pid, FileId, idx, out data);
                 if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                 if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                 if (data == null) continue;

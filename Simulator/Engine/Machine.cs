@@ -164,7 +164,7 @@ namespace Simulator.Engine
             {
                 byte* backing = _fileStorage + offset;
                 offset += (ulong)f.Pages * MmConstants.PageSize;
-                ProcResult fr = vm.CreateFile(f.Name, f.Pages, backing, out int id);
+                ProcResult fr = vm.PageCache.CreateFile(f.Name, f.Pages, backing, out int id);
                 if (fr != ProcResult.Ok) { error = $"line {f.Line}: file refused: {fr}"; return false; }
                 for (int i = 0; i < f.Pages; i++) Workload.Fill(backing + (ulong)i * MmConstants.PageSize, Workload.FileSeed(id, i));
                 _fileIds.Add(id);
@@ -324,7 +324,7 @@ namespace Simulator.Engine
                 }
                 case "sync":
                 {
-                    ulong n = Vm.WritebackFile(_fileByName[e.Name]);
+                    ulong n = Vm.PageCache.WritebackFile(_fileByName[e.Name]);
                     _out($"[{Stamp()}] sync {e.Name}: {n} pages written back");
                     break;
                 }

@@ -46,7 +46,7 @@ namespace MemoryManager.Benchmarks
             Vm.Create(_pa, dev, vo, out _vm);
             _pa.Kswapd = null;                                     // measure reclaim alone
             _file = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)Pages * MmConstants.PageSize));
-            _vm.CreateFile("bench", Pages, _file, out _fileId);
+            _vm.PageCache.CreateFile("bench", Pages, _file, out _fileId);
             _vm.Procs.Spawn("bench", TaskFlags.None, 0, out _pid);
         }
 
@@ -56,8 +56,8 @@ namespace MemoryManager.Benchmarks
             for (int i = 0; i < Pages; i++)
             {
                 if (Kind == "anon-to-swap") _vm.TouchAnon(_pid, i, true, out _);
-                else if (Kind == "dirty-file") _vm.WriteFilePage(_pid, _fileId, i, out _);
-                else _vm.ReadFilePage(_pid, _fileId, i, out _);
+                else if (Kind == "dirty-file") _vm.PageCache.WriteFilePage(_pid, _fileId, i, out _);
+                else _vm.PageCache.ReadFilePage(_pid, _fileId, i, out _);
             }
         }
 

@@ -315,7 +315,7 @@ namespace Kernel.Tests
             PageAllocator pa = vm.Pa;
             Scheduler.Sleep(2);
             ulong before = pa.NrFreePages + pa.PcpPages;
-            ulong cachedBefore = vm.NrFilePages;
+            ulong cachedBefore = vm.PageCache.NrFilePages;
             Program hog = Start(a, WorkloadKind.Memhog, 2048, 256, 0);
             Program idle = Start(a, WorkloadKind.Idle, 512, 1, 0);
             Program leak = Start(a, WorkloadKind.Leaker, Processes.VpagesPerProcess, 64, 0);
@@ -328,7 +328,7 @@ namespace Kernel.Tests
             a.True(vm.CheckNoPageLost(BuddyHeap.Log), "Vm.CheckNoPageLost (its report is on the console)");
             a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
             ulong after = pa.NrFreePages + pa.PcpPages;
-            ulong cached = vm.NrFilePages - cachedBefore;   // the page cache outlives its reader
+            ulong cached = vm.PageCache.NrFilePages - cachedBefore;   // the page cache outlives its reader
             ulong disk = 256;                                // the file's disk, kept for the next reader (if new)
             a.True(after + cached + disk + 32 >= before, "free pages came back (allowing for the page cache, the file's disk and kept slabs)");
             a.True(after <= before + 32, "no more free pages than before");

@@ -157,7 +157,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int i = 0; i < 3; i++) r.Vm.KswapdStep(0);
             Assert.Equal(3, r.Vm.Nodes[0].Kswapd.Failures);
             int f = r.File(8);
-            Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(0, f, 0, out _));   // a reclaimable page appears
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(0, f, 0, out _));   // a reclaimable page appears
             Assert.Equal(1UL, r.Reclaim());
             Assert.Equal(0, r.Vm.Nodes[0].Kswapd.Failures);
         }

@@ -28,7 +28,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 8);
             Assert.Equal(8UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
             Assert.Equal(8UL, r.Process(p).RssFile);
-            Assert.Equal(8UL, r.Vm.File(f).NrCached);
+            Assert.Equal(8UL, r.Vm.PageCache.File(f).NrCached);
         }
 
         [Fact]
@@ -37,7 +37,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("reader");
             int f = r.File(4);
-            Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(p, f, 3, out byte* data));
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(p, f, 3, out byte* data));
             Assert.True(Rig.Holds(data, Rig.Seed(-1, 3)));
         }
 
@@ -73,10 +73,10 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(2);
-            Assert.Equal(ProcResult.Ok, r.Vm.WriteFilePage(p, f, 1, out _));
-            ulong pfn = r.Vm.FindGetPage(f, 1);
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.WriteFilePage(p, f, 1, out _));
+            ulong pfn = r.Vm.PageCache.FindGetPage(f, 1);
             Assert.True((r.Pa.PfnToPage(pfn)->Flags & PageFlags.Dirty) != 0);
-            Assert.Equal(1UL, r.Vm.File(f).NrDirty);
+            Assert.Equal(1UL, r.Vm.PageCache.File(f).NrDirty);
         }
 
         [Fact]
@@ -85,12 +85,12 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(2);
-            r.Vm.WriteFilePage(p, f, 0, out byte* data);
+            r.Vm.PageCache.WriteFilePage(p, f, 0, out byte* data);
             Rig.Fill(data, 777);
-            Assert.Equal(1UL, r.Vm.WritebackFile(f));
+            Assert.Equal(1UL, r.Vm.PageCache.WritebackFile(f));
             Assert.True(Rig.Holds(r.FileBacking(0), 777));
-            Assert.Equal(0UL, r.Vm.File(f).NrDirty);
-            Assert.Equal(0UL, r.Vm.WritebackFile(f));
+            Assert.Equal(0UL, r.Vm.PageCache.File(f).NrDirty);
+            Assert.Equal(0UL, r.Vm.PageCache.WritebackFile(f));
         }
 
         [Fact]
@@ -99,8 +99,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("reader");
             int f = r.File(2);
-            Assert.Equal(ProcResult.NoSuchFile, r.Vm.ReadFilePage(p, f, 2, out _));
-            Assert.Equal(ProcResult.NoSuchFile, r.Vm.ReadFilePage(p, 9, 0, out _));
+            Assert.Equal(ProcResult.NoSuchFile, r.Vm.PageCache.ReadFilePage(p, f, 2, out _));
+            Assert.Equal(ProcResult.NoSuchFile, r.Vm.PageCache.ReadFilePage(p, 9, 0, out _));
         }
 
         [Fact]

@@ -28,8 +28,8 @@ namespace MemoryManager.Tests.Reclaim
             int v;
             byte* data;
             for (v = 0; v < 400; v++) r.Vm.TouchAnon(hog, v, true, out data);
-            for (int i = 0; i < 64; i++) r.Vm.ReadFilePage(reader, file, i, out data);
-            for (int i = 0; i < 8; i++) r.Vm.WriteFilePage(reader, file, i, out data);
+            for (int i = 0; i < 64; i++) r.Vm.PageCache.ReadFilePage(reader, file, i, out data);
+            for (int i = 0; i < 8; i++) r.Vm.PageCache.WriteFilePage(reader, file, i, out data);
             for (int i = 0; i < 20; i++) r.Reclaim();
             for (v = 0; v < 400; v++) r.Vm.TouchAnon(hog, v, false, out data);      // swap-ins
             // Kernel pages (off the LRU) push both zones below low, so kswapd has work to do.
@@ -45,7 +45,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
             for (int i = 0; i < 5; i++) KswapdReclaimed += r.Vm.KswapdStep(0);
             for (int i = 0; i < taken; i++) r.Pa.FreePages(KernelPages[i], 0, 0);
-            r.Vm.WritebackFile(file);
+            r.Vm.PageCache.WritebackFile(file);
             for (v = 0; v < 50; v++) r.Vm.TouchAnon(victim, v, true, out data);
             TaskContext current = r.Vm.Procs.ContextOf(reader);
             r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);   // kills hog (the biggest), the oom_reaper frees its memory

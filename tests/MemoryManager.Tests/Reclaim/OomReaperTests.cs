@@ -76,13 +76,13 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(8);
             r.TouchAnon(a, 100);
             r.Read(a, f, 0, 8);
-            ulong cached = r.Vm.NrFilePages;
+            ulong cached = r.Vm.PageCache.NrFilePages;
             Oom(r, c);
             Assert.Contains($"Out of memory: Killed process {a} (memhog)", r.Log.ToString());
             Assert.Contains($"oom_reaper: reaped process {a} (memhog), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB\n", r.Log.ToString());
             Assert.True(r.Log.ToString().IndexOf("Killed process") < r.Log.ToString().IndexOf("oom_reaper:"));
             Assert.Equal(0UL, r.Process(a).RssFile);
-            Assert.Equal(cached, r.Vm.NrFilePages);                      // zapping a file mapping frees nothing
+            Assert.Equal(cached, r.Vm.PageCache.NrFilePages);                      // zapping a file mapping frees nothing
             r.AssertNoPageLost();
         }
 
@@ -158,7 +158,7 @@ namespace MemoryManager.Tests.Reclaim
             Oom(r, c);
             Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 3, false, out _));
             Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
-            Assert.Equal(ProcResult.Killed, r.Vm.ReadFilePage(a, f, 0, out _));
+            Assert.Equal(ProcResult.Killed, r.Vm.PageCache.ReadFilePage(a, f, 0, out _));
             Assert.Equal(0UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
         }
@@ -173,7 +173,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 1500);                                         // three page-table pages
             r.Read(a, f, 0, 16);
             for (int i = 0; i < 10; i++) r.Reclaim();
-            ulong cached = r.Vm.NrFilePages;
+            ulong cached = r.Vm.PageCache.NrFilePages;
             Oom(r, c);
             Assert.Equal(3UL, r.Process(a).NrPtes);
             Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(a));             // no double free: nothing left to unmap

@@ -49,10 +49,10 @@ namespace MemoryManager.Tests.Reclaim
                         }
                         break;
                     case 4: case 5:
-                        for (int k = 0; k < 1 + arg % 32; k++) r.Vm.ReadFilePage(pid, f, (arg + k) % FilePages, out _);
+                        for (int k = 0; k < 1 + arg % 32; k++) r.Vm.PageCache.ReadFilePage(pid, f, (arg + k) % FilePages, out _);
                         break;
                     case 6:
-                        r.Vm.WriteFilePage(pid, f, arg % FilePages, out _);
+                        r.Vm.PageCache.WriteFilePage(pid, f, arg % FilePages, out _);
                         break;
                     case 7: r.Reclaim(); break;
                     case 8: r.Reclaim(Gfp.GFP_NOFS); break;
@@ -68,7 +68,7 @@ namespace MemoryManager.Tests.Reclaim
                         if ((arg & 1) == 0) r.ReapExiting();
                         break;
                     }
-                    case 14: r.Vm.WritebackFile(f); break;
+                    case 14: r.Vm.PageCache.WritebackFile(f); break;
                     default: r.ReapExiting(); break;
                 }
                 if (r.Vm.Panicked) return "";                                   // only -1000 and init left: fine

@@ -104,7 +104,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             _fileMem = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)pages * MmConstants.PageSize));
             for (int i = 0; i < pages; i++) Fill(_fileMem + (ulong)i * MmConstants.PageSize, Seed(-1, i));
-            Assert.Equal(ProcResult.Ok, Vm.CreateFile("data", pages, _fileMem, out int id));
+            Assert.Equal(ProcResult.Ok, Vm.PageCache.CreateFile("data", pages, _fileMem, out int id));
             return id;
         }
 
@@ -113,7 +113,7 @@ namespace MemoryManager.Tests.Reclaim
         public void Read(int pid, int file, int from, int count)
         {
             for (int i = from; i < from + count; i++)
-                Assert.Equal(ProcResult.Ok, Vm.ReadFilePage(pid, file, i, out _));
+                Assert.Equal(ProcResult.Ok, Vm.PageCache.ReadFilePage(pid, file, i, out _));
         }
 
         /// <summary>A direct-reclaim pass with the given gfp, as the allocator's slow path would run it.</summary>

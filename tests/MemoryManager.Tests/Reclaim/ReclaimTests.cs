@@ -27,7 +27,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(32UL, sc.NrReclaimed);
             Assert.Equal(100UL, r.Process(p).RssAnon);
             Assert.Equal(0UL, r.Process(p).SwapEnts);
-            Assert.Equal(68UL, r.Vm.File(f).NrCached);
+            Assert.Equal(68UL, r.Vm.PageCache.File(f).NrCached);
             r.AssertNoPageLost();
         }
 
@@ -44,8 +44,8 @@ namespace MemoryManager.Tests.Reclaim
             ScanControl sc = Sc();
             r.Vm.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
-            for (int i = 0; i < 32; i++) Assert.NotEqual(PageAllocator.NoPfn, r.Vm.FindGetPage(f, i));
-            for (int i = 32; i < 64; i++) Assert.Equal(PageAllocator.NoPfn, r.Vm.FindGetPage(f, i));
+            for (int i = 0; i < 32; i++) Assert.NotEqual(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, i));
+            for (int i = 32; i < 64; i++) Assert.Equal(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, i));
         }
 
         [Fact]
@@ -59,7 +59,7 @@ namespace MemoryManager.Tests.Reclaim
             ScanControl sc = Sc(7);
             r.Vm.ShrinkNode(0, ref sc);
             Assert.Equal(7UL, sc.NrReclaimed);
-            Assert.NotEqual(PageAllocator.NoPfn, r.Vm.FindGetPage(f, 0));
+            Assert.NotEqual(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, 0));
         }
 
         [Fact]
@@ -89,14 +89,14 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(4);
-            r.Vm.WriteFilePage(p, f, 2, out byte* data);
+            r.Vm.PageCache.WriteFilePage(p, f, 2, out byte* data);
             Rig.Fill(data, 4242);
             Assert.False(Rig.Holds(r.FileBacking(2), 4242));
             r.Reclaim();
-            Assert.Equal(PageAllocator.NoPfn, r.Vm.FindGetPage(f, 2));
+            Assert.Equal(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, 2));
             Assert.True(Rig.Holds(r.FileBacking(2), 4242));
-            Assert.Equal(1UL, r.Vm.File(f).NrWritten);
-            Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(p, f, 2, out byte* again));
+            Assert.Equal(1UL, r.Vm.PageCache.File(f).NrWritten);
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(p, f, 2, out byte* again));
             Assert.True(Rig.Holds(again, 4242));
         }
 
@@ -106,9 +106,9 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(4);
-            for (int i = 0; i < 4; i++) r.Vm.WriteFilePage(p, f, i, out _);
+            for (int i = 0; i < 4; i++) r.Vm.PageCache.WriteFilePage(p, f, i, out _);
             Assert.Equal(0UL, r.Reclaim(Gfp.GFP_NOFS));
-            Assert.Equal(4UL, r.Vm.File(f).NrCached);
+            Assert.Equal(4UL, r.Vm.PageCache.File(f).NrCached);
             Assert.Equal(4UL, r.Reclaim(Gfp.GFP_KERNEL));
         }
 
@@ -244,8 +244,8 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(10);
             r.Read(p, f, 0, 10);
             r.Vm.ExitProcess(p);
-            Assert.Equal(10UL, r.Vm.File(f).NrCached);
-            Assert.Equal(0, r.Pa.PfnToPage(r.Vm.FindGetPage(f, 0))->Owner);
+            Assert.Equal(10UL, r.Vm.PageCache.File(f).NrCached);
+            Assert.Equal(0, r.Pa.PfnToPage(r.Vm.PageCache.FindGetPage(f, 0))->Owner);
             r.AssertNoPageLost();
         }
 

@@ -85,7 +85,7 @@ namespace MemoryManager.Tests.Reclaim
             Workload w = Start(r, WorkloadKind.Reader, pages: 0, rate: 4, fileId: file);
             for (int i = 0; i < 5; i++) Assert.Equal(WorkloadStatus.Running, w.Step(r.Vm));
             Assert.Equal(20, w.Cursor);
-            Assert.Equal(10UL, r.Vm.File(file).NrCached);
+            Assert.Equal(10UL, r.Vm.PageCache.File(file).NrCached);
             Assert.Equal(0UL, w.Corruptions);
         }
 
@@ -97,7 +97,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int i = 0; i < 8; i++) Workload.Fill(r.FileBacking(i), Workload.FileSeed(file, i));
             Workload w = Start(r, WorkloadKind.Writer, pages: 0, rate: 8, fileId: file);
             w.Step(r.Vm);
-            Assert.Equal(8UL, r.Vm.File(file).NrDirty);
+            Assert.Equal(8UL, r.Vm.PageCache.File(file).NrDirty);
             Assert.Equal(0UL, w.Corruptions);
         }
 
