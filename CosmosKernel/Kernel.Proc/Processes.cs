@@ -219,7 +219,7 @@ namespace Kernel.Proc
             p.Task = Scheduler.Spawn(KindName(kind), p, ProgramStack);
             if (p.Task == null)
             {
-                s_vm.ExitProcess(pid);
+                s_vm.Memory.ExitProcess(pid);
                 p.Alive = false;
                 p.Reaped = true;
                 return RunError.NoTask;
@@ -236,7 +236,7 @@ namespace Kernel.Proc
             if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
             Program p = Find(pid);
             if (p == null) return ProcResult.NoSuchProcess;
-            return s_vm.BeginExit(pid);
+            return s_vm.Memory.BeginExit(pid);
         }
 
         /// <summary>Waits (sleeping the caller) until <paramref name="p"/>'s task is dead, at most <paramref name="ticks"/>; true if it is.</summary>
@@ -488,8 +488,8 @@ namespace Kernel.Proc
             if (vm.Procs.Exists(Pid))
             {
                 OomKilled = (vm.Procs.Get(Pid).Flags & TaskFlags.MemDie) != 0;
-                vm.BeginExit(Pid);
-                vm.ExitProcess(Pid);
+                vm.Memory.BeginExit(Pid);
+                vm.Memory.ExitProcess(Pid);
             }
             ExitTick = Timer.Jiffies;
             Alive = false;

@@ -210,7 +210,7 @@ namespace MemoryManager
         private void WaitForVictim(ref TaskContext current, int victim)
         {
             if (Pa.Congestion != null) Pa.Congestion.CongestionWait(ref current, 1);
-            else if (Procs.Exists(victim) && victim != current.Pid) ExitProcess(victim);
+            else if (Procs.Exists(victim) && victim != current.Pid) Memory.ExitProcess(victim);
         }
 
         /// <summary>

@@ -47,7 +47,7 @@ namespace MemoryManager
                     {
                         if ((p->Flags & PageFlags.SwapBacked) != 0) c.LruAnon++; else c.LruFile++;
                     }
-                    else if ((p->Private & 0xFFFF000000000000UL) == PtPageMagic) c.PageTables++;
+                    else if ((p->Private & 0xFFFF000000000000UL) == ProcessMemory.PtPageMagic) c.PageTables++;
                     else c.Other += n;
                     pfn += n;
                     continue;

@@ -71,6 +71,8 @@ namespace MemoryManager
         public readonly UserPages UserPages;
         /// <summary>In-memory files and their pages in the page cache.</summary>
         public readonly PageCache PageCache;
+        /// <summary>Processes' memory: faults, munmap, exit.</summary>
+        public readonly ProcessMemory Memory;
 
         /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
         public ulong NrIsolated;
@@ -87,6 +89,7 @@ namespace MemoryManager
             Nodes = new Nodes(pa, swap);
             UserPages = new UserPages(pa, procs, Nodes);
             PageCache = new PageCache(pa, procs, Nodes, UserPages, o.MaxFiles, o.MaxFilePages);
+            Memory = new ProcessMemory(pa, procs, Nodes, swap, UserPages, PageCache);
         }
 
         /// <summary>

@@ -120,7 +120,7 @@ namespace MemoryManager.Workloads
             {
                 if (Touched < Pages)
                 {
-                    ProcResult r = vm.TouchAnon(Pid, Touched, true, out byte* data);
+                    ProcResult r = vm.Memory.TouchAnon(Pid, Touched, true, out byte* data);
                     if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                     if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                     if (data != null) Fill(data, AnonSeed(Pid, Touched));
@@ -130,7 +130,7 @@ namespace MemoryManager.Workloads
                 {
                     int v = Cursor++ % Touched;
                     bool wasSwapped = Pte.IsSwap(vm.Procs.ReadPte(Pid, v));
-                    ProcResult r = vm.TouchAnon(Pid, v, false, out byte* data);
+                    ProcResult r = vm.Memory.TouchAnon(Pid, v, false, out byte* data);
                     if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                     if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                     if (wasSwapped) SwapIns++;
@@ -147,7 +147,7 @@ namespace MemoryManager.Workloads
             for (int i = 0; i < Rate; i++)
             {
                 if (Touched >= limit) return WorkloadStatus.Full;
-                ProcResult r = vm.TouchAnon(Pid, Touched, true, out byte* data);
+                ProcResult r = vm.Memory.TouchAnon(Pid, Touched, true, out byte* data);
                 if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                 if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                 if (data != null) Fill(data, AnonSeed(Pid, Touched));

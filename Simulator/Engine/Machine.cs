@@ -283,7 +283,7 @@ namespace Simulator.Engine
                 if (t.State != ProcessState.Exiting) continue;
                 bool killed = (t.Flags & TaskFlags.MemDie) != 0;
                 if (killed && !OomVictims.Contains(p.Pid)) OomVictims.Add(p.Pid);
-                Vm.ExitProcess(p.Pid);
+                Vm.Memory.ExitProcess(p.Pid);
                 p.Gone = true;
                 _out($"[{Stamp()}] {p.Name} (pid {p.Pid}) exited{(killed ? " after the OOM kill; its memory is reaped" : "")}");
             }
@@ -312,7 +312,7 @@ namespace Simulator.Engine
                 {
                     SimProcess p = Find(e.Name);
                     if (p == null) { _out($"[{Stamp()}] line {e.Line}: exit: no running process named '{e.Name}'"); break; }
-                    Vm.BeginExit(p.Pid);
+                    Vm.Memory.BeginExit(p.Pid);
                     break;
                 }
                 case "adj":

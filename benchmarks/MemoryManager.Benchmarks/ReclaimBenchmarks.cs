@@ -55,7 +55,7 @@ namespace MemoryManager.Benchmarks
         {
             for (int i = 0; i < Pages; i++)
             {
-                if (Kind == "anon-to-swap") _vm.TouchAnon(_pid, i, true, out _);
+                if (Kind == "anon-to-swap") _vm.Memory.TouchAnon(_pid, i, true, out _);
                 else if (Kind == "dirty-file") _vm.PageCache.WriteFilePage(_pid, _fileId, i, out _);
                 else _vm.PageCache.ReadFilePage(_pid, _fileId, i, out _);
             }
@@ -64,7 +64,7 @@ namespace MemoryManager.Benchmarks
         [IterationCleanup]
         public void Empty()
         {
-            for (int i = 0; i < Pages; i++) _vm.Unmap(_pid, i);   // anon pages left over, and swap slots
+            for (int i = 0; i < Pages; i++) _vm.Memory.Unmap(_pid, i);   // anon pages left over, and swap slots
         }
 
         [Benchmark(OperationsPerInvoke = Pages)]

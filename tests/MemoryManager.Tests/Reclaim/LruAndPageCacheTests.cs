@@ -115,7 +115,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int i = 0; i < 4; i++) r.Reclaim();
             r.TouchAnon(b, 30);
             r.AssertNoPageLost();
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(a));
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(a));
             r.AssertNoPageLost();
         }
     }

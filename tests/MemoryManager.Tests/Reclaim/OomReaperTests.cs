@@ -138,7 +138,7 @@ namespace MemoryManager.Tests.Reclaim
             int big = r.Spawn("big"), leaving = r.Spawn("leaving"), c = r.Spawn("c");
             r.TouchAnon(big, 500);
             r.TouchAnon(leaving, 40);
-            r.Vm.BeginExit(leaving);
+            r.Vm.Memory.BeginExit(leaving);
             Oom(r, c);
             Assert.Equal(leaving, r.Vm.LastOomVictim);
             Assert.Equal(0UL, r.Process(leaving).RssAnon);
@@ -156,8 +156,8 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(4);
             r.TouchAnon(a, 30);
             Oom(r, c);
-            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 3, false, out _));
-            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
+            Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 3, false, out _));
+            Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 400, true, out _));
             Assert.Equal(ProcResult.Killed, r.Vm.PageCache.ReadFilePage(a, f, 0, out _));
             Assert.Equal(0UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
@@ -176,7 +176,7 @@ namespace MemoryManager.Tests.Reclaim
             ulong cached = r.Vm.PageCache.NrFilePages;
             Oom(r, c);
             Assert.Equal(3UL, r.Process(a).NrPtes);
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(a));             // no double free: nothing left to unmap
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(a));             // no double free: nothing left to unmap
             Assert.False(r.Vm.Procs.Exists(a));
             Assert.Equal(free0 - cached, r.Pa.NrFreePages);               // only the page cache is still in use
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
@@ -194,7 +194,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReap(999));
             Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(ProcessTable.InitPid));
             Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(r.Vm.Nodes[0].Kswapd.Pid));
-            r.Vm.BeginExit(a);
+            r.Vm.Memory.BeginExit(a);
             Assert.Equal(ProcResult.Ok, r.Vm.OomReap(a, out ulong freed));
             Assert.Equal(10UL, freed);
             Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(a));
@@ -271,7 +271,7 @@ namespace MemoryManager.Tests.Reclaim
             r.AssertNoPageLost();
             foreach (var (pfn, order) in held) Assert.Equal(MmResult.Ok, r.Pa.FreePages(pfn, order, 0));
             r.ReapExiting();
-            r.Vm.ExitProcess(keeper);
+            r.Vm.Memory.ExitProcess(keeper);
             r.AssertNoPageLost();
             Assert.Equal(free0, r.Pa.NrFreePages);
         }

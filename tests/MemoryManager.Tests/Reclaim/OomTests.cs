@@ -151,7 +151,7 @@ namespace MemoryManager.Tests.Reclaim
             int big = r.Spawn("big"), leaving = r.Spawn("leaving"), c = r.Spawn("c");
             r.TouchAnon(big, 500);
             r.TouchAnon(leaving, 5);
-            r.Vm.BeginExit(leaving);
+            r.Vm.Memory.BeginExit(leaving);
             var current = r.Vm.Procs.ContextOf(c);
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Equal(leaving, r.Vm.LastOomVictim);
@@ -166,7 +166,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int big = r.Spawn("big"), c = r.Spawn("c");
             r.TouchAnon(big, 500);
-            r.Vm.BeginExit(c);
+            r.Vm.Memory.BeginExit(c);
             var current = r.Vm.Procs.ContextOf(c);
             Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
@@ -324,7 +324,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             var current = r.Vm.Procs.ContextOf(c);
             r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
-            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
+            Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 400, true, out _));
         }
     }
 }

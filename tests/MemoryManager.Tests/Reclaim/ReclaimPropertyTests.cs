@@ -39,7 +39,7 @@ namespace MemoryManager.Tests.Reclaim
                         for (int k = 0; k < 1 + arg % 64; k++)
                         {
                             int v = (arg * 7 + k) % Vpages;
-                            ProcResult pr = r.Vm.TouchAnon(pid, v, true, out byte* data);
+                            ProcResult pr = r.Vm.Memory.TouchAnon(pid, v, true, out byte* data);
                             if (pr == ProcResult.Ok)
                             {
                                 ulong first = *(ulong*)data;
@@ -57,8 +57,8 @@ namespace MemoryManager.Tests.Reclaim
                     case 7: r.Reclaim(); break;
                     case 8: r.Reclaim(Gfp.GFP_NOFS); break;
                     case 9: case 10: r.Vm.KswapdStep(0); r.Clock.Ticks++; break;
-                    case 11: r.Vm.Unmap(pid, arg % Vpages); break;
-                    case 12: r.Vm.ExitProcess(pid); break;
+                    case 11: r.Vm.Memory.Unmap(pid, arg % Vpages); break;
+                    case 12: r.Vm.Memory.ExitProcess(pid); break;
                     case 13:
                     {
                         var ctx = r.Vm.Procs.Exists(pid) ? r.Vm.Procs.ContextOf(pid) : new TaskContext(0, "k", TaskFlags.None);

@@ -70,7 +70,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int s = 0; s < Vm.Procs.Capacity; s++)
             {
                 ref Process t = ref Vm.Procs.At(s);
-                if (t.State == ProcessState.Exiting) Vm.ExitProcess(t.Pid);
+                if (t.State == ProcessState.Exiting) Vm.Memory.ExitProcess(t.Pid);
             }
         }
 
@@ -89,7 +89,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             for (int v = from; v < from + count; v++)
             {
-                Assert.Equal(ProcResult.Ok, Vm.TouchAnon(pid, v, true, out byte* data));
+                Assert.Equal(ProcResult.Ok, Vm.Memory.TouchAnon(pid, v, true, out byte* data));
                 Fill(data, Seed(pid, v));
             }
         }

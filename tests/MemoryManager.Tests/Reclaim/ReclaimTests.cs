@@ -159,7 +159,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int v = 0; v < 64; v++)
             {
                 Assert.True(Pte.IsSwap(r.Vm.Procs.ReadPte(p, v)));
-                Assert.Equal(ProcResult.Ok, r.Vm.TouchAnon(p, v, false, out byte* data));
+                Assert.Equal(ProcResult.Ok, r.Vm.Memory.TouchAnon(p, v, false, out byte* data));
                 Assert.True(Rig.Holds(data, Rig.Seed(p, v)), $"page {v} changed in swap");
             }
             Assert.Equal(pswpin + 64, r.Pa.Stat.Pswpin);
@@ -193,7 +193,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(a, r.Pa.PfnToPage(pfn)->Owner);
             Assert.Equal(MmResult.NotOwner, r.Pa.FreePages(pfn, 0, b));
             Assert.True(Pte.IsPresent(r.Vm.Procs.ReadPte(a, 0)));
-            Assert.Equal(ProcResult.Ok, r.Vm.Unmap(b, 0));       // b's own (empty) entry: a's page untouched
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.Unmap(b, 0));       // b's own (empty) entry: a's page untouched
             Assert.Equal(1UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
         }
@@ -216,8 +216,8 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig();
             int p = r.Spawn("p");
-            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, r.Vm.Procs.VpagesPerProcess, true, out _));
-            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, -1, true, out _));
+            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.Memory.TouchAnon(p, r.Vm.Procs.VpagesPerProcess, true, out _));
+            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.Memory.TouchAnon(p, -1, true, out _));
         }
 
         [Fact]
@@ -229,7 +229,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(p, 600);
             r.Reclaim();
             Assert.True(r.Process(p).SwapEnts > 0);
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(p));
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(p));
             Assert.False(r.Vm.Procs.Exists(p));
             Assert.Equal(free0, r.Pa.NrFreePages);
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
@@ -243,7 +243,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("reader");
             int f = r.File(10);
             r.Read(p, f, 0, 10);
-            r.Vm.ExitProcess(p);
+            r.Vm.Memory.ExitProcess(p);
             Assert.Equal(10UL, r.Vm.PageCache.File(f).NrCached);
             Assert.Equal(0, r.Pa.PfnToPage(r.Vm.PageCache.FindGetPage(f, 0))->Owner);
             r.AssertNoPageLost();
@@ -253,8 +253,8 @@ namespace MemoryManager.Tests.Reclaim
         public void Init_and_kernel_threads_do_not_exit()
         {
             using var r = new Rig();
-            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(ProcessTable.InitPid));
-            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(r.Vm.Nodes[0].Kswapd.Pid));
+            Assert.NotEqual(ProcResult.Ok, r.Vm.Memory.ExitProcess(ProcessTable.InitPid));
+            Assert.NotEqual(ProcResult.Ok, r.Vm.Memory.ExitProcess(r.Vm.Nodes[0].Kswapd.Pid));
         }
 
         [Fact]

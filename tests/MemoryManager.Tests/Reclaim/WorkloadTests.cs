@@ -44,7 +44,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             Workload w = Start(r, WorkloadKind.Memhog, pages: 4, rate: 4);
             w.Step(r.Vm);
-            byte* page = r.Vm.PeekAnon(w.Pid, 2);
+            byte* page = r.Vm.Memory.PeekAnon(w.Pid, 2);
             page[100] ^= 1;
             w.Step(r.Vm);
             Assert.Equal(1UL, w.Corruptions);
@@ -107,9 +107,9 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             Workload w = Start(r, WorkloadKind.Memhog, pages: 100, rate: 10);
             w.Step(r.Vm);
-            r.Vm.BeginExit(w.Pid);
+            r.Vm.Memory.BeginExit(w.Pid);
             Assert.Equal(WorkloadStatus.Killed, w.Step(r.Vm));
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(w.Pid));
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(w.Pid));
             r.AssertNoPageLost();
         }
 
@@ -123,8 +123,8 @@ namespace MemoryManager.Tests.Reclaim
             // The rig's congestion wait reaps an exiting victim, as the kernel's scheduler would run it to its exit.
             for (int step = 0; step < 1000 && r.Vm.Procs.Exists(a.Pid) && r.Vm.Procs.Exists(b.Pid); step++)
             {
-                if (a.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.ExitProcess(a.Pid);
-                if (r.Vm.Procs.Exists(b.Pid) && b.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.ExitProcess(b.Pid);
+                if (a.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(a.Pid);
+                if (r.Vm.Procs.Exists(b.Pid) && b.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(b.Pid);
                 r.Vm.KswapdStep(0);
             }
             Assert.Equal(b.Pid, r.Vm.LastOomVictim);

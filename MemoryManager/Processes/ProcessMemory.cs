@@ -2,15 +2,36 @@ using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Files;
 using MemoryManager.Node;
-using MemoryManager.Processes;
+using MemoryManager.Swap;
 
-namespace MemoryManager
+namespace MemoryManager.Processes
 {
-    // A process's memory: anonymous pages behind a software page table (one entry per
-    // virtual page, see Pte), page-table pages charged to the process, faults that bring a
-    // swapped-out page back (do_swap_page) and the teardown on exit (exit_mmap).
-    public sealed unsafe partial class Vm
+    /// <summary>
+    /// A process's memory (mm/memory.c and exit_mm, reduced): anonymous pages behind a software
+    /// page table (one entry per virtual page, see <see cref="Pte"/>), page-table pages charged to
+    /// the process, faults that map a fresh page (do_anonymous_page) or bring a swapped-out page
+    /// back (do_swap_page), munmap of a page, and the teardown on exit (exit_mmap).
+    /// </summary>
+    public sealed unsafe class ProcessMemory
     {
+        private readonly PageAllocator _pa;
+        private readonly ProcessTable _procs;
+        private readonly Nodes _nodes;
+        private readonly ISwapDevice _swap;
+        private readonly UserPages _pages;
+        private readonly PageCache _files;
+
+        /// <summary>The memory of the processes of <paramref name="procs"/>; swap may be null (set-up only).</summary>
+        public ProcessMemory(PageAllocator pa, ProcessTable procs, Nodes nodes, ISwapDevice swap, UserPages pages, PageCache files)
+        {
+            _pa = pa;
+            _procs = procs;
+            _nodes = nodes;
+            _swap = swap;
+            _pages = pages;
+            _files = files;
+        }
+
         /// <summary>Marks page-table pages in Page.Private so the census can tell them apart.</summary>
         internal const ulong PtPageMagic = 0x5054000000000000UL;
 
@@ -23,16 +44,16 @@ namespace MemoryManager
         public ProcResult TouchAnon(int pid, int vpage, bool write, out byte* data)
         {
             data = null;
-            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Process t = ref Procs.Get(pid);
+            if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Process t = ref _procs.Get(pid);
             if (t.State != ProcessState.Running && t.State != ProcessState.Sleeping) return ProcResult.Killed;
-            if (vpage < 0 || vpage >= Procs.VpagesPerProcess) return ProcResult.AddressOutOfRange;
-            ulong pte = Procs.PteOf(ref t, vpage);
+            if (vpage < 0 || vpage >= _procs.VpagesPerProcess) return ProcResult.AddressOutOfRange;
+            ulong pte = _procs.PteOf(ref t, vpage);
             if (Pte.IsPresent(pte))
             {
                 ulong pfn = Pte.Pfn(pte);
-                Nodes.NodeOf(pfn).Lru.MarkPageAccessed(pfn);
-                data = Pa.PageAddress(pfn);
+                _nodes.NodeOf(pfn).Lru.MarkPageAccessed(pfn);
+                data = _pa.PageAddress(pfn);
                 return ProcResult.Ok;
             }
             ProcResult r = EnsurePtPage(pid, vpage);
@@ -44,14 +65,14 @@ namespace MemoryManager
         /// <summary>__pte_alloc(): makes sure the page-table page covering <paramref name="vpage"/> exists, charged to the process.</summary>
         private ProcResult EnsurePtPage(int pid, int vpage)
         {
-            if (Procs.PtPageOf(ref Procs.Get(pid), vpage) != PageAllocator.NoPfn) return ProcResult.Ok;
-            ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_KERNEL, out ulong pfn);
+            if (_procs.PtPageOf(ref _procs.Get(pid), vpage) != PageAllocator.NoPfn) return ProcResult.Ok;
+            ProcResult r = _pages.AllocUserPage(pid, Gfp.GFP_KERNEL, out ulong pfn);
             if (r != ProcResult.Ok) return r;
-            ref Process t = ref Procs.Get(pid);
-            PageOf(pfn)->Private = PtPageMagic | (uint)(vpage / ProcessTable.PtrsPerPte);
-            byte* bytes = Pa.PageAddress(pfn);
+            ref Process t = ref _procs.Get(pid);
+            _nodes.PageOf(pfn)->Private = PtPageMagic | (uint)(vpage / ProcessTable.PtrsPerPte);
+            byte* bytes = _pa.PageAddress(pfn);
             if (bytes != null) PageBytes.Clear(bytes);
-            Procs.PtPageOf(ref t, vpage) = pfn;
+            _procs.PtPageOf(ref t, vpage) = pfn;
             t.NrPtes++;
             return ProcResult.Ok;
         }
@@ -60,10 +81,10 @@ namespace MemoryManager
         private ProcResult DoAnonymousPage(int pid, int vpage, out byte* data)
         {
             data = null;
-            ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
+            ProcResult r = _pages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
             if (r != ProcResult.Ok) return r;
-            ref Process t = ref Procs.Get(pid);
-            data = Pa.PageAddress(pfn);
+            ref Process t = ref _procs.Get(pid);
+            data = _pa.PageAddress(pfn);
             if (data != null) PageBytes.Clear(data);
             MapAnon(ref t, vpage, pfn);
             t.TotalVm++;
@@ -74,56 +95,56 @@ namespace MemoryManager
         private ProcResult DoSwapPage(int pid, int vpage, out byte* data)
         {
             data = null;
-            ProcResult r = UserPages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
+            ProcResult r = _pages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out ulong pfn);
             if (r != ProcResult.Ok) return r;
-            ref Process t = ref Procs.Get(pid);
-            ref ulong pte = ref Procs.PteOf(ref t, vpage);
+            ref Process t = ref _procs.Get(pid);
+            ref ulong pte = ref _procs.PteOf(ref t, vpage);
             ulong entry = Pte.SwapEntry(pte);
-            data = Pa.PageAddress(pfn);
-            if (Swap == null || Swap.ReadPage(entry, data) != MmResult.Ok)
+            data = _pa.PageAddress(pfn);
+            if (_swap == null || _swap.ReadPage(entry, data) != MmResult.Ok)
             {
-                Pa.FreePages(pfn, 0, pid);
+                _pa.FreePages(pfn, 0, pid);
                 data = null;
                 return ProcResult.SwapError;
             }
-            Swap.SwapFree(entry);
+            _swap.SwapFree(entry);
             t.SwapEnts--;
             MapAnon(ref t, vpage, pfn);
-            Pa.Stat.Pswpin++;
+            _pa.Stat.Pswpin++;
             return ProcResult.Ok;
         }
 
         /// <summary>page_add_new_anon_rmap + lru_cache_add_active: the page records its owner's virtual page and joins the active anon list.</summary>
         private void MapAnon(ref Process t, int vpage, ulong pfn)
         {
-            Page* p = PageOf(pfn);
+            Page* p = _nodes.PageOf(pfn);
             p->Private = (ulong)vpage;
             p->Flags |= PageFlags.SwapBacked | PageFlags.Active;
-            Nodes[p->Nid].Lru.Add(pfn);
-            Procs.PteOf(ref t, vpage) = Pte.MakePresent(pfn);
+            _nodes[p->Nid].Lru.Add(pfn);
+            _procs.PteOf(ref t, vpage) = Pte.MakePresent(pfn);
             t.RssAnon++;
         }
 
         /// <summary>munmap of one anonymous page: frees the page or its swap slot; only the process's own table is touched.</summary>
         public ProcResult Unmap(int pid, int vpage)
         {
-            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            if (vpage < 0 || vpage >= Procs.VpagesPerProcess) return ProcResult.AddressOutOfRange;
-            ref Process t = ref Procs.Get(pid);
-            ref ulong pte = ref Procs.PteOf(ref t, vpage);
+            if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            if (vpage < 0 || vpage >= _procs.VpagesPerProcess) return ProcResult.AddressOutOfRange;
+            ref Process t = ref _procs.Get(pid);
+            ref ulong pte = ref _procs.PteOf(ref t, vpage);
             if (Pte.IsPresent(pte))
             {
                 ulong pfn = Pte.Pfn(pte);
-                Page* p = PageOf(pfn);
+                Page* p = _nodes.PageOf(pfn);
                 if (p->Owner != pid) return ProcResult.NotOwner;
-                if ((p->Flags & PageFlags.Lru) != 0) Nodes[p->Nid].Lru.Del(pfn);
-                UserPages.FreeUserPage(pfn);
+                if ((p->Flags & PageFlags.Lru) != 0) _nodes[p->Nid].Lru.Del(pfn);
+                _pages.FreeUserPage(pfn);
                 t.RssAnon--;
                 t.TotalVm--;
             }
             else if (Pte.IsSwap(pte))
             {
-                Swap.SwapFree(Pte.SwapEntry(pte));
+                _swap.SwapFree(Pte.SwapEntry(pte));
                 t.SwapEnts--;
                 t.TotalVm--;
             }
@@ -134,15 +155,15 @@ namespace MemoryManager
         /// <summary>The bytes of a process's present anonymous page without faulting (null if not present or no memory behind pages).</summary>
         public byte* PeekAnon(int pid, int vpage)
         {
-            ulong pte = Procs.ReadPte(pid, vpage);
-            return Pte.IsPresent(pte) ? Pa.PageAddress(Pte.Pfn(pte)) : null;
+            ulong pte = _procs.ReadPte(pid, vpage);
+            return Pte.IsPresent(pte) ? _pa.PageAddress(Pte.Pfn(pte)) : null;
         }
 
         /// <summary>Marks a process as exiting (PF_EXITING): it still holds its memory until <see cref="ExitProcess"/>.</summary>
         public ProcResult BeginExit(int pid)
         {
-            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Process t = ref Procs.Get(pid);
+            if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Process t = ref _procs.Get(pid);
             t.Flags |= TaskFlags.Exiting;
             t.State = ProcessState.Exiting;
             return ProcResult.Ok;
@@ -155,28 +176,28 @@ namespace MemoryManager
         /// </summary>
         public ProcResult ExitProcess(int pid)
         {
-            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Process t = ref Procs.Get(pid);
+            if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
+            ref Process t = ref _procs.Get(pid);
             if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
-            for (int v = 0; v < Procs.VpagesPerProcess; v++)
+            for (int v = 0; v < _procs.VpagesPerProcess; v++)
             {
-                ulong pte = Procs.PteOf(ref t, v);
+                ulong pte = _procs.PteOf(ref t, v);
                 if (pte != Pte.None) Unmap(pid, v);
             }
-            PageCache.UnchargeFilePages(pid, ref t);
-            for (int i = 0; i < Procs.PtPagesPerProcess; i++)
+            _files.UnchargeFilePages(pid, ref t);
+            for (int i = 0; i < _procs.PtPagesPerProcess; i++)
             {
-                ref ulong pt = ref Procs.PtPageAt(ref t, i);
+                ref ulong pt = ref _procs.PtPageAt(ref t, i);
                 if (pt == PageAllocator.NoPfn) continue;
-                PageOf(pt)->Private = 0;
-                Pa.FreePages(pt, 0, pid);
+                _nodes.PageOf(pt)->Private = 0;
+                _pa.FreePages(pt, 0, pid);
                 pt = PageAllocator.NoPfn;
                 t.NrPtes--;
             }
             t.Flags &= ~TaskFlags.MemDie;
             t.State = ProcessState.Zombie;
-            Nodes.UpdateStat();
-            return Procs.Release(pid);
+            _nodes.UpdateStat();
+            return _procs.Release(pid);
         }
     }
 }
