@@ -2,6 +2,7 @@ using MemoryManager.Core;
 using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 
 namespace MemoryManager
 {
@@ -30,7 +31,7 @@ namespace MemoryManager
         {
             PageCensus c = default;
             c.Managed = Pa.TotalManagedPages;
-            c.InFlight = NrIsolated;
+            c.InFlight = Vmscan.NrIsolated;
             ulong pfn = Pa.MinPfn;
             while (pfn < Pa.MaxPfn)
             {

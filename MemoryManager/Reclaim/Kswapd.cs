@@ -2,6 +2,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
+using MemoryManager.Reclaim;
 
 namespace MemoryManager
 {
@@ -81,9 +82,9 @@ namespace MemoryManager
             sc.MayWritepage = true;
             sc.MaySwap = true;
             sc.IsKswapd = true;
-            for (sc.Priority = DefPriority; sc.Priority >= 0; sc.Priority--)
+            for (sc.Priority = Vmscan.DefPriority; sc.Priority >= 0; sc.Priority--)
             {
-                ShrinkNode(nid, ref sc);
+                Vmscan.ShrinkNode(nid, ref sc);
                 if (sc.NrReclaimed >= sc.NrToReclaim) break;
             }
             k.RunReclaimed += sc.NrReclaimed;

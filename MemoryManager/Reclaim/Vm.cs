@@ -3,6 +3,7 @@ using MemoryManager.Core;
 using MemoryManager.Files;
 using MemoryManager.Node;
 using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 using MemoryManager.Swap;
 
 namespace MemoryManager
@@ -40,7 +41,7 @@ namespace MemoryManager
             VpagesPerProcess = 4096,
             MaxFiles = 16,
             MaxFilePages = 4096,
-            KswapdBatch = Vm.SwapClusterMax,
+            KswapdBatch = Vmscan.SwapClusterMax,
             OomReaper = true,
         };
     }
@@ -52,12 +53,8 @@ namespace MemoryManager
     /// is sized in <see cref="Create"/>; after that nothing here allocates managed memory.
     /// The parts live in Process/, Reclaim/, Swap/ and Oom/ as partial files of this class.
     /// </summary>
-    public sealed unsafe partial class Vm : IKswapdWaker, IDirectReclaim, IOomKiller
+    public sealed unsafe partial class Vm : IKswapdWaker, IOomKiller
     {
-        /// <summary>SWAP_CLUSTER_MAX: the unit of reclaim work.</summary>
-        public const int SwapClusterMax = 32;
-        /// <summary>DEF_PRIORITY: the first scan priority (scan size >> priority).</summary>
-        public const int DefPriority = 12;
         /// <summary>MAX_RECLAIM_RETRIES: kswapd failures after which a node counts as unreclaimable.</summary>
         public const int MaxReclaimRetries = 16;
 
@@ -73,9 +70,9 @@ namespace MemoryManager
         public readonly PageCache PageCache;
         /// <summary>Processes' memory: faults, munmap, exit.</summary>
         public readonly ProcessMemory Memory;
+        /// <summary>Page reclaim: the LRU scans, shrink_node, direct reclaim.</summary>
+        public readonly Vmscan Vmscan;
 
-        /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
-        public ulong NrIsolated;
         /// <summary>Set once the OOM killer panicked (panic_on_oom, or nothing left to kill); the machine is dead.</summary>
         public bool Panicked;
 
@@ -90,6 +87,7 @@ namespace MemoryManager
             UserPages = new UserPages(pa, procs, Nodes);
             PageCache = new PageCache(pa, procs, Nodes, UserPages, o.MaxFiles, o.MaxFilePages);
             Memory = new ProcessMemory(pa, procs, Nodes, swap, UserPages, PageCache);
+            Vmscan = new Vmscan(pa, Nodes, swap, procs, UserPages, PageCache);
         }
 
         /// <summary>
@@ -112,7 +110,7 @@ namespace MemoryManager
                 vm.Nodes[n].Kswapd.Pid = kpid;
             }
             pa.Kswapd = vm;
-            pa.DirectReclaim = vm;
+            pa.DirectReclaim = vm.Vmscan;
             pa.OomKiller = vm;
             vm.Nodes.UpdateStat();
             return MmResult.Ok;

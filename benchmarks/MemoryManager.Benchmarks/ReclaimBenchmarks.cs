@@ -5,6 +5,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 using MemoryManager.Swap;
 
 namespace MemoryManager.Benchmarks
@@ -78,7 +79,7 @@ namespace MemoryManager.Benchmarks
                 sc.Priority = 0;
                 sc.MayWritepage = true;
                 sc.MaySwap = true;
-                _vm.ShrinkNode(0, ref sc);
+                _vm.Vmscan.ShrinkNode(0, ref sc);
                 if (sc.NrReclaimed == 0) break;
                 total += sc.NrReclaimed;
             }

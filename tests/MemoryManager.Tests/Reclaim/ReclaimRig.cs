@@ -120,7 +120,7 @@ namespace MemoryManager.Tests.Reclaim
         public ulong Reclaim(Gfp gfp = Gfp.GFP_KERNEL)
         {
             var ctx = new TaskContext(0, "test", TaskFlags.MemAlloc);
-            return Vm.TryToFreePages(ref ctx, gfp, 0, ZoneType.Normal);
+            return Vm.Vmscan.TryToFreePages(ref ctx, gfp, 0, ZoneType.Normal);
         }
 
         public string NoPageLost()

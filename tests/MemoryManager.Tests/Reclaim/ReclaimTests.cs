@@ -3,6 +3,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Node;
 using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -11,7 +12,7 @@ namespace MemoryManager.Tests.Reclaim
     {
         private static ScanControl Sc(ulong nr = 32) => new ScanControl
         {
-            NrToReclaim = nr, Priority = Vm.DefPriority, MayWritepage = true, MaySwap = true,
+            NrToReclaim = nr, Priority = Vmscan.DefPriority, MayWritepage = true, MaySwap = true,
         };
 
         [Fact]
@@ -23,7 +24,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(p, 100);
             r.Read(p, f, 0, 100);
             ScanControl sc = Sc();
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
             Assert.Equal(100UL, r.Process(p).RssAnon);
             Assert.Equal(0UL, r.Process(p).SwapEnts);
@@ -42,7 +43,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 32);                       // pages 0..31 now active
             Assert.Equal(32UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveFile));
             ScanControl sc = Sc();
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
             for (int i = 0; i < 32; i++) Assert.NotEqual(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, i));
             for (int i = 32; i < 64; i++) Assert.Equal(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, i));
@@ -57,7 +58,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 8);                        // page 0 is the oldest: at the tail
             r.Read(p, f, 0, 1);                        // page 0 gets PG_referenced
             ScanControl sc = Sc(7);
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             Assert.Equal(7UL, sc.NrReclaimed);
             Assert.NotEqual(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, 0));
         }
@@ -70,7 +71,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(p, 40);                        // all active, unreferenced; page 0 at the tail
             r.TouchAnon(p, 10);                        // pages 0..9 get PG_referenced
             ScanControl sc = Sc();
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             // The active scan takes the 32 oldest (0..31): 0..9 rotate back to the active head,
             // 10..31 move to the inactive list, where they are reclaimed to swap.
             Assert.Equal(22UL, sc.NrReclaimed);
@@ -177,7 +178,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 100);
             ulong free = r.Pa.NrFreePages;
             ulong got = r.Reclaim();
-            Assert.Equal((ulong)Vm.SwapClusterMax, got);
+            Assert.Equal((ulong)Vmscan.SwapClusterMax, got);
             Assert.Equal(free + got, r.Pa.NrFreePages);
             Assert.Equal(got, r.Pa.Stat.PgstealDirect);
             Assert.True(r.Pa.Stat.PgscanDirect >= got);
@@ -260,10 +261,10 @@ namespace MemoryManager.Tests.Reclaim
         [Fact]
         public void The_scan_target_is_the_list_size_shifted_by_priority_but_at_least_a_cluster()
         {
-            Assert.Equal(32UL, Vm.ScanTarget(1000, 12));
-            Assert.Equal(10UL, Vm.ScanTarget(10, 12));
-            Assert.Equal(1UL << 8, Vm.ScanTarget(1UL << 20, 12));
-            Assert.Equal(1000UL, Vm.ScanTarget(1000, 0));
+            Assert.Equal(32UL, Vmscan.ScanTarget(1000, 12));
+            Assert.Equal(10UL, Vmscan.ScanTarget(10, 12));
+            Assert.Equal(1UL << 8, Vmscan.ScanTarget(1UL << 20, 12));
+            Assert.Equal(1000UL, Vmscan.ScanTarget(1000, 0));
         }
     }
 }
