@@ -294,7 +294,7 @@ namespace Kernel.Proc
                 Vm vm = s_vm;
                 if (vm == null || (uint)nid >= (uint)s_kswapd.Length) return;
                 KswapdState before = vm.Nodes[nid].Kswapd.State;
-                vm.WakeupKswapd(nid, zone, order, classzoneIdx);
+                vm.Kswapd.WakeupKswapd(nid, zone, order, classzoneIdx);
                 KswapdState after = vm.Nodes[nid].Kswapd.State;
                 if (after == KswapdState.Sleeping) return;
                 if (before != KswapdState.Running && after == KswapdState.Running)
@@ -369,7 +369,7 @@ namespace Kernel.Proc
                 }
             }
             KswapdNode k = vm.Nodes[nid].Kswapd;
-            if (k.State == KswapdState.Napping && vm.PgdatBalanced(nid, k.Order, k.ClasszoneIdx)) KswapdStopsBalanced++;
+            if (k.State == KswapdState.Napping && vm.Kswapd.PgdatBalanced(nid, k.Order, k.ClasszoneIdx)) KswapdStopsBalanced++;
         }
 
         internal static void ProgramExited(Program p)
@@ -418,7 +418,7 @@ namespace Kernel.Proc
 
     /// <summary>
     /// One kswapd thread as a scheduler task: sleeping → wait on its queue; running →
-    /// Vm.KswapdStep(nid), then yield; napping → wait until NapUntil (or a wake), then step.
+    /// Vm.Kswapd.Step(nid), then yield; napping → wait until NapUntil (or a wake), then step.
     /// </summary>
     public sealed class KswapdTask : ITaskBody
     {
@@ -444,7 +444,7 @@ namespace Kernel.Proc
                     if (now < k.NapUntil && Queue.Wait(k.NapUntil - now) == WaitResult.Killed) return;
                 }
                 KswapdState before = vm.Nodes[Nid].Kswapd.State;
-                Reclaimed += vm.KswapdStep(Nid);
+                Reclaimed += vm.Kswapd.Step(Nid);
                 Steps++;
                 KswapdState after = vm.Nodes[Nid].Kswapd.State;
                 if (before == KswapdState.Running && after != KswapdState.Running) Processes.RecordStop(Nid);

@@ -405,7 +405,7 @@ namespace Kernel
                 Console.Write(", order "); Console.WriteDecimal((ulong)k.Order);
                 Console.Write(", classzone "); Console.Write(Zone.ZoneName(k.ClasszoneIdx));
                 Console.Write(", failures "); Console.WriteDecimal((ulong)k.Failures);
-                if (vm.NodeUnreclaimable(n)) Console.Write(" (node_unreclaimable)");
+                if (vm.Kswapd.NodeUnreclaimable(n)) Console.Write(" (node_unreclaimable)");
                 if (k.State == KswapdState.Napping) { Console.Write(", nap until jiffy "); Console.WriteDecimal(k.NapUntil); }
                 Console.Write("; task "); Console.WriteDecimal((ulong)t.Task.Id); Console.Write(' '); Console.Write(t.Task.StateName);
                 Console.Write(", steps "); Console.WriteDecimal(t.Steps);

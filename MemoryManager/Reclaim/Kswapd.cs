@@ -2,20 +2,58 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
-using MemoryManager.Reclaim;
 
-namespace MemoryManager
+namespace MemoryManager.Reclaim
 {
-    // kswapd as a cooperative task: the allocator wakes it (WakeupKswapd), a scheduler or the
-    // host simulation calls Step(nid) once per tick; a Step never blocks and does at most one
-    // batch of reclaim (VmOptions.KswapdBatch pages).
-    public sealed unsafe partial class Vm
+    /// <summary>
+    /// kswapd (mm/vmscan.c: wakeup_kswapd, kswapd, balance_pgdat, pgdat_balanced), one per
+    /// node, as a cooperative task: the allocator's slow path wakes it (IKswapdWaker), a
+    /// scheduler or the host simulation calls <see cref="Step"/> once per tick; a step never
+    /// blocks and does at most one batch of reclaim (VmOptions.KswapdBatch pages) through
+    /// <see cref="Vmscan.ShrinkNode"/>. Its state lives in the node (<see cref="PgData.Kswapd"/>).
+    /// </summary>
+    public sealed class Kswapd : IKswapdWaker
     {
-        /// <summary>pgdat->kswapd_failures reached MAX_RECLAIM_RETRIES: kswapd is no longer woken.</summary>
-        public bool NodeUnreclaimable(int nid) => Nodes[nid].Kswapd.Failures >= MaxReclaimRetries;
+        /// <summary>MAX_RECLAIM_RETRIES: kswapd failures after which a node counts as unreclaimable.</summary>
+        public const int MaxReclaimRetries = 16;
 
-        private ulong Now => Pa.Clock == null ? 0 : Pa.Clock.Ticks;
-        private ulong NapTicks => Pa.Clock == null ? 1 : (Pa.Clock.Hz / 10 == 0 ? 1 : Pa.Clock.Hz / 10);
+        private readonly PageAllocator _pa;
+        private readonly Nodes _nodes;
+        private readonly Vmscan _vmscan;
+        private readonly int _batch;
+        private readonly bool _preLinux48Balance;
+
+        /// <summary>
+        /// kswapd for every node of <paramref name="nodes"/>: <paramref name="batch"/> pages per
+        /// step, balanced by the pre-4.8 rule when <paramref name="preLinux48Balance"/> (set-up only).
+        /// </summary>
+        public Kswapd(PageAllocator pa, Nodes nodes, Vmscan vmscan, int batch, bool preLinux48Balance)
+        {
+            _pa = pa;
+            _nodes = nodes;
+            _vmscan = vmscan;
+            _batch = batch;
+            _preLinux48Balance = preLinux48Balance;
+        }
+
+        /// <summary>The comm of node <paramref name="nid"/>'s kswapd thread (a literal: no string building in the kernel subset).</summary>
+        public static string ThreadName(int nid)
+        {
+            switch (nid)
+            {
+                case 0: return "kswapd0";
+                case 1: return "kswapd1";
+                case 2: return "kswapd2";
+                case 3: return "kswapd3";
+                default: return "kswapd";
+            }
+        }
+
+        /// <summary>pgdat->kswapd_failures reached MAX_RECLAIM_RETRIES: kswapd is no longer woken.</summary>
+        public bool NodeUnreclaimable(int nid) => _nodes[nid].Kswapd.Failures >= MaxReclaimRetries;
+
+        private ulong Now => _pa.Clock == null ? 0 : _pa.Clock.Ticks;
+        private ulong NapTicks => _pa.Clock == null ? 1 : (_pa.Clock.Hz / 10 == 0 ? 1 : _pa.Clock.Hz / 10);
 
         /// <summary>
         /// wakeup_kswapd(): ignored for an unknown node, an unreclaimable node (16 failures)
@@ -24,8 +62,8 @@ namespace MemoryManager
         /// </summary>
         public void WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
         {
-            if (nid < 0 || nid >= Nodes.Count) return;
-            ref KswapdNode k = ref Nodes[nid].Kswapd;
+            if (nid < 0 || nid >= _nodes.Count) return;
+            ref KswapdNode k = ref _nodes[nid].Kswapd;
             if (k.Failures >= MaxReclaimRetries) return;
             if (PgdatBalanced(nid, order, classzoneIdx)) return;
             if (k.State == KswapdState.Running)
@@ -34,24 +72,22 @@ namespace MemoryManager
                 if (classzoneIdx > k.ClasszoneIdx) k.ClasszoneIdx = classzoneIdx;
                 return;
             }
-            if (k.State == KswapdState.Napping) Pa.Stat.KswapdLowWmarkHitQuickly++;
+            if (k.State == KswapdState.Napping) _pa.Stat.KswapdLowWmarkHitQuickly++;
             k.Order = order;
             k.ClasszoneIdx = classzoneIdx;
             k.State = KswapdState.Running;
         }
 
         /// <summary>
-        /// One step of the kswapd loop. Running: starts a balance_pgdat run (pageoutrun) if
-        /// needed, and either finds the node balanced (then naps) or reclaims one batch,
-        /// DEF_PRIORITY down to 0. A run that reclaims nothing counts a failure; at 16 the
-        /// node is unreclaimable and kswapd sleeps. Napping: at the nap's end, sleeps if
-        /// still balanced, else counts kswapd_high_wmark_hit_quickly and runs again.
+        /// One step of the kswapd() loop. Running: starts a balance_pgdat run (pageoutrun) if
+        /// needed and does one batch of it. Napping (kswapd_try_to_sleep): at the nap's end,
+        /// sleeps if still balanced, else counts kswapd_high_wmark_hit_quickly and runs again.
         /// Returns the pages reclaimed in this step.
         /// </summary>
-        public ulong KswapdStep(int nid)
+        public ulong Step(int nid)
         {
-            if (nid < 0 || nid >= Nodes.Count) return 0;
-            ref KswapdNode k = ref Nodes[nid].Kswapd;
+            if (nid < 0 || nid >= _nodes.Count) return 0;
+            ref KswapdNode k = ref _nodes[nid].Kswapd;
             if (k.State == KswapdState.Sleeping) return 0;
             if (k.State == KswapdState.Napping)
             {
@@ -63,28 +99,39 @@ namespace MemoryManager
                     k.ClasszoneIdx = 0;
                     return 0;
                 }
-                Pa.Stat.KswapdHighWmarkHitQuickly++;
+                _pa.Stat.KswapdHighWmarkHitQuickly++;
                 k.State = KswapdState.Running;
             }
             if (!k.InRun)
             {
                 k.InRun = true;
                 k.RunReclaimed = 0;
-                Pa.Stat.Pageoutrun++;
+                _pa.Stat.Pageoutrun++;
             }
+            return BalancePgdat(nid, ref k);
+        }
+
+        /// <summary>
+        /// balance_pgdat(), one batch of it: a node already balanced ends the run (kswapd naps);
+        /// otherwise shrink_node from DEF_PRIORITY down to 0 until a batch is reclaimed. A run
+        /// that reclaims nothing counts a failure; at 16 the node is unreclaimable and kswapd
+        /// sleeps. Returns the pages reclaimed.
+        /// </summary>
+        private ulong BalancePgdat(int nid, ref KswapdNode k)
+        {
             if (PgdatBalanced(nid, k.Order, k.ClasszoneIdx))
             {
                 EndRun(ref k, KswapdState.Napping);
                 return 0;
             }
             ScanControl sc = default;
-            sc.NrToReclaim = (ulong)Options.KswapdBatch;
+            sc.NrToReclaim = (ulong)_batch;
             sc.MayWritepage = true;
             sc.MaySwap = true;
             sc.IsKswapd = true;
             for (sc.Priority = Vmscan.DefPriority; sc.Priority >= 0; sc.Priority--)
             {
-                Vmscan.ShrinkNode(nid, ref sc);
+                _vmscan.ShrinkNode(nid, ref sc);
                 if (sc.NrReclaimed >= sc.NrToReclaim) break;
             }
             k.RunReclaimed += sc.NrReclaimed;
@@ -92,7 +139,7 @@ namespace MemoryManager
             // As Linux 4.8+ does, once compact_gap(order) = 2 << order pages are reclaimed,
             // balance for order 0 instead.
             if (k.Order > 0 && k.RunReclaimed >= (2UL << k.Order)) k.Order = 0;
-            Nodes.UpdateStat();
+            _nodes.UpdateStat();
             if (sc.NrReclaimed == 0)
             {
                 // balance_pgdat gave up at priority 0 without reclaiming anything.
@@ -118,21 +165,22 @@ namespace MemoryManager
         /// </summary>
         public bool PgdatBalanced(int nid, int order, ZoneType classzoneIdx)
         {
+            PgData node = _nodes[nid];
             ulong managed = 0, balancedPages = 0;
             bool any = false, all = true;
             for (int t = 0; t <= (int)classzoneIdx && t < MmConstants.MaxNrZones; t++)
             {
-                if (!Pa.HasZone(nid, (ZoneType)t)) continue;
-                ref Zone z = ref Pa.GetZone(nid, (ZoneType)t);
+                if (!node.HasZone((ZoneType)t)) continue;
+                ref Zone z = ref node.Zone((ZoneType)t);
                 if (z.ManagedPages == 0) continue;
                 any = true;
                 managed += z.ManagedPages;
                 bool ok = PageAllocator.ZoneWatermarkOk(ref z, order, z.WatermarkHigh, (int)classzoneIdx, AllocFlags.None);
                 if (ok) balancedPages += z.ManagedPages; else all = false;
-                if (ok && !Options.PreLinux48Balance) return true;
+                if (ok && !_preLinux48Balance) return true;
             }
             if (!any) return true;
-            if (!Options.PreLinux48Balance) return false;
+            if (!_preLinux48Balance) return false;
             if (order == 0) return all;
             return balancedPages >= managed / 4;
         }

@@ -53,10 +53,8 @@ namespace MemoryManager
     /// is sized in <see cref="Create"/>; after that nothing here allocates managed memory.
     /// The parts live in Process/, Reclaim/, Swap/ and Oom/ as partial files of this class.
     /// </summary>
-    public sealed unsafe partial class Vm : IKswapdWaker, IOomKiller
+    public sealed unsafe partial class Vm : IOomKiller
     {
-        /// <summary>MAX_RECLAIM_RETRIES: kswapd failures after which a node counts as unreclaimable.</summary>
-        public const int MaxReclaimRetries = 16;
 
         public readonly PageAllocator Pa;
         public readonly ProcessTable Procs;
@@ -72,6 +70,8 @@ namespace MemoryManager
         public readonly ProcessMemory Memory;
         /// <summary>Page reclaim: the LRU scans, shrink_node, direct reclaim.</summary>
         public readonly Vmscan Vmscan;
+        /// <summary>kswapd, one per node: woken by the allocator, stepped by a scheduler.</summary>
+        public readonly Kswapd Kswapd;
 
         /// <summary>Set once the OOM killer panicked (panic_on_oom, or nothing left to kill); the machine is dead.</summary>
         public bool Panicked;
@@ -88,6 +88,7 @@ namespace MemoryManager
             PageCache = new PageCache(pa, procs, Nodes, UserPages, o.MaxFiles, o.MaxFilePages);
             Memory = new ProcessMemory(pa, procs, Nodes, swap, UserPages, PageCache);
             Vmscan = new Vmscan(pa, Nodes, swap, procs, UserPages, PageCache);
+            Kswapd = new Kswapd(pa, Nodes, Vmscan, o.KswapdBatch, o.PreLinux48Balance);
         }
 
         /// <summary>
@@ -106,27 +107,14 @@ namespace MemoryManager
             procs.Spawn("init", TaskFlags.None, 0, out int initPid);
             for (int n = 0; n < pa.NodeCount; n++)
             {
-                procs.Spawn(KswapdName(n), TaskFlags.KernelThread, 0, out int kpid);
+                procs.Spawn(Kswapd.ThreadName(n), TaskFlags.KernelThread, 0, out int kpid);
                 vm.Nodes[n].Kswapd.Pid = kpid;
             }
-            pa.Kswapd = vm;
+            pa.Kswapd = vm.Kswapd;
             pa.DirectReclaim = vm.Vmscan;
             pa.OomKiller = vm;
             vm.Nodes.UpdateStat();
             return MmResult.Ok;
-        }
-
-        /// <summary>The comm of node <paramref name="nid"/>'s kswapd thread (a literal: no string building in the kernel subset).</summary>
-        private static string KswapdName(int nid)
-        {
-            switch (nid)
-            {
-                case 0: return "kswapd0";
-                case 1: return "kswapd1";
-                case 2: return "kswapd2";
-                case 3: return "kswapd3";
-                default: return "kswapd";
-            }
         }
 
         /// <summary>The descriptor of a pfn (callers pass pfns the allocator handed out).</summary>

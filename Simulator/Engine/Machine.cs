@@ -178,7 +178,7 @@ namespace Simulator.Engine
         void IKswapdWaker.WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
         {
             KswapdState before = Vm.Nodes[nid].Kswapd.State;
-            Vm.WakeupKswapd(nid, zone, order, classzoneIdx);
+            Vm.Kswapd.WakeupKswapd(nid, zone, order, classzoneIdx);
             if (before != KswapdState.Running && Vm.Nodes[nid].Kswapd.State == KswapdState.Running)
             {
                 bool belowLow = true;
@@ -253,7 +253,7 @@ namespace Simulator.Engine
             for (int n = 0; n < Pa.NodeCount; n++)
             {
                 KswapdState before = Vm.Nodes[n].Kswapd.State;
-                Vm.KswapdStep(n);
+                Vm.Kswapd.Step(n);
                 KswapdState after = Vm.Nodes[n].Kswapd.State;
                 if (before == KswapdState.Running && after != KswapdState.Running)
                 {
@@ -268,7 +268,7 @@ namespace Simulator.Engine
                     }
                     ref Zone bz = ref Pa.GetZone(n, best);
                     KswapdNode k = Vm.Nodes[n].Kswapd;
-                    bool balanced = after == KswapdState.Napping && Vm.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
+                    bool balanced = after == KswapdState.Napping && Vm.Kswapd.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
                     KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced, false));
                 }
             }
@@ -381,7 +381,7 @@ namespace Simulator.Engine
             for (int n = 0; n < Pa.NodeCount; n++)
             {
                 KswapdNode k = Vm.Nodes[n].Kswapd;
-                o.Write($"kswapd{n}: {k.State} order={k.Order} failures={k.Failures}{(Vm.NodeUnreclaimable(n) ? " node_unreclaimable" : "")}\n");
+                o.Write($"kswapd{n}: {k.State} order={k.Order} failures={k.Failures}{(Vm.Kswapd.NodeUnreclaimable(n) ? " node_unreclaimable" : "")}\n");
             }
         }
 

@@ -4,6 +4,7 @@ using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Node;
 using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -47,7 +48,7 @@ namespace MemoryManager.Tests.Reclaim
         public void Kswapd_is_not_woken_while_the_node_is_balanced()
         {
             using var r = new Rig();
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
             Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
@@ -57,7 +58,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            Assert.False(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.False(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
             // The page that woke kswapd came from below the low watermark of the zone it used.
             ref Zone z = ref r.Pa.GetZone(0, ZoneType.Dma32);
             Assert.True(z.NrFree < z.WatermarkLow + 1, $"free {z.NrFree} low {z.WatermarkLow}");
@@ -72,14 +73,14 @@ namespace MemoryManager.Tests.Reclaim
             int steps = 0;
             while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running)
             {
-                r.Vm.KswapdStep(0);
+                r.Vm.Kswapd.Step(0);
                 Assert.True(++steps < 1000);
             }
             Assert.Equal(KswapdState.Napping, r.Vm.Nodes[0].Kswapd.State);
-            Assert.True(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.True(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
             Assert.True(AnyZonePasses(r, z => z.WatermarkHigh));
             r.Clock.Ticks += 10;                              // HZ/10 later
-            r.Vm.KswapdStep(0);
+            r.Vm.Kswapd.Step(0);
             Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
             Assert.Equal(1UL, r.Pa.Stat.Pageoutrun);
             Assert.True(r.Pa.Stat.PgstealKswapd > 0);
@@ -96,7 +97,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
             Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
-            ulong got = r.Vm.KswapdStep(0);
+            ulong got = r.Vm.Kswapd.Step(0);
             Assert.InRange(got, 1UL, 8UL);
             Assert.Equal(got, r.Pa.Stat.PgstealKswapd);
         }
@@ -107,7 +108,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             int v = TouchUntilKswapdWakes(r, p);
-            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.KswapdStep(0);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
             Assert.Equal(KswapdState.Napping, r.Vm.Nodes[0].Kswapd.State);
             TouchUntilKswapdWakes(r, p, v);                   // below low again before the nap ends
             Assert.Equal(1UL, r.Pa.Stat.KswapdLowWmarkHitQuickly);
@@ -120,11 +121,11 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.KswapdStep(0);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
             // Use memory without going through the slow path (no wake): kernel pages down to low.
             r.TakeKernelPagesUntil(z => z.WatermarkLow);
             r.Clock.Ticks += 10;
-            r.Vm.KswapdStep(0);
+            r.Vm.Kswapd.Step(0);
             Assert.Equal(1UL, r.Pa.Stat.KswapdHighWmarkHitQuickly);
             Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
         }
@@ -134,17 +135,17 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig(congestion: false);
             r.TakeKernelPagesUntil(z => z.WatermarkMin);      // nothing on any LRU: nothing to reclaim
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
             Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
-            for (int i = 0; i < Vm.MaxReclaimRetries; i++)
+            for (int i = 0; i < Kswapd.MaxReclaimRetries; i++)
             {
-                Assert.False(r.Vm.NodeUnreclaimable(0));
-                Assert.Equal(0UL, r.Vm.KswapdStep(0));
+                Assert.False(r.Vm.Kswapd.NodeUnreclaimable(0));
+                Assert.Equal(0UL, r.Vm.Kswapd.Step(0));
             }
-            Assert.True(r.Vm.NodeUnreclaimable(0));
+            Assert.True(r.Vm.Kswapd.NodeUnreclaimable(0));
             Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
-            Assert.Equal((ulong)Vm.MaxReclaimRetries, r.Pa.Stat.Pageoutrun);
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            Assert.Equal((ulong)Kswapd.MaxReclaimRetries, r.Pa.Stat.Pageoutrun);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
             Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
@@ -153,8 +154,8 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig(congestion: false);
             r.TakeKernelPagesUntil(z => z.WatermarkMin + 8);
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            for (int i = 0; i < 3; i++) r.Vm.KswapdStep(0);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            for (int i = 0; i < 3; i++) r.Vm.Kswapd.Step(0);
             Assert.Equal(3, r.Vm.Nodes[0].Kswapd.Failures);
             int f = r.File(8);
             Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(0, f, 0, out _));   // a reclaimable page appears
@@ -168,10 +169,10 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 9, ZoneType.Dma32);     // an order-9 request
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 9, ZoneType.Dma32);     // an order-9 request
             Assert.Equal(9, r.Vm.Nodes[0].Kswapd.Order);
             int steps = 0;
-            while (r.Vm.Nodes[0].Kswapd.Order != 0) { r.Vm.KswapdStep(0); Assert.True(++steps < 100); }
+            while (r.Vm.Nodes[0].Kswapd.Order != 0) { r.Vm.Kswapd.Step(0); Assert.True(++steps < 100); }
             Assert.True(r.Vm.Nodes[0].Kswapd.RunReclaimed >= 2UL << 9);
             Assert.Equal(0UL, (ulong)r.Vm.Nodes[0].Kswapd.Failures);
         }
@@ -191,8 +192,8 @@ namespace MemoryManager.Tests.Reclaim
                     Assert.NotEqual(PageAllocator.NoPfn, r.Pa.AllocPages(ref k, Gfp.Dma32 | Gfp.NoKswapd | Gfp.NoWarn, 0));
             }
             // DMA still passes high, DMA32 does not.
-            Assert.True(modern.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
-            Assert.False(old.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.True(modern.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.False(old.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
         }
 
         [Fact]
@@ -208,8 +209,8 @@ namespace MemoryManager.Tests.Reclaim
                 r.Pa.AllocPages(ref k, Gfp.Dma32 | Gfp.NoKswapd | Gfp.NoWarn, 0);
             // DMA (balanced) holds more than a quarter of the node's managed pages.
             Assert.True(dma.ManagedPages * 4 >= dma.ManagedPages + dma32.ManagedPages);
-            Assert.True(r.Vm.PgdatBalanced(0, 1, ZoneType.Dma32));
-            Assert.False(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.True(r.Vm.Kswapd.PgdatBalanced(0, 1, ZoneType.Dma32));
+            Assert.False(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
         }
     }
 }

@@ -42,8 +42,8 @@ namespace MemoryManager.Tests.Reclaim
                 while (z.NrFree > z.WatermarkLow && taken < KernelPages.Length)
                     KernelPages[taken++] = r.Pa.AllocPages(ref k, g, 0);
             }
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            for (int i = 0; i < 5; i++) KswapdReclaimed += r.Vm.KswapdStep(0);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            for (int i = 0; i < 5; i++) KswapdReclaimed += r.Vm.Kswapd.Step(0);
             for (int i = 0; i < taken; i++) r.Pa.FreePages(KernelPages[i], 0, 0);
             r.Vm.PageCache.WritebackFile(file);
             for (v = 0; v < 50; v++) r.Vm.Memory.TouchAnon(victim, v, true, out data);

@@ -56,7 +56,7 @@ namespace MemoryManager.Tests.Reclaim
                         break;
                     case 7: r.Reclaim(); break;
                     case 8: r.Reclaim(Gfp.GFP_NOFS); break;
-                    case 9: case 10: r.Vm.KswapdStep(0); r.Clock.Ticks++; break;
+                    case 9: case 10: r.Vm.Kswapd.Step(0); r.Clock.Ticks++; break;
                     case 11: r.Vm.Memory.Unmap(pid, arg % Vpages); break;
                     case 12: r.Vm.Memory.ExitProcess(pid); break;
                     case 13:

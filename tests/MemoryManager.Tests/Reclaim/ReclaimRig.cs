@@ -59,7 +59,7 @@ namespace MemoryManager.Tests.Reclaim
             for (uint i = 0; i < ticks; i++)
             {
                 ReapExiting();
-                Vm.KswapdStep(0);
+                Vm.Kswapd.Step(0);
                 Clock.Ticks++;
             }
         }

@@ -125,13 +125,13 @@ namespace MemoryManager.Tests.Reclaim
             {
                 if (a.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(a.Pid);
                 if (r.Vm.Procs.Exists(b.Pid) && b.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(b.Pid);
-                r.Vm.KswapdStep(0);
+                r.Vm.Kswapd.Step(0);
             }
             Assert.Equal(b.Pid, r.Vm.LastOomVictim);
             Assert.False(r.Vm.Procs.Exists(b.Pid), "the hog at oom_score_adj 500 is the victim and gone");
             Assert.True(r.Vm.Procs.Exists(a.Pid), "the other hog lives on");
             // The survivor grows to its size, partly in swap, and re-reads every page.
-            for (int step = 0; step < 400; step++) { a.Step(r.Vm); r.Vm.KswapdStep(0); }
+            for (int step = 0; step < 400; step++) { a.Step(r.Vm); r.Vm.Kswapd.Step(0); }
             Assert.Equal(8192, a.Touched);
             Assert.True(a.SwapIns > 0, "pages went out to swap and came back");
             Assert.True(r.Vm.Procs.Exists(a.Pid), "the survivor was not killed while it swapped");
