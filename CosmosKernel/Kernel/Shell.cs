@@ -455,7 +455,7 @@ namespace Kernel
                 PadText(task, 9);
                 Pad((t.RssAnon + t.RssFile) * 4, 9);
                 Pad(t.SwapEnts * 4, 9);
-                PadSigned(vm.OomScore(t.Pid), 10);
+                PadSigned(vm.Oom.OomScore(t.Pid), 10);
                 PadSigned(t.OomScoreAdj, 14);
                 Console.Write(' ');
                 if (kthread) Console.Write('[');
@@ -596,7 +596,7 @@ namespace Kernel
             ProcResult r = vm.Procs.SetOomScoreAdj(pid, (int)adj);
             if (r != ProcResult.Ok) { Console.Write("oom_adj: no such process "); Console.WriteDecimal((ulong)pid); Console.WriteLine(); return; }
             Console.Write("pid "); Console.WriteDecimal((ulong)pid); Console.Write(": oom_score_adj "); Signed(adj);
-            Console.Write(", oom_score "); Signed(vm.OomScore(pid)); Console.WriteLine();
+            Console.Write(", oom_score "); Signed(vm.Oom.OomScore(pid)); Console.WriteLine();
         }
     }
 }

@@ -2,6 +2,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Files;
 using MemoryManager.Node;
+using MemoryManager.Oom;
 using MemoryManager.Processes;
 using MemoryManager.Reclaim;
 using MemoryManager.Swap;
@@ -53,7 +54,7 @@ namespace MemoryManager
     /// is sized in <see cref="Create"/>; after that nothing here allocates managed memory.
     /// The parts live in Process/, Reclaim/, Swap/ and Oom/ as partial files of this class.
     /// </summary>
-    public sealed unsafe partial class Vm : IOomKiller
+    public sealed unsafe partial class Vm
     {
 
         public readonly PageAllocator Pa;
@@ -72,9 +73,10 @@ namespace MemoryManager
         public readonly Vmscan Vmscan;
         /// <summary>kswapd, one per node: woken by the allocator, stepped by a scheduler.</summary>
         public readonly Kswapd Kswapd;
-
-        /// <summary>Set once the OOM killer panicked (panic_on_oom, or nothing left to kill); the machine is dead.</summary>
-        public bool Panicked;
+        /// <summary>The oom_reaper: takes a victim's memory at once.</summary>
+        public readonly OomReaper OomReaper;
+        /// <summary>The OOM killer: chooses and kills a victim when reclaim made no progress.</summary>
+        public readonly OomKiller Oom;
 
         /// <summary>Sizes the per-node lists, kswapd states and page-cache tables (set-up only).</summary>
         private Vm(PageAllocator pa, ISwapDevice swap, VmOptions o, ProcessTable procs)
@@ -89,6 +91,8 @@ namespace MemoryManager
             Memory = new ProcessMemory(pa, procs, Nodes, swap, UserPages, PageCache);
             Vmscan = new Vmscan(pa, Nodes, swap, procs, UserPages, PageCache);
             Kswapd = new Kswapd(pa, Nodes, Vmscan, o.KswapdBatch, o.PreLinux48Balance);
+            OomReaper = new OomReaper(pa, procs, Nodes, swap, UserPages, PageCache);
+            Oom = new OomKiller(pa, procs, swap, Memory, OomReaper, o.PanicOnOom, o.OomKillAllocatingTask, o.OomReaper);
         }
 
         /// <summary>
@@ -112,7 +116,7 @@ namespace MemoryManager
             }
             pa.Kswapd = vm.Kswapd;
             pa.DirectReclaim = vm.Vmscan;
-            pa.OomKiller = vm;
+            pa.OomKiller = vm.Oom;
             vm.Nodes.UpdateStat();
             return MmResult.Ok;
         }

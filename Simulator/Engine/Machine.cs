@@ -80,7 +80,7 @@ namespace Simulator.Engine
         public ulong Corruptions { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.Corruptions; return n; } }
         /// <summary>Swapped-out pages that came back in and were checked, over all processes.</summary>
         public ulong SwapIns { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.SwapIns; return n; } }
-        public bool Panicked => Vm != null && Vm.Panicked;
+        public bool Panicked => Vm != null && Vm.Oom.Panicked;
 
         private readonly Action<string> _out;
         private byte* _memmap, _phys, _swapStorage, _fileStorage;
@@ -372,7 +372,7 @@ namespace Simulator.Engine
             {
                 ref Process t = ref Vm.Procs.At(s);
                 if (t.State == ProcessState.Unused) continue;
-                o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.OomScore(t.Pid),9}\n");
+                o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.Oom.OomScore(t.Pid),9}\n");
             }
         }
 

@@ -130,13 +130,13 @@ namespace MemoryManager.Benchmarks
                 t.RssFile = (x >> 40) % 500;
                 t.NrPtes = t.RssAnon / 512 + 1;
             }
-            _total = _vm.OomTotalPages;
+            _total = _vm.Oom.TotalPages;
         }
 
         [Benchmark]
         public int SelectBadProcess()
         {
-            _vm.SelectBadProcess(_total, out int pid, out _);
+            _vm.Oom.SelectBadProcess(_total, out int pid, out _);
             return pid;
         }
 

@@ -191,11 +191,11 @@ namespace Kernel.Tests
             a.False(hog.Alive, "the memhog is gone");
             a.True(hog.OomKilled, "the memhog exited because the OOM killer chose it");
             a.Equal(kills + 1, vm.Pa.Stat.OomKill, "oom_kill counted exactly one kill");
-            a.Equal((long)hog.Pid, (long)vm.LastOomVictim, "the victim is the memhog (highest oom_badness)");
+            a.Equal((long)hog.Pid, (long)vm.Oom.LastVictim, "the victim is the memhog (highest oom_badness)");
             a.True(ConsoleSink.Captured("Out of memory: Killed process "), "Linux's 'Out of memory: Killed process' line on the console");
             a.True(keep.Alive && vm.Procs.Exists(keep.Pid), "the process at oom_score_adj -1000 survives");
             a.True(small.Alive && vm.Procs.Exists(small.Pid), "the small process survives");
-            a.Equal(0L, vm.OomScore(keep.Pid), "oom_score of an oom_score_adj -1000 process");
+            a.Equal(0L, vm.Oom.OomScore(keep.Pid), "oom_score of an oom_score_adj -1000 process");
             a.False(vm.Procs.Exists(hog.Pid), "the victim's process slot is released");
             Stop(a, keep);
             Stop(a, small);
@@ -225,7 +225,7 @@ namespace Kernel.Tests
             Vm vm = Processes.Vm;
             PageAllocator pa = vm.Pa;
             if (vm.Swap == null) { a.Skip("no swap device"); return; }
-            ulong kills = pa.Stat.OomKill, reaped = vm.OomReaped;
+            ulong kills = pa.Stat.OomKill, reaped = vm.OomReaper.Reaped;
             int swapPages = (int)vm.TotalSwapPages;
             // The burst's bookkeeping is allocated before the pressure: at most swap + 2 x BurstHogRam pages, 2 pages per object.
             int capacity = (swapPages + 2 * BurstHogRam) / 2 + 16;
@@ -284,8 +284,8 @@ namespace Kernel.Tests
             a.True(killedAt >= 0, "a kernel allocation of the burst OOM-killed");
             a.Equal((long)count, (long)made, "every kernel allocation of the burst succeeded");
             a.Equal(kills + 1, pa.Stat.OomKill, "exactly one OOM kill");
-            a.Equal((long)big.Pid, (long)vm.LastOomVictim, "the victim is the big memhog (highest oom_badness)");
-            a.Equal(reaped + 1, vm.OomReaped, "the oom_reaper reaped one process");
+            a.Equal((long)big.Pid, (long)vm.Oom.LastVictim, "the victim is the big memhog (highest oom_badness)");
+            a.Equal(reaped + 1, vm.OomReaper.Reaped, "the oom_reaper reaped one process");
             a.True(header && killLine, "the kernel's allocation invoked the OOM killer ('swapper invoked oom-killer', 'Killed process')");
             a.True(reaperLine, "Linux's 'oom_reaper: reaped process ..., now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB' line");
             a.True(victimExists && victimAlive, "the victim had not run (its task and process still existed after the burst)");

@@ -48,10 +48,10 @@ namespace MemoryManager.Tests.Reclaim
             r.Vm.PageCache.WritebackFile(file);
             for (v = 0; v < 50; v++) r.Vm.Memory.TouchAnon(victim, v, true, out data);
             TaskContext current = r.Vm.Procs.ContextOf(reader);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);   // kills hog (the biggest), the oom_reaper frees its memory
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);   // kills hog (the biggest), the oom_reaper frees its memory
             r.ReapExiting();                                                      // then the victim exits
-            r.Vm.SelectBadProcess(r.Vm.OomTotalPages, out _, out _);
-            r.Vm.OomScore(victim);
+            r.Vm.Oom.SelectBadProcess(r.Vm.Oom.TotalPages, out _, out _);
+            r.Vm.Oom.OomScore(victim);
             r.Vm.CheckNoPageLost(null);
             r.Vm.Nodes.UpdateStat();
         }

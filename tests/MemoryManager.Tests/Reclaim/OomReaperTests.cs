@@ -3,6 +3,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Oom;
 using MemoryManager.Processes;
 using Xunit;
 
@@ -22,7 +23,7 @@ namespace MemoryManager.Tests.Reclaim
         private static void Oom(Rig r, int pid)
         {
             var current = pid == 0 ? TaskContext.Kernel : r.Vm.Procs.ContextOf(pid);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
         }
 
         [Fact]
@@ -39,7 +40,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             ulong freeBefore = r.Pa.NrFreePages;
             Oom(r, c);
-            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
             Assert.Equal(0, r.Waits);                                    // the killer did not wait for anybody
             ref Process t = ref r.Process(a);
             Assert.True(r.Vm.Procs.Exists(a));                           // it has not run: still in the table
@@ -49,7 +50,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(0UL, t.RssAnon);
             Assert.Equal(1UL, t.NrPtes);                                 // page-table pages stay until exit
             Assert.Equal(freeBefore + 300, r.Pa.NrFreePages);
-            Assert.Equal(1UL, r.Vm.OomReaped);
+            Assert.Equal(1UL, r.Vm.OomReaper.Reaped);
             r.AssertNoPageLost();
         }
 
@@ -94,10 +95,10 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(b, 200);
             Oom(r, c);
-            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
             Assert.True(r.Vm.Procs.Exists(a));                           // still there (not run yet), but reaped
             Oom(r, c);
-            Assert.Equal(b, r.Vm.LastOomVictim);                         // the next-worst, not a wait for a
+            Assert.Equal(b, r.Vm.Oom.LastVictim);                         // the next-worst, not a wait for a
             Assert.Equal(2UL, r.Pa.Stat.OomKill);
             Assert.Equal(2, Regex.Matches(r.Log.ToString(), "oom_reaper: reaped process").Count);
             Assert.Equal(ProcessState.Running, r.Process(c).State);
@@ -112,8 +113,8 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(keeper, 10);
             Oom(r, keeper);
-            Assert.Equal(0, r.Vm.OomScore(a));
-            Assert.Equal(OomScan.NoVictim, r.Vm.SelectBadProcess(r.Vm.OomTotalPages, out _, out _));
+            Assert.Equal(0, r.Vm.Oom.OomScore(a));
+            Assert.Equal(OomScan.NoVictim, r.Vm.Oom.SelectBadProcess(r.Vm.Oom.TotalPages, out _, out _));
         }
 
         [Fact]
@@ -123,10 +124,10 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a"), keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(a, 50);
             var current = r.Vm.Procs.ContextOf(keeper);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.False(r.Vm.Panicked);
-            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.True(r.Vm.Panicked);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.False(r.Vm.Oom.Panicked);
+            Assert.False(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
             Assert.True(r.Vm.Procs.Exists(keeper));
         }
@@ -140,11 +141,11 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(leaving, 40);
             r.Vm.Memory.BeginExit(leaving);
             Oom(r, c);
-            Assert.Equal(leaving, r.Vm.LastOomVictim);
+            Assert.Equal(leaving, r.Vm.Oom.LastVictim);
             Assert.Equal(0UL, r.Process(leaving).RssAnon);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);                         // nobody had to be killed
             Oom(r, c);                                                    // still short: the next one is big
-            Assert.Equal(big, r.Vm.LastOomVictim);
+            Assert.Equal(big, r.Vm.Oom.LastVictim);
             r.AssertNoPageLost();
         }
 
@@ -191,13 +192,13 @@ namespace MemoryManager.Tests.Reclaim
             using var r = NobodyRuns();
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
-            Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReap(999));
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(ProcessTable.InitPid));
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(r.Vm.Nodes[0].Kswapd.Pid));
+            Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReaper.Reap(999));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReaper.Reap(ProcessTable.InitPid));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReaper.Reap(r.Vm.Nodes[0].Kswapd.Pid));
             r.Vm.Memory.BeginExit(a);
-            Assert.Equal(ProcResult.Ok, r.Vm.OomReap(a, out ulong freed));
+            Assert.Equal(ProcResult.Ok, r.Vm.OomReaper.Reap(a, out ulong freed));
             Assert.Equal(10UL, freed);
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(a));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReaper.Reap(a));
             r.AssertNoPageLost();
         }
 
@@ -214,7 +215,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(300UL, r.Process(a).RssAnon);
             Assert.True(r.Waits > 0);
             Oom(r, c);
-            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.DoesNotContain("oom_reaper", r.Log.ToString());
         }
@@ -255,15 +256,15 @@ namespace MemoryManager.Tests.Reclaim
                 ulong pfn = r.Pa.AllocPages(ref kernel, gfp, order);
                 if (r.Pa.Stat.OomKill != killsBefore)
                 {
-                    victims.Add(r.Vm.LastOomVictim);
-                    Assert.Equal(0UL, r.Process(r.Vm.LastOomVictim).RssAnon);   // reaped before it ever ran
+                    victims.Add(r.Vm.Oom.LastVictim);
+                    Assert.Equal(0UL, r.Process(r.Vm.Oom.LastVictim).RssAnon);   // reaped before it ever ran
                 }
                 if (pfn == PageAllocator.NoPfn) break;
                 held.Add((pfn, order));
                 Assert.True(i < 100_000);
             }
             Assert.Equal(new[] { big, medium, small }, victims.ToArray());     // highest badness first
-            Assert.True(r.Vm.Panicked);
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
             Assert.Contains("swapper: page allocation failure.", r.Log.ToString());
             Assert.True(r.Vm.Procs.Exists(keeper));

@@ -3,6 +3,7 @@ using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
+using MemoryManager.Oom;
 using MemoryManager.Processes;
 using Xunit;
 
@@ -20,11 +21,11 @@ namespace MemoryManager.Tests.Reclaim
         public void Oom_badness_is_rss_plus_swap_plus_page_tables_plus_adj_thousandths_of_totalpages()
         {
             Process t = Proc(10, anon: 100, file: 20, swap: 5, ptes: 2, adj: 500);
-            Assert.Equal(127UL + 500 * 10, Vm.OomBadness(ref t, 10_000));
+            Assert.Equal(127UL + 500 * 10, OomKiller.OomBadness(ref t, 10_000));
             t.OomScoreAdj = 0;
-            Assert.Equal(127UL, Vm.OomBadness(ref t, 10_000));
+            Assert.Equal(127UL, OomKiller.OomBadness(ref t, 10_000));
             t.OomScoreAdj = -10;
-            Assert.Equal(27UL, Vm.OomBadness(ref t, 10_000));
+            Assert.Equal(27UL, OomKiller.OomBadness(ref t, 10_000));
         }
 
         [Fact]
@@ -32,14 +33,14 @@ namespace MemoryManager.Tests.Reclaim
         {
             Process t = Proc(10, anon: 100, adj: 1000);
             // totalpages / 1000 = 1 (integer division), so adj adds 1000, not 1999.
-            Assert.Equal(1100UL, Vm.OomBadness(ref t, 1999));
+            Assert.Equal(1100UL, OomKiller.OomBadness(ref t, 1999));
         }
 
         [Fact]
         public void A_killable_task_scores_at_least_one()
         {
             Process t = Proc(10, anon: 100, adj: -999);
-            Assert.Equal(1UL, Vm.OomBadness(ref t, 10_000));
+            Assert.Equal(1UL, OomKiller.OomBadness(ref t, 10_000));
         }
 
         [Fact]
@@ -48,9 +49,9 @@ namespace MemoryManager.Tests.Reclaim
             Process init = Proc(ProcessTable.InitPid, anon: 5000);
             Process kthread = Proc(7, anon: 5000, f: TaskFlags.KernelThread);
             Process protectedTask = Proc(8, anon: 5000, adj: -1000);
-            Assert.Equal(0UL, Vm.OomBadness(ref init, 10_000));
-            Assert.Equal(0UL, Vm.OomBadness(ref kthread, 10_000));
-            Assert.Equal(0UL, Vm.OomBadness(ref protectedTask, 10_000));
+            Assert.Equal(0UL, OomKiller.OomBadness(ref init, 10_000));
+            Assert.Equal(0UL, OomKiller.OomBadness(ref kthread, 10_000));
+            Assert.Equal(0UL, OomKiller.OomBadness(ref protectedTask, 10_000));
         }
 
         [Fact]
@@ -59,11 +60,11 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 1000);
-            ulong total = r.Vm.OomTotalPages;
+            ulong total = r.Vm.Oom.TotalPages;
             Assert.Equal(r.Pa.TotalManagedPages + r.Swap.Slots - 1, total);
-            Assert.Equal((long)(1001UL * 1000 / total), r.Vm.OomScore(p));   // 1000 anon + 1 page-table page
-            Assert.Equal(0, r.Vm.OomScore(ProcessTable.InitPid));
-            Assert.Equal(-1, r.Vm.OomScore(999));
+            Assert.Equal((long)(1001UL * 1000 / total), r.Vm.Oom.OomScore(p));   // 1000 anon + 1 page-table page
+            Assert.Equal(0, r.Vm.Oom.OomScore(ProcessTable.InitPid));
+            Assert.Equal(-1, r.Vm.Oom.OomScore(999));
         }
 
         [Fact]
@@ -77,11 +78,11 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(big, f, 0, 3);
             r.TouchAnon(bystander, 5);
             var current = r.Vm.Procs.ContextOf(bystander);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Contains($"Out of memory: Killed process {big} (big) total-vm:52kB, anon-rss:40kB, file-rss:12kB\n", r.Log.ToString());
             Assert.Contains("bystander invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=0", r.Log.ToString());
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
-            Assert.Equal(big, r.Vm.LastOomVictim);
+            Assert.Equal(big, r.Vm.Oom.LastVictim);
             Assert.Equal(0UL, r.Process(big).RssAnon);                // the oom_reaper took its memory at once
             r.ReapExiting();
             Assert.False(r.Vm.Procs.Exists(big));                 // and it exits when it next runs
@@ -99,8 +100,8 @@ namespace MemoryManager.Tests.Reclaim
             r.Vm.Procs.Get(ProcessTable.InitPid).RssAnon = 5000;            // pretend init is huge (badness only)
             r.TouchAnon(other, 1);
             var current = r.Vm.Procs.ContextOf(other);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.Equal(other, r.Vm.LastOomVictim);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(other, r.Vm.Oom.LastVictim);
             Assert.True(r.Vm.Procs.Exists(keeper));
             r.Vm.Procs.Get(ProcessTable.InitPid).RssAnon = 0;
         }
@@ -113,7 +114,7 @@ namespace MemoryManager.Tests.Reclaim
             int victim = r.Spawn("victim"), other = r.Spawn("other");
             r.TouchAnon(victim, 100);
             var current = r.Vm.Procs.ContextOf(other);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.True((r.Vm.Procs.Get(victim).Flags & TaskFlags.MemDie) != 0);
             Assert.Equal(ProcessState.Exiting, r.Vm.Procs.Get(victim).State);
             r.TakeKernelPagesUntil(z => z.WatermarkMin / 2);
@@ -134,9 +135,9 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(b, 200);
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.Equal(a, r.Vm.LastOomVictim);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.True(r.Vm.Procs.Exists(b));
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(b).State);
@@ -153,8 +154,8 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(leaving, 5);
             r.Vm.Memory.BeginExit(leaving);
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.Equal(leaving, r.Vm.LastOomVictim);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(leaving, r.Vm.Oom.LastVictim);
             Assert.True((r.Vm.Procs.Get(leaving).Flags & TaskFlags.MemDie) != 0);
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);                  // nobody had to be killed
@@ -168,7 +169,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(big, 500);
             r.Vm.Memory.BeginExit(c);
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
         }
@@ -182,8 +183,8 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
             var current = r.Vm.Procs.ContextOf(a);
-            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.True(r.Vm.Panicked);
+            Assert.False(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled", r.Log.ToString());
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(a).State);
         }
@@ -198,7 +199,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(big, 500);
             r.TouchAnon(caller, 1);
             var current = r.Vm.Procs.ContextOf(caller);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Contains($"Out of memory (oom_kill_allocating_task): Killed process {caller} (caller)", r.Log.ToString());
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
@@ -211,8 +212,8 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
-            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.True(r.Vm.Panicked);
+            Assert.False(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
         }
 
@@ -231,7 +232,7 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.Equal(["Out of memory and no killable processes..."], panic.Reasons);
             Assert.EndsWith("Kernel panic - not syncing: Out of memory and no killable processes...\n", r.Log.ToString());
         }
@@ -247,7 +248,7 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
             var current = r.Vm.Procs.ContextOf(a);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.Equal(["Out of memory: system-wide panic_on_oom is enabled"], panic.Reasons);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);
         }
@@ -261,12 +262,12 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             // A killable process appears later: a dead machine still kills nobody.
             int late = r.Spawn("late");
             r.TouchAnon(late, 100);
             var lateCtx = r.Vm.Procs.ContextOf(late);
-            Assert.False(r.Vm.OutOfMemory(ref lateCtx, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.False(r.Vm.Oom.OutOfMemory(ref lateCtx, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Single(panic.Reasons);
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(late).State);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);
@@ -286,10 +287,10 @@ namespace MemoryManager.Tests.Reclaim
             {
                 // Another allocation hits OOM while the first kill is still waiting.
                 var other = r.Vm.Procs.ContextOf(b);
-                nested = r.Vm.OutOfMemory(ref other, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+                nested = r.Vm.Oom.OutOfMemory(ref other, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             };
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True(nested);
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(b).State);
@@ -306,7 +307,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Reclaim();
             Assert.True(r.Vm.Procs.Get(a).SwapEnts > 0);
             var current = r.Vm.Procs.ContextOf(c);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.True(r.Vm.Procs.Exists(a));                     // killed, not yet exited
             r.ReapExiting();
             Assert.False(r.Vm.Procs.Exists(a));
@@ -323,7 +324,7 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a"), c = r.Spawn("c");
             r.TouchAnon(a, 300);
             var current = r.Vm.Procs.ContextOf(c);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 400, true, out _));
         }
     }

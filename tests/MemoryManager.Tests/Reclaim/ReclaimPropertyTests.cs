@@ -62,7 +62,7 @@ namespace MemoryManager.Tests.Reclaim
                     case 13:
                     {
                         var ctx = r.Vm.Procs.Exists(pid) ? r.Vm.Procs.ContextOf(pid) : new TaskContext(0, "k", TaskFlags.None);
-                        r.Vm.OutOfMemory(ref ctx, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+                        r.Vm.Oom.OutOfMemory(ref ctx, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
                         // The oom_reaper has freed the victim's memory; half the time the victim
                         // exits at once, otherwise it lingers (reaped) and later operations meet it.
                         if ((arg & 1) == 0) r.ReapExiting();
@@ -71,7 +71,7 @@ namespace MemoryManager.Tests.Reclaim
                     case 14: r.Vm.PageCache.WritebackFile(f); break;
                     default: r.ReapExiting(); break;
                 }
-                if (r.Vm.Panicked) return "";                                   // only -1000 and init left: fine
+                if (r.Vm.Oom.Panicked) return "";                                   // only -1000 and init left: fine
                 string lost = r.NoPageLost();
                 if (lost != "") return $"step {step} (op {op & 15}): {lost}";
             }

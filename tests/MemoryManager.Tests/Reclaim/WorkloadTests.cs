@@ -127,7 +127,7 @@ namespace MemoryManager.Tests.Reclaim
                 if (r.Vm.Procs.Exists(b.Pid) && b.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(b.Pid);
                 r.Vm.Kswapd.Step(0);
             }
-            Assert.Equal(b.Pid, r.Vm.LastOomVictim);
+            Assert.Equal(b.Pid, r.Vm.Oom.LastVictim);
             Assert.False(r.Vm.Procs.Exists(b.Pid), "the hog at oom_score_adj 500 is the victim and gone");
             Assert.True(r.Vm.Procs.Exists(a.Pid), "the other hog lives on");
             // The survivor grows to its size, partly in swap, and re-reads every page.

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using MemoryManager;
+using MemoryManager.Oom;
 using MemoryManager.Processes;
 using Simulator.Engine;
 using Xunit;
@@ -88,13 +89,13 @@ run 400
                 if (at < 0) return;
                 // The line is written as the kill happens: every candidate is still in the table.
                 int pid = int.Parse(line.Substring(at + 15).Split(' ')[0]);
-                ulong total = mach.Vm.OomTotalPages, best = 0;
+                ulong total = mach.Vm.Oom.TotalPages, best = 0;
                 for (int s = 0; s < mach.Vm.Procs.Capacity; s++)
                 {
                     ref Process t = ref mach.Vm.Procs.At(s);
-                    if (t.Pid != pid) best = Math.Max(best, Vm.OomBadness(ref t, total));
+                    if (t.Pid != pid) best = Math.Max(best, OomKiller.OomBadness(ref t, total));
                 }
-                Assert.True(Vm.OomBadness(ref mach.Vm.Procs.Get(pid), total) >= best);
+                Assert.True(OomKiller.OomBadness(ref mach.Vm.Procs.Get(pid), total) >= best);
                 checkedKills.Add(pid);
             });
             int big = m.Processes.Single(p => p.Name == "big").Pid;
