@@ -76,7 +76,7 @@ namespace MemoryManager.Swap
             return MmResult.Ok;
         }
 
-        /// <summary>Scans from the last handed-out slot for a free one (scan_swap_map), wrapping once.</summary>
+        /// <summary>get_swap_page() through scan_swap_map(): scans from the last handed-out slot for a free one, wrapping once.</summary>
         public bool GetSwapPage(out ulong offset)
         {
             offset = 0;

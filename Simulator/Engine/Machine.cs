@@ -239,7 +239,7 @@ namespace Simulator.Engine
         private void CheckCensus()
         {
             var sink = new StringSink();
-            bool ok = Vm.CheckNoPageLost(sink) & Pa.CheckInvariants(sink);
+            bool ok = Vm.Census.CheckNoPageLost(sink) & Pa.CheckInvariants(sink);
             if (!ok)
             {
                 string msg = $"t={Clock.Ticks}: {sink.Text.ToString().Trim()}";

@@ -303,7 +303,7 @@ namespace Kernel.Tests
             Stop(a, keep);
             Deflate();
             Scheduler.Sleep(2);
-            a.True(vm.CheckNoPageLost(BuddyHeap.Log), "Vm.CheckNoPageLost (its report is on the console)");
+            a.True(vm.Census.CheckNoPageLost(BuddyHeap.Log), "Vm.Census.CheckNoPageLost (its report is on the console)");
             a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
             a.Equal(vm.TotalSwapPages, vm.Swap.FreeSlots, "every swap slot is free again");
         }
@@ -325,7 +325,7 @@ namespace Kernel.Tests
             a.Equal(0UL, read == null ? 1UL : read.Work.Corruptions, "the reader's file pages held their bytes");
             Stop(a, hog); Stop(a, idle); Stop(a, leak); Stop(a, read);
             Scheduler.Sleep(2);   // the last task's stack is freed by the next task to run
-            a.True(vm.CheckNoPageLost(BuddyHeap.Log), "Vm.CheckNoPageLost (its report is on the console)");
+            a.True(vm.Census.CheckNoPageLost(BuddyHeap.Log), "Vm.Census.CheckNoPageLost (its report is on the console)");
             a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
             ulong after = pa.NrFreePages + pa.PcpPages;
             ulong cached = vm.PageCache.NrFilePages - cachedBefore;   // the page cache outlives its reader

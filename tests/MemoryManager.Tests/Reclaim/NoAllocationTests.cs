@@ -52,7 +52,7 @@ namespace MemoryManager.Tests.Reclaim
             r.ReapExiting();                                                      // then the victim exits
             r.Vm.Oom.SelectBadProcess(r.Vm.Oom.TotalPages, out _, out _);
             r.Vm.Oom.OomScore(victim);
-            r.Vm.CheckNoPageLost(null);
+            r.Vm.Census.CheckNoPageLost(null);
             r.Vm.Nodes.UpdateStat();
         }
 

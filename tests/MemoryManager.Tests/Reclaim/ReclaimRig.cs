@@ -126,7 +126,7 @@ namespace MemoryManager.Tests.Reclaim
         public string NoPageLost()
         {
             var s = new StringSink();
-            bool ok = Vm.CheckNoPageLost(s) & Pa.CheckInvariants(s);
+            bool ok = Vm.Census.CheckNoPageLost(s) & Pa.CheckInvariants(s);
             return ok ? "" : s.ToString();
         }
 

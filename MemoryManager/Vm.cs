@@ -9,60 +9,26 @@ using MemoryManager.Swap;
 
 namespace MemoryManager
 {
-    /// <summary>Policy knobs of reclaim and the OOM killer (the vm.* sysctls and a few teaching switches).</summary>
-    public struct VmOptions
-    {
-        /// <summary>Process-table slots.</summary>
-        public int MaxProcesses;
-        /// <summary>Virtual pages per process (size of each software page table).</summary>
-        public int VpagesPerProcess;
-        /// <summary>In-memory files the page cache can hold, and their total pages.</summary>
-        public int MaxFiles;
-        public int MaxFilePages;
-        /// <summary>kswapd balances by the pre-4.8 rule (every zone at high for order 0; 25 % of the node for higher orders) instead of the 4.8+ rule (any eligible zone at high).</summary>
-        public bool PreLinux48Balance;
-        /// <summary>vm.panic_on_oom: panic instead of killing.</summary>
-        public bool PanicOnOom;
-        /// <summary>vm.oom_kill_allocating_task: kill the task that is allocating, if it is killable.</summary>
-        public bool OomKillAllocatingTask;
-        /// <summary>Pages kswapd tries to reclaim per Step() (SWAP_CLUSTER_MAX by default): how fast background reclaim is per tick.</summary>
-        public int KswapdBatch;
-        /// <summary>
-        /// The oom_reaper (Linux 4.6+): right after a kill the victim's anonymous pages and swap
-        /// slots are freed and it is marked MMF_OOM_SKIP, so the next OOM kill chooses another
-        /// process instead of waiting for this one; the killer does not sleep after the kill.
-        /// Off: the pre-4.6 rules (wait a tick for the victim, never choose another while it lives).
-        /// </summary>
-        public bool OomReaper;
-
-        /// <summary>Defaults: 64 processes of up to 16 MiB each, 16 files of up to 4096 pages in all, 4.8+ balance, kill the worst task, oom_reaper on.</summary>
-        public static VmOptions Default => new VmOptions
-        {
-            MaxProcesses = 64,
-            VpagesPerProcess = 4096,
-            MaxFiles = 16,
-            MaxFilePages = 4096,
-            KswapdBatch = Vmscan.SwapClusterMax,
-            OomReaper = true,
-        };
-    }
-
     /// <summary>
-    /// The reclaim side of the memory manager, wired to a <see cref="PageAllocator"/>: the
-    /// process table with its software page tables, per-node LRU lists, the page cache,
-    /// swap, direct reclaim, one cooperative kswapd per node and the OOM killer. Everything
-    /// is sized in <see cref="Create"/>; after that nothing here allocates managed memory.
-    /// The parts live in Process/, Reclaim/, Swap/ and Oom/ as partial files of this class.
+    /// The memory manager above the page allocator, wired together: <see cref="Create"/> builds
+    /// each part, hands each the few others it works with, installs kswapd, direct reclaim and the
+    /// OOM killer as the allocator's slow-path partners, and creates init and the kswapd threads
+    /// in the process table. Vm holds no state of its own beyond the parts; each part keeps its
+    /// own (Node/, Processes/, Files/, Reclaim/, Oom/, Swap/: docs/memory-manager.md, "Rooms").
+    /// Everything is sized here; after that nothing allocates managed memory.
     /// </summary>
-    public sealed unsafe partial class Vm
+    public sealed unsafe class Vm
     {
-
+        /// <summary>The zoned buddy page allocator underneath.</summary>
         public readonly PageAllocator Pa;
-        public readonly ProcessTable Procs;
+        /// <summary>The swap device (null: no swap).</summary>
         public readonly ISwapDevice Swap;
-        public VmOptions Options;
+        /// <summary>The options the parts were built with.</summary>
+        public readonly VmOptions Options;
         /// <summary>The nodes (pglist_data): zones, LRU lists, kswapd state.</summary>
         public readonly Nodes Nodes;
+        /// <summary>The process table with its software page tables.</summary>
+        public readonly ProcessTable Procs;
         /// <summary>Order-0 pages charged to processes: allocated in their name, freed on their behalf.</summary>
         public readonly UserPages UserPages;
         /// <summary>In-memory files and their pages in the page cache.</summary>
@@ -77,8 +43,10 @@ namespace MemoryManager
         public readonly OomReaper OomReaper;
         /// <summary>The OOM killer: chooses and kills a victim when reclaim made no progress.</summary>
         public readonly OomKiller Oom;
+        /// <summary>The "no page is ever lost" check over all of the above.</summary>
+        public readonly Census Census;
 
-        /// <summary>Sizes the per-node lists, kswapd states and page-cache tables (set-up only).</summary>
+        /// <summary>Builds the parts over <paramref name="pa"/> (set-up only).</summary>
         private Vm(PageAllocator pa, ISwapDevice swap, VmOptions o, ProcessTable procs)
         {
             Pa = pa;
@@ -93,12 +61,13 @@ namespace MemoryManager
             Kswapd = new Kswapd(pa, Nodes, Vmscan, o.KswapdBatch, o.PreLinux48Balance);
             OomReaper = new OomReaper(pa, procs, Nodes, swap, UserPages, PageCache);
             Oom = new OomKiller(pa, procs, swap, Memory, OomReaper, o.PanicOnOom, o.OomKillAllocatingTask, o.OomReaper);
+            Census = new Census(pa, Nodes, procs, PageCache, swap, Vmscan);
         }
 
         /// <summary>
-        /// Sets up reclaim over <paramref name="pa"/> (swap may be null), installs itself as
-        /// the allocator's kswapd waker, direct reclaimer and OOM killer, and creates init
-        /// (pid 1) and one kswapd kernel thread per node in the process table.
+        /// Sets up reclaim over <paramref name="pa"/> (swap may be null), installs kswapd, direct
+        /// reclaim and the OOM killer as the allocator's kswapd waker, direct reclaimer and OOM
+        /// killer, and creates init (pid 1) and one kswapd kernel thread per node in the process table.
         /// </summary>
         public static MmResult Create(PageAllocator pa, ISwapDevice swap, VmOptions o, out Vm vm)
         {
@@ -120,9 +89,6 @@ namespace MemoryManager
             vm.Nodes.UpdateStat();
             return MmResult.Ok;
         }
-
-        /// <summary>The descriptor of a pfn (callers pass pfns the allocator handed out).</summary>
-        internal Page* PageOf(ulong pfn) => Nodes.PageOf(pfn);
 
         /// <summary>Swap pages the device offers in all (total_swap_pages).</summary>
         public ulong TotalSwapPages => Swap == null ? 0 : Swap.Slots - 1;
