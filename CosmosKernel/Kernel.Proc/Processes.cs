@@ -38,7 +38,7 @@ namespace Kernel.Proc
     /// <see cref="Scheduler.Start"/> and on the buddy heap, <see cref="Init"/> builds MemoryManager's
     /// <see cref="Vm"/> over <see cref="BuddyHeap.Allocator"/> with a RAM swap device, and wires the
     /// allocator's partners to the kernel: clock = jiffies, congestion wait = sleep of the current
-    /// task, kswapd waker = Vm.WakeupKswapd plus a wake of that node's kswapd task. Each kswapdN
+    /// task, event hook = a wake of a node's kswapd task when the Vm's kswapd starts running. Each kswapdN
     /// thread of the process table runs as a scheduler task (<see cref="KswapdTask"/>); init (pid 1)
     /// is the shell's identity. Workload programs (MemoryManager/Workloads: memhog, idle, reader,
     /// writer, leaker, the code the host simulator runs) are started with <see cref="Run"/>, each a
@@ -76,10 +76,7 @@ namespace Kernel.Proc
         private static KernelClock s_clock;
         private static ulong s_swapSegments;
 
-        /// <summary>Statistics of the kernel side (the Vm counts the rest in vmstat).</summary>
-        public static ulong KswapdWakes, KswapdWakesBelowLow, KswapdStops, KswapdStopsBalanced;
-        /// <summary>At the last kswapd wake: free pages and low watermark of the zone woken for; at the last stop: the best zone's free and high.</summary>
-        public static long LastWakeFree, LastWakeLow, LastStopFree, LastStopHigh;
+        /// <summary>Statistics of the kernel side (the Vm counts kswapd's wakes and stops, and vmstat the rest).</summary>
         public static ulong Exited, OomKilledExits, CongestionWaits;
         /// <summary>Congestion waits asked for inside a heap allocation, which return at once instead of sleeping.</summary>
         public static ulong CongestionWaitsInHeap;
@@ -143,7 +140,7 @@ namespace Kernel.Proc
             pa.Congestion = new SleepCongestion();
             pa.PanicHandler = new KernelPanic();
             s_kswapd = new KswapdTask[pa.NodeCount];
-            pa.Kswapd = new KswapdWaker();
+            pa.Events = new KswapdWakeups();
             s_programs = new Program[MaxPrograms];
             s_files = new FileDisk[MaxFiles];
             s_vm = vm;
@@ -286,35 +283,26 @@ namespace Kernel.Proc
 
         // ------------------------------------------------------------ the allocator's partners
 
-        /// <summary>IKswapdWaker: Vm.WakeupKswapd, then a wake of the node's kswapd task (recorded with the zone's numbers).</summary>
-        private sealed class KswapdWaker : IKswapdWaker
+        /// <summary>
+        /// IMmEvents: when the Vm's kswapd of a node starts running (woken by the allocator's slow
+        /// path), that node's kswapd task is woken from its wait queue. The Vm counts the wakes,
+        /// stops, OOM kills and allocation stalls itself; the shell and the suites read them there.
+        /// </summary>
+        private sealed class KswapdWakeups : IMmEvents
         {
-            public void WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
+            public void KswapdWoken(KswapdWake e)
             {
-                Vm vm = s_vm;
-                if (vm == null || (uint)nid >= (uint)s_kswapd.Length) return;
-                KswapdState before = vm.Nodes[nid].Kswapd.State;
-                vm.Kswapd.WakeupKswapd(nid, zone, order, classzoneIdx);
-                KswapdState after = vm.Nodes[nid].Kswapd.State;
-                if (after == KswapdState.Sleeping) return;
-                if (before != KswapdState.Running && after == KswapdState.Running)
-                {
-                    KswapdWakes++;
-                    PageAllocator pa = vm.Pa;
-                    bool belowLow = true;
-                    for (int t = 0; t <= (int)classzoneIdx; t++)
-                    {
-                        if (!pa.HasZone(nid, (ZoneType)t)) continue;
-                        ref Zone e = ref pa.GetZone(nid, (ZoneType)t);
-                        if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None)) belowLow = false;
-                    }
-                    if (belowLow) KswapdWakesBelowLow++;
-                    ref Zone z = ref pa.GetZone(nid, zone);
-                    LastWakeFree = z.NrFree;
-                    LastWakeLow = z.WatermarkLow;
-                }
-                s_kswapd[nid].Queue.WakeUp();
+                if (s_kswapd != null && (uint)e.Nid < (uint)s_kswapd.Length) s_kswapd[e.Nid].Queue.WakeUp();
             }
+
+            /// <summary>A stopped kswapd waits on its queue by itself (KswapdTask): nothing to do.</summary>
+            public void KswapdStopped(KswapdStop e) { }
+
+            /// <summary>The victim's task sees TIF_MEMDIE at its next step and exits (Program): nothing to do.</summary>
+            public void OomKilled(OomKill e) { }
+
+            /// <summary>Direct reclaim runs in the allocating task itself: nothing to schedule.</summary>
+            public void AllocStalled(AllocStall e) { }
         }
 
         /// <summary>
@@ -347,29 +335,6 @@ namespace Kernel.Proc
         {
             public ulong Ticks => Timer.Jiffies;
             public uint Hz => Timer.TickHz == 0 ? Timer.DefaultTickHz : Timer.TickHz;
-        }
-
-        /// <summary>Called by a kswapd task after each step: records a Running → not Running transition.</summary>
-        internal static void RecordStop(int nid)
-        {
-            Vm vm = s_vm;
-            PageAllocator pa = vm.Pa;
-            KswapdStops++;
-            long bestMargin = long.MinValue;
-            for (int t = 0; t < MmConstants.MaxNrZones; t++)
-            {
-                if (!pa.HasZone(nid, (ZoneType)t)) continue;
-                ref Zone z = ref pa.GetZone(nid, (ZoneType)t);
-                if (z.ManagedPages == 0) continue;
-                if (z.NrFree - z.WatermarkHigh > bestMargin)
-                {
-                    bestMargin = z.NrFree - z.WatermarkHigh;
-                    LastStopFree = z.NrFree;
-                    LastStopHigh = z.WatermarkHigh;
-                }
-            }
-            KswapdNode k = vm.Nodes[nid].Kswapd;
-            if (k.State == KswapdState.Napping && vm.Kswapd.PgdatBalanced(nid, k.Order, k.ClasszoneIdx)) KswapdStopsBalanced++;
         }
 
         internal static void ProgramExited(Program p)
@@ -443,11 +408,8 @@ namespace Kernel.Proc
                     ulong now = Timer.Jiffies;
                     if (now < k.NapUntil && Queue.Wait(k.NapUntil - now) == WaitResult.Killed) return;
                 }
-                KswapdState before = vm.Nodes[Nid].Kswapd.State;
                 Reclaimed += vm.Kswapd.Step(Nid);
                 Steps++;
-                KswapdState after = vm.Nodes[Nid].Kswapd.State;
-                if (before == KswapdState.Running && after != KswapdState.Running) Processes.RecordStop(Nid);
                 if (!Scheduler.Yield()) return;
             }
         }

@@ -412,10 +412,10 @@ namespace Kernel
                 Console.Write(", reclaimed "); Console.WriteDecimal(t.Reclaimed);
                 Console.WriteLine(" pages");
             }
-            Console.Write("wakes "); Console.WriteDecimal(Processes.KswapdWakes);
-            Console.Write(" (all zones below low: "); Console.WriteDecimal(Processes.KswapdWakesBelowLow);
-            Console.Write("), stops "); Console.WriteDecimal(Processes.KswapdStops);
-            Console.Write(" (balanced at high: "); Console.WriteDecimal(Processes.KswapdStopsBalanced);
+            Console.Write("wakes "); Console.WriteDecimal(vm.Kswapd.Wakes);
+            Console.Write(" (all zones below low: "); Console.WriteDecimal(vm.Kswapd.WakesBelowLow);
+            Console.Write("), stops "); Console.WriteDecimal(vm.Kswapd.Stops);
+            Console.Write(" (balanced at high: "); Console.WriteDecimal(vm.Kswapd.StopsBalanced);
             Console.WriteLine(")");
             VmStat s = vm.Pa.Stat;
             Console.Write("pageoutrun "); Console.WriteDecimal(s.Pageoutrun); Console.WriteLine();

@@ -373,6 +373,7 @@ namespace MemoryManager.Allocator
             didSomeProgress = 0;
             if (DirectReclaim == null) return NoPfn;
             Stat.Allocstall++;
+            if (Events != null) ReportAllocStall(ref current, gfp, order);
             TaskFlags saved = current.Flags & TaskFlags.MemAlloc;
             current.Flags |= TaskFlags.MemAlloc;
             didSomeProgress = DirectReclaim.TryToFreePages(ref current, gfp, order, (ZoneType)highZoneIdx);
@@ -386,6 +387,17 @@ namespace MemoryManager.Allocator
                 pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
             }
             return pfn;
+        }
+
+        /// <summary>Tells the event hook that <paramref name="current"/> entered direct reclaim.</summary>
+        private void ReportAllocStall(ref TaskContext current, Gfp gfp, int order)
+        {
+            AllocStall e = default;
+            e.Pid = current.Pid;
+            e.Comm = current.Comm;
+            e.Order = order;
+            e.Gfp = gfp;
+            Events.AllocStalled(e);
         }
 
         /// <summary>

@@ -32,6 +32,8 @@ namespace MemoryManager.Allocator
         public IClock Clock;
         /// <summary>panic(): called after the "Kernel panic - not syncing" line (the OOM killer's dead ends).</summary>
         public IPanicHandler PanicHandler;
+        /// <summary>The host's event hook (kswapd woken and stopped, OOM kills, allocation stalls); null = counters only.</summary>
+        public IMmEvents Events;
         /// <summary>warn_alloc's rate limit (nopage_rs): 10 failure reports per 5 s, then "warn_alloc: N callbacks suppressed".</summary>
         public RateLimit WarnAllocLimit = RateLimit.Default;
 

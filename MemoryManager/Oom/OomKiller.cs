@@ -21,8 +21,9 @@ namespace MemoryManager.Oom
     /// The OOM killer (mm/oom_kill.c, reduced): oom_unkillable_task, oom_badness,
     /// select_bad_process, oom_kill_process and out_of_memory with panic_on_oom and
     /// oom_kill_allocating_task; the allocator calls it (IOomKiller) when reclaim made no
-    /// progress. A kill hands the victim to the <see cref="OomReaper"/> (when it is on), or
-    /// waits a tick for the victim to exit.
+    /// progress. A kill is counted (vmstat's oom_kill, <see cref="LastVictim"/>) and told to the
+    /// host's event hook (<see cref="IMmEvents.OomKilled"/>); it hands the victim to the
+    /// <see cref="OomReaper"/> (when it is on), or waits a tick for the victim to exit.
     /// </summary>
     public sealed unsafe class OomKiller : IOomKiller
     {
@@ -231,8 +232,21 @@ namespace MemoryManager.Oom
             TextFormat.Write(log, "kB\n");
             MarkOomVictim(pid, ref current);
             _pa.Stat.OomKill++;
+            if (_pa.Events != null) ReportKill(ref t);
             if (_useReaper) _reaper.Reap(pid);
             else if (pid != current.Pid) WaitForVictim(ref current, pid);
+        }
+
+        /// <summary>Tells the event hook about the kill of <paramref name="t"/>, with what it held.</summary>
+        private void ReportKill(ref Process t)
+        {
+            OomKill e = default;
+            e.Pid = t.Pid;
+            e.Comm = t.Comm;
+            e.RssAnon = t.RssAnon;
+            e.RssFile = t.RssFile;
+            e.SwapEnts = t.SwapEnts;
+            _pa.Events.OomKilled(e);
         }
 
         /// <summary>

@@ -11,11 +11,21 @@ namespace MemoryManager.Reclaim
     /// scheduler or the host simulation calls <see cref="Step"/> once per tick; a step never
     /// blocks and does at most one batch of reclaim (VmOptions.KswapdBatch pages) through
     /// <see cref="Vmscan.ShrinkNode"/>. Its state lives in the node (<see cref="PgData.Kswapd"/>).
+    /// Its wakes and stops are counted here, the last of each kept with its zone's numbers, and
+    /// told to the host's event hook (<see cref="IMmEvents"/>) as they happen.
     /// </summary>
     public sealed class Kswapd : IKswapdWaker
     {
         /// <summary>MAX_RECLAIM_RETRIES: kswapd failures after which a node counts as unreclaimable.</summary>
         public const int MaxReclaimRetries = 16;
+
+        /// <summary>Wakes (sleeping or napping to running), and of those the ones with every eligible zone below its low watermark.</summary>
+        public ulong Wakes, WakesBelowLow;
+        /// <summary>Stops (a step that began running ended not running), and of those the ones with the node balanced.</summary>
+        public ulong Stops, StopsBalanced;
+        /// <summary>The last wake and the last stop, with their zones' numbers (all zero before the first).</summary>
+        public KswapdWake LastWake;
+        public KswapdStop LastStop;
 
         private readonly PageAllocator _pa;
         private readonly Nodes _nodes;
@@ -76,6 +86,61 @@ namespace MemoryManager.Reclaim
             k.Order = order;
             k.ClasszoneIdx = classzoneIdx;
             k.State = KswapdState.Running;
+            RecordWake(nid, zone, order, classzoneIdx);
+        }
+
+        /// <summary>Counts a wake and tells the event hook, with the zone's numbers and whether every eligible zone was below low.</summary>
+        private void RecordWake(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
+        {
+            PgData node = _nodes[nid];
+            KswapdWake w = default;
+            w.Nid = nid;
+            w.Zone = zone;
+            w.Order = order;
+            w.ClasszoneIdx = classzoneIdx;
+            w.BelowLow = true;
+            for (int t = 0; t <= (int)classzoneIdx && t < MmConstants.MaxNrZones; t++)
+            {
+                if (!node.HasZone((ZoneType)t)) continue;
+                ref Zone e = ref node.Zone((ZoneType)t);
+                if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None))
+                    w.BelowLow = false;
+            }
+            ref Zone z = ref node.Zone(zone);
+            w.Free = z.NrFree;
+            w.Low = z.WatermarkLow;
+            w.High = z.WatermarkHigh;
+            Wakes++;
+            if (w.BelowLow) WakesBelowLow++;
+            LastWake = w;
+            if (_pa.Events != null) _pa.Events.KswapdWoken(w);
+        }
+
+        /// <summary>Counts a stop and tells the event hook, with the node's zone furthest above its high watermark and whether the node is balanced.</summary>
+        private void RecordStop(int nid, ref KswapdNode k)
+        {
+            PgData node = _nodes[nid];
+            ZoneType best = ZoneType.Dma;
+            long bestMargin = -0x7FFFFFFFFFFFFFFFL - 1;
+            for (int t = 0; t < MmConstants.MaxNrZones; t++)
+            {
+                if (!node.HasZone((ZoneType)t)) continue;
+                ref Zone e = ref node.Zone((ZoneType)t);
+                if (e.ManagedPages == 0) continue;
+                if (e.NrFree - e.WatermarkHigh > bestMargin) { bestMargin = e.NrFree - e.WatermarkHigh; best = (ZoneType)t; }
+            }
+            KswapdStop s = default;
+            s.Nid = nid;
+            s.Zone = best;
+            ref Zone z = ref node.Zone(best);
+            s.Free = z.NrFree;
+            s.Low = z.WatermarkLow;
+            s.High = z.WatermarkHigh;
+            s.Balanced = k.State == KswapdState.Napping && PgdatBalanced(nid, k.Order, k.ClasszoneIdx);
+            Stops++;
+            if (s.Balanced) StopsBalanced++;
+            LastStop = s;
+            if (_pa.Events != null) _pa.Events.KswapdStopped(s);
         }
 
         /// <summary>
@@ -88,6 +153,15 @@ namespace MemoryManager.Reclaim
         {
             if (nid < 0 || nid >= _nodes.Count) return 0;
             ref KswapdNode k = ref _nodes[nid].Kswapd;
+            bool wasRunning = k.State == KswapdState.Running;
+            ulong reclaimed = StepNode(nid, ref k);
+            if (wasRunning && k.State != KswapdState.Running) RecordStop(nid, ref k);
+            return reclaimed;
+        }
+
+        /// <summary>The body of <see cref="Step"/> for node <paramref name="nid"/>, whose kswapd state is <paramref name="k"/>.</summary>
+        private ulong StepNode(int nid, ref KswapdNode k)
+        {
             if (k.State == KswapdState.Sleeping) return 0;
             if (k.State == KswapdState.Napping)
             {

@@ -42,13 +42,16 @@ namespace Simulator.Engine
         public uint Hz { get; set; } = 100;
     }
 
-    /// <summary>A kswapd transition seen by the simulation, with the zone's free pages and watermarks at that moment.</summary>
     /// <summary>
-    /// A kswapd transition seen by the simulation, with the zone's free pages and watermarks at
-    /// that moment. Woken: BelowLow says no eligible zone passed its low watermark;
-    /// stopped: Balanced says the node passed pgdat_balanced at the high watermark.
+    /// A kswapd transition the memory manager reported (IMmEvents), on the simulated clock, with
+    /// the zone's free pages and watermarks at that moment. Woken: BelowLow says no eligible
+    /// zone passed its low watermark; stopped: Balanced says the node passed pgdat_balanced at
+    /// the high watermark.
     /// </summary>
     public readonly record struct KswapdEvent(ulong Tick, bool Woken, int Nid, ZoneType Zone, long Free, long Low, long High, bool Balanced, bool BelowLow);
+
+    /// <summary>An allocation that entered direct reclaim (IMmEvents.AllocStalled), on the simulated clock.</summary>
+    public readonly record struct AllocStallEvent(ulong Tick, int Pid, int Order);
 
     /// <summary>A simulated process and its behaviour's state.</summary>
     public sealed class SimProcess
@@ -65,7 +68,7 @@ namespace Simulator.Engine
     /// (Vm), RAM swap, files, processes with behaviours, and a clock. Deterministic: the same
     /// scenario always gives the same output.
     /// </summary>
-    public sealed unsafe class Machine : IDisposable, ICongestionWait, IKswapdWaker
+    public sealed unsafe class Machine : IDisposable, ICongestionWait, IMmEvents
     {
         public readonly Scenario Scenario;
         public readonly SimClock Clock = new();
@@ -75,7 +78,10 @@ namespace Simulator.Engine
         public readonly List<KswapdEvent> KswapdEvents = new();
         public readonly List<string> OomLog = new();
         public readonly List<string> CensusFailures = new();
+        /// <summary>The OOM killer's victims, in the order it killed them.</summary>
         public readonly List<int> OomVictims = new();
+        /// <summary>Allocations that entered direct reclaim.</summary>
+        public readonly List<AllocStallEvent> AllocStalls = new();
         /// <summary>Pages whose bytes were not what their process last wrote (must stay 0), over all processes.</summary>
         public ulong Corruptions { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.Corruptions; return n; } }
         /// <summary>Swapped-out pages that came back in and were checked, over all processes.</summary>
@@ -87,7 +93,6 @@ namespace Simulator.Engine
         private readonly List<int> _fileIds = new();
         private readonly Dictionary<string, int> _fileByName = new();
         private readonly LineSink _log;
-        private KswapdState[] _lastKswapd = Array.Empty<KswapdState>();
         private bool _inWait;
 
         /// <summary>The machine for a scenario; output lines go to <paramref name="output"/>.</summary>
@@ -155,9 +160,8 @@ namespace Simulator.Engine
             r = Vm.Create(pa, swap, vo, out Vm vm);
             if (r != MmResult.Ok) { error = $"reclaim set-up failed: {r}"; return false; }
             Vm = vm;
-            pa.Kswapd = this;          // observe wake-ups, then forward them to the Vm
+            pa.Events = this;          // kswapd wakes and stops, OOM kills, allocation stalls
             pa.Congestion = this;
-            _lastKswapd = new KswapdState[pa.NodeCount];
             if (filePages > 0) _fileStorage = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)filePages * MmConstants.PageSize));
             ulong offset = 0;
             foreach (FileSpec f in s.Files)
@@ -174,25 +178,16 @@ namespace Simulator.Engine
         }
 
 
-        // IKswapdWaker: record the wake with the zone's numbers, then let the Vm decide.
-        void IKswapdWaker.WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
-        {
-            KswapdState before = Vm.Nodes[nid].Kswapd.State;
-            Vm.Kswapd.WakeupKswapd(nid, zone, order, classzoneIdx);
-            if (before != KswapdState.Running && Vm.Nodes[nid].Kswapd.State == KswapdState.Running)
-            {
-                bool belowLow = true;
-                for (int t = 0; t <= (int)classzoneIdx; t++)
-                {
-                    if (!Pa.HasZone(nid, (ZoneType)t)) continue;
-                    ref Zone e = ref Pa.GetZone(nid, (ZoneType)t);
-                    if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None))
-                        belowLow = false;
-                }
-                ref Zone z = ref Pa.GetZone(nid, zone);
-                KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, nid, zone, z.NrFree, z.WatermarkLow, z.WatermarkHigh, false, belowLow));
-            }
-        }
+        // IMmEvents: the memory manager's kswapd wakes and stops, OOM kills and allocation stalls, on the simulated clock.
+        void IMmEvents.KswapdWoken(KswapdWake e) =>
+            KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, e.Nid, e.Zone, e.Free, e.Low, e.High, false, e.BelowLow));
+
+        void IMmEvents.KswapdStopped(KswapdStop e) =>
+            KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, e.Nid, e.Zone, e.Free, e.Low, e.High, e.Balanced, false));
+
+        void IMmEvents.OomKilled(OomKill e) => OomVictims.Add(e.Pid);
+
+        void IMmEvents.AllocStalled(AllocStall e) => AllocStalls.Add(new AllocStallEvent(Clock.Ticks, e.Pid, e.Order));
 
         // ICongestionWait: time passes; kswapd runs and killed processes exit.
         void ICongestionWait.CongestionWait(ref TaskContext current, uint ticks)
@@ -250,28 +245,7 @@ namespace Simulator.Engine
 
         private void StepKswapd()
         {
-            for (int n = 0; n < Pa.NodeCount; n++)
-            {
-                KswapdState before = Vm.Nodes[n].Kswapd.State;
-                Vm.Kswapd.Step(n);
-                KswapdState after = Vm.Nodes[n].Kswapd.State;
-                if (before == KswapdState.Running && after != KswapdState.Running)
-                {
-                    // Record the best zone's margin over its high watermark as kswapd stops.
-                    ZoneType best = ZoneType.Dma; long bestMargin = long.MinValue;
-                    for (int t = 0; t < MmConstants.MaxNrZones; t++)
-                    {
-                        if (!Pa.HasZone(n, (ZoneType)t)) continue;
-                        ref Zone z = ref Pa.GetZone(n, (ZoneType)t);
-                        if (z.ManagedPages == 0) continue;
-                        if (z.NrFree - z.WatermarkHigh > bestMargin) { bestMargin = z.NrFree - z.WatermarkHigh; best = (ZoneType)t; }
-                    }
-                    ref Zone bz = ref Pa.GetZone(n, best);
-                    KswapdNode k = Vm.Nodes[n].Kswapd;
-                    bool balanced = after == KswapdState.Napping && Vm.Kswapd.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
-                    KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced, false));
-                }
-            }
+            for (int n = 0; n < Pa.NodeCount; n++) Vm.Kswapd.Step(n);
         }
 
         private void ReapExiting()
@@ -282,7 +256,6 @@ namespace Simulator.Engine
                 ref Process t = ref Vm.Procs.Get(p.Pid);
                 if (t.State != ProcessState.Exiting) continue;
                 bool killed = (t.Flags & TaskFlags.MemDie) != 0;
-                if (killed && !OomVictims.Contains(p.Pid)) OomVictims.Add(p.Pid);
                 Vm.Memory.ExitProcess(p.Pid);
                 p.Gone = true;
                 _out($"[{Stamp()}] {p.Name} (pid {p.Pid}) exited{(killed ? " after the OOM kill; its memory is reaped" : "")}");

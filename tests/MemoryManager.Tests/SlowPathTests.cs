@@ -218,6 +218,22 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void Entering_direct_reclaim_is_an_allocation_stall_told_to_the_event_hook()
+        {
+            var events = new EventsDouble();
+            m.Pa.Events = events;
+            m.DrainZoneTo(ZoneType.Dma, Min, held);
+            reclaim.Action = n => { m.Release(held, 10); return 10; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.Zero, 0));
+            AllocStall s = Assert.Single(events.Stalls);
+            Assert.Equal(m.Task.Pid, s.Pid);
+            Assert.Equal(m.Task.Comm, s.Comm);
+            Assert.Equal(0, s.Order);
+            Assert.Equal(Gfp.GFP_KERNEL | Gfp.Zero, s.Gfp);
+            Assert.Equal(1UL, m.Pa.Stat.Allocstall);
+        }
+
+        [Fact]
         public void Direct_reclaim_progress_retries_at_the_same_flags()
         {
             m.DrainZoneTo(ZoneType.Dma, Min, held);

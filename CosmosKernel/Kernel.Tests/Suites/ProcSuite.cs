@@ -124,7 +124,7 @@ namespace Kernel.Tests
             if (!Available(a)) return;
             Vm vm = Processes.Vm;
             a.True(WaitKswapdAsleep(100), "kswapd0 asleep before the test");
-            ulong wakes = Processes.KswapdWakes, below = Processes.KswapdWakesBelowLow, balanced = Processes.KswapdStopsBalanced;
+            ulong wakes = vm.Kswapd.Wakes, below = vm.Kswapd.WakesBelowLow, balanced = vm.Kswapd.StopsBalanced;
             ulong runs = vm.Pa.Stat.Pageoutrun, steal = vm.Pa.Stat.PgstealKswapd, scan = vm.Pa.Stat.PgscanKswapd;
             // Cold memory first (what kswapd will reclaim), then the balloon, then a second idle
             // program whose faults take every zone below low.
@@ -140,13 +140,13 @@ namespace Kernel.Tests
             end = Timer.Jiffies + 400;
             while ((p.Work.Touched < p.Work.Pages || vm.Nodes[0].Kswapd.State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
             a.Equal((long)p.Work.Pages, (long)p.Work.Touched, "the second idle program touched all its pages");
-            a.True(Processes.KswapdWakes > wakes, "kswapd0 was woken");
-            a.True(Processes.KswapdWakesBelowLow > below, "woken with every eligible zone below its low watermark");
-            a.True(Processes.LastWakeFree <= Processes.LastWakeLow, "the zone woken for had free <= low");
+            a.True(vm.Kswapd.Wakes > wakes, "kswapd0 was woken");
+            a.True(vm.Kswapd.WakesBelowLow > below, "woken with every eligible zone below its low watermark");
+            a.True(vm.Kswapd.LastWake.Free <= vm.Kswapd.LastWake.Low, "the zone woken for had free <= low");
             a.True(vm.Pa.Stat.Pageoutrun > runs, "pageoutrun counted a balance_pgdat run");
             a.True(vm.Pa.Stat.PgscanKswapd > scan && vm.Pa.Stat.PgstealKswapd > steal, "kswapd scanned and reclaimed pages");
-            a.True(Processes.KswapdStopsBalanced > balanced, "kswapd stopped with the node balanced");
-            a.True(Processes.LastStopFree > Processes.LastStopHigh, "at the stop a zone's free pages were above its high watermark");
+            a.True(vm.Kswapd.StopsBalanced > balanced, "kswapd stopped with the node balanced");
+            a.True(vm.Kswapd.LastStop.Free > vm.Kswapd.LastStop.High, "at the stop a zone's free pages were above its high watermark");
             a.Equal((long)KswapdState.Sleeping, (long)vm.Nodes[0].Kswapd.State, "kswapd0 went back to sleep");
             Stop(a, p);
             Stop(a, cold);

@@ -212,5 +212,64 @@ namespace MemoryManager.Tests.Reclaim
             Assert.True(r.Vm.Kswapd.PgdatBalanced(0, 1, ZoneType.Dma32));
             Assert.False(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
         }
+    
+
+        [Fact]
+        public void A_wake_is_counted_and_told_to_the_event_hook_once_per_transition_to_running_with_the_zones_numbers()
+        {
+            using var r = new Rig(congestion: false);
+            var events = new EventsDouble();
+            r.Pa.Events = events;
+            int p = r.Spawn("p");
+            int v = TouchUntilKswapdWakes(r, p);
+            r.TouchAnon(p, 8, v);                                 // more wakes while it runs: no new transition
+            Assert.Equal(1UL, r.Vm.Kswapd.Wakes);
+            KswapdWake w = Assert.Single(events.Wakes);
+            Assert.Equal(w, r.Vm.Kswapd.LastWake);
+            Assert.Equal(0, w.Nid);
+            Assert.True(w.BelowLow, "woken with every eligible zone below its low watermark");
+            Assert.Equal(1UL, r.Vm.Kswapd.WakesBelowLow);
+            Assert.True(w.Free <= w.Low, $"the zone woken for had free {w.Free} above low {w.Low}");
+            Assert.Equal(r.Pa.GetZone(0, w.Zone).WatermarkLow, w.Low);
+            Assert.Equal(r.Pa.GetZone(0, w.Zone).WatermarkHigh, w.High);
+            Assert.Empty(events.Stops);
+        }
+
+        [Fact]
+        public void A_stop_with_the_node_balanced_is_counted_and_told_to_the_event_hook_with_a_zone_above_high()
+        {
+            using var r = new Rig(congestion: false);
+            var events = new EventsDouble();
+            r.Pa.Events = events;
+            int p = r.Spawn("p");
+            TouchUntilKswapdWakes(r, p);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
+            KswapdStop s = Assert.Single(events.Stops);
+            Assert.Equal(s, r.Vm.Kswapd.LastStop);
+            Assert.True(s.Balanced);
+            Assert.True(s.Free > s.High, $"stopped with the best zone at free {s.Free}, high {s.High}");
+            Assert.Equal(1UL, r.Vm.Kswapd.Stops);
+            Assert.Equal(1UL, r.Vm.Kswapd.StopsBalanced);
+            r.Clock.Ticks += 10;
+            r.Vm.Kswapd.Step(0);                                  // the nap ends in sleep: not a stop of a running kswapd
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
+            Assert.Single(events.Stops);
+        }
+
+        [Fact]
+        public void Giving_up_on_an_unreclaimable_node_is_a_stop_that_is_not_balanced()
+        {
+            using var r = new Rig(congestion: false);
+            var events = new EventsDouble();
+            r.Pa.Events = events;
+            r.TakeKernelPagesUntil(z => z.WatermarkMin);          // nothing on any LRU: nothing to reclaim
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            for (int i = 0; i < Kswapd.MaxReclaimRetries; i++) r.Vm.Kswapd.Step(0);
+            Assert.True(r.Vm.Kswapd.NodeUnreclaimable(0));
+            KswapdStop s = Assert.Single(events.Stops);
+            Assert.False(s.Balanced);
+            Assert.Equal(1UL, r.Vm.Kswapd.Stops);
+            Assert.Equal(0UL, r.Vm.Kswapd.StopsBalanced);
+        }
     }
 }

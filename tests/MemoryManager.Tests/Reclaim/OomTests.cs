@@ -91,6 +91,28 @@ namespace MemoryManager.Tests.Reclaim
         }
 
         [Fact]
+        public void An_oom_kill_is_told_to_the_event_hook_with_what_the_victim_held_before_the_reaper()
+        {
+            using var r = new Rig();
+            var events = new EventsDouble();
+            r.Pa.Events = events;
+            int small = r.Spawn("small"), big = r.Spawn("big");
+            int f = r.File(3);
+            r.TouchAnon(small, 10);
+            r.TouchAnon(big, 10);
+            r.Read(big, f, 0, 3);
+            var current = r.Vm.Procs.ContextOf(small);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            OomKill k = Assert.Single(events.Kills);
+            Assert.Equal(big, k.Pid);
+            Assert.Equal("big", k.Comm);
+            Assert.Equal(10UL, k.RssAnon);
+            Assert.Equal(3UL, k.RssFile);
+            Assert.Equal(0UL, r.Process(big).RssAnon);           // reaped after the event
+            Assert.Equal((ulong)events.Kills.Count, r.Pa.Stat.OomKill);
+        }
+
+        [Fact]
         public void Out_of_memory_never_kills_init_kswapd_or_a_minus_1000_task()
         {
             using var r = new Rig();

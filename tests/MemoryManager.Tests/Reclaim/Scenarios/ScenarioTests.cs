@@ -58,6 +58,7 @@ run 150
             Assert.True(m.Pa.Stat.PgstealKswapd > 1000);
             Assert.Equal(0UL, m.Pa.Stat.Allocstall);
             Assert.Equal(0UL, m.Pa.Stat.PgscanDirect);
+            Assert.Empty(m.AllocStalls);
         }
 
         [Fact]
@@ -67,6 +68,10 @@ run 150
             Assert.True(m.Pa.Stat.PgstealKswapd > 0);
             Assert.True(m.Pa.Stat.Allocstall > 0);
             Assert.True(m.Pa.Stat.PgstealDirect > 0);
+            // Each stall reached the simulation as it happened, all of them the hog's.
+            Assert.Equal(m.Pa.Stat.Allocstall, (ulong)m.AllocStalls.Count);
+            int hog = m.Processes.Single(p => p.Name == "hog").Pid;
+            Assert.All(m.AllocStalls, s => Assert.Equal(hog, s.Pid));
             Assert.Empty(m.CensusFailures);
         }
 
@@ -102,6 +107,7 @@ run 400
             int keeper = m.Processes.Single(p => p.Name == "keeper").Pid;
             Assert.Contains(big, m.OomVictims);
             Assert.Equal(m.OomVictims, checkedKills);
+            Assert.Equal(m.Pa.Stat.OomKill, (ulong)m.OomVictims.Count);
             Assert.DoesNotContain(ProcessTable.InitPid, m.OomVictims);
             Assert.DoesNotContain(m.Vm.Nodes[0].Kswapd.Pid, m.OomVictims);
             Assert.DoesNotContain(keeper, m.OomVictims);
