@@ -46,9 +46,9 @@ namespace Kernel
             PageAllocator pa = Allocator();
             if (pa == null) return;
             if (s_tokens < 2 || s_tokens > 3) { Console.WriteLine("usage: alloc <order 0..10> [kernel|atomic|nowait|dma|dma32|highuser|0x<gfp>]"); return; }
-            if (!Number(1, out long order) || order < 0 || order > BuddyHeap.MaxOrder)
+            if (!Number(1, out long order) || order < 0 || order > MmConstants.LargestOrder)
             {
-                Console.Write("alloc: order must be 0.."); Console.WriteDecimal((ulong)BuddyHeap.MaxOrder); Console.Write(", not '"); WriteToken(1); Console.WriteLine("'");
+                Console.Write("alloc: order must be 0.."); Console.WriteDecimal((ulong)MmConstants.LargestOrder); Console.Write(", not '"); WriteToken(1); Console.WriteLine("'");
                 return;
             }
             if (!GfpByName(2, out Gfp gfp)) { Console.Write("alloc: unknown gfp '"); WriteToken(2); Console.WriteLine("' (kernel atomic nowait dma dma32 highuser or 0x<mask>)"); return; }

@@ -76,7 +76,7 @@ namespace MemoryManager.Allocator
             ushort nid = (ushort)z.Nid;
             z.NrFree += 1L << order;
             NrFreePages += 1UL << order;
-            while (order < MmConstants.MaxOrder - 1)
+            while (order < MmConstants.LargestOrder)
             {
                 ulong buddyPfn = pfn ^ (1UL << order);
                 if (!PageIsBuddy(buddyPfn, order, zone, nid)) break;

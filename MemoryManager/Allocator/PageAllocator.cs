@@ -276,7 +276,7 @@ namespace MemoryManager.Allocator
             if (Options.PoisonFreePages) PoisonPages(s, e - s);
             while (s < e)
             {
-                int order = MmConstants.MaxOrder - 1;
+                int order = MmConstants.LargestOrder;
                 while (order > 0 && (((s & ((1UL << order) - 1)) != 0) || s + (1UL << order) > e)) order--;
                 FreeOneBlock(ref z, s, order);
                 s += 1UL << order;

@@ -76,7 +76,7 @@ namespace MemoryManager.Slab
         /// <summary>The largest slab order calculate_order may choose (PAGE_ALLOC_COSTLY_ORDER).</summary>
         public const int MaxSlabOrder = MmConstants.CostlyOrder;
         /// <summary>The largest object: one block of order MAX_ORDER-1 (4 MiB).</summary>
-        public const ulong MaxObjectSize = MmConstants.PageSize << (MmConstants.MaxOrder - 1);
+        public const ulong MaxObjectSize = MmConstants.PageSize << MmConstants.LargestOrder;
 
         /// <summary>Top 16 bits of a slab head's Page.Private.</summary>
         public const ushort SlabMagic = 0x5AB0;

@@ -91,6 +91,19 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void The_largest_order_is_one_below_MAX_ORDER_and_a_block_of_it_is_4_MiB()
+        {
+            using var m = Flat(64 * MiB);
+            Assert.Equal(MmConstants.MaxOrder - 1, MmConstants.LargestOrder);
+            ulong pfn = m.Alloc(Gfp.GFP_KERNEL, MmConstants.LargestOrder);
+            Assert.NotEqual(PageAllocator.NoPfn, pfn);
+            Assert.Equal(4UL * MiB, (1UL << MmConstants.LargestOrder) * MmConstants.PageSize);
+            Assert.Equal(0UL, pfn & ((1UL << MmConstants.LargestOrder) - 1));
+            Assert.Equal(MmResult.Ok, m.Free(pfn, MmConstants.LargestOrder));
+            m.AssertInvariants();
+        }
+
+        [Fact]
         public void Order_11_and_negative_orders_are_refused()
         {
             using var m = Flat(64 * MiB);

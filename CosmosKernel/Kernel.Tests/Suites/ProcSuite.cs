@@ -52,7 +52,7 @@ namespace Kernel.Tests
             if (s_balloonPfn == null) { s_balloonPfn = new ulong[BalloonCapacity]; s_balloonOrder = new int[BalloonCapacity]; }
             PageAllocator pa = BuddyHeap.Allocator;
             TaskContext k = TaskContext.Kernel;
-            for (int order = BuddyHeap.MaxOrder; order >= 0; order--)
+            for (int order = MmConstants.LargestOrder; order >= 0; order--)
             {
                 while (s_balloonCount < BalloonCapacity)
                 {
