@@ -2,7 +2,6 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Core.Text;
 using Kernel.Hal;
-using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;

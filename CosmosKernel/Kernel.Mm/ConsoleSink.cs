@@ -1,5 +1,4 @@
 using Kernel.Hal;
-using MemoryManager;
 using MemoryManager.Core;
 
 namespace Kernel.Mm

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using MemoryManager.Allocator;
 
 namespace MemoryManager.Core
 {

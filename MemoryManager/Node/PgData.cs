@@ -1,6 +1,5 @@
 using MemoryManager.Allocator;
 using MemoryManager.Common;
-using MemoryManager.Core;
 
 namespace MemoryManager.Node
 {

@@ -1,4 +1,3 @@
-using MemoryManager;
 using System;
 using System.Collections.Generic;
 using System.Globalization;

@@ -1,6 +1,5 @@
 using System;
 using BenchmarkDotNet.Attributes;
-using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.InteropServices;
-using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;

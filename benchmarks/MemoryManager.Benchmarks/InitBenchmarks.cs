@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;

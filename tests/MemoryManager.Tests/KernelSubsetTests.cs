@@ -3,7 +3,6 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using MemoryManager.Allocator;
 using MemoryManager.Core;
 using MemoryManager.Slab;
 using Xunit;

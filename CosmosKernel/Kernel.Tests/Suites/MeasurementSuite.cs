@@ -3,7 +3,6 @@ using Kernel.Core.Runtime;
 using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Tests.Framework;
-using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;

@@ -1,6 +1,5 @@
 using Kernel.Core.Memory;
 using Kernel.Hal;
-using MemoryManager;
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
