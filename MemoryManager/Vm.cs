@@ -59,7 +59,7 @@ namespace MemoryManager
             Memory = new ProcessMemory(pa, procs, Nodes, swap, UserPages, PageCache);
             Vmscan = new Vmscan(pa, Nodes, swap, procs, UserPages, PageCache);
             Kswapd = new Kswapd(pa, Nodes, Vmscan, o.KswapdBatch, o.PreLinux48Balance);
-            OomReaper = new OomReaper(pa, procs, Nodes, swap, UserPages, PageCache);
+            OomReaper = new OomReaper(pa, procs, Memory);
             Oom = new OomKiller(pa, procs, swap, Memory, OomReaper, o.PanicOnOom, o.OomKillAllocatingTask, o.OomReaper);
             Census = new Census(pa, Nodes, procs, PageCache, swap, Vmscan);
         }

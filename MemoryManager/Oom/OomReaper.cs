@@ -1,10 +1,7 @@
 using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
-using MemoryManager.Files;
-using MemoryManager.Node;
 using MemoryManager.Processes;
-using MemoryManager.Swap;
 
 namespace MemoryManager.Oom
 {
@@ -20,25 +17,20 @@ namespace MemoryManager.Oom
 
         private readonly PageAllocator _pa;
         private readonly ProcessTable _procs;
-        private readonly Nodes _nodes;
-        private readonly ISwapDevice _swap;
-        private readonly UserPages _pages;
-        private readonly PageCache _files;
+        private readonly ProcessMemory _memory;
 
-        /// <summary>The reaper of the processes of <paramref name="procs"/>; swap may be null (set-up only).</summary>
-        public OomReaper(PageAllocator pa, ProcessTable procs, Nodes nodes, ISwapDevice swap, UserPages pages, PageCache files)
+        /// <summary>The reaper of the processes of <paramref name="procs"/>, whose memory <paramref name="memory"/> unmaps (set-up only).</summary>
+        public OomReaper(PageAllocator pa, ProcessTable procs, ProcessMemory memory)
         {
             _pa = pa;
             _procs = procs;
-            _nodes = nodes;
-            _swap = swap;
-            _pages = pages;
-            _files = files;
+            _memory = memory;
         }
 
         /// <summary>
         /// The oom_reaper (__oom_reap_task_mm, run at once instead of by a kernel thread): unmaps
-        /// the victim's anonymous memory without waiting for the victim to run. Every present
+        /// the victim's anonymous memory without waiting for the victim to run
+        /// (<see cref="ProcessMemory.ZapAnonymous"/>, as Linux's reaper calls unmap_page_range). Every present
         /// anon page on the LRU is freed (a page isolated by a running scan is left for exit),
         /// every swap slot is freed, the page-cache pages it brought in are re-charged to the
         /// kernel (they stay cached: zapping a file mapping frees nothing), and the task is marked
@@ -58,33 +50,8 @@ namespace MemoryManager.Oom
             if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
             ref Process t = ref _procs.Get(pid);
             if (OomKiller.OomUnkillableTask(ref t) || (t.Flags & TaskFlags.OomSkip) != 0) return ProcResult.NotOwner;
-            for (int v = 0; v < _procs.VpagesPerProcess; v++)
-            {
-                ref ulong pte = ref _procs.PteOf(ref t, v);
-                if (pte == Pte.None) continue;
-                if (Pte.IsPresent(pte))
-                {
-                    ulong pfn = Pte.Pfn(pte);
-                    Page* p = _nodes.PageOf(pfn);
-                    if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
-                    _nodes[p->Nid].Lru.Del(pfn);
-                    _pages.FreeUserPage(pfn);
-                    t.RssAnon--;
-                    freed++;
-                }
-                else if (Pte.IsSwap(pte))
-                {
-                    if (_swap == null) continue;
-                    _swap.SwapFree(Pte.SwapEntry(pte));
-                    t.SwapEnts--;
-                    freed++;
-                }
-                else continue;
-                pte = Pte.None;
-            }
-            _files.UnchargeFilePages(pid, ref t);
+            freed = _memory.ZapAnonymous(pid, ref t);
             t.Flags |= TaskFlags.OomSkip;
-            _nodes.UpdateStat();
             Reaped++;
             ITextSink log = _pa.Log;
             TextFormat.Write(log, "oom_reaper: reaped process ");

@@ -152,6 +152,46 @@ namespace MemoryManager.Processes
             return ProcResult.Ok;
         }
 
+        /// <summary>
+        /// unmap_page_range() as the oom_reaper calls it: frees every present anonymous page of
+        /// <paramref name="t"/> that is on the LRU (one a reclaim scan has isolated is left for
+        /// exit) and every swap slot, empties those entries of its software page table, and
+        /// re-charges the page-cache pages it brought in to the kernel. total_vm, the page-table
+        /// pages and the process slot stay (exit takes them). Returns the pages and slots freed.
+        /// </summary>
+        internal ulong ZapAnonymous(int pid, ref Process t)
+        {
+            ulong freed = 0;
+            for (int v = 0; v < _procs.VpagesPerProcess; v++)
+            {
+                ref ulong pte = ref _procs.PteOf(ref t, v);
+                if (pte == Pte.None) continue;
+                if (Pte.IsPresent(pte))
+                {
+                    ulong pfn = Pte.Pfn(pte);
+                    Page* p = _nodes.PageOf(pfn);
+                    if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
+                    _nodes[p->Nid].Lru.Del(pfn);
+                    _pages.FreeUserPage(pfn);
+                    t.RssAnon--;
+                    freed++;
+                }
+                else if (Pte.IsSwap(pte))
+                {
+                    if (_swap == null) continue;
+                    _swap.SwapFree(Pte.SwapEntry(pte));
+                    t.SwapEnts--;
+                    freed++;
+                }
+                else continue;
+                pte = Pte.None;
+            }
+            _files.UnchargeFilePages(pid, ref t);
+            _files.UnchargeFilePages(pid, ref t);
+            _nodes.UpdateStat();
+            return freed;
+        }
+
         /// <summary>The bytes of a process's present anonymous page without faulting (null if not present or no memory behind pages).</summary>
         public byte* PeekAnon(int pid, int vpage)
         {

@@ -23,6 +23,15 @@ namespace MemoryManager.Tests.Reclaim
             return v;
         }
 
+        /// <summary>A rig without congestion waits whose allocator reports its events to <paramref name="events"/>.</summary>
+        private static Rig Watched(out EventsDouble events)
+        {
+            var r = new Rig(congestion: false);
+            events = new EventsDouble();
+            r.Pa.Events = events;
+            return r;
+        }
+
         private static bool AnyZonePasses(Rig r, System.Func<Zone, long> mark)
         {
             for (int t = 0; t < MmConstants.MaxNrZones; t++)
@@ -217,9 +226,7 @@ namespace MemoryManager.Tests.Reclaim
         [Fact]
         public void A_wake_is_counted_and_told_to_the_event_hook_once_per_transition_to_running_with_the_zones_numbers()
         {
-            using var r = new Rig(congestion: false);
-            var events = new EventsDouble();
-            r.Pa.Events = events;
+            using var r = Watched(out EventsDouble events);
             int p = r.Spawn("p");
             int v = TouchUntilKswapdWakes(r, p);
             r.TouchAnon(p, 8, v);                                 // more wakes while it runs: no new transition
@@ -238,9 +245,7 @@ namespace MemoryManager.Tests.Reclaim
         [Fact]
         public void A_stop_with_the_node_balanced_is_counted_and_told_to_the_event_hook_with_a_zone_above_high()
         {
-            using var r = new Rig(congestion: false);
-            var events = new EventsDouble();
-            r.Pa.Events = events;
+            using var r = Watched(out EventsDouble events);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
             while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
@@ -259,9 +264,7 @@ namespace MemoryManager.Tests.Reclaim
         [Fact]
         public void Giving_up_on_an_unreclaimable_node_is_a_stop_that_is_not_balanced()
         {
-            using var r = new Rig(congestion: false);
-            var events = new EventsDouble();
-            r.Pa.Events = events;
+            using var r = Watched(out EventsDouble events);
             r.TakeKernelPagesUntil(z => z.WatermarkMin);          // nothing on any LRU: nothing to reclaim
             r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
             for (int i = 0; i < Kswapd.MaxReclaimRetries; i++) r.Vm.Kswapd.Step(0);
