@@ -418,7 +418,7 @@ namespace Kernel.Proc
     /// <summary>
     /// A workload program: a process of the Vm and the scheduler task that runs it, one
     /// <see cref="Workload.Step"/> per tick (rate pages per step). It exits when it is killed (the
-    /// OOM killer's TIF_MEMDIE, or `kill`: PF_EXITING): Vm.ExitProcess frees every page it owned.
+    /// OOM killer's TIF_MEMDIE, or `kill`: PF_EXITING): vm.Memory.ExitProcess frees every page it owned.
     /// </summary>
     public sealed class Program : ITaskBody
     {

@@ -24,7 +24,7 @@ namespace MemoryManager.Workloads
         Running,
         /// <summary>A page could not be had this step (counted in AllocFailures); it tries again next step.</summary>
         Stalled,
-        /// <summary>The OOM killer chose it (TIF_MEMDIE) or it is exiting: its owner calls Vm.ExitProcess.</summary>
+        /// <summary>The OOM killer chose it (TIF_MEMDIE) or it is exiting: its owner calls ProcessMemory.ExitProcess.</summary>
         Killed,
         /// <summary>A Leaker whose address space is full: nothing more to do but hold its memory.</summary>
         Full,
@@ -98,7 +98,7 @@ namespace MemoryManager.Workloads
         /// <summary>
         /// One step of the process's behaviour. The caller runs it only while the process is
         /// in the table and Running; after <see cref="WorkloadStatus.Killed"/> the caller ends
-        /// the process (Vm.ExitProcess) instead of stepping it again.
+        /// the process (ProcessMemory.ExitProcess) instead of stepping it again.
         /// </summary>
         public WorkloadStatus Step(Vm vm)
         {
