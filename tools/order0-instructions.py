@@ -1,6 +1,6 @@
 # gdb script (python): counts the guest instructions of one order-0 alloc+free pair of the
 # kernel's `measure` suite. Run by tools/order0-instructions.sh, which boots the kernel with
-# QEMU's gdbstub (-s). Waits for MeasurementSuite.BuddyPageRound, then single-steps from one
+# QEMU's gdbstub (-s). Waits for PageBench.BuddyRound (the measure suite's buddy loop), then single-steps from one
 # entry of PageAllocator.AllocPages to the next (one loop iteration: alloc, the store into the
 # page, free, the loop) four times, and prints the counts. Single steps run with interrupts
 # masked (QEMU's default sstep flags), so nothing else is counted.
@@ -17,9 +17,9 @@ for i in range(300):
 def addr(sym):
     return int(gdb.parse_and_eval("(long)&'%s'" % sym))
 
-round_ = addr("Kernel_Tests_Kernel_Tests_MeasurementSuite__BuddyPageRound")
-alloc = addr("MemoryManager_Kernel_MemoryManager_PageAllocator__AllocPages")
-free = addr("MemoryManager_Kernel_MemoryManager_PageAllocator__FreePages")
+round_ = addr("Kernel_Tests_Kernel_Tests_PageBench__BuddyRound")
+alloc = addr("MemoryManager_Kernel_MemoryManager_Allocator_PageAllocator__AllocPages")
+free = addr("MemoryManager_Kernel_MemoryManager_Allocator_PageAllocator__FreePages")
 gdb.execute("hbreak *%d" % round_)
 gdb.execute("continue")
 gdb.execute("delete")

@@ -2,7 +2,10 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Core.Text;
 using Kernel.Hal;
-using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Slab;
 
 namespace Kernel.Mm
 {
@@ -63,8 +66,6 @@ namespace Kernel.Mm
         public const ulong ArenaBytes = 64 * 1024;
         /// <summary>The first MiB (BIOS data, real-mode IVT, EBDA, VGA, option ROMs) is never managed.</summary>
         public const ulong LowMemoryEnd = 0x100000;
-        /// <summary>The largest block the buddy allocator has: order 10, 4 MiB.</summary>
-        public const int MaxOrder = MmConstants.MaxOrder - 1;
 
         // Page.Private of an allocated block's head page: what the block is (top bits) and its size or page count.
         private const ulong KindMask = 0xFF00000000000000UL;
@@ -330,7 +331,7 @@ namespace Kernel.Mm
         /// <summary><paramref name="count"/> contiguous zeroed pages (one buddy block of the smallest covering order); null on failure.</summary>
         public static void* AllocPages(ulong count)
         {
-            if (!s_ready || count == 0 || count > (1UL << MaxOrder)) return null;
+            if (!s_ready || count == 0 || count > (1UL << MmConstants.LargestOrder)) return null;
             TaskContext t = Current;
             int order = 0;
             while ((1UL << order) < count) order++;

@@ -1,5 +1,5 @@
 using Kernel.Hal;
-using MemoryManager;
+using MemoryManager.Core;
 
 namespace Kernel.Mm
 {

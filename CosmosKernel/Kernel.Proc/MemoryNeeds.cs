@@ -3,7 +3,9 @@ using Kernel.Core.Text;
 using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Sched;
-using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel.Proc
 {

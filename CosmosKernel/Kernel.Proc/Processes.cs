@@ -3,8 +3,15 @@ using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Sched;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Swap;
+using MemoryManager.Workloads;
 using KTask = Kernel.Sched.KTask;
-using ProcState = MemoryManager.TaskState;
+using ProcState = MemoryManager.Processes.ProcessState;
 
 namespace Kernel.Proc
 {
@@ -31,7 +38,7 @@ namespace Kernel.Proc
     /// <see cref="Scheduler.Start"/> and on the buddy heap, <see cref="Init"/> builds MemoryManager's
     /// <see cref="Vm"/> over <see cref="BuddyHeap.Allocator"/> with a RAM swap device, and wires the
     /// allocator's partners to the kernel: clock = jiffies, congestion wait = sleep of the current
-    /// task, kswapd waker = Vm.WakeupKswapd plus a wake of that node's kswapd task. Each kswapdN
+    /// task, event hook = a wake of a node's kswapd task when the Vm's kswapd starts running. Each kswapdN
     /// thread of the process table runs as a scheduler task (<see cref="KswapdTask"/>); init (pid 1)
     /// is the shell's identity. Workload programs (MemoryManager/Workloads: memhog, idle, reader,
     /// writer, leaker, the code the host simulator runs) are started with <see cref="Run"/>, each a
@@ -77,10 +84,7 @@ namespace Kernel.Proc
         private static int s_vpages;
         private static string s_noSwap;
 
-        /// <summary>Statistics of the kernel side (the Vm counts the rest in vmstat).</summary>
-        public static ulong KswapdWakes, KswapdWakesBelowLow, KswapdStops, KswapdStopsBalanced;
-        /// <summary>At the last kswapd wake: free pages and low watermark of the zone woken for; at the last stop: the best zone's free and high.</summary>
-        public static long LastWakeFree, LastWakeLow, LastStopFree, LastStopHigh;
+        /// <summary>Statistics of the kernel side (the Vm counts kswapd's wakes and stops, and vmstat the rest).</summary>
         public static ulong Exited, OomKilledExits, CongestionWaits;
         /// <summary>Congestion waits asked for inside a heap allocation, which return at once instead of sleeping.</summary>
         public static ulong CongestionWaitsInHeap;
@@ -178,7 +182,7 @@ namespace Kernel.Proc
             pa.Congestion = new SleepCongestion();
             pa.PanicHandler = new KernelPanic();
             s_kswapd = new KswapdTask[pa.NodeCount];
-            pa.Kswapd = new KswapdWaker();
+            pa.Events = new KswapdWakeups();
             s_programs = new Program[MaxPrograms];
             s_files = new FileDisk[MaxFiles];
             s_vm = vm;
@@ -187,7 +191,7 @@ namespace Kernel.Proc
                 KswapdTask k = new KswapdTask();
                 k.Nid = n;
                 k.Queue = new WaitQueue();
-                k.Pid = vm.Kswapd(n).Pid;
+                k.Pid = vm.Nodes[n].Kswapd.Pid;
                 s_kswapd[n] = k;
                 k.Task = Scheduler.Spawn(vm.Procs.Get(k.Pid).Comm, k, 16 * 1024);
             }
@@ -254,7 +258,7 @@ namespace Kernel.Proc
             p.Task = Scheduler.Spawn(KindName(kind), p, ProgramStack);
             if (p.Task == null)
             {
-                s_vm.ExitProcess(pid);
+                s_vm.Memory.ExitProcess(pid);
                 p.Alive = false;
                 p.Reaped = true;
                 return RunError.NoTask;
@@ -267,11 +271,11 @@ namespace Kernel.Proc
         public static ProcResult Kill(int pid)
         {
             if (s_vm == null || !s_vm.Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref MemoryManager.Task t = ref s_vm.Procs.Get(pid);
-            if (pid == Vm.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
+            ref Process t = ref s_vm.Procs.Get(pid);
+            if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
             Program p = Find(pid);
             if (p == null) return ProcResult.NoSuchProcess;
-            return s_vm.BeginExit(pid);
+            return s_vm.Memory.BeginExit(pid);
         }
 
         /// <summary>Waits (sleeping the caller) until <paramref name="p"/>'s task is dead, at most <paramref name="ticks"/>; true if it is.</summary>
@@ -302,7 +306,7 @@ namespace Kernel.Proc
                 if (s_files[i].Backing != null) continue;
                 byte* disk = (byte*)Heap.AllocPages((ulong)pages);
                 if (disk == null) return false;
-                if (s_vm.CreateFile(FileName(i), pages, disk, out int id) != ProcResult.Ok) { Heap.FreePages(disk); return false; }
+                if (s_vm.PageCache.CreateFile(FileName(i), pages, disk, out int id) != ProcResult.Ok) { Heap.FreePages(disk); return false; }
                 for (int k = 0; k < pages; k++) Workload.Fill(disk + (ulong)k * MmConstants.PageSize, Workload.FileSeed(id, k));
                 s_files[i].Backing = disk;
                 s_files[i].Pages = pages;
@@ -321,35 +325,26 @@ namespace Kernel.Proc
 
         // ------------------------------------------------------------ the allocator's partners
 
-        /// <summary>IKswapdWaker: Vm.WakeupKswapd, then a wake of the node's kswapd task (recorded with the zone's numbers).</summary>
-        private sealed class KswapdWaker : IKswapdWaker
+        /// <summary>
+        /// IMmEvents: when the Vm's kswapd of a node starts running (woken by the allocator's slow
+        /// path), that node's kswapd task is woken from its wait queue. The Vm counts the wakes,
+        /// stops, OOM kills and allocation stalls itself; the shell and the suites read them there.
+        /// </summary>
+        private sealed class KswapdWakeups : IMmEvents
         {
-            public void WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
+            public void KswapdWoken(KswapdWake e)
             {
-                Vm vm = s_vm;
-                if (vm == null || (uint)nid >= (uint)s_kswapd.Length) return;
-                KswapdState before = vm.Kswapd(nid).State;
-                vm.WakeupKswapd(nid, zone, order, classzoneIdx);
-                KswapdState after = vm.Kswapd(nid).State;
-                if (after == KswapdState.Sleeping) return;
-                if (before != KswapdState.Running && after == KswapdState.Running)
-                {
-                    KswapdWakes++;
-                    PageAllocator pa = vm.Pa;
-                    bool belowLow = true;
-                    for (int t = 0; t <= (int)classzoneIdx; t++)
-                    {
-                        if (!pa.HasZone(nid, (ZoneType)t)) continue;
-                        ref Zone e = ref pa.GetZone(nid, (ZoneType)t);
-                        if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None)) belowLow = false;
-                    }
-                    if (belowLow) KswapdWakesBelowLow++;
-                    ref Zone z = ref pa.GetZone(nid, zone);
-                    LastWakeFree = z.NrFree;
-                    LastWakeLow = z.WatermarkLow;
-                }
-                s_kswapd[nid].Queue.WakeUp();
+                if (s_kswapd != null && (uint)e.Nid < (uint)s_kswapd.Length) s_kswapd[e.Nid].Queue.WakeUp();
             }
+
+            /// <summary>A stopped kswapd waits on its queue by itself (KswapdTask): nothing to do.</summary>
+            public void KswapdStopped(KswapdStop e) { }
+
+            /// <summary>The victim's task sees TIF_MEMDIE at its next step and exits (Program): nothing to do.</summary>
+            public void OomKilled(OomKill e) { }
+
+            /// <summary>Direct reclaim runs in the allocating task itself: nothing to schedule.</summary>
+            public void AllocStalled(AllocStall e) { }
         }
 
         /// <summary>
@@ -382,29 +377,6 @@ namespace Kernel.Proc
         {
             public ulong Ticks => Timer.Jiffies;
             public uint Hz => Timer.TickHz == 0 ? Timer.DefaultTickHz : Timer.TickHz;
-        }
-
-        /// <summary>Called by a kswapd task after each step: records a Running → not Running transition.</summary>
-        internal static void RecordStop(int nid)
-        {
-            Vm vm = s_vm;
-            PageAllocator pa = vm.Pa;
-            KswapdStops++;
-            long bestMargin = long.MinValue;
-            for (int t = 0; t < MmConstants.MaxNrZones; t++)
-            {
-                if (!pa.HasZone(nid, (ZoneType)t)) continue;
-                ref Zone z = ref pa.GetZone(nid, (ZoneType)t);
-                if (z.ManagedPages == 0) continue;
-                if (z.NrFree - z.WatermarkHigh > bestMargin)
-                {
-                    bestMargin = z.NrFree - z.WatermarkHigh;
-                    LastStopFree = z.NrFree;
-                    LastStopHigh = z.WatermarkHigh;
-                }
-            }
-            KswapdNode k = vm.Kswapd(nid);
-            if (k.State == KswapdState.Napping && vm.PgdatBalanced(nid, k.Order, k.ClasszoneIdx)) KswapdStopsBalanced++;
         }
 
         internal static void ProgramExited(Program p)
@@ -453,7 +425,7 @@ namespace Kernel.Proc
 
     /// <summary>
     /// One kswapd thread as a scheduler task: sleeping → wait on its queue; running →
-    /// Vm.KswapdStep(nid), then yield; napping → wait until NapUntil (or a wake), then step.
+    /// Vm.Kswapd.Step(nid), then yield; napping → wait until NapUntil (or a wake), then step.
     /// </summary>
     public sealed class KswapdTask : ITaskBody
     {
@@ -467,7 +439,7 @@ namespace Kernel.Proc
             Vm vm = Processes.Vm;
             while (!self.ShouldExit)
             {
-                KswapdNode k = vm.Kswapd(Nid);
+                KswapdNode k = vm.Nodes[Nid].Kswapd;
                 if (k.State == KswapdState.Sleeping)
                 {
                     if (Queue.Wait() == WaitResult.Killed) return;
@@ -478,11 +450,8 @@ namespace Kernel.Proc
                     ulong now = Timer.Jiffies;
                     if (now < k.NapUntil && Queue.Wait(k.NapUntil - now) == WaitResult.Killed) return;
                 }
-                KswapdState before = vm.Kswapd(Nid).State;
-                Reclaimed += vm.KswapdStep(Nid);
+                Reclaimed += vm.Kswapd.Step(Nid);
                 Steps++;
-                KswapdState after = vm.Kswapd(Nid).State;
-                if (before == KswapdState.Running && after != KswapdState.Running) Processes.RecordStop(Nid);
                 if (!Scheduler.Yield()) return;
             }
         }
@@ -491,7 +460,7 @@ namespace Kernel.Proc
     /// <summary>
     /// A workload program: a process of the Vm and the scheduler task that runs it, one
     /// <see cref="Workload.Step"/> per tick (rate pages per step). It exits when it is killed (the
-    /// OOM killer's TIF_MEMDIE, or `kill`: PF_EXITING): Vm.ExitProcess frees every page it owned.
+    /// OOM killer's TIF_MEMDIE, or `kill`: PF_EXITING): vm.Memory.ExitProcess frees every page it owned.
     /// </summary>
     public sealed class Program : ITaskBody
     {
@@ -513,7 +482,7 @@ namespace Kernel.Proc
             while (true)
             {
                 if (!vm.Procs.Exists(Pid)) break;
-                ref MemoryManager.Task t = ref vm.Procs.Get(Pid);
+                ref Process t = ref vm.Procs.Get(Pid);
                 if (t.State != ProcState.Running && t.State != ProcState.Sleeping) break;
                 LastStatus = Work.Step(vm);
                 Steps++;
@@ -523,8 +492,8 @@ namespace Kernel.Proc
             if (vm.Procs.Exists(Pid))
             {
                 OomKilled = (vm.Procs.Get(Pid).Flags & TaskFlags.MemDie) != 0;
-                vm.BeginExit(Pid);
-                vm.ExitProcess(Pid);
+                vm.Memory.BeginExit(Pid);
+                vm.Memory.ExitProcess(Pid);
             }
             ExitTick = Timer.Jiffies;
             Alive = false;

@@ -6,7 +6,6 @@ using Kernel.Hal;
 using Kernel.Sched;
 using Kernel.Mm;
 using Kernel.Proc;
-using MemoryManager.Baseline;
 
 namespace Kernel
 {

@@ -7,7 +7,12 @@ using Kernel.Proc;
 using Kernel.Sched;
 using MemoryManager;
 using Kernel.Tests.Framework;
-using ProcState = MemoryManager.TaskState;
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Workloads;
+using ProcState = MemoryManager.Processes.ProcessState;
 
 namespace Kernel
 {
@@ -416,7 +421,7 @@ namespace Kernel
             PageAllocator pa = Allocator();
             if (pa == null) return;
             ITextSink o = BuddyHeap.Log;
-            if (Processes.Vm != null) Processes.Vm.UpdateStat();
+            if (Processes.Vm != null) Processes.Vm.Nodes.UpdateStat();
             if (Is(0, "buddyinfo")) pa.WriteBuddyInfo(o);
             else if (Is(0, "zoneinfo")) pa.WriteZoneInfo(o);
             else if (Is(0, "meminfo")) pa.WriteMemInfo(o);
@@ -477,10 +482,10 @@ namespace Kernel
         {
             Vm vm = ProcVm();
             if (vm == null) return;
-            vm.UpdateStat();
+            vm.Nodes.UpdateStat();
             for (int n = 0; n < Processes.NodeCount; n++)
             {
-                KswapdNode k = vm.Kswapd(n);
+                KswapdNode k = vm.Nodes[n].Kswapd;
                 KswapdTask t = Processes.Kswapd(n);
                 Console.Write("kswapd"); Console.WriteDecimal((ulong)n);
                 Console.Write(": pid "); Console.WriteDecimal((ulong)k.Pid);
@@ -488,17 +493,17 @@ namespace Kernel
                 Console.Write(", order "); Console.WriteDecimal((ulong)k.Order);
                 Console.Write(", classzone "); Console.Write(Zone.ZoneName(k.ClasszoneIdx));
                 Console.Write(", failures "); Console.WriteDecimal((ulong)k.Failures);
-                if (vm.NodeUnreclaimable(n)) Console.Write(" (node_unreclaimable)");
+                if (vm.Kswapd.NodeUnreclaimable(n)) Console.Write(" (node_unreclaimable)");
                 if (k.State == KswapdState.Napping) { Console.Write(", nap until jiffy "); Console.WriteDecimal(k.NapUntil); }
                 Console.Write("; task "); Console.WriteDecimal((ulong)t.Task.Id); Console.Write(' '); Console.Write(t.Task.StateName);
                 Console.Write(", steps "); Console.WriteDecimal(t.Steps);
                 Console.Write(", reclaimed "); Console.WriteDecimal(t.Reclaimed);
                 Console.WriteLine(" pages");
             }
-            Console.Write("wakes "); Console.WriteDecimal(Processes.KswapdWakes);
-            Console.Write(" (all zones below low: "); Console.WriteDecimal(Processes.KswapdWakesBelowLow);
-            Console.Write("), stops "); Console.WriteDecimal(Processes.KswapdStops);
-            Console.Write(" (balanced at high: "); Console.WriteDecimal(Processes.KswapdStopsBalanced);
+            Console.Write("wakes "); Console.WriteDecimal(vm.Kswapd.Wakes);
+            Console.Write(" (all zones below low: "); Console.WriteDecimal(vm.Kswapd.WakesBelowLow);
+            Console.Write("), stops "); Console.WriteDecimal(vm.Kswapd.Stops);
+            Console.Write(" (balanced at high: "); Console.WriteDecimal(vm.Kswapd.StopsBalanced);
             Console.WriteLine(")");
             VmStat s = vm.Pa.Stat;
             Console.Write("pageoutrun "); Console.WriteDecimal(s.Pageoutrun); Console.WriteLine();
@@ -524,21 +529,21 @@ namespace Kernel
             Console.WriteLine("  PID STATE    TASK       RSS_KB  SWAP_KB OOM_SCORE OOM_SCORE_ADJ COMMAND");
             for (int s = 0; s < vm.Procs.Capacity; s++)
             {
-                ref MemoryManager.Task t = ref vm.Procs.At(s);
+                ref Process t = ref vm.Procs.At(s);
                 if (t.State == ProcState.Unused) continue;
                 bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
                 Pad((ulong)t.Pid, 5); Console.Write(' ');
                 string state = ProcStateName(t.State);
-                for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Kswapd(n).Pid == t.Pid) state = KswapdStateName(vm.Kswapd(n).State);
+                for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Nodes[n].Kswapd.Pid == t.Pid) state = KswapdStateName(vm.Nodes[n].Kswapd.State);
                 PadText(state, 8); Console.Write(' ');
                 string task = "-";
-                if (t.Pid == Vm.InitPid) task = "shell";
+                if (t.Pid == ProcessTable.InitPid) task = "shell";
                 else if (kthread) { for (int n = 0; n < Processes.NodeCount; n++) if (Processes.Kswapd(n).Pid == t.Pid) task = Processes.Kswapd(n).Task.StateName; }
                 else { Program p = Processes.Find(t.Pid); if (p != null && p.Task != null) task = p.Task.StateName; }
                 PadText(task, 9);
                 Pad((t.RssAnon + t.RssFile) * 4, 9);
                 Pad(t.SwapEnts * 4, 9);
-                PadSigned(vm.OomScore(t.Pid), 10);
+                PadSigned(vm.Oom.OomScore(t.Pid), 10);
                 PadSigned(t.OomScoreAdj, 14);
                 Console.Write(' ');
                 if (kthread) Console.Write('[');
@@ -684,7 +689,7 @@ namespace Kernel
             ProcResult r = vm.Procs.SetOomScoreAdj(pid, (int)adj);
             if (r != ProcResult.Ok) { Console.Write("oom_adj: no such process "); Console.WriteDecimal((ulong)pid); Console.WriteLine(); return; }
             Console.Write("pid "); Console.WriteDecimal((ulong)pid); Console.Write(": oom_score_adj "); Signed(adj);
-            Console.Write(", oom_score "); Signed(vm.OomScore(pid)); Console.WriteLine();
+            Console.Write(", oom_score "); Signed(vm.Oom.OomScore(pid)); Console.WriteLine();
         }
     }
 }

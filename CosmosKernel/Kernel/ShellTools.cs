@@ -5,7 +5,10 @@ using Kernel.Mm;
 using Kernel.Tests;
 using Kernel.Proc;
 using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Processes;
 
 namespace Kernel
 {
@@ -21,7 +24,7 @@ namespace Kernel
         private static TaskContext ShellContext()
         {
             Vm vm = Processes.Vm;
-            if (vm != null && vm.Procs.Exists(Vm.InitPid)) return vm.Procs.ContextOf(Vm.InitPid);
+            if (vm != null && vm.Procs.Exists(ProcessTable.InitPid)) return vm.Procs.ContextOf(ProcessTable.InitPid);
             return BuddyHeap.Current;
         }
 
@@ -50,9 +53,9 @@ namespace Kernel
             PageAllocator pa = Allocator();
             if (pa == null) return;
             if (s_tokens < 2 || s_tokens > 3) { Console.WriteLine("usage: alloc <order 0..10> [kernel|atomic|nowait|dma|dma32|highuser|0x<gfp>]"); return; }
-            if (Number(1, 0, BuddyHeap.MaxOrder, out long order) != NumberResult.Ok)
+            if (Number(1, 0, MmConstants.LargestOrder, out long order) != NumberResult.Ok)
             {
-                Console.Write("alloc: order must be 0.."); Console.WriteDecimal((ulong)BuddyHeap.MaxOrder); Console.Write(", not '"); WriteToken(1); Console.WriteLine("'");
+                Console.Write("alloc: order must be 0.."); Console.WriteDecimal((ulong)MmConstants.LargestOrder); Console.Write(", not '"); WriteToken(1); Console.WriteLine("'");
                 return;
             }
             if (!GfpByName(2, out Gfp gfp, out bool tooWide))

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     public sealed unsafe partial class PageAllocator
     {
@@ -371,6 +373,7 @@ namespace MemoryManager
             didSomeProgress = 0;
             if (DirectReclaim == null) return NoPfn;
             Stat.Allocstall++;
+            if (Events != null) ReportAllocStall(ref current, gfp, order);
             TaskFlags saved = current.Flags & TaskFlags.MemAlloc;
             current.Flags |= TaskFlags.MemAlloc;
             didSomeProgress = DirectReclaim.TryToFreePages(ref current, gfp, order, (ZoneType)highZoneIdx);
@@ -384,6 +387,17 @@ namespace MemoryManager
                 pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
             }
             return pfn;
+        }
+
+        /// <summary>Tells the event hook that <paramref name="current"/> entered direct reclaim.</summary>
+        private void ReportAllocStall(ref TaskContext current, Gfp gfp, int order)
+        {
+            AllocStall e = default;
+            e.Pid = current.Pid;
+            e.Comm = current.Comm;
+            e.Order = order;
+            e.Gfp = gfp;
+            Events.AllocStalled(e);
         }
 
         /// <summary>

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     // The buddy algorithm itself.
     //
@@ -74,7 +76,7 @@ namespace MemoryManager
             ushort nid = (ushort)z.Nid;
             z.NrFree += 1L << order;
             NrFreePages += 1UL << order;
-            while (order < MmConstants.MaxOrder - 1)
+            while (order < MmConstants.LargestOrder)
             {
                 ulong buddyPfn = pfn ^ (1UL << order);
                 if (!PageIsBuddy(buddyPfn, order, zone, nid)) break;

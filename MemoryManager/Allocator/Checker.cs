@@ -1,4 +1,7 @@
-namespace MemoryManager
+using MemoryManager.Common;
+using MemoryManager.Core;
+
+namespace MemoryManager.Allocator
 {
     // The invariant checker: every managed page is in exactly one state (member of one free
     // buddy block, on a per-cpu list, or part of one allocated block); free lists and nr_free

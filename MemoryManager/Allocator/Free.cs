@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     public sealed unsafe partial class PageAllocator
     {

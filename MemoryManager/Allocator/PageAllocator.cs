@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     /// <summary>
     /// The zoned buddy page allocator: Linux's __alloc_pages / __free_pages over nodes, zones
@@ -30,6 +32,8 @@ namespace MemoryManager
         public IClock Clock;
         /// <summary>panic(): called after the "Kernel panic - not syncing" line (the OOM killer's dead ends).</summary>
         public IPanicHandler PanicHandler;
+        /// <summary>The host's event hook (kswapd woken and stopped, OOM kills, allocation stalls); null = counters only.</summary>
+        public IMmEvents Events;
         /// <summary>warn_alloc's rate limit (nopage_rs): 10 failure reports per 5 s, then "warn_alloc: N callbacks suppressed".</summary>
         public RateLimit WarnAllocLimit = RateLimit.Default;
 
@@ -272,7 +276,7 @@ namespace MemoryManager
             if (Options.PoisonFreePages) PoisonPages(s, e - s);
             while (s < e)
             {
-                int order = MmConstants.MaxOrder - 1;
+                int order = MmConstants.LargestOrder;
                 while (order > 0 && (((s & ((1UL << order) - 1)) != 0) || s + (1UL << order) > e)) order--;
                 FreeOneBlock(ref z, s, order);
                 s += 1UL << order;

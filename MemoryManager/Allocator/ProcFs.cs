@@ -1,4 +1,7 @@
-namespace MemoryManager
+using MemoryManager.Common;
+using MemoryManager.Core;
+
+namespace MemoryManager.Allocator
 {
     // /proc/buddyinfo, /proc/zoneinfo, /proc/vmstat, /proc/meminfo and show_mem, written to an
     // ITextSink piece by piece (no strings are built).

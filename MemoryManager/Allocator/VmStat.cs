@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     /// <summary>
     /// Event counters of /proc/vmstat (and the LRU sizes /proc/meminfo reports). The page

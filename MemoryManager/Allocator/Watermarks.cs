@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Allocator
 {
     // Watermarks (mm/page_alloc.c: init_per_zone_wmark_min, __setup_per_zone_wmarks,
     // setup_per_zone_lowmem_reserve, zone_watermark_ok).

@@ -1,4 +1,6 @@
-namespace MemoryManager
+using MemoryManager.Common;
+
+namespace MemoryManager.Allocator
 {
     /// <summary>struct per_cpu_pages: one cpu's hot list of free order-0 pages of a zone.</summary>
     public struct PerCpuPages

@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>The allocator's internal ALLOC_* flags (mm/internal.h of the seed era).</summary>
     [System.Flags]

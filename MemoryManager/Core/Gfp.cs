@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>
     /// GFP ("get free pages") flags with their 2.6.3x values, so that a failure report's

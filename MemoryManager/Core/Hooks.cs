@@ -1,4 +1,6 @@
-namespace MemoryManager
+using MemoryManager.Common;
+
+namespace MemoryManager.Core
 {
     // The allocator's slow path calls out to reclaim and the OOM killer through these
     // interfaces. The page allocator defines them; the reclaim code implements them
@@ -39,7 +41,7 @@ namespace MemoryManager
     /// not syncing: ..." to its log (panic_on_oom, or the OOM killer found nothing to kill). The
     /// kernel's handler never returns: it prints the panic report, sends the PANIC frame and
     /// halts. A host handler (tests, the simulator) records the reason and returns; the memory
-    /// manager then refuses every further OOM decision (Vm.Panicked), as a dead machine would.
+    /// manager then refuses every further OOM decision (OomKiller.Panicked), as a dead machine would.
     /// </summary>
     public interface IPanicHandler
     {

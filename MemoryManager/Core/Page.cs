@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>
     /// Linux's struct page, reduced: one 32-byte descriptor per 4 KiB page frame.

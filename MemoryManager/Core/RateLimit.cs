@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>
     /// ratelimit_state and ___ratelimit() (lib/ratelimit.c): at most <see cref="Burst"/> messages

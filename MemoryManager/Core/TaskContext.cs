@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Core
 {
     /// <summary>Per-task flags the allocator reads and writes (PF_* and TIF_* in Linux).</summary>
     [System.Flags]

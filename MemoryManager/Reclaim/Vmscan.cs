@@ -1,29 +1,51 @@
-namespace MemoryManager
-{
-    /// <summary>struct scan_control: what one reclaim pass may do and what it achieved.</summary>
-    public struct ScanControl
-    {
-        /// <summary>Stop once this many pages are reclaimed.</summary>
-        public ulong NrToReclaim;
-        /// <summary>Scan priority: each list is scanned size >> Priority pages (at least SWAP_CLUSTER_MAX).</summary>
-        public int Priority;
-        /// <summary>May write dirty file pages back (__GFP_FS for direct reclaim).</summary>
-        public bool MayWritepage;
-        /// <summary>May move anonymous pages to swap (__GFP_IO for direct reclaim).</summary>
-        public bool MaySwap;
-        /// <summary>kswapd (counts pgscan_kswapd/pgsteal_kswapd) or direct reclaim (pgscan_direct/pgsteal_direct).</summary>
-        public bool IsKswapd;
-        public ulong NrScanned, NrReclaimed;
-        /// <summary>Dirty file pages written back and anon pages swapped out by this pass.</summary>
-        public ulong NrWritten, NrSwapped;
-    }
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Files;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Swap;
 
-    // Page reclaim (mm/vmscan.c, reduced): shrink_node scans the file lists before the anon
-    // lists; for each type the inactive list is shrunk first and then the active list is
-    // aged into it. The unit is one order-0 page; the page's owner is found from Page.Owner
-    // and Page.Private (the virtual page of an anon page, file id and index of a cache page).
-    public sealed unsafe partial class Vm
+namespace MemoryManager.Reclaim
+{
+    /// <summary>
+    /// Page reclaim (mm/vmscan.c, reduced): shrink_node scans the file lists before the anon
+    /// lists; for each type the inactive list is shrunk first (shrink_inactive_list +
+    /// shrink_page_list: referenced pages are activated, dirty file pages written back, clean
+    /// ones dropped from the page cache, anon pages swapped out) and then the active list is aged
+    /// into it (shrink_active_list). The unit is one order-0 page; the page's owner is found from
+    /// Page.Owner and Page.Private (the virtual page of an anon page, file id and index of a
+    /// cache page). try_to_free_pages is the allocator's direct reclaim (IDirectReclaim); kswapd
+    /// (Kswapd.cs) runs the same shrink_node in the background.
+    /// </summary>
+    public sealed unsafe class Vmscan : IDirectReclaim
     {
+        /// <summary>SWAP_CLUSTER_MAX: the unit of reclaim work.</summary>
+        public const int SwapClusterMax = 32;
+        /// <summary>DEF_PRIORITY: the first scan priority (scan size >> priority).</summary>
+        public const int DefPriority = 12;
+
+        /// <summary>Pages taken off the LRU by a scan and not yet freed or put back (in flight).</summary>
+        public ulong NrIsolated;
+
+        private readonly PageAllocator _pa;
+        private readonly Nodes _nodes;
+        private readonly ISwapDevice _swap;
+        private readonly ProcessTable _procs;
+        private readonly UserPages _pages;
+        private readonly PageCache _files;
+
+        /// <summary>Reclaim over the nodes of <paramref name="pa"/>; swap may be null (set-up only).</summary>
+        public Vmscan(PageAllocator pa, Nodes nodes, ISwapDevice swap, ProcessTable procs, UserPages pages, PageCache files)
+        {
+            _pa = pa;
+            _nodes = nodes;
+            _swap = swap;
+            _procs = procs;
+            _pages = pages;
+            _files = files;
+        }
+
         /// <summary>
         /// try_to_free_pages(): direct reclaim by the allocating task. Scans every node from
         /// DEF_PRIORITY down until SWAP_CLUSTER_MAX pages are reclaimed; returns the pages
@@ -38,14 +60,14 @@ namespace MemoryManager
             sc.IsKswapd = false;
             for (sc.Priority = DefPriority; sc.Priority >= 0; sc.Priority--)
             {
-                for (int nid = 0; nid < _lru.Length; nid++)
+                for (int nid = 0; nid < _nodes.Count; nid++)
                 {
                     ShrinkNode(nid, ref sc);
                     if (sc.NrReclaimed >= sc.NrToReclaim) break;
                 }
                 if (sc.NrReclaimed >= sc.NrToReclaim) break;
             }
-            UpdateStat();
+            _nodes.UpdateStat();
             return sc.NrReclaimed;
         }
 
@@ -58,15 +80,15 @@ namespace MemoryManager
         {
             ulong before = sc.NrReclaimed;
             ShrinkLruType(nid, false, ref sc);
-            bool swapRoom = Swap != null && Swap.FreeSlots > 0 && sc.MaySwap;
+            bool swapRoom = _swap != null && _swap.FreeSlots > 0 && sc.MaySwap;
             if (sc.NrReclaimed < sc.NrToReclaim && swapRoom) ShrinkLruType(nid, true, ref sc);
-            if (sc.NrReclaimed > before) _kswapd[nid].Failures = 0;
+            if (sc.NrReclaimed > before) _nodes[nid].Kswapd.Failures = 0;
         }
 
         /// <summary>Shrinks the inactive list of one type, then ages its active list when the inactive list is low.</summary>
         private void ShrinkLruType(int nid, bool anon, ref ScanControl sc)
         {
-            LruVec lru = _lru[nid];
+            LruVec lru = _nodes[nid].Lru;
             LruList inactive = anon ? LruList.InactiveAnon : LruList.InactiveFile;
             LruList active = anon ? LruList.ActiveAnon : LruList.ActiveFile;
             ShrinkInactiveList(nid, inactive, ScanTarget(lru.Size(inactive), sc.Priority), ref sc);
@@ -96,12 +118,12 @@ namespace MemoryManager
         /// </summary>
         private void ShrinkActiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
         {
-            LruVec lru = _lru[nid];
+            LruVec lru = _nodes[nid].Lru;
             for (ulong i = 0; i < nrToScan; i++)
             {
                 ulong pfn = lru.TailPfn(list);
                 if (pfn == PageAllocator.NoPfn) break;
-                Page* p = PageOf(pfn);
+                Page* p = _nodes.PageOf(pfn);
                 if ((p->Flags & PageFlags.Referenced) != 0)
                     lru.Rotate(pfn, PageFlags.Active);          // keep active, referenced cleared
                 else
@@ -118,14 +140,14 @@ namespace MemoryManager
         /// </summary>
         private void ShrinkInactiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
         {
-            LruVec lru = _lru[nid];
+            LruVec lru = _nodes[nid].Lru;
             for (ulong i = 0; i < nrToScan && sc.NrReclaimed < sc.NrToReclaim; i++)
             {
                 ulong pfn = lru.TailPfn(list);
                 if (pfn == PageAllocator.NoPfn) break;
-                Page* p = PageOf(pfn);
+                Page* p = _nodes.PageOf(pfn);
                 sc.NrScanned++;
-                if (sc.IsKswapd) Pa.Stat.PgscanKswapd++; else Pa.Stat.PgscanDirect++;
+                if (sc.IsKswapd) _pa.Stat.PgscanKswapd++; else _pa.Stat.PgscanDirect++;
                 if ((p->Flags & PageFlags.Referenced) != 0)
                 {
                     lru.Rotate(pfn, PageFlags.Active);          // page_check_references: activate
@@ -139,7 +161,7 @@ namespace MemoryManager
                         lru.Rotate(pfn, PageFlags.None);        // keep: rotate to the inactive head
                         continue;
                     }
-                    WritebackPage(pfn);
+                    _files.WritebackPage(pfn);
                     sc.NrWritten++;
                 }
                 if (anon && !sc.MaySwap)
@@ -148,7 +170,7 @@ namespace MemoryManager
                     continue;
                 }
                 ulong entry = 0;
-                if (anon && (Swap == null || !Swap.GetSwapPage(out entry)))
+                if (anon && (_swap == null || !_swap.GetSwapPage(out entry)))
                 {
                     lru.Rotate(pfn, PageFlags.Active);          // add_to_swap failed: activate_locked
                     continue;
@@ -157,11 +179,11 @@ namespace MemoryManager
                 lru.Del(pfn);
                 NrIsolated++;
                 if (anon) SwapOutPage(pfn, entry, ref sc);
-                else DeleteFromPageCache(pfn);
-                FreeUserPage(pfn);
+                else _files.DeleteFromPageCache(pfn);
+                _pages.FreeUserPage(pfn);
                 NrIsolated--;
                 sc.NrReclaimed++;
-                if (sc.IsKswapd) Pa.Stat.PgstealKswapd++; else Pa.Stat.PgstealDirect++;
+                if (sc.IsKswapd) _pa.Stat.PgstealKswapd++; else _pa.Stat.PgstealDirect++;
             }
         }
 
@@ -171,23 +193,23 @@ namespace MemoryManager
         /// </summary>
         private void SwapOutPage(ulong pfn, ulong entry, ref ScanControl sc)
         {
-            Page* p = PageOf(pfn);
-            Swap.WritePage(entry, Pa.PageAddress(pfn));
+            Page* p = _nodes.PageOf(pfn);
+            _swap.WritePage(entry, _pa.PageAddress(pfn));
             int owner = p->Owner;
             int vpage = (int)p->Private;
-            if (owner > 0 && Procs.Exists(owner))
+            if (owner > 0 && _procs.Exists(owner))
             {
-                ref Task t = ref Procs.Get(owner);
-                Procs.PteOf(ref t, vpage) = Pte.MakeSwap(entry);
+                ref Process t = ref _procs.Get(owner);
+                _procs.PteOf(ref t, vpage) = Pte.MakeSwap(entry);
                 t.RssAnon--;
                 t.SwapEnts++;
             }
             else
             {
-                Swap.SwapFree(entry);                           // no owner left to fault it back
+                _swap.SwapFree(entry);                           // no owner left to fault it back
             }
             sc.NrSwapped++;
-            Pa.Stat.Pswpout++;
+            _pa.Stat.Pswpout++;
         }
     }
 }

@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Slab
 {
     // kmalloc: the cache for the size, a slab with a free object (partial list, then the kept
     // empty slab, then a new slab from the buddy allocator), the first object off its

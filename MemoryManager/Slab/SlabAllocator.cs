@@ -1,60 +1,10 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Slab
 {
-    /// <summary>
-    /// One kmalloc cache (Linux's struct kmem_cache, reduced): objects of one size carved out
-    /// of slabs (buddy blocks of 2^Order pages), and the slabs on three lists by fill state.
-    /// Plain data only, so a test can compare it byte for byte; the name is in
-    /// <see cref="SlabAllocator.CacheName"/>.
-    /// </summary>
-    public struct KmemCache
-    {
-        /// <summary>Object size and stride in bytes (8 .. 8192; a multiple of 16 from 16 up).</summary>
-        public uint ObjectSize;
-        /// <summary>Objects in one slab.</summary>
-        public uint ObjectsPerSlab;
-        /// <summary>Buddy order of a slab (pages per slab = 1 &lt;&lt; Order).</summary>
-        public int Order;
-        /// <summary>Byte offset of the allocation bitmap inside the slab; NoBitmapInSlab when it is the Private word of the slab's second page descriptor.</summary>
-        public uint BitmapOffset;
-        /// <summary>ceil(2^32 / ObjectSize): obj_to_index as a multiply (exact for offsets below 2^16, as slab offsets are).</summary>
-        public ulong Reciprocal;
-        /// <summary>List heads (memmap indices of slab head pages, Page.None = empty list).</summary>
-        public uint Partial, Full, Empty;
-        /// <summary>Slabs on each list.</summary>
-        public uint NrPartial, NrFull, NrEmpty;
-        /// <summary>Objects handed out and not yet freed.</summary>
-        public ulong ActiveObjects;
-        /// <summary>Counters: successful allocations, frees, failed allocations, slabs taken from and given back to the buddy allocator.</summary>
-        public ulong Allocs, Frees, Failed, SlabsAllocated, SlabsFreed;
-
-        public uint PagesPerSlab => 1u << Order;
-        public uint NumSlabs => NrPartial + NrFull + NrEmpty;
-        public ulong NumObjects => (ulong)NumSlabs * ObjectsPerSlab;
-    }
-
-    /// <summary>
-    /// The slab state Linux keeps in struct page, here in the head page descriptor's Private
-    /// word (8 bytes): freelist head, objects in use, owning cache, list, and a magic that
-    /// tells a slab descriptor from anything else (the page-table pages use another).
-    /// </summary>
-    [StructLayout(LayoutKind.Explicit)]
-    internal struct SlabState
-    {
-        /// <summary>Byte offset in the slab of the first free object, SlabAllocator.NoObject when none is free.</summary>
-        [FieldOffset(0)] public ushort FreeHead;
-        /// <summary>Objects allocated from this slab.</summary>
-        [FieldOffset(2)] public ushort InUse;
-        /// <summary>Index of the owning cache.</summary>
-        [FieldOffset(4)] public byte Cache;
-        /// <summary>Which list the slab is on (SlabAllocator.ListPartial, ListFull, ListEmpty).</summary>
-        [FieldOffset(5)] public byte List;
-        /// <summary>SlabAllocator.SlabMagic (the top 16 bits of Page.Private).</summary>
-        [FieldOffset(6)] public ushort Magic;
-    }
-
     /// <summary>
     /// The kernel's object heap in the slab style: kmalloc caches of 8 B .. 8 KiB on slabs taken
     /// from the <see cref="PageAllocator"/>, larger objects straight from the buddy allocator.
@@ -73,7 +23,7 @@ namespace MemoryManager
         /// <summary>The largest slab order calculate_order may choose (PAGE_ALLOC_COSTLY_ORDER).</summary>
         public const int MaxSlabOrder = MmConstants.CostlyOrder;
         /// <summary>The largest object: one block of order MAX_ORDER-1 (4 MiB).</summary>
-        public const ulong MaxObjectSize = MmConstants.PageSize << (MmConstants.MaxOrder - 1);
+        public const ulong MaxObjectSize = MmConstants.PageSize << MmConstants.LargestOrder;
 
         /// <summary>Top 16 bits of a slab head's Page.Private.</summary>
         public const ushort SlabMagic = 0x5AB0;

@@ -1,4 +1,7 @@
-namespace MemoryManager
+using MemoryManager.Common;
+using MemoryManager.Core;
+
+namespace MemoryManager.Slab
 {
     // The heap's invariant checker (SLUB's validate_slab in spirit). Per cache and per list:
     // links and list counts agree; every slab's descriptor is a slab's of this cache, on the

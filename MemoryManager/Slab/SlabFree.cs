@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
-namespace MemoryManager
+namespace MemoryManager.Slab
 {
     // kfree and ksize. A pointer is looked up as Linux's virt_to_head_page does: its pfn, then
     // the head page of the block it lies in (the page itself, or an aligned head of order

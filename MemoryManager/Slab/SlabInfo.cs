@@ -1,4 +1,6 @@
-namespace MemoryManager
+using MemoryManager.Core;
+
+namespace MemoryManager.Slab
 {
     // /proc/slabinfo (version 2.1, SLUB's figures: no per-cpu tunables) and the heap's own
     // counters, written to an ITextSink piece by piece (no strings are built).

@@ -1,4 +1,4 @@
-namespace MemoryManager
+namespace MemoryManager.Slab
 {
     /// <summary>Every outcome of the object heap's operations: errors are values, never exceptions.</summary>
     public enum SlabResult

@@ -1,4 +1,6 @@
-namespace MemoryManager
+using MemoryManager.Processes;
+
+namespace MemoryManager.Workloads
 {
     /// <summary>What a workload process does with memory.</summary>
     public enum WorkloadKind : byte
@@ -22,7 +24,7 @@ namespace MemoryManager
         Running,
         /// <summary>A page could not be had this step (counted in AllocFailures); it tries again next step.</summary>
         Stalled,
-        /// <summary>The OOM killer chose it (TIF_MEMDIE) or it is exiting: its owner calls Vm.ExitProcess.</summary>
+        /// <summary>The OOM killer chose it (TIF_MEMDIE) or it is exiting: its owner calls ProcessMemory.ExitProcess.</summary>
         Killed,
         /// <summary>A Leaker whose address space is full: nothing more to do but hold its memory.</summary>
         Full,
@@ -48,7 +50,7 @@ namespace MemoryManager
         public int Pages;
         /// <summary>Page touches per step.</summary>
         public int Rate;
-        /// <summary>The file a Reader or Writer works on (Vm.CreateFile's id); -1 otherwise.</summary>
+        /// <summary>The file a Reader or Writer works on (Vm.PageCache.CreateFile's id); -1 otherwise.</summary>
         public int FileId;
         /// <summary>Anonymous pages touched so far (the next new page is this index).</summary>
         public int Touched;
@@ -96,7 +98,7 @@ namespace MemoryManager
         /// <summary>
         /// One step of the process's behaviour. The caller runs it only while the process is
         /// in the table and Running; after <see cref="WorkloadStatus.Killed"/> the caller ends
-        /// the process (Vm.ExitProcess) instead of stepping it again.
+        /// the process (ProcessMemory.ExitProcess) instead of stepping it again.
         /// </summary>
         public WorkloadStatus Step(Vm vm)
         {
@@ -118,7 +120,7 @@ namespace MemoryManager
             {
                 if (Touched < Pages)
                 {
-                    ProcResult r = vm.TouchAnon(Pid, Touched, true, out byte* data);
+                    ProcResult r = vm.Memory.TouchAnon(Pid, Touched, true, out byte* data);
                     if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                     if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                     if (data != null) Fill(data, AnonSeed(Pid, Touched));
@@ -128,7 +130,7 @@ namespace MemoryManager
                 {
                     int v = Cursor++ % Touched;
                     bool wasSwapped = Pte.IsSwap(vm.Procs.ReadPte(Pid, v));
-                    ProcResult r = vm.TouchAnon(Pid, v, false, out byte* data);
+                    ProcResult r = vm.Memory.TouchAnon(Pid, v, false, out byte* data);
                     if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                     if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                     if (wasSwapped) SwapIns++;
@@ -141,11 +143,11 @@ namespace MemoryManager
 
         private WorkloadStatus StepLeak(Vm vm)
         {
-            int limit = Pages < vm.Procs.VpagesPerTask ? Pages : vm.Procs.VpagesPerTask;
+            int limit = Pages < vm.Procs.VpagesPerProcess ? Pages : vm.Procs.VpagesPerProcess;
             for (int i = 0; i < Rate; i++)
             {
                 if (Touched >= limit) return WorkloadStatus.Full;
-                ProcResult r = vm.TouchAnon(Pid, Touched, true, out byte* data);
+                ProcResult r = vm.Memory.TouchAnon(Pid, Touched, true, out byte* data);
                 if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                 if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                 if (data != null) Fill(data, AnonSeed(Pid, Touched));
@@ -156,15 +158,15 @@ namespace MemoryManager
 
         private WorkloadStatus StepFile(Vm vm)
         {
-            int pages = vm.File(FileId).Pages;
+            int pages = vm.PageCache.File(FileId).Pages;
             if (pages <= 0) return WorkloadStatus.Running;
             for (int i = 0; i < Rate; i++)
             {
                 int idx = Cursor++ % pages;
                 byte* data;
                 ProcResult r = Kind == WorkloadKind.Reader
-                    ? vm.ReadFilePage(Pid, FileId, idx, out data)
-                    : vm.WriteFilePage(Pid, FileId, idx, out data);
+                    ? vm.PageCache.ReadFilePage(Pid, FileId, idx, out data)
+                    : vm.PageCache.WriteFilePage(Pid, FileId, idx, out data);
                 if (r == ProcResult.Killed) return WorkloadStatus.Killed;
                 if (r != ProcResult.Ok) { AllocFailures++; return WorkloadStatus.Stalled; }
                 if (data == null) continue;

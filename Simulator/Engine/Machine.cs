@@ -3,6 +3,13 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Swap;
+using MemoryManager.Workloads;
 
 namespace Simulator.Engine
 {
@@ -35,13 +42,16 @@ namespace Simulator.Engine
         public uint Hz { get; set; } = 100;
     }
 
-    /// <summary>A kswapd transition seen by the simulation, with the zone's free pages and watermarks at that moment.</summary>
     /// <summary>
-    /// A kswapd transition seen by the simulation, with the zone's free pages and watermarks at
-    /// that moment. Woken: BelowLow says no eligible zone passed its low watermark;
-    /// stopped: Balanced says the node passed pgdat_balanced at the high watermark.
+    /// A kswapd transition the memory manager reported (IMmEvents), on the simulated clock, with
+    /// the zone's free pages and watermarks at that moment. Woken: BelowLow says no eligible
+    /// zone passed its low watermark; stopped: Balanced says the node passed pgdat_balanced at
+    /// the high watermark.
     /// </summary>
     public readonly record struct KswapdEvent(ulong Tick, bool Woken, int Nid, ZoneType Zone, long Free, long Low, long High, bool Balanced, bool BelowLow);
+
+    /// <summary>An allocation that entered direct reclaim (IMmEvents.AllocStalled), on the simulated clock.</summary>
+    public readonly record struct AllocStallEvent(ulong Tick, int Pid, int Order);
 
     /// <summary>A simulated process and its behaviour's state.</summary>
     public sealed class SimProcess
@@ -58,7 +68,7 @@ namespace Simulator.Engine
     /// (Vm), RAM swap, files, processes with behaviours, and a clock. Deterministic: the same
     /// scenario always gives the same output.
     /// </summary>
-    public sealed unsafe class Machine : IDisposable, ICongestionWait, IKswapdWaker
+    public sealed unsafe class Machine : IDisposable, ICongestionWait, IMmEvents
     {
         public readonly Scenario Scenario;
         public readonly SimClock Clock = new();
@@ -68,19 +78,21 @@ namespace Simulator.Engine
         public readonly List<KswapdEvent> KswapdEvents = new();
         public readonly List<string> OomLog = new();
         public readonly List<string> CensusFailures = new();
+        /// <summary>The OOM killer's victims, in the order it killed them.</summary>
         public readonly List<int> OomVictims = new();
+        /// <summary>Allocations that entered direct reclaim.</summary>
+        public readonly List<AllocStallEvent> AllocStalls = new();
         /// <summary>Pages whose bytes were not what their process last wrote (must stay 0), over all processes.</summary>
         public ulong Corruptions { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.Corruptions; return n; } }
         /// <summary>Swapped-out pages that came back in and were checked, over all processes.</summary>
         public ulong SwapIns { get { ulong n = 0; foreach (SimProcess p in Processes) n += p.Work.SwapIns; return n; } }
-        public bool Panicked => Vm != null && Vm.Panicked;
+        public bool Panicked => Vm != null && Vm.Oom.Panicked;
 
         private readonly Action<string> _out;
         private byte* _memmap, _phys, _swapStorage, _fileStorage;
         private readonly List<int> _fileIds = new();
         private readonly Dictionary<string, int> _fileByName = new();
         private readonly LineSink _log;
-        private KswapdState[] _lastKswapd = Array.Empty<KswapdState>();
         private bool _inWait;
 
         /// <summary>The machine for a scenario; output lines go to <paramref name="output"/>.</summary>
@@ -148,16 +160,15 @@ namespace Simulator.Engine
             r = Vm.Create(pa, swap, vo, out Vm vm);
             if (r != MmResult.Ok) { error = $"reclaim set-up failed: {r}"; return false; }
             Vm = vm;
-            pa.Kswapd = this;          // observe wake-ups, then forward them to the Vm
+            pa.Events = this;          // kswapd wakes and stops, OOM kills, allocation stalls
             pa.Congestion = this;
-            _lastKswapd = new KswapdState[pa.NodeCount];
             if (filePages > 0) _fileStorage = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)filePages * MmConstants.PageSize));
             ulong offset = 0;
             foreach (FileSpec f in s.Files)
             {
                 byte* backing = _fileStorage + offset;
                 offset += (ulong)f.Pages * MmConstants.PageSize;
-                ProcResult fr = vm.CreateFile(f.Name, f.Pages, backing, out int id);
+                ProcResult fr = vm.PageCache.CreateFile(f.Name, f.Pages, backing, out int id);
                 if (fr != ProcResult.Ok) { error = $"line {f.Line}: file refused: {fr}"; return false; }
                 for (int i = 0; i < f.Pages; i++) Workload.Fill(backing + (ulong)i * MmConstants.PageSize, Workload.FileSeed(id, i));
                 _fileIds.Add(id);
@@ -167,25 +178,16 @@ namespace Simulator.Engine
         }
 
 
-        // IKswapdWaker: record the wake with the zone's numbers, then let the Vm decide.
-        void IKswapdWaker.WakeupKswapd(int nid, ZoneType zone, int order, ZoneType classzoneIdx)
-        {
-            KswapdState before = Vm.Kswapd(nid).State;
-            Vm.WakeupKswapd(nid, zone, order, classzoneIdx);
-            if (before != KswapdState.Running && Vm.Kswapd(nid).State == KswapdState.Running)
-            {
-                bool belowLow = true;
-                for (int t = 0; t <= (int)classzoneIdx; t++)
-                {
-                    if (!Pa.HasZone(nid, (ZoneType)t)) continue;
-                    ref Zone e = ref Pa.GetZone(nid, (ZoneType)t);
-                    if (e.ManagedPages != 0 && PageAllocator.ZoneWatermarkOk(ref e, order, e.WatermarkLow, (int)classzoneIdx, AllocFlags.None))
-                        belowLow = false;
-                }
-                ref Zone z = ref Pa.GetZone(nid, zone);
-                KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, nid, zone, z.NrFree, z.WatermarkLow, z.WatermarkHigh, false, belowLow));
-            }
-        }
+        // IMmEvents: the memory manager's kswapd wakes and stops, OOM kills and allocation stalls, on the simulated clock.
+        void IMmEvents.KswapdWoken(KswapdWake e) =>
+            KswapdEvents.Add(new KswapdEvent(Clock.Ticks, true, e.Nid, e.Zone, e.Free, e.Low, e.High, false, e.BelowLow));
+
+        void IMmEvents.KswapdStopped(KswapdStop e) =>
+            KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, e.Nid, e.Zone, e.Free, e.Low, e.High, e.Balanced, false));
+
+        void IMmEvents.OomKilled(OomKill e) => OomVictims.Add(e.Pid);
+
+        void IMmEvents.AllocStalled(AllocStall e) => AllocStalls.Add(new AllocStallEvent(Clock.Ticks, e.Pid, e.Order));
 
         // ICongestionWait: time passes; kswapd runs and killed processes exit.
         void ICongestionWait.CongestionWait(ref TaskContext current, uint ticks)
@@ -232,7 +234,7 @@ namespace Simulator.Engine
         private void CheckCensus()
         {
             var sink = new StringSink();
-            bool ok = Vm.CheckNoPageLost(sink) & Pa.CheckInvariants(sink);
+            bool ok = Vm.Census.CheckNoPageLost(sink) & Pa.CheckInvariants(sink);
             if (!ok)
             {
                 string msg = $"t={Clock.Ticks}: {sink.Text.ToString().Trim()}";
@@ -243,28 +245,7 @@ namespace Simulator.Engine
 
         private void StepKswapd()
         {
-            for (int n = 0; n < Pa.NodeCount; n++)
-            {
-                KswapdState before = Vm.Kswapd(n).State;
-                Vm.KswapdStep(n);
-                KswapdState after = Vm.Kswapd(n).State;
-                if (before == KswapdState.Running && after != KswapdState.Running)
-                {
-                    // Record the best zone's margin over its high watermark as kswapd stops.
-                    ZoneType best = ZoneType.Dma; long bestMargin = long.MinValue;
-                    for (int t = 0; t < MmConstants.MaxNrZones; t++)
-                    {
-                        if (!Pa.HasZone(n, (ZoneType)t)) continue;
-                        ref Zone z = ref Pa.GetZone(n, (ZoneType)t);
-                        if (z.ManagedPages == 0) continue;
-                        if (z.NrFree - z.WatermarkHigh > bestMargin) { bestMargin = z.NrFree - z.WatermarkHigh; best = (ZoneType)t; }
-                    }
-                    ref Zone bz = ref Pa.GetZone(n, best);
-                    KswapdNode k = Vm.Kswapd(n);
-                    bool balanced = after == KswapdState.Napping && Vm.PgdatBalanced(n, k.Order, k.ClasszoneIdx);
-                    KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, n, best, bz.NrFree, bz.WatermarkLow, bz.WatermarkHigh, balanced, false));
-                }
-            }
+            for (int n = 0; n < Pa.NodeCount; n++) Vm.Kswapd.Step(n);
         }
 
         private void ReapExiting()
@@ -272,11 +253,10 @@ namespace Simulator.Engine
             foreach (SimProcess p in Processes)
             {
                 if (p.Gone || !Vm.Procs.Exists(p.Pid)) continue;
-                ref MemoryManager.Task t = ref Vm.Procs.Get(p.Pid);
-                if (t.State != TaskState.Exiting) continue;
+                ref Process t = ref Vm.Procs.Get(p.Pid);
+                if (t.State != ProcessState.Exiting) continue;
                 bool killed = (t.Flags & TaskFlags.MemDie) != 0;
-                if (killed && !OomVictims.Contains(p.Pid)) OomVictims.Add(p.Pid);
-                Vm.ExitProcess(p.Pid);
+                Vm.Memory.ExitProcess(p.Pid);
                 p.Gone = true;
                 _out($"[{Stamp()}] {p.Name} (pid {p.Pid}) exited{(killed ? " after the OOM kill; its memory is reaped" : "")}");
             }
@@ -305,7 +285,7 @@ namespace Simulator.Engine
                 {
                     SimProcess p = Find(e.Name);
                     if (p == null) { _out($"[{Stamp()}] line {e.Line}: exit: no running process named '{e.Name}'"); break; }
-                    Vm.BeginExit(p.Pid);
+                    Vm.Memory.BeginExit(p.Pid);
                     break;
                 }
                 case "adj":
@@ -317,7 +297,7 @@ namespace Simulator.Engine
                 }
                 case "sync":
                 {
-                    ulong n = Vm.WritebackFile(_fileByName[e.Name]);
+                    ulong n = Vm.PageCache.WritebackFile(_fileByName[e.Name]);
                     _out($"[{Stamp()}] sync {e.Name}: {n} pages written back");
                     break;
                 }
@@ -337,7 +317,7 @@ namespace Simulator.Engine
         /// <summary>One tick of a process's behaviour (a Killed status is handled by ReapExiting, which sees the task Exiting).</summary>
         private void RunProcess(SimProcess p)
         {
-            if (p.Gone || !Vm.Procs.Exists(p.Pid) || Vm.Procs.Get(p.Pid).State != TaskState.Running) return;
+            if (p.Gone || !Vm.Procs.Exists(p.Pid) || Vm.Procs.Get(p.Pid).State != ProcessState.Running) return;
             p.Work.Step(Vm);
         }
 
@@ -347,10 +327,10 @@ namespace Simulator.Engine
             var sink = new StringSink();
             switch (what)
             {
-                case "vmstat": Vm.UpdateStat(); Pa.WriteVmStat(sink); break;
+                case "vmstat": Vm.Nodes.UpdateStat(); Pa.WriteVmStat(sink); break;
                 case "buddyinfo": Pa.WriteBuddyInfo(sink); break;
                 case "zoneinfo": Pa.WriteZoneInfo(sink); break;
-                case "meminfo": Vm.UpdateStat(); Pa.WriteMemInfo(sink); break;
+                case "meminfo": Vm.Nodes.UpdateStat(); Pa.WriteMemInfo(sink); break;
                 case "ps": WritePs(sink); break;
                 case "kswapd": WriteKswapd(sink); break;
             }
@@ -363,9 +343,9 @@ namespace Simulator.Engine
             o.Write("  PID COMM             STATE    ANON  FILE  SWAP  PTES    ADJ OOM_SCORE\n");
             for (int s = 0; s < Vm.Procs.Capacity; s++)
             {
-                ref MemoryManager.Task t = ref Vm.Procs.At(s);
-                if (t.State == TaskState.Unused) continue;
-                o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.OomScore(t.Pid),9}\n");
+                ref Process t = ref Vm.Procs.At(s);
+                if (t.State == ProcessState.Unused) continue;
+                o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.Oom.OomScore(t.Pid),9}\n");
             }
         }
 
@@ -373,8 +353,8 @@ namespace Simulator.Engine
         {
             for (int n = 0; n < Pa.NodeCount; n++)
             {
-                KswapdNode k = Vm.Kswapd(n);
-                o.Write($"kswapd{n}: {k.State} order={k.Order} failures={k.Failures}{(Vm.NodeUnreclaimable(n) ? " node_unreclaimable" : "")}\n");
+                KswapdNode k = Vm.Nodes[n].Kswapd;
+                o.Write($"kswapd{n}: {k.State} order={k.Order} failures={k.Failures}{(Vm.Kswapd.NodeUnreclaimable(n) ? " node_unreclaimable" : "")}\n");
             }
         }
 

@@ -1,7 +1,7 @@
-using MemoryManager;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using MemoryManager.Workloads;
 
 namespace Simulator.Engine
 {
@@ -40,7 +40,7 @@ namespace Simulator.Engine
         public bool PanicOnOom;
         public bool OomKillAllocatingTask;
         public bool OomReaper = true;
-        public int KswapdBatch = MemoryManager.Vm.SwapClusterMax;
+        public int KswapdBatch = MemoryManager.Reclaim.Vmscan.SwapClusterMax;
         public int MaxProcesses = 64;
         public int VpagesPerProcess = 8192;
         public bool Check;

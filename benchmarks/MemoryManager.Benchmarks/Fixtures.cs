@@ -1,7 +1,8 @@
 using System;
 using System.Runtime.InteropServices;
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Benchmarks
 {

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Benchmarks
 {

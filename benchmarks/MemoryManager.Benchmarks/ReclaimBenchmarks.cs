@@ -1,6 +1,11 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
-using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Processes;
+using MemoryManager.Reclaim;
+using MemoryManager.Swap;
 
 namespace MemoryManager.Benchmarks
 {
@@ -41,7 +46,7 @@ namespace MemoryManager.Benchmarks
             Vm.Create(_pa, dev, vo, out _vm);
             _pa.Kswapd = null;                                     // measure reclaim alone
             _file = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)Pages * MmConstants.PageSize));
-            _vm.CreateFile("bench", Pages, _file, out _fileId);
+            _vm.PageCache.CreateFile("bench", Pages, _file, out _fileId);
             _vm.Procs.Spawn("bench", TaskFlags.None, 0, out _pid);
         }
 
@@ -50,16 +55,16 @@ namespace MemoryManager.Benchmarks
         {
             for (int i = 0; i < Pages; i++)
             {
-                if (Kind == "anon-to-swap") _vm.TouchAnon(_pid, i, true, out _);
-                else if (Kind == "dirty-file") _vm.WriteFilePage(_pid, _fileId, i, out _);
-                else _vm.ReadFilePage(_pid, _fileId, i, out _);
+                if (Kind == "anon-to-swap") _vm.Memory.TouchAnon(_pid, i, true, out _);
+                else if (Kind == "dirty-file") _vm.PageCache.WriteFilePage(_pid, _fileId, i, out _);
+                else _vm.PageCache.ReadFilePage(_pid, _fileId, i, out _);
             }
         }
 
         [IterationCleanup]
         public void Empty()
         {
-            for (int i = 0; i < Pages; i++) _vm.Unmap(_pid, i);   // anon pages left over, and swap slots
+            for (int i = 0; i < Pages; i++) _vm.Memory.Unmap(_pid, i);   // anon pages left over, and swap slots
         }
 
         [Benchmark(OperationsPerInvoke = Pages)]
@@ -73,7 +78,7 @@ namespace MemoryManager.Benchmarks
                 sc.Priority = 0;
                 sc.MayWritepage = true;
                 sc.MaySwap = true;
-                _vm.ShrinkNode(0, ref sc);
+                _vm.Vmscan.ShrinkNode(0, ref sc);
                 if (sc.NrReclaimed == 0) break;
                 total += sc.NrReclaimed;
             }
@@ -119,18 +124,18 @@ namespace MemoryManager.Benchmarks
                 x = x * 6364136223846793005UL + 1442695040888963407UL;
                 int adj = (int)(x >> 33) % 2001 - 1000;
                 _vm.Procs.Spawn("p", TaskFlags.None, adj, out int pid);
-                ref Task t = ref _vm.Procs.Get(pid);
+                ref Process t = ref _vm.Procs.Get(pid);
                 t.RssAnon = (x >> 20) % 5000;
                 t.RssFile = (x >> 40) % 500;
                 t.NrPtes = t.RssAnon / 512 + 1;
             }
-            _total = _vm.OomTotalPages;
+            _total = _vm.Oom.TotalPages;
         }
 
         [Benchmark]
         public int SelectBadProcess()
         {
-            _vm.SelectBadProcess(_total, out int pid, out _);
+            _vm.Oom.SelectBadProcess(_total, out int pid, out _);
             return pid;
         }
 

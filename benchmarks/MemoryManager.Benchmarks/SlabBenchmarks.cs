@@ -1,8 +1,10 @@
 using System;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Slab;
 
 namespace MemoryManager.Benchmarks
 {
@@ -10,7 +12,7 @@ namespace MemoryManager.Benchmarks
     /// Small-object kmalloc + kfree pairs on the object heap (SlabAllocator), 64 MiB of real
     /// memory at 4 GiB (one ZONE_NORMAL), against a baseline of one RAT page allocation + free
     /// per object (what a page-granular heap pays; the Cosmos-style small heap is kernel-only,
-    /// MemoryManager/Baseline has only its page layer) and the buddy's order-0 pair.
+    /// MemoryManager/Common has only its page layer) and the buddy's order-0 pair.
     /// The heap is warmed first: 20 000 objects of mixed sizes allocated, every other one freed,
     /// so the caches have partial slabs with scattered free objects.
     /// </summary>

@@ -1,5 +1,8 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 
@@ -84,6 +87,19 @@ namespace MemoryManager.Tests
             foreach (var (pfn, o) in got) Assert.Equal(MmResult.Ok, m.Free(pfn, o));
             m.Pa.DrainPerCpuLists();
             Assert.Equal(before, m.BuddyInfo());
+            m.AssertInvariants();
+        }
+
+        [Fact]
+        public void The_largest_order_is_one_below_MAX_ORDER_and_a_block_of_it_is_4_MiB()
+        {
+            using var m = Flat(64 * MiB);
+            Assert.Equal(MmConstants.MaxOrder - 1, MmConstants.LargestOrder);
+            ulong pfn = m.Alloc(Gfp.GFP_KERNEL, MmConstants.LargestOrder);
+            Assert.NotEqual(PageAllocator.NoPfn, pfn);
+            Assert.Equal(4UL * MiB, (1UL << MmConstants.LargestOrder) * MmConstants.PageSize);
+            Assert.Equal(0UL, pfn & ((1UL << MmConstants.LargestOrder) - 1));
+            Assert.Equal(MmResult.Ok, m.Free(pfn, MmConstants.LargestOrder));
             m.AssertInvariants();
         }
 

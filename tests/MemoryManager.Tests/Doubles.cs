@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace MemoryManager.Tests
 {
@@ -54,5 +56,18 @@ namespace MemoryManager.Tests
             if (Calls > 1000) throw new InvalidOperationException("congestion_wait called in an endless loop");
             Action(Calls);
         }
+    }
+
+    /// <summary>Records the memory manager's events (IMmEvents) in the order they come.</summary>
+    public sealed class EventsDouble : IMmEvents
+    {
+        public readonly List<KswapdWake> Wakes = new();
+        public readonly List<KswapdStop> Stops = new();
+        public readonly List<OomKill> Kills = new();
+        public readonly List<AllocStall> Stalls = new();
+        public void KswapdWoken(KswapdWake e) => Wakes.Add(e);
+        public void KswapdStopped(KswapdStop e) => Stops.Add(e);
+        public void OomKilled(OomKill e) => Kills.Add(e);
+        public void AllocStalled(AllocStall e) => Stalls.Add(e);
     }
 }

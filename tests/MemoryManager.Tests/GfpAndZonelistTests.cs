@@ -1,5 +1,8 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 

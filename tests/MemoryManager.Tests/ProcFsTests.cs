@@ -1,5 +1,7 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 

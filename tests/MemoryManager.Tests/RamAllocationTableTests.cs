@@ -1,6 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 using Xunit;
 
 namespace MemoryManager.Tests

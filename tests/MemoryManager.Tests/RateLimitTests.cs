@@ -1,4 +1,5 @@
 using MemoryManager;
+using MemoryManager.Core;
 using Xunit;
 
 namespace MemoryManager.Tests

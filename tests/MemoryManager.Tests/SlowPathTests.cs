@@ -1,5 +1,8 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 
@@ -211,6 +214,22 @@ namespace MemoryManager.Tests
             Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
             Assert.Equal(TaskFlags.MemAlloc, reclaim.FlagsSeen[0] & TaskFlags.MemAlloc);
             Assert.Equal(TaskFlags.None, m.Task.Flags & TaskFlags.MemAlloc);
+            Assert.Equal(1UL, m.Pa.Stat.Allocstall);
+        }
+
+        [Fact]
+        public void Entering_direct_reclaim_is_an_allocation_stall_told_to_the_event_hook()
+        {
+            var events = new EventsDouble();
+            m.Pa.Events = events;
+            m.DrainZoneTo(ZoneType.Dma, Min, held);
+            reclaim.Action = n => { m.Release(held, 10); return 10; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.Zero, 0));
+            AllocStall s = Assert.Single(events.Stalls);
+            Assert.Equal(m.Task.Pid, s.Pid);
+            Assert.Equal(m.Task.Comm, s.Comm);
+            Assert.Equal(0, s.Order);
+            Assert.Equal(Gfp.GFP_KERNEL | Gfp.Zero, s.Gfp);
             Assert.Equal(1UL, m.Pa.Stat.Allocstall);
         }
 

@@ -2,6 +2,9 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 
 namespace MemoryManager.Tests
@@ -106,7 +109,7 @@ namespace MemoryManager.Tests
             taker.Flags |= TaskFlags.MemAlloc;
             Gfp g = Gfp.NoWarn | Gfp.NoKswapd | (t == ZoneType.Dma ? Gfp.Dma : t == ZoneType.Dma32 ? Gfp.Dma32 : Gfp.None);
             var elsewhere = new System.Collections.Generic.List<(ulong pfn, int order)>();
-            for (int order = MmConstants.MaxOrder - 1; order >= 0; order--)
+            for (int order = MmConstants.LargestOrder; order >= 0; order--)
             {
                 while (true)
                 {

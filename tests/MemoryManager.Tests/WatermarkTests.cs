@@ -1,4 +1,7 @@
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 using Xunit;
 using static MemoryManager.Tests.Machine;
 

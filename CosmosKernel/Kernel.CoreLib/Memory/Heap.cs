@@ -1,5 +1,4 @@
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 using Kernel.Core.Plugs;
 
 namespace Kernel.Core.Memory

@@ -2,8 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using Kernel.Core.Runtime;
 using Kernel.Core.Text;
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace Kernel.Core.Memory
 {

@@ -4,8 +4,9 @@ using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Proc;
 using Kernel.Tests.Framework;
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel.Tests
 {
@@ -36,7 +37,7 @@ namespace Kernel.Tests
 
         /// <summary>
         /// The buddy allocator (Kernel.Mm.BuddyHeap's PageAllocator, pcp lists on) against a RAM
-        /// allocation table (MemoryManager.Baseline.RamAllocationTable, fresh, over 4 MiB of pages
+        /// allocation table (MemoryManager.Common.RamAllocationTable, fresh, over 4 MiB of pages
         /// taken from the buddy), in the same boot: cycles per page alloc+free at order 0 and
         /// order 3 (8 pages), and per 48-byte object alloc+free (the buddy heap's slab against the
         /// RAT heap's small-object pages; in a buddy image the RAT heap is set up over another

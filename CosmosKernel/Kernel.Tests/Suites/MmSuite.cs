@@ -2,7 +2,9 @@ using Kernel.Core.Memory;
 using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Tests.Framework;
-using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel.Tests
 {

@@ -1,7 +1,8 @@
 using Kernel.Core.Memory;
 using Kernel.Hal;
-using MemoryManager;
-using MemoryManager.Baseline;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
 
 namespace Kernel.Tests
 {
@@ -15,7 +16,7 @@ namespace Kernel.Tests
 
     /// <summary>
     /// The page-pair measurement that the `measure` suite and the shell's `bench` both run: the
-    /// buddy allocator against a RAM allocation table (MemoryManager.Baseline) in the same boot,
+    /// buddy allocator against a RAM allocation table (MemoryManager.Common) in the same boot,
     /// at order 0 and order 3, the RAT both fresh (its best case: first fit stops at page 0) and
     /// half used (the settled state of the host benchmarks' churn, its realistic case).
     /// </summary>

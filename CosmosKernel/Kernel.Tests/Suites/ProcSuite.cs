@@ -6,6 +6,12 @@ using Kernel.Proc;
 using Kernel.Sched;
 using Kernel.Tests.Framework;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Workloads;
 
 namespace Kernel.Tests
 {
@@ -52,7 +58,7 @@ namespace Kernel.Tests
             if (s_balloonPfn == null) { s_balloonPfn = new ulong[BalloonCapacity]; s_balloonOrder = new int[BalloonCapacity]; }
             PageAllocator pa = BuddyHeap.Allocator;
             TaskContext k = TaskContext.Kernel;
-            for (int order = BuddyHeap.MaxOrder; order >= 0; order--)
+            for (int order = MmConstants.LargestOrder; order >= 0; order--)
             {
                 while (s_balloonCount < BalloonCapacity)
                 {
@@ -128,8 +134,8 @@ namespace Kernel.Tests
         private static bool WaitKswapdAsleep(ulong ticks)
         {
             ulong end = Timer.Jiffies + ticks;
-            while (Processes.Vm.Kswapd(0).State != KswapdState.Sleeping && Timer.Jiffies < end) Scheduler.Sleep(1);
-            return Processes.Vm.Kswapd(0).State == KswapdState.Sleeping;
+            while (Processes.Vm.Nodes[0].Kswapd.State != KswapdState.Sleeping && Timer.Jiffies < end) Scheduler.Sleep(1);
+            return Processes.Vm.Nodes[0].Kswapd.State == KswapdState.Sleeping;
         }
 
         private static void Kswapd_wakes_when_every_zone_is_below_low_and_sleeps_once_a_zone_is_at_high(Assert a)
@@ -139,7 +145,7 @@ namespace Kernel.Tests
             // kswapd swaps the cold pages out: they fit in half the swap; the hot program is a quarter of them.
             int coldPages = Min(2048, SwapPages / 2), hotPages = Min(512, coldPages / 4);
             a.True(WaitKswapdAsleep(100), "kswapd0 asleep before the test");
-            ulong wakes = Processes.KswapdWakes, below = Processes.KswapdWakesBelowLow, balanced = Processes.KswapdStopsBalanced;
+            ulong wakes = vm.Kswapd.Wakes, below = vm.Kswapd.WakesBelowLow, balanced = vm.Kswapd.StopsBalanced;
             ulong runs = vm.Pa.Stat.Pageoutrun, steal = vm.Pa.Stat.PgstealKswapd, scan = vm.Pa.Stat.PgscanKswapd;
             // Cold memory first (what kswapd will reclaim), then the balloon, then a second idle
             // program whose faults take every zone below low.
@@ -153,16 +159,16 @@ namespace Kernel.Tests
             Program p = Start(a, WorkloadKind.Idle, hotPages, 1, 0);
             if (p == null) { Stop(a, cold); Deflate(); return; }
             end = Timer.Jiffies + 400;
-            while ((p.Work.Touched < p.Work.Pages || vm.Kswapd(0).State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
+            while ((p.Work.Touched < p.Work.Pages || vm.Nodes[0].Kswapd.State != KswapdState.Sleeping) && Timer.Jiffies < end) Scheduler.Sleep(1);
             a.Equal((long)p.Work.Pages, (long)p.Work.Touched, "the second idle program touched all its pages");
-            a.True(Processes.KswapdWakes > wakes, "kswapd0 was woken");
-            a.True(Processes.KswapdWakesBelowLow > below, "woken with every eligible zone below its low watermark");
-            a.True(Processes.LastWakeFree <= Processes.LastWakeLow, "the zone woken for had free <= low");
+            a.True(vm.Kswapd.Wakes > wakes, "kswapd0 was woken");
+            a.True(vm.Kswapd.WakesBelowLow > below, "woken with every eligible zone below its low watermark");
+            a.True(vm.Kswapd.LastWake.Free <= vm.Kswapd.LastWake.Low, "the zone woken for had free <= low");
             a.True(vm.Pa.Stat.Pageoutrun > runs, "pageoutrun counted a balance_pgdat run");
             a.True(vm.Pa.Stat.PgscanKswapd > scan && vm.Pa.Stat.PgstealKswapd > steal, "kswapd scanned and reclaimed pages");
-            a.True(Processes.KswapdStopsBalanced > balanced, "kswapd stopped with the node balanced");
-            a.True(Processes.LastStopFree > Processes.LastStopHigh, "at the stop a zone's free pages were above its high watermark");
-            a.Equal((long)KswapdState.Sleeping, (long)vm.Kswapd(0).State, "kswapd0 went back to sleep");
+            a.True(vm.Kswapd.StopsBalanced > balanced, "kswapd stopped with the node balanced");
+            a.True(vm.Kswapd.LastStop.Free > vm.Kswapd.LastStop.High, "at the stop a zone's free pages were above its high watermark");
+            a.Equal((long)KswapdState.Sleeping, (long)vm.Nodes[0].Kswapd.State, "kswapd0 went back to sleep");
             Stop(a, p);
             Stop(a, cold);
             Deflate();
@@ -209,11 +215,11 @@ namespace Kernel.Tests
             a.False(hog.Alive, "the memhog is gone");
             a.True(hog.OomKilled, "the memhog exited because the OOM killer chose it");
             a.Equal(kills + 1, vm.Pa.Stat.OomKill, "oom_kill counted exactly one kill");
-            a.Equal((long)hog.Pid, (long)vm.LastOomVictim, "the victim is the memhog (highest oom_badness)");
+            a.Equal((long)hog.Pid, (long)vm.Oom.LastVictim, "the victim is the memhog (highest oom_badness)");
             a.True(ConsoleSink.Captured("Out of memory: Killed process "), "Linux's 'Out of memory: Killed process' line on the console");
             a.True(keep.Alive && vm.Procs.Exists(keep.Pid), "the process at oom_score_adj -1000 survives");
             a.True(small.Alive && vm.Procs.Exists(small.Pid), "the small process survives");
-            a.Equal(0L, vm.OomScore(keep.Pid), "oom_score of an oom_score_adj -1000 process");
+            a.Equal(0L, vm.Oom.OomScore(keep.Pid), "oom_score of an oom_score_adj -1000 process");
             a.False(vm.Procs.Exists(hog.Pid), "the victim's process slot is released");
             Stop(a, keep);
             Stop(a, small);
@@ -242,7 +248,7 @@ namespace Kernel.Tests
             if (!Available(a) || !HasSwap(a)) return;
             Vm vm = Processes.Vm;
             PageAllocator pa = vm.Pa;
-            ulong kills = pa.Stat.OomKill, reaped = vm.OomReaped;
+            ulong kills = pa.Stat.OomKill, reaped = vm.OomReaper.Reaped;
             int swapPages = (int)vm.TotalSwapPages;
             // The burst's bookkeeping is allocated before the pressure: at most swap + 2 x BurstHogRam pages, 2 pages per object.
             int capacity = (swapPages + 2 * BurstHogRam) / 2 + 16;
@@ -302,8 +308,8 @@ namespace Kernel.Tests
             a.True(killedAt >= 0, "a kernel allocation of the burst OOM-killed");
             a.Equal((long)count, (long)made, "every kernel allocation of the burst succeeded");
             a.Equal(kills + 1, pa.Stat.OomKill, "exactly one OOM kill");
-            a.Equal((long)big.Pid, (long)vm.LastOomVictim, "the victim is the big memhog (highest oom_badness)");
-            a.Equal(reaped + 1, vm.OomReaped, "the oom_reaper reaped one process");
+            a.Equal((long)big.Pid, (long)vm.Oom.LastVictim, "the victim is the big memhog (highest oom_badness)");
+            a.Equal(reaped + 1, vm.OomReaper.Reaped, "the oom_reaper reaped one process");
             a.True(header && killLine, "the kernel's allocation invoked the OOM killer ('swapper invoked oom-killer', 'Killed process')");
             a.True(reaperLine, "Linux's 'oom_reaper: reaped process ..., now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB' line");
             a.True(victimExists && victimAlive, "the victim had not run (its task and process still existed after the burst)");
@@ -321,7 +327,7 @@ namespace Kernel.Tests
             Stop(a, keep);
             Deflate();
             Scheduler.Sleep(2);
-            a.True(vm.CheckNoPageLost(BuddyHeap.Log), "Vm.CheckNoPageLost (its report is on the console)");
+            a.True(vm.Census.CheckNoPageLost(BuddyHeap.Log), "Vm.Census.CheckNoPageLost (its report is on the console)");
             a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
             a.Equal(vm.TotalSwapPages, vm.Swap.FreeSlots, "every swap slot is free again");
         }
@@ -333,7 +339,7 @@ namespace Kernel.Tests
             PageAllocator pa = vm.Pa;
             Scheduler.Sleep(2);
             ulong before = pa.NrFreePages + pa.PcpPages;
-            ulong cachedBefore = vm.NrFilePages;
+            ulong cachedBefore = vm.PageCache.NrFilePages;
             // Together (the leaker takes its rate for 40 ticks) they fit in RAM: the sizes they had
             // at 128 MiB, or fractions of a quarter of RAM below that.
             int quarter = (int)(pa.TotalManagedPages / 4), readerPages = Min(256, quarter / 4);
@@ -346,18 +352,18 @@ namespace Kernel.Tests
             a.Equal(0UL, read == null ? 1UL : read.Work.Corruptions, "the reader's file pages held their bytes");
             Stop(a, hog); Stop(a, idle); Stop(a, leak); Stop(a, read);
             Scheduler.Sleep(2);   // the last task's stack is freed by the next task to run
-            a.True(vm.CheckNoPageLost(BuddyHeap.Log), "Vm.CheckNoPageLost (its report is on the console)");
+            a.True(vm.Census.CheckNoPageLost(BuddyHeap.Log), "Vm.Census.CheckNoPageLost (its report is on the console)");
             a.True(pa.CheckInvariants(BuddyHeap.Log), "PageAllocator.CheckInvariants");
             ulong after = pa.NrFreePages + pa.PcpPages;
-            ulong cached = vm.NrFilePages - cachedBefore;   // the page cache outlives its reader
+            ulong cached = vm.PageCache.NrFilePages - cachedBefore;   // the page cache outlives its reader
             ulong disk = 1;                                  // the file's disk (one buddy block), kept for the next reader (if new)
             while (disk < (ulong)readerPages) disk *= 2;
             a.True(after + cached + disk + 32 >= before, "free pages came back (allowing for the page cache, the file's disk and kept slabs)");
             a.True(after <= before + 32, "no more free pages than before");
             for (int s = 0; s < vm.Procs.Capacity; s++)
             {
-                ref MemoryManager.Task t = ref vm.Procs.At(s);
-                if (t.State == MemoryManager.TaskState.Unused || t.Pid == Vm.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) continue;
+                ref Process t = ref vm.Procs.At(s);
+                if (t.State == ProcessState.Unused || t.Pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) continue;
                 a.Fail("a program's process is still in the table");
             }
         }

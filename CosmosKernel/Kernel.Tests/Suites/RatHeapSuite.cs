@@ -2,7 +2,7 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Hal;
 using Kernel.Tests.Framework;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace Kernel.Tests
 {

@@ -1,6 +1,6 @@
 using Kernel.Core.Memory;
 using Kernel.Core.Plugs;
-using MemoryManager.Baseline;
+using MemoryManager.Common;
 
 namespace Kernel.Plugs.Template
 {

@@ -1,4 +1,10 @@
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -9,12 +15,21 @@ namespace MemoryManager.Tests.Reclaim
         private static int TouchUntilKswapdWakes(Rig r, int pid, int from = 0)
         {
             int v = from;
-            while (r.Vm.Kswapd(0).State != KswapdState.Running)
+            while (r.Vm.Nodes[0].Kswapd.State != KswapdState.Running)
             {
                 r.TouchAnon(pid, 1, v++);
-                Assert.True(v < r.Vm.Procs.VpagesPerTask, "kswapd never woke");
+                Assert.True(v < r.Vm.Procs.VpagesPerProcess, "kswapd never woke");
             }
             return v;
+        }
+
+        /// <summary>A rig without congestion waits whose allocator reports its events to <paramref name="events"/>.</summary>
+        private static Rig Watched(out EventsDouble events)
+        {
+            var r = new Rig(congestion: false);
+            events = new EventsDouble();
+            r.Pa.Events = events;
+            return r;
         }
 
         private static bool AnyZonePasses(Rig r, System.Func<Zone, long> mark)
@@ -35,15 +50,15 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 1000);
             Assert.True(AnyZonePasses(r, z => z.WatermarkLow));
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
         public void Kswapd_is_not_woken_while_the_node_is_balanced()
         {
             using var r = new Rig();
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -52,7 +67,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            Assert.False(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.False(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
             // The page that woke kswapd came from below the low watermark of the zone it used.
             ref Zone z = ref r.Pa.GetZone(0, ZoneType.Dma32);
             Assert.True(z.NrFree < z.WatermarkLow + 1, $"free {z.NrFree} low {z.WatermarkLow}");
@@ -65,17 +80,17 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
             int steps = 0;
-            while (r.Vm.Kswapd(0).State == KswapdState.Running)
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running)
             {
-                r.Vm.KswapdStep(0);
+                r.Vm.Kswapd.Step(0);
                 Assert.True(++steps < 1000);
             }
-            Assert.Equal(KswapdState.Napping, r.Vm.Kswapd(0).State);
-            Assert.True(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.Equal(KswapdState.Napping, r.Vm.Nodes[0].Kswapd.State);
+            Assert.True(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
             Assert.True(AnyZonePasses(r, z => z.WatermarkHigh));
             r.Clock.Ticks += 10;                              // HZ/10 later
-            r.Vm.KswapdStep(0);
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            r.Vm.Kswapd.Step(0);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
             Assert.Equal(1UL, r.Pa.Stat.Pageoutrun);
             Assert.True(r.Pa.Stat.PgstealKswapd > 0);
             Assert.True(r.Pa.Stat.PgscanKswapd >= r.Pa.Stat.PgstealKswapd);
@@ -90,8 +105,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(options: o, congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            Assert.Equal(KswapdState.Running, r.Vm.Kswapd(0).State);
-            ulong got = r.Vm.KswapdStep(0);
+            Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
+            ulong got = r.Vm.Kswapd.Step(0);
             Assert.InRange(got, 1UL, 8UL);
             Assert.Equal(got, r.Pa.Stat.PgstealKswapd);
         }
@@ -102,8 +117,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             int v = TouchUntilKswapdWakes(r, p);
-            while (r.Vm.Kswapd(0).State == KswapdState.Running) r.Vm.KswapdStep(0);
-            Assert.Equal(KswapdState.Napping, r.Vm.Kswapd(0).State);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
+            Assert.Equal(KswapdState.Napping, r.Vm.Nodes[0].Kswapd.State);
             TouchUntilKswapdWakes(r, p, v);                   // below low again before the nap ends
             Assert.Equal(1UL, r.Pa.Stat.KswapdLowWmarkHitQuickly);
             Assert.Equal(0UL, r.Pa.Stat.KswapdHighWmarkHitQuickly);
@@ -115,13 +130,13 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            while (r.Vm.Kswapd(0).State == KswapdState.Running) r.Vm.KswapdStep(0);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
             // Use memory without going through the slow path (no wake): kernel pages down to low.
             r.TakeKernelPagesUntil(z => z.WatermarkLow);
             r.Clock.Ticks += 10;
-            r.Vm.KswapdStep(0);
+            r.Vm.Kswapd.Step(0);
             Assert.Equal(1UL, r.Pa.Stat.KswapdHighWmarkHitQuickly);
-            Assert.Equal(KswapdState.Running, r.Vm.Kswapd(0).State);
+            Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -129,18 +144,18 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig(congestion: false);
             r.TakeKernelPagesUntil(z => z.WatermarkMin);      // nothing on any LRU: nothing to reclaim
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            Assert.Equal(KswapdState.Running, r.Vm.Kswapd(0).State);
-            for (int i = 0; i < Vm.MaxReclaimRetries; i++)
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            Assert.Equal(KswapdState.Running, r.Vm.Nodes[0].Kswapd.State);
+            for (int i = 0; i < Kswapd.MaxReclaimRetries; i++)
             {
-                Assert.False(r.Vm.NodeUnreclaimable(0));
-                Assert.Equal(0UL, r.Vm.KswapdStep(0));
+                Assert.False(r.Vm.Kswapd.NodeUnreclaimable(0));
+                Assert.Equal(0UL, r.Vm.Kswapd.Step(0));
             }
-            Assert.True(r.Vm.NodeUnreclaimable(0));
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
-            Assert.Equal((ulong)Vm.MaxReclaimRetries, r.Pa.Stat.Pageoutrun);
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            Assert.Equal(KswapdState.Sleeping, r.Vm.Kswapd(0).State);
+            Assert.True(r.Vm.Kswapd.NodeUnreclaimable(0));
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
+            Assert.Equal((ulong)Kswapd.MaxReclaimRetries, r.Pa.Stat.Pageoutrun);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
         }
 
         [Fact]
@@ -148,13 +163,13 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig(congestion: false);
             r.TakeKernelPagesUntil(z => z.WatermarkMin + 8);
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            for (int i = 0; i < 3; i++) r.Vm.KswapdStep(0);
-            Assert.Equal(3, r.Vm.Kswapd(0).Failures);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            for (int i = 0; i < 3; i++) r.Vm.Kswapd.Step(0);
+            Assert.Equal(3, r.Vm.Nodes[0].Kswapd.Failures);
             int f = r.File(8);
-            Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(0, f, 0, out _));   // a reclaimable page appears
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(0, f, 0, out _));   // a reclaimable page appears
             Assert.Equal(1UL, r.Reclaim());
-            Assert.Equal(0, r.Vm.Kswapd(0).Failures);
+            Assert.Equal(0, r.Vm.Nodes[0].Kswapd.Failures);
         }
 
         [Fact]
@@ -163,12 +178,12 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig(congestion: false);
             int p = r.Spawn("p");
             TouchUntilKswapdWakes(r, p);
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 9, ZoneType.Dma32);     // an order-9 request
-            Assert.Equal(9, r.Vm.Kswapd(0).Order);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 9, ZoneType.Dma32);     // an order-9 request
+            Assert.Equal(9, r.Vm.Nodes[0].Kswapd.Order);
             int steps = 0;
-            while (r.Vm.Kswapd(0).Order != 0) { r.Vm.KswapdStep(0); Assert.True(++steps < 100); }
-            Assert.True(r.Vm.Kswapd(0).RunReclaimed >= 2UL << 9);
-            Assert.Equal(0UL, (ulong)r.Vm.Kswapd(0).Failures);
+            while (r.Vm.Nodes[0].Kswapd.Order != 0) { r.Vm.Kswapd.Step(0); Assert.True(++steps < 100); }
+            Assert.True(r.Vm.Nodes[0].Kswapd.RunReclaimed >= 2UL << 9);
+            Assert.Equal(0UL, (ulong)r.Vm.Nodes[0].Kswapd.Failures);
         }
 
         [Fact]
@@ -186,8 +201,8 @@ namespace MemoryManager.Tests.Reclaim
                     Assert.NotEqual(PageAllocator.NoPfn, r.Pa.AllocPages(ref k, Gfp.Dma32 | Gfp.NoKswapd | Gfp.NoWarn, 0));
             }
             // DMA still passes high, DMA32 does not.
-            Assert.True(modern.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
-            Assert.False(old.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.True(modern.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.False(old.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
         }
 
         [Fact]
@@ -203,8 +218,61 @@ namespace MemoryManager.Tests.Reclaim
                 r.Pa.AllocPages(ref k, Gfp.Dma32 | Gfp.NoKswapd | Gfp.NoWarn, 0);
             // DMA (balanced) holds more than a quarter of the node's managed pages.
             Assert.True(dma.ManagedPages * 4 >= dma.ManagedPages + dma32.ManagedPages);
-            Assert.True(r.Vm.PgdatBalanced(0, 1, ZoneType.Dma32));
-            Assert.False(r.Vm.PgdatBalanced(0, 0, ZoneType.Dma32));
+            Assert.True(r.Vm.Kswapd.PgdatBalanced(0, 1, ZoneType.Dma32));
+            Assert.False(r.Vm.Kswapd.PgdatBalanced(0, 0, ZoneType.Dma32));
+        }
+    
+
+        [Fact]
+        public void A_wake_is_counted_and_told_to_the_event_hook_once_per_transition_to_running_with_the_zones_numbers()
+        {
+            using var r = Watched(out EventsDouble events);
+            int p = r.Spawn("p");
+            int v = TouchUntilKswapdWakes(r, p);
+            r.TouchAnon(p, 8, v);                                 // more wakes while it runs: no new transition
+            Assert.Equal(1UL, r.Vm.Kswapd.Wakes);
+            KswapdWake w = Assert.Single(events.Wakes);
+            Assert.Equal(w, r.Vm.Kswapd.LastWake);
+            Assert.Equal(0, w.Nid);
+            Assert.True(w.BelowLow, "woken with every eligible zone below its low watermark");
+            Assert.Equal(1UL, r.Vm.Kswapd.WakesBelowLow);
+            Assert.True(w.Free <= w.Low, $"the zone woken for had free {w.Free} above low {w.Low}");
+            Assert.Equal(r.Pa.GetZone(0, w.Zone).WatermarkLow, w.Low);
+            Assert.Equal(r.Pa.GetZone(0, w.Zone).WatermarkHigh, w.High);
+            Assert.Empty(events.Stops);
+        }
+
+        [Fact]
+        public void A_stop_with_the_node_balanced_is_counted_and_told_to_the_event_hook_with_a_zone_above_high()
+        {
+            using var r = Watched(out EventsDouble events);
+            int p = r.Spawn("p");
+            TouchUntilKswapdWakes(r, p);
+            while (r.Vm.Nodes[0].Kswapd.State == KswapdState.Running) r.Vm.Kswapd.Step(0);
+            KswapdStop s = Assert.Single(events.Stops);
+            Assert.Equal(s, r.Vm.Kswapd.LastStop);
+            Assert.True(s.Balanced);
+            Assert.True(s.Free > s.High, $"stopped with the best zone at free {s.Free}, high {s.High}");
+            Assert.Equal(1UL, r.Vm.Kswapd.Stops);
+            Assert.Equal(1UL, r.Vm.Kswapd.StopsBalanced);
+            r.Clock.Ticks += 10;
+            r.Vm.Kswapd.Step(0);                                  // the nap ends in sleep: not a stop of a running kswapd
+            Assert.Equal(KswapdState.Sleeping, r.Vm.Nodes[0].Kswapd.State);
+            Assert.Single(events.Stops);
+        }
+
+        [Fact]
+        public void Giving_up_on_an_unreclaimable_node_is_a_stop_that_is_not_balanced()
+        {
+            using var r = Watched(out EventsDouble events);
+            r.TakeKernelPagesUntil(z => z.WatermarkMin);          // nothing on any LRU: nothing to reclaim
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            for (int i = 0; i < Kswapd.MaxReclaimRetries; i++) r.Vm.Kswapd.Step(0);
+            Assert.True(r.Vm.Kswapd.NodeUnreclaimable(0));
+            KswapdStop s = Assert.Single(events.Stops);
+            Assert.False(s.Balanced);
+            Assert.Equal(1UL, r.Vm.Kswapd.Stops);
+            Assert.Equal(0UL, r.Vm.Kswapd.StopsBalanced);
         }
     }
 }

@@ -1,4 +1,7 @@
 using MemoryManager;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -11,9 +14,9 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 5);
-            Assert.Equal(5UL, r.Vm.Lru(0).Size(LruList.ActiveAnon));
-            Assert.Equal(0UL, r.Vm.Lru(0).Size(LruList.InactiveAnon));
-            Assert.Equal(5UL, r.Task(p).RssAnon);
+            Assert.Equal(5UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveAnon));
+            Assert.Equal(0UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveAnon));
+            Assert.Equal(5UL, r.Process(p).RssAnon);
         }
 
         [Fact]
@@ -23,9 +26,9 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("reader");
             int f = r.File(8);
             r.Read(p, f, 0, 8);
-            Assert.Equal(8UL, r.Vm.Lru(0).Size(LruList.InactiveFile));
-            Assert.Equal(8UL, r.Task(p).RssFile);
-            Assert.Equal(8UL, r.Vm.File(f).NrCached);
+            Assert.Equal(8UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
+            Assert.Equal(8UL, r.Process(p).RssFile);
+            Assert.Equal(8UL, r.Vm.PageCache.File(f).NrCached);
         }
 
         [Fact]
@@ -34,7 +37,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("reader");
             int f = r.File(4);
-            Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(p, f, 3, out byte* data));
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(p, f, 3, out byte* data));
             Assert.True(Rig.Holds(data, Rig.Seed(-1, 3)));
         }
 
@@ -46,10 +49,10 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(2);
             r.Read(p, f, 0, 1);                // inactive, unreferenced
             r.Read(p, f, 0, 1);                // inactive, PG_referenced
-            Assert.Equal(1UL, r.Vm.Lru(0).Size(LruList.InactiveFile));
+            Assert.Equal(1UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
             r.Read(p, f, 0, 1);                // referenced again: activated
-            Assert.Equal(1UL, r.Vm.Lru(0).Size(LruList.ActiveFile));
-            Assert.Equal(0UL, r.Vm.Lru(0).Size(LruList.InactiveFile));
+            Assert.Equal(1UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveFile));
+            Assert.Equal(0UL, r.Vm.Nodes[0].Lru.Size(LruList.InactiveFile));
         }
 
         [Fact]
@@ -60,8 +63,8 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(2);
             r.Read(a, f, 0, 1);
             r.Read(b, f, 0, 1);
-            Assert.Equal(1UL, r.Task(a).RssFile);
-            Assert.Equal(0UL, r.Task(b).RssFile);
+            Assert.Equal(1UL, r.Process(a).RssFile);
+            Assert.Equal(0UL, r.Process(b).RssFile);
         }
 
         [Fact]
@@ -70,10 +73,10 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(2);
-            Assert.Equal(ProcResult.Ok, r.Vm.WriteFilePage(p, f, 1, out _));
-            ulong pfn = r.Vm.FindGetPage(f, 1);
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.WriteFilePage(p, f, 1, out _));
+            ulong pfn = r.Vm.PageCache.FindGetPage(f, 1);
             Assert.True((r.Pa.PfnToPage(pfn)->Flags & PageFlags.Dirty) != 0);
-            Assert.Equal(1UL, r.Vm.File(f).NrDirty);
+            Assert.Equal(1UL, r.Vm.PageCache.File(f).NrDirty);
         }
 
         [Fact]
@@ -82,12 +85,12 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(2);
-            r.Vm.WriteFilePage(p, f, 0, out byte* data);
+            r.Vm.PageCache.WriteFilePage(p, f, 0, out byte* data);
             Rig.Fill(data, 777);
-            Assert.Equal(1UL, r.Vm.WritebackFile(f));
+            Assert.Equal(1UL, r.Vm.PageCache.WritebackFile(f));
             Assert.True(Rig.Holds(r.FileBacking(0), 777));
-            Assert.Equal(0UL, r.Vm.File(f).NrDirty);
-            Assert.Equal(0UL, r.Vm.WritebackFile(f));
+            Assert.Equal(0UL, r.Vm.PageCache.File(f).NrDirty);
+            Assert.Equal(0UL, r.Vm.PageCache.WritebackFile(f));
         }
 
         [Fact]
@@ -96,8 +99,8 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("reader");
             int f = r.File(2);
-            Assert.Equal(ProcResult.NoSuchFile, r.Vm.ReadFilePage(p, f, 2, out _));
-            Assert.Equal(ProcResult.NoSuchFile, r.Vm.ReadFilePage(p, 9, 0, out _));
+            Assert.Equal(ProcResult.NoSuchFile, r.Vm.PageCache.ReadFilePage(p, f, 2, out _));
+            Assert.Equal(ProcResult.NoSuchFile, r.Vm.PageCache.ReadFilePage(p, 9, 0, out _));
         }
 
         [Fact]
@@ -112,7 +115,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int i = 0; i < 4; i++) r.Reclaim();
             r.TouchAnon(b, 30);
             r.AssertNoPageLost();
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(a));
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(a));
             r.AssertNoPageLost();
         }
     }

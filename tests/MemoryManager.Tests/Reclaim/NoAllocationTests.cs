@@ -1,5 +1,9 @@
 using System;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -23,11 +27,11 @@ namespace MemoryManager.Tests.Reclaim
         {
             int v;
             byte* data;
-            for (v = 0; v < 400; v++) r.Vm.TouchAnon(hog, v, true, out data);
-            for (int i = 0; i < 64; i++) r.Vm.ReadFilePage(reader, file, i, out data);
-            for (int i = 0; i < 8; i++) r.Vm.WriteFilePage(reader, file, i, out data);
+            for (v = 0; v < 400; v++) r.Vm.Memory.TouchAnon(hog, v, true, out data);
+            for (int i = 0; i < 64; i++) r.Vm.PageCache.ReadFilePage(reader, file, i, out data);
+            for (int i = 0; i < 8; i++) r.Vm.PageCache.WriteFilePage(reader, file, i, out data);
             for (int i = 0; i < 20; i++) r.Reclaim();
-            for (v = 0; v < 400; v++) r.Vm.TouchAnon(hog, v, false, out data);      // swap-ins
+            for (v = 0; v < 400; v++) r.Vm.Memory.TouchAnon(hog, v, false, out data);      // swap-ins
             // Kernel pages (off the LRU) push both zones below low, so kswapd has work to do.
             int taken = 0;
             var k = new TaskContext(0, "kernel", TaskFlags.MemAlloc);
@@ -38,18 +42,18 @@ namespace MemoryManager.Tests.Reclaim
                 while (z.NrFree > z.WatermarkLow && taken < KernelPages.Length)
                     KernelPages[taken++] = r.Pa.AllocPages(ref k, g, 0);
             }
-            r.Vm.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
-            for (int i = 0; i < 5; i++) KswapdReclaimed += r.Vm.KswapdStep(0);
+            r.Vm.Kswapd.WakeupKswapd(0, ZoneType.Dma32, 0, ZoneType.Dma32);
+            for (int i = 0; i < 5; i++) KswapdReclaimed += r.Vm.Kswapd.Step(0);
             for (int i = 0; i < taken; i++) r.Pa.FreePages(KernelPages[i], 0, 0);
-            r.Vm.WritebackFile(file);
-            for (v = 0; v < 50; v++) r.Vm.TouchAnon(victim, v, true, out data);
+            r.Vm.PageCache.WritebackFile(file);
+            for (v = 0; v < 50; v++) r.Vm.Memory.TouchAnon(victim, v, true, out data);
             TaskContext current = r.Vm.Procs.ContextOf(reader);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);   // kills hog (the biggest), the oom_reaper frees its memory
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);   // kills hog (the biggest), the oom_reaper frees its memory
             r.ReapExiting();                                                      // then the victim exits
-            r.Vm.SelectBadProcess(r.Vm.OomTotalPages, out _, out _);
-            r.Vm.OomScore(victim);
-            r.Vm.CheckNoPageLost(null);
-            r.Vm.UpdateStat();
+            r.Vm.Oom.SelectBadProcess(r.Vm.Oom.TotalPages, out _, out _);
+            r.Vm.Oom.OomScore(victim);
+            r.Vm.Census.CheckNoPageLost(null);
+            r.Vm.Nodes.UpdateStat();
         }
 
         [Fact]
@@ -63,7 +67,7 @@ namespace MemoryManager.Tests.Reclaim
             int hog = r.Spawn("hog"), victim = r.Spawn("victim"), reader = r.Spawn("reader");
             Workout(r, hog, victim, reader, file);
             Assert.False(r.Vm.Procs.Exists(hog));
-            r.Vm.ExitProcess(victim);
+            r.Vm.Memory.ExitProcess(victim);
             Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("hog", TaskFlags.None, 0, out hog));
             Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("victim", TaskFlags.None, 0, out victim));
 

@@ -1,5 +1,10 @@
 using System.Text.RegularExpressions;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Oom;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -18,7 +23,7 @@ namespace MemoryManager.Tests.Reclaim
         private static void Oom(Rig r, int pid)
         {
             var current = pid == 0 ? TaskContext.Kernel : r.Vm.Procs.ContextOf(pid);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
         }
 
         [Fact]
@@ -35,17 +40,17 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             ulong freeBefore = r.Pa.NrFreePages;
             Oom(r, c);
-            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
             Assert.Equal(0, r.Waits);                                    // the killer did not wait for anybody
-            ref Task t = ref r.Task(a);
+            ref Process t = ref r.Process(a);
             Assert.True(r.Vm.Procs.Exists(a));                           // it has not run: still in the table
-            Assert.Equal(TaskState.Exiting, t.State);
+            Assert.Equal(ProcessState.Exiting, t.State);
             Assert.True((t.Flags & TaskFlags.MemDie) != 0);
             Assert.True((t.Flags & TaskFlags.OomSkip) != 0);
             Assert.Equal(0UL, t.RssAnon);
             Assert.Equal(1UL, t.NrPtes);                                 // page-table pages stay until exit
             Assert.Equal(freeBefore + 300, r.Pa.NrFreePages);
-            Assert.Equal(1UL, r.Vm.OomReaped);
+            Assert.Equal(1UL, r.Vm.OomReaper.Reaped);
             r.AssertNoPageLost();
         }
 
@@ -56,9 +61,9 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a"), c = r.Spawn("c");
             r.TouchAnon(a, 300);
             for (int i = 0; i < 20; i++) r.Reclaim();
-            Assert.True(r.Task(a).SwapEnts > 0);
+            Assert.True(r.Process(a).SwapEnts > 0);
             Oom(r, c);
-            Assert.Equal(0UL, r.Task(a).SwapEnts);
+            Assert.Equal(0UL, r.Process(a).SwapEnts);
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
             Assert.Equal(r.Swap.Slots - 1, r.Pa.Stat.SwapFreePages);
             r.AssertNoPageLost();
@@ -72,13 +77,13 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(8);
             r.TouchAnon(a, 100);
             r.Read(a, f, 0, 8);
-            ulong cached = r.Vm.NrFilePages;
+            ulong cached = r.Vm.PageCache.NrFilePages;
             Oom(r, c);
             Assert.Contains($"Out of memory: Killed process {a} (memhog)", r.Log.ToString());
             Assert.Contains($"oom_reaper: reaped process {a} (memhog), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB\n", r.Log.ToString());
             Assert.True(r.Log.ToString().IndexOf("Killed process") < r.Log.ToString().IndexOf("oom_reaper:"));
-            Assert.Equal(0UL, r.Task(a).RssFile);
-            Assert.Equal(cached, r.Vm.NrFilePages);                      // zapping a file mapping frees nothing
+            Assert.Equal(0UL, r.Process(a).RssFile);
+            Assert.Equal(cached, r.Vm.PageCache.NrFilePages);                      // zapping a file mapping frees nothing
             r.AssertNoPageLost();
         }
 
@@ -90,13 +95,13 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(b, 200);
             Oom(r, c);
-            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
             Assert.True(r.Vm.Procs.Exists(a));                           // still there (not run yet), but reaped
             Oom(r, c);
-            Assert.Equal(b, r.Vm.LastOomVictim);                         // the next-worst, not a wait for a
+            Assert.Equal(b, r.Vm.Oom.LastVictim);                         // the next-worst, not a wait for a
             Assert.Equal(2UL, r.Pa.Stat.OomKill);
             Assert.Equal(2, Regex.Matches(r.Log.ToString(), "oom_reaper: reaped process").Count);
-            Assert.Equal(TaskState.Running, r.Task(c).State);
+            Assert.Equal(ProcessState.Running, r.Process(c).State);
             r.AssertNoPageLost();
         }
 
@@ -108,8 +113,8 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(keeper, 10);
             Oom(r, keeper);
-            Assert.Equal(0, r.Vm.OomScore(a));
-            Assert.Equal(OomScan.NoVictim, r.Vm.SelectBadProcess(r.Vm.OomTotalPages, out _, out _));
+            Assert.Equal(0, r.Vm.Oom.OomScore(a));
+            Assert.Equal(OomScan.NoVictim, r.Vm.Oom.SelectBadProcess(r.Vm.Oom.TotalPages, out _, out _));
         }
 
         [Fact]
@@ -119,10 +124,10 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a"), keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(a, 50);
             var current = r.Vm.Procs.ContextOf(keeper);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.False(r.Vm.Panicked);
-            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.True(r.Vm.Panicked);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.False(r.Vm.Oom.Panicked);
+            Assert.False(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
             Assert.True(r.Vm.Procs.Exists(keeper));
         }
@@ -134,13 +139,13 @@ namespace MemoryManager.Tests.Reclaim
             int big = r.Spawn("big"), leaving = r.Spawn("leaving"), c = r.Spawn("c");
             r.TouchAnon(big, 500);
             r.TouchAnon(leaving, 40);
-            r.Vm.BeginExit(leaving);
+            r.Vm.Memory.BeginExit(leaving);
             Oom(r, c);
-            Assert.Equal(leaving, r.Vm.LastOomVictim);
-            Assert.Equal(0UL, r.Task(leaving).RssAnon);
+            Assert.Equal(leaving, r.Vm.Oom.LastVictim);
+            Assert.Equal(0UL, r.Process(leaving).RssAnon);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);                         // nobody had to be killed
             Oom(r, c);                                                    // still short: the next one is big
-            Assert.Equal(big, r.Vm.LastOomVictim);
+            Assert.Equal(big, r.Vm.Oom.LastVictim);
             r.AssertNoPageLost();
         }
 
@@ -152,10 +157,10 @@ namespace MemoryManager.Tests.Reclaim
             int f = r.File(4);
             r.TouchAnon(a, 30);
             Oom(r, c);
-            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 3, false, out _));
-            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
-            Assert.Equal(ProcResult.Killed, r.Vm.ReadFilePage(a, f, 0, out _));
-            Assert.Equal(0UL, r.Task(a).RssAnon);
+            Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 3, false, out _));
+            Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 400, true, out _));
+            Assert.Equal(ProcResult.Killed, r.Vm.PageCache.ReadFilePage(a, f, 0, out _));
+            Assert.Equal(0UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
         }
 
@@ -169,16 +174,16 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 1500);                                         // three page-table pages
             r.Read(a, f, 0, 16);
             for (int i = 0; i < 10; i++) r.Reclaim();
-            ulong cached = r.Vm.NrFilePages;
+            ulong cached = r.Vm.PageCache.NrFilePages;
             Oom(r, c);
-            Assert.Equal(3UL, r.Task(a).NrPtes);
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(a));             // no double free: nothing left to unmap
+            Assert.Equal(3UL, r.Process(a).NrPtes);
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(a));             // no double free: nothing left to unmap
             Assert.False(r.Vm.Procs.Exists(a));
             Assert.Equal(free0 - cached, r.Pa.NrFreePages);               // only the page cache is still in use
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
             r.AssertNoPageLost();
             Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("next", TaskFlags.None, 0, out int next));
-            Assert.Equal(TaskFlags.None, r.Task(next).Flags & TaskFlags.OomSkip);   // the slot starts clean
+            Assert.Equal(TaskFlags.None, r.Process(next).Flags & TaskFlags.OomSkip);   // the slot starts clean
         }
 
         [Fact]
@@ -187,13 +192,13 @@ namespace MemoryManager.Tests.Reclaim
             using var r = NobodyRuns();
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
-            Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReap(999));
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(Vm.InitPid));
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(r.Vm.Kswapd(0).Pid));
-            r.Vm.BeginExit(a);
-            Assert.Equal(ProcResult.Ok, r.Vm.OomReap(a, out ulong freed));
+            Assert.Equal(ProcResult.NoSuchProcess, r.Vm.OomReaper.Reap(999));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReaper.Reap(ProcessTable.InitPid));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReaper.Reap(r.Vm.Nodes[0].Kswapd.Pid));
+            r.Vm.Memory.BeginExit(a);
+            Assert.Equal(ProcResult.Ok, r.Vm.OomReaper.Reap(a, out ulong freed));
             Assert.Equal(10UL, freed);
-            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReap(a));
+            Assert.Equal(ProcResult.NotOwner, r.Vm.OomReaper.Reap(a));
             r.AssertNoPageLost();
         }
 
@@ -207,10 +212,10 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(b, 200);
             Oom(r, c);
-            Assert.Equal(300UL, r.Task(a).RssAnon);
+            Assert.Equal(300UL, r.Process(a).RssAnon);
             Assert.True(r.Waits > 0);
             Oom(r, c);
-            Assert.Equal(a, r.Vm.LastOomVictim);
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.DoesNotContain("oom_reaper", r.Log.ToString());
         }
@@ -251,23 +256,23 @@ namespace MemoryManager.Tests.Reclaim
                 ulong pfn = r.Pa.AllocPages(ref kernel, gfp, order);
                 if (r.Pa.Stat.OomKill != killsBefore)
                 {
-                    victims.Add(r.Vm.LastOomVictim);
-                    Assert.Equal(0UL, r.Task(r.Vm.LastOomVictim).RssAnon);   // reaped before it ever ran
+                    victims.Add(r.Vm.Oom.LastVictim);
+                    Assert.Equal(0UL, r.Process(r.Vm.Oom.LastVictim).RssAnon);   // reaped before it ever ran
                 }
                 if (pfn == PageAllocator.NoPfn) break;
                 held.Add((pfn, order));
                 Assert.True(i < 100_000);
             }
             Assert.Equal(new[] { big, medium, small }, victims.ToArray());     // highest badness first
-            Assert.True(r.Vm.Panicked);
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
             Assert.Contains("swapper: page allocation failure.", r.Log.ToString());
             Assert.True(r.Vm.Procs.Exists(keeper));
-            Assert.Equal(TaskState.Running, r.Task(keeper).State);
+            Assert.Equal(ProcessState.Running, r.Process(keeper).State);
             r.AssertNoPageLost();
             foreach (var (pfn, order) in held) Assert.Equal(MmResult.Ok, r.Pa.FreePages(pfn, order, 0));
             r.ReapExiting();
-            r.Vm.ExitProcess(keeper);
+            r.Vm.Memory.ExitProcess(keeper);
             r.AssertNoPageLost();
             Assert.Equal(free0, r.Pa.NrFreePages);
         }

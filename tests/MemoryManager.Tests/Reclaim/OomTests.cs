@@ -1,52 +1,57 @@
 using System.Collections.Generic;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Oom;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
 {
     public unsafe class OomTests
     {
-        private static Task Proc(int pid, ulong anon, ulong file = 0, ulong swap = 0, ulong ptes = 0, int adj = 0, TaskFlags f = TaskFlags.None) => new Task
+        private static Process Proc(int pid, ulong anon, ulong file = 0, ulong swap = 0, ulong ptes = 0, int adj = 0, TaskFlags f = TaskFlags.None) => new Process
         {
-            Pid = pid, Comm = "p", State = TaskState.Running, Flags = f, OomScoreAdj = adj,
+            Pid = pid, Comm = "p", State = ProcessState.Running, Flags = f, OomScoreAdj = adj,
             RssAnon = anon, RssFile = file, SwapEnts = swap, NrPtes = ptes,
         };
 
         [Fact]
         public void Oom_badness_is_rss_plus_swap_plus_page_tables_plus_adj_thousandths_of_totalpages()
         {
-            Task t = Proc(10, anon: 100, file: 20, swap: 5, ptes: 2, adj: 500);
-            Assert.Equal(127UL + 500 * 10, Vm.OomBadness(ref t, 10_000));
+            Process t = Proc(10, anon: 100, file: 20, swap: 5, ptes: 2, adj: 500);
+            Assert.Equal(127UL + 500 * 10, OomKiller.OomBadness(ref t, 10_000));
             t.OomScoreAdj = 0;
-            Assert.Equal(127UL, Vm.OomBadness(ref t, 10_000));
+            Assert.Equal(127UL, OomKiller.OomBadness(ref t, 10_000));
             t.OomScoreAdj = -10;
-            Assert.Equal(27UL, Vm.OomBadness(ref t, 10_000));
+            Assert.Equal(27UL, OomKiller.OomBadness(ref t, 10_000));
         }
 
         [Fact]
         public void Oom_badness_divides_totalpages_by_1000_before_scaling_adj_as_linux_does()
         {
-            Task t = Proc(10, anon: 100, adj: 1000);
+            Process t = Proc(10, anon: 100, adj: 1000);
             // totalpages / 1000 = 1 (integer division), so adj adds 1000, not 1999.
-            Assert.Equal(1100UL, Vm.OomBadness(ref t, 1999));
+            Assert.Equal(1100UL, OomKiller.OomBadness(ref t, 1999));
         }
 
         [Fact]
         public void A_killable_task_scores_at_least_one()
         {
-            Task t = Proc(10, anon: 100, adj: -999);
-            Assert.Equal(1UL, Vm.OomBadness(ref t, 10_000));
+            Process t = Proc(10, anon: 100, adj: -999);
+            Assert.Equal(1UL, OomKiller.OomBadness(ref t, 10_000));
         }
 
         [Fact]
         public void Init_kernel_threads_and_oom_score_adj_minus_1000_are_unkillable()
         {
-            Task init = Proc(Vm.InitPid, anon: 5000);
-            Task kthread = Proc(7, anon: 5000, f: TaskFlags.KernelThread);
-            Task protectedTask = Proc(8, anon: 5000, adj: -1000);
-            Assert.Equal(0UL, Vm.OomBadness(ref init, 10_000));
-            Assert.Equal(0UL, Vm.OomBadness(ref kthread, 10_000));
-            Assert.Equal(0UL, Vm.OomBadness(ref protectedTask, 10_000));
+            Process init = Proc(ProcessTable.InitPid, anon: 5000);
+            Process kthread = Proc(7, anon: 5000, f: TaskFlags.KernelThread);
+            Process protectedTask = Proc(8, anon: 5000, adj: -1000);
+            Assert.Equal(0UL, OomKiller.OomBadness(ref init, 10_000));
+            Assert.Equal(0UL, OomKiller.OomBadness(ref kthread, 10_000));
+            Assert.Equal(0UL, OomKiller.OomBadness(ref protectedTask, 10_000));
         }
 
         [Fact]
@@ -55,11 +60,11 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 1000);
-            ulong total = r.Vm.OomTotalPages;
+            ulong total = r.Vm.Oom.TotalPages;
             Assert.Equal(r.Pa.TotalManagedPages + r.Swap.Slots - 1, total);
-            Assert.Equal((long)(1001UL * 1000 / total), r.Vm.OomScore(p));   // 1000 anon + 1 page-table page
-            Assert.Equal(0, r.Vm.OomScore(Vm.InitPid));
-            Assert.Equal(-1, r.Vm.OomScore(999));
+            Assert.Equal((long)(1001UL * 1000 / total), r.Vm.Oom.OomScore(p));   // 1000 anon + 1 page-table page
+            Assert.Equal(0, r.Vm.Oom.OomScore(ProcessTable.InitPid));
+            Assert.Equal(-1, r.Vm.Oom.OomScore(999));
         }
 
         [Fact]
@@ -73,16 +78,38 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(big, f, 0, 3);
             r.TouchAnon(bystander, 5);
             var current = r.Vm.Procs.ContextOf(bystander);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Contains($"Out of memory: Killed process {big} (big) total-vm:52kB, anon-rss:40kB, file-rss:12kB\n", r.Log.ToString());
             Assert.Contains("bystander invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=0", r.Log.ToString());
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
-            Assert.Equal(big, r.Vm.LastOomVictim);
-            Assert.Equal(0UL, r.Task(big).RssAnon);                // the oom_reaper took its memory at once
+            Assert.Equal(big, r.Vm.Oom.LastVictim);
+            Assert.Equal(0UL, r.Process(big).RssAnon);                // the oom_reaper took its memory at once
             r.ReapExiting();
             Assert.False(r.Vm.Procs.Exists(big));                 // and it exits when it next runs
             Assert.True(r.Vm.Procs.Exists(small));
             r.AssertNoPageLost();
+        }
+
+        [Fact]
+        public void An_oom_kill_is_told_to_the_event_hook_with_what_the_victim_held_before_the_reaper()
+        {
+            using var r = new Rig();
+            var events = new EventsDouble();
+            r.Pa.Events = events;
+            int small = r.Spawn("small"), big = r.Spawn("big");
+            int f = r.File(3);
+            r.TouchAnon(small, 10);
+            r.TouchAnon(big, 10);
+            r.Read(big, f, 0, 3);
+            var current = r.Vm.Procs.ContextOf(small);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            OomKill k = Assert.Single(events.Kills);
+            Assert.Equal(big, k.Pid);
+            Assert.Equal("big", k.Comm);
+            Assert.Equal(10UL, k.RssAnon);
+            Assert.Equal(3UL, k.RssFile);
+            Assert.Equal(0UL, r.Process(big).RssAnon);           // reaped after the event
+            Assert.Equal((ulong)events.Kills.Count, r.Pa.Stat.OomKill);
         }
 
         [Fact]
@@ -92,13 +119,13 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             int other = r.Spawn("other");
             r.TouchAnon(keeper, 2000);
-            r.Vm.Procs.Get(Vm.InitPid).RssAnon = 5000;            // pretend init is huge (badness only)
+            r.Vm.Procs.Get(ProcessTable.InitPid).RssAnon = 5000;            // pretend init is huge (badness only)
             r.TouchAnon(other, 1);
             var current = r.Vm.Procs.ContextOf(other);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.Equal(other, r.Vm.LastOomVictim);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(other, r.Vm.Oom.LastVictim);
             Assert.True(r.Vm.Procs.Exists(keeper));
-            r.Vm.Procs.Get(Vm.InitPid).RssAnon = 0;
+            r.Vm.Procs.Get(ProcessTable.InitPid).RssAnon = 0;
         }
 
         [Fact]
@@ -109,9 +136,9 @@ namespace MemoryManager.Tests.Reclaim
             int victim = r.Spawn("victim"), other = r.Spawn("other");
             r.TouchAnon(victim, 100);
             var current = r.Vm.Procs.ContextOf(other);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.True((r.Vm.Procs.Get(victim).Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Exiting, r.Vm.Procs.Get(victim).State);
+            Assert.Equal(ProcessState.Exiting, r.Vm.Procs.Get(victim).State);
             r.TakeKernelPagesUntil(z => z.WatermarkMin / 2);
             var normal = r.Vm.Procs.ContextOf(other);
             Assert.Equal(PageAllocator.NoPfn, r.Pa.AllocPages(ref normal, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, 0));
@@ -130,12 +157,12 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(a, 300);
             r.TouchAnon(b, 200);
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.Equal(a, r.Vm.LastOomVictim);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(a, r.Vm.Oom.LastVictim);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
             Assert.True(r.Vm.Procs.Exists(b));
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(b).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(b).State);
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(r.Log.ToString(), "Killed process"));
         }
 
@@ -147,12 +174,12 @@ namespace MemoryManager.Tests.Reclaim
             int big = r.Spawn("big"), leaving = r.Spawn("leaving"), c = r.Spawn("c");
             r.TouchAnon(big, 500);
             r.TouchAnon(leaving, 5);
-            r.Vm.BeginExit(leaving);
+            r.Vm.Memory.BeginExit(leaving);
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.Equal(leaving, r.Vm.LastOomVictim);
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.Equal(leaving, r.Vm.Oom.LastVictim);
             Assert.True((r.Vm.Procs.Get(leaving).Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);                  // nobody had to be killed
         }
 
@@ -162,11 +189,11 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int big = r.Spawn("big"), c = r.Spawn("c");
             r.TouchAnon(big, 500);
-            r.Vm.BeginExit(c);
+            r.Vm.Memory.BeginExit(c);
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
         }
 
         [Fact]
@@ -178,10 +205,10 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
             var current = r.Vm.Procs.ContextOf(a);
-            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.True(r.Vm.Panicked);
+            Assert.False(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled", r.Log.ToString());
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(a).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(a).State);
         }
 
         [Fact]
@@ -194,10 +221,10 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(big, 500);
             r.TouchAnon(caller, 1);
             var current = r.Vm.Procs.ContextOf(caller);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Contains($"Out of memory (oom_kill_allocating_task): Killed process {caller} (caller)", r.Log.ToString());
             Assert.True((current.Flags & TaskFlags.MemDie) != 0);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(big).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(big).State);
         }
 
         [Fact]
@@ -207,8 +234,8 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
-            Assert.False(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
-            Assert.True(r.Vm.Panicked);
+            Assert.False(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.Panicked);
             Assert.Contains("Out of memory and no killable processes...", r.Log.ToString());
         }
 
@@ -227,7 +254,7 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.Equal(["Out of memory and no killable processes..."], panic.Reasons);
             Assert.EndsWith("Kernel panic - not syncing: Out of memory and no killable processes...\n", r.Log.ToString());
         }
@@ -243,7 +270,7 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a");
             r.TouchAnon(a, 10);
             var current = r.Vm.Procs.ContextOf(a);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.Equal(["Out of memory: system-wide panic_on_oom is enabled"], panic.Reasons);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);
         }
@@ -257,14 +284,14 @@ namespace MemoryManager.Tests.Reclaim
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             // A killable process appears later: a dead machine still kills nobody.
             int late = r.Spawn("late");
             r.TouchAnon(late, 100);
             var lateCtx = r.Vm.Procs.ContextOf(late);
-            Assert.False(r.Vm.OutOfMemory(ref lateCtx, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.False(r.Vm.Oom.OutOfMemory(ref lateCtx, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.Single(panic.Reasons);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(late).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(late).State);
             Assert.Equal(0UL, r.Pa.Stat.OomKill);
         }
 
@@ -282,13 +309,13 @@ namespace MemoryManager.Tests.Reclaim
             {
                 // Another allocation hits OOM while the first kill is still waiting.
                 var other = r.Vm.Procs.ContextOf(b);
-                nested = r.Vm.OutOfMemory(ref other, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+                nested = r.Vm.Oom.OutOfMemory(ref other, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             };
             var current = r.Vm.Procs.ContextOf(c);
-            Assert.True(r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
+            Assert.True(r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal));
             Assert.True(nested);
             Assert.Equal(1UL, r.Pa.Stat.OomKill);
-            Assert.Equal(TaskState.Running, r.Vm.Procs.Get(b).State);
+            Assert.Equal(ProcessState.Running, r.Vm.Procs.Get(b).State);
         }
 
         [Fact]
@@ -302,7 +329,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Reclaim();
             Assert.True(r.Vm.Procs.Get(a).SwapEnts > 0);
             var current = r.Vm.Procs.ContextOf(c);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
             Assert.True(r.Vm.Procs.Exists(a));                     // killed, not yet exited
             r.ReapExiting();
             Assert.False(r.Vm.Procs.Exists(a));
@@ -319,8 +346,8 @@ namespace MemoryManager.Tests.Reclaim
             int a = r.Spawn("a"), c = r.Spawn("c");
             r.TouchAnon(a, 300);
             var current = r.Vm.Procs.ContextOf(c);
-            r.Vm.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
-            Assert.Equal(ProcResult.Killed, r.Vm.TouchAnon(a, 400, true, out _));
+            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            Assert.Equal(ProcResult.Killed, r.Vm.Memory.TouchAnon(a, 400, true, out _));
         }
     }
 }

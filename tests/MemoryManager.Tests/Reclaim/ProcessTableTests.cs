@@ -1,4 +1,6 @@
 using MemoryManager;
+using MemoryManager.Core;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

@@ -2,6 +2,9 @@ using System;
 using FsCheck;
 using FsCheck.Fluent;
 using MemoryManager;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Processes;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -36,7 +39,7 @@ namespace MemoryManager.Tests.Reclaim
                         for (int k = 0; k < 1 + arg % 64; k++)
                         {
                             int v = (arg * 7 + k) % Vpages;
-                            ProcResult pr = r.Vm.TouchAnon(pid, v, true, out byte* data);
+                            ProcResult pr = r.Vm.Memory.TouchAnon(pid, v, true, out byte* data);
                             if (pr == ProcResult.Ok)
                             {
                                 ulong first = *(ulong*)data;
@@ -46,29 +49,29 @@ namespace MemoryManager.Tests.Reclaim
                         }
                         break;
                     case 4: case 5:
-                        for (int k = 0; k < 1 + arg % 32; k++) r.Vm.ReadFilePage(pid, f, (arg + k) % FilePages, out _);
+                        for (int k = 0; k < 1 + arg % 32; k++) r.Vm.PageCache.ReadFilePage(pid, f, (arg + k) % FilePages, out _);
                         break;
                     case 6:
-                        r.Vm.WriteFilePage(pid, f, arg % FilePages, out _);
+                        r.Vm.PageCache.WriteFilePage(pid, f, arg % FilePages, out _);
                         break;
                     case 7: r.Reclaim(); break;
                     case 8: r.Reclaim(Gfp.GFP_NOFS); break;
-                    case 9: case 10: r.Vm.KswapdStep(0); r.Clock.Ticks++; break;
-                    case 11: r.Vm.Unmap(pid, arg % Vpages); break;
-                    case 12: r.Vm.ExitProcess(pid); break;
+                    case 9: case 10: r.Vm.Kswapd.Step(0); r.Clock.Ticks++; break;
+                    case 11: r.Vm.Memory.Unmap(pid, arg % Vpages); break;
+                    case 12: r.Vm.Memory.ExitProcess(pid); break;
                     case 13:
                     {
                         var ctx = r.Vm.Procs.Exists(pid) ? r.Vm.Procs.ContextOf(pid) : new TaskContext(0, "k", TaskFlags.None);
-                        r.Vm.OutOfMemory(ref ctx, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+                        r.Vm.Oom.OutOfMemory(ref ctx, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
                         // The oom_reaper has freed the victim's memory; half the time the victim
                         // exits at once, otherwise it lingers (reaped) and later operations meet it.
                         if ((arg & 1) == 0) r.ReapExiting();
                         break;
                     }
-                    case 14: r.Vm.WritebackFile(f); break;
+                    case 14: r.Vm.PageCache.WritebackFile(f); break;
                     default: r.ReapExiting(); break;
                 }
-                if (r.Vm.Panicked) return "";                                   // only -1000 and init left: fine
+                if (r.Vm.Oom.Panicked) return "";                                   // only -1000 and init left: fine
                 string lost = r.NoPageLost();
                 if (lost != "") return $"step {step} (op {op & 15}): {lost}";
             }

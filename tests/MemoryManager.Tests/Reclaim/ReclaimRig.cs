@@ -1,6 +1,12 @@
 using System;
 using System.Runtime.InteropServices;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Processes;
+using MemoryManager.Swap;
+using MemoryManager.Workloads;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -53,7 +59,7 @@ namespace MemoryManager.Tests.Reclaim
             for (uint i = 0; i < ticks; i++)
             {
                 ReapExiting();
-                Vm.KswapdStep(0);
+                Vm.Kswapd.Step(0);
                 Clock.Ticks++;
             }
         }
@@ -63,8 +69,8 @@ namespace MemoryManager.Tests.Reclaim
         {
             for (int s = 0; s < Vm.Procs.Capacity; s++)
             {
-                ref Task t = ref Vm.Procs.At(s);
-                if (t.State == TaskState.Exiting) Vm.ExitProcess(t.Pid);
+                ref Process t = ref Vm.Procs.At(s);
+                if (t.State == ProcessState.Exiting) Vm.Memory.ExitProcess(t.Pid);
             }
         }
 
@@ -74,7 +80,7 @@ namespace MemoryManager.Tests.Reclaim
             return pid;
         }
 
-        public ref Task Task(int pid) => ref Vm.Procs.Get(pid);
+        public ref Process Process(int pid) => ref Vm.Procs.Get(pid);
 
         public static ulong Seed(int pid, int vpage) => (ulong)pid * 0x9E3779B97F4A7C15UL ^ (ulong)vpage * 0xC2B2AE3D27D4EB4FUL;
 
@@ -83,7 +89,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             for (int v = from; v < from + count; v++)
             {
-                Assert.Equal(ProcResult.Ok, Vm.TouchAnon(pid, v, true, out byte* data));
+                Assert.Equal(ProcResult.Ok, Vm.Memory.TouchAnon(pid, v, true, out byte* data));
                 Fill(data, Seed(pid, v));
             }
         }
@@ -98,7 +104,7 @@ namespace MemoryManager.Tests.Reclaim
         {
             _fileMem = (byte*)NativeMemory.AllocZeroed((nuint)((ulong)pages * MmConstants.PageSize));
             for (int i = 0; i < pages; i++) Fill(_fileMem + (ulong)i * MmConstants.PageSize, Seed(-1, i));
-            Assert.Equal(ProcResult.Ok, Vm.CreateFile("data", pages, _fileMem, out int id));
+            Assert.Equal(ProcResult.Ok, Vm.PageCache.CreateFile("data", pages, _fileMem, out int id));
             return id;
         }
 
@@ -107,20 +113,20 @@ namespace MemoryManager.Tests.Reclaim
         public void Read(int pid, int file, int from, int count)
         {
             for (int i = from; i < from + count; i++)
-                Assert.Equal(ProcResult.Ok, Vm.ReadFilePage(pid, file, i, out _));
+                Assert.Equal(ProcResult.Ok, Vm.PageCache.ReadFilePage(pid, file, i, out _));
         }
 
         /// <summary>A direct-reclaim pass with the given gfp, as the allocator's slow path would run it.</summary>
         public ulong Reclaim(Gfp gfp = Gfp.GFP_KERNEL)
         {
             var ctx = new TaskContext(0, "test", TaskFlags.MemAlloc);
-            return Vm.TryToFreePages(ref ctx, gfp, 0, ZoneType.Normal);
+            return Vm.Vmscan.TryToFreePages(ref ctx, gfp, 0, ZoneType.Normal);
         }
 
         public string NoPageLost()
         {
             var s = new StringSink();
-            bool ok = Vm.CheckNoPageLost(s) & Pa.CheckInvariants(s);
+            bool ok = Vm.Census.CheckNoPageLost(s) & Pa.CheckInvariants(s);
             return ok ? "" : s.ToString();
         }
 

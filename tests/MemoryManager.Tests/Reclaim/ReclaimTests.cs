@@ -1,4 +1,9 @@
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+using MemoryManager.Reclaim;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -7,7 +12,7 @@ namespace MemoryManager.Tests.Reclaim
     {
         private static ScanControl Sc(ulong nr = 32) => new ScanControl
         {
-            NrToReclaim = nr, Priority = Vm.DefPriority, MayWritepage = true, MaySwap = true,
+            NrToReclaim = nr, Priority = Vmscan.DefPriority, MayWritepage = true, MaySwap = true,
         };
 
         [Fact]
@@ -19,11 +24,11 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(p, 100);
             r.Read(p, f, 0, 100);
             ScanControl sc = Sc();
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
-            Assert.Equal(100UL, r.Task(p).RssAnon);
-            Assert.Equal(0UL, r.Task(p).SwapEnts);
-            Assert.Equal(68UL, r.Vm.File(f).NrCached);
+            Assert.Equal(100UL, r.Process(p).RssAnon);
+            Assert.Equal(0UL, r.Process(p).SwapEnts);
+            Assert.Equal(68UL, r.Vm.PageCache.File(f).NrCached);
             r.AssertNoPageLost();
         }
 
@@ -36,12 +41,12 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 64);
             r.Read(p, f, 0, 32);
             r.Read(p, f, 0, 32);                       // pages 0..31 now active
-            Assert.Equal(32UL, r.Vm.Lru(0).Size(LruList.ActiveFile));
+            Assert.Equal(32UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveFile));
             ScanControl sc = Sc();
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             Assert.Equal(32UL, sc.NrReclaimed);
-            for (int i = 0; i < 32; i++) Assert.NotEqual(PageAllocator.NoPfn, r.Vm.FindGetPage(f, i));
-            for (int i = 32; i < 64; i++) Assert.Equal(PageAllocator.NoPfn, r.Vm.FindGetPage(f, i));
+            for (int i = 0; i < 32; i++) Assert.NotEqual(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, i));
+            for (int i = 32; i < 64; i++) Assert.Equal(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, i));
         }
 
         [Fact]
@@ -53,9 +58,9 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 8);                        // page 0 is the oldest: at the tail
             r.Read(p, f, 0, 1);                        // page 0 gets PG_referenced
             ScanControl sc = Sc(7);
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             Assert.Equal(7UL, sc.NrReclaimed);
-            Assert.NotEqual(PageAllocator.NoPfn, r.Vm.FindGetPage(f, 0));
+            Assert.NotEqual(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, 0));
         }
 
         [Fact]
@@ -66,7 +71,7 @@ namespace MemoryManager.Tests.Reclaim
             r.TouchAnon(p, 40);                        // all active, unreferenced; page 0 at the tail
             r.TouchAnon(p, 10);                        // pages 0..9 get PG_referenced
             ScanControl sc = Sc();
-            r.Vm.ShrinkNode(0, ref sc);
+            r.Vm.Vmscan.ShrinkNode(0, ref sc);
             // The active scan takes the 32 oldest (0..31): 0..9 rotate back to the active head,
             // 10..31 move to the inactive list, where they are reclaimed to swap.
             Assert.Equal(22UL, sc.NrReclaimed);
@@ -75,7 +80,7 @@ namespace MemoryManager.Tests.Reclaim
                 bool swapped = Pte.IsSwap(r.Vm.Procs.ReadPte(p, v));
                 Assert.True(swapped == (v >= 10 && v < 32), $"page {v}: swapped={swapped}");
             }
-            Assert.Equal(18UL, r.Vm.Lru(0).Size(LruList.ActiveAnon));
+            Assert.Equal(18UL, r.Vm.Nodes[0].Lru.Size(LruList.ActiveAnon));
             r.AssertNoPageLost();
         }
 
@@ -85,14 +90,14 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(4);
-            r.Vm.WriteFilePage(p, f, 2, out byte* data);
+            r.Vm.PageCache.WriteFilePage(p, f, 2, out byte* data);
             Rig.Fill(data, 4242);
             Assert.False(Rig.Holds(r.FileBacking(2), 4242));
             r.Reclaim();
-            Assert.Equal(PageAllocator.NoPfn, r.Vm.FindGetPage(f, 2));
+            Assert.Equal(PageAllocator.NoPfn, r.Vm.PageCache.FindGetPage(f, 2));
             Assert.True(Rig.Holds(r.FileBacking(2), 4242));
-            Assert.Equal(1UL, r.Vm.File(f).NrWritten);
-            Assert.Equal(ProcResult.Ok, r.Vm.ReadFilePage(p, f, 2, out byte* again));
+            Assert.Equal(1UL, r.Vm.PageCache.File(f).NrWritten);
+            Assert.Equal(ProcResult.Ok, r.Vm.PageCache.ReadFilePage(p, f, 2, out byte* again));
             Assert.True(Rig.Holds(again, 4242));
         }
 
@@ -102,9 +107,9 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("writer");
             int f = r.File(4);
-            for (int i = 0; i < 4; i++) r.Vm.WriteFilePage(p, f, i, out _);
+            for (int i = 0; i < 4; i++) r.Vm.PageCache.WriteFilePage(p, f, i, out _);
             Assert.Equal(0UL, r.Reclaim(Gfp.GFP_NOFS));
-            Assert.Equal(4UL, r.Vm.File(f).NrCached);
+            Assert.Equal(4UL, r.Vm.PageCache.File(f).NrCached);
             Assert.Equal(4UL, r.Reclaim(Gfp.GFP_KERNEL));
         }
 
@@ -115,7 +120,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 64);
             Assert.Equal(0UL, r.Reclaim(Gfp.GFP_NOIO));
-            Assert.Equal(64UL, r.Task(p).RssAnon);
+            Assert.Equal(64UL, r.Process(p).RssAnon);
         }
 
         [Fact]
@@ -127,8 +132,8 @@ namespace MemoryManager.Tests.Reclaim
             ulong total = 0;
             for (int i = 0; i < 5; i++) total += r.Reclaim();
             Assert.Equal(3UL, total);
-            Assert.Equal(3UL, r.Task(p).SwapEnts);
-            Assert.Equal(61UL, r.Task(p).RssAnon);
+            Assert.Equal(3UL, r.Process(p).SwapEnts);
+            Assert.Equal(61UL, r.Process(p).RssAnon);
             Assert.Equal(0UL, r.Reclaim());
             r.AssertNoPageLost();
         }
@@ -140,7 +145,7 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 64);
             Assert.Equal(0UL, r.Reclaim());
-            Assert.Equal(64UL, r.Task(p).RssAnon);
+            Assert.Equal(64UL, r.Process(p).RssAnon);
         }
 
         [Fact]
@@ -149,17 +154,17 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 64);
-            while (r.Task(p).SwapEnts < 64) Assert.True(r.Reclaim() > 0);
-            Assert.Equal(0UL, r.Task(p).RssAnon);
+            while (r.Process(p).SwapEnts < 64) Assert.True(r.Reclaim() > 0);
+            Assert.Equal(0UL, r.Process(p).RssAnon);
             ulong pswpin = r.Pa.Stat.Pswpin;
             for (int v = 0; v < 64; v++)
             {
                 Assert.True(Pte.IsSwap(r.Vm.Procs.ReadPte(p, v)));
-                Assert.Equal(ProcResult.Ok, r.Vm.TouchAnon(p, v, false, out byte* data));
+                Assert.Equal(ProcResult.Ok, r.Vm.Memory.TouchAnon(p, v, false, out byte* data));
                 Assert.True(Rig.Holds(data, Rig.Seed(p, v)), $"page {v} changed in swap");
             }
             Assert.Equal(pswpin + 64, r.Pa.Stat.Pswpin);
-            Assert.Equal(0UL, r.Task(p).SwapEnts);
+            Assert.Equal(0UL, r.Process(p).SwapEnts);
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
             r.AssertNoPageLost();
         }
@@ -173,7 +178,7 @@ namespace MemoryManager.Tests.Reclaim
             r.Read(p, f, 0, 100);
             ulong free = r.Pa.NrFreePages;
             ulong got = r.Reclaim();
-            Assert.Equal((ulong)Vm.SwapClusterMax, got);
+            Assert.Equal((ulong)Vmscan.SwapClusterMax, got);
             Assert.Equal(free + got, r.Pa.NrFreePages);
             Assert.Equal(got, r.Pa.Stat.PgstealDirect);
             Assert.True(r.Pa.Stat.PgscanDirect >= got);
@@ -189,8 +194,8 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(a, r.Pa.PfnToPage(pfn)->Owner);
             Assert.Equal(MmResult.NotOwner, r.Pa.FreePages(pfn, 0, b));
             Assert.True(Pte.IsPresent(r.Vm.Procs.ReadPte(a, 0)));
-            Assert.Equal(ProcResult.Ok, r.Vm.Unmap(b, 0));       // b's own (empty) entry: a's page untouched
-            Assert.Equal(1UL, r.Task(a).RssAnon);
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.Unmap(b, 0));       // b's own (empty) entry: a's page untouched
+            Assert.Equal(1UL, r.Process(a).RssAnon);
             r.AssertNoPageLost();
         }
 
@@ -200,11 +205,11 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             int p = r.Spawn("p");
             r.TouchAnon(p, 1);
-            Assert.Equal(1UL, r.Task(p).NrPtes);
+            Assert.Equal(1UL, r.Process(p).NrPtes);
             r.TouchAnon(p, 1, from: 511);
-            Assert.Equal(1UL, r.Task(p).NrPtes);
+            Assert.Equal(1UL, r.Process(p).NrPtes);
             r.TouchAnon(p, 1, from: 512);
-            Assert.Equal(2UL, r.Task(p).NrPtes);
+            Assert.Equal(2UL, r.Process(p).NrPtes);
         }
 
         [Fact]
@@ -212,8 +217,8 @@ namespace MemoryManager.Tests.Reclaim
         {
             using var r = new Rig();
             int p = r.Spawn("p");
-            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, r.Vm.Procs.VpagesPerTask, true, out _));
-            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.TouchAnon(p, -1, true, out _));
+            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.Memory.TouchAnon(p, r.Vm.Procs.VpagesPerProcess, true, out _));
+            Assert.Equal(ProcResult.AddressOutOfRange, r.Vm.Memory.TouchAnon(p, -1, true, out _));
         }
 
         [Fact]
@@ -224,8 +229,8 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("p");
             r.TouchAnon(p, 600);
             r.Reclaim();
-            Assert.True(r.Task(p).SwapEnts > 0);
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(p));
+            Assert.True(r.Process(p).SwapEnts > 0);
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(p));
             Assert.False(r.Vm.Procs.Exists(p));
             Assert.Equal(free0, r.Pa.NrFreePages);
             Assert.Equal(r.Swap.Slots - 1, r.Swap.FreeSlots);
@@ -239,9 +244,9 @@ namespace MemoryManager.Tests.Reclaim
             int p = r.Spawn("reader");
             int f = r.File(10);
             r.Read(p, f, 0, 10);
-            r.Vm.ExitProcess(p);
-            Assert.Equal(10UL, r.Vm.File(f).NrCached);
-            Assert.Equal(0, r.Pa.PfnToPage(r.Vm.FindGetPage(f, 0))->Owner);
+            r.Vm.Memory.ExitProcess(p);
+            Assert.Equal(10UL, r.Vm.PageCache.File(f).NrCached);
+            Assert.Equal(0, r.Pa.PfnToPage(r.Vm.PageCache.FindGetPage(f, 0))->Owner);
             r.AssertNoPageLost();
         }
 
@@ -249,17 +254,17 @@ namespace MemoryManager.Tests.Reclaim
         public void Init_and_kernel_threads_do_not_exit()
         {
             using var r = new Rig();
-            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(Vm.InitPid));
-            Assert.NotEqual(ProcResult.Ok, r.Vm.ExitProcess(r.Vm.Kswapd(0).Pid));
+            Assert.NotEqual(ProcResult.Ok, r.Vm.Memory.ExitProcess(ProcessTable.InitPid));
+            Assert.NotEqual(ProcResult.Ok, r.Vm.Memory.ExitProcess(r.Vm.Nodes[0].Kswapd.Pid));
         }
 
         [Fact]
         public void The_scan_target_is_the_list_size_shifted_by_priority_but_at_least_a_cluster()
         {
-            Assert.Equal(32UL, Vm.ScanTarget(1000, 12));
-            Assert.Equal(10UL, Vm.ScanTarget(10, 12));
-            Assert.Equal(1UL << 8, Vm.ScanTarget(1UL << 20, 12));
-            Assert.Equal(1000UL, Vm.ScanTarget(1000, 0));
+            Assert.Equal(32UL, Vmscan.ScanTarget(1000, 12));
+            Assert.Equal(10UL, Vmscan.ScanTarget(10, 12));
+            Assert.Equal(1UL << 8, Vmscan.ScanTarget(1UL << 20, 12));
+            Assert.Equal(1000UL, Vmscan.ScanTarget(1000, 0));
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using MemoryManager;
+using MemoryManager.Core;
+using MemoryManager.Swap;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim

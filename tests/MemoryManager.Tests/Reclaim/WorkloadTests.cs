@@ -1,4 +1,6 @@
 using MemoryManager;
+using MemoryManager.Processes;
+using MemoryManager.Workloads;
 using Xunit;
 
 namespace MemoryManager.Tests.Reclaim
@@ -16,10 +18,10 @@ namespace MemoryManager.Tests.Reclaim
             Workload w = Start(r, WorkloadKind.Memhog, pages: 100, rate: 30);
             Assert.Equal(WorkloadStatus.Running, w.Step(r.Vm));
             Assert.Equal(30, w.Touched);
-            Assert.Equal(30UL, r.Task(w.Pid).RssAnon);
+            Assert.Equal(30UL, r.Process(w.Pid).RssAnon);
             for (int i = 0; i < 5; i++) w.Step(r.Vm);
             Assert.Equal(100, w.Touched);
-            Assert.Equal(100UL, r.Task(w.Pid).RssAnon);
+            Assert.Equal(100UL, r.Process(w.Pid).RssAnon);
             r.AssertNoPageLost();
         }
 
@@ -42,7 +44,7 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             Workload w = Start(r, WorkloadKind.Memhog, pages: 4, rate: 4);
             w.Step(r.Vm);
-            byte* page = r.Vm.PeekAnon(w.Pid, 2);
+            byte* page = r.Vm.Memory.PeekAnon(w.Pid, 2);
             page[100] ^= 1;
             w.Step(r.Vm);
             Assert.Equal(1UL, w.Corruptions);
@@ -57,7 +59,7 @@ namespace MemoryManager.Tests.Reclaim
             Assert.Equal(64, w.Touched);
             w.Step(r.Vm);
             Assert.Equal(0, w.Cursor);
-            Assert.Equal(64UL, r.Task(w.Pid).RssAnon);
+            Assert.Equal(64UL, r.Process(w.Pid).RssAnon);
         }
 
         [Fact]
@@ -83,7 +85,7 @@ namespace MemoryManager.Tests.Reclaim
             Workload w = Start(r, WorkloadKind.Reader, pages: 0, rate: 4, fileId: file);
             for (int i = 0; i < 5; i++) Assert.Equal(WorkloadStatus.Running, w.Step(r.Vm));
             Assert.Equal(20, w.Cursor);
-            Assert.Equal(10UL, r.Vm.File(file).NrCached);
+            Assert.Equal(10UL, r.Vm.PageCache.File(file).NrCached);
             Assert.Equal(0UL, w.Corruptions);
         }
 
@@ -95,7 +97,7 @@ namespace MemoryManager.Tests.Reclaim
             for (int i = 0; i < 8; i++) Workload.Fill(r.FileBacking(i), Workload.FileSeed(file, i));
             Workload w = Start(r, WorkloadKind.Writer, pages: 0, rate: 8, fileId: file);
             w.Step(r.Vm);
-            Assert.Equal(8UL, r.Vm.File(file).NrDirty);
+            Assert.Equal(8UL, r.Vm.PageCache.File(file).NrDirty);
             Assert.Equal(0UL, w.Corruptions);
         }
 
@@ -105,9 +107,9 @@ namespace MemoryManager.Tests.Reclaim
             using var r = new Rig();
             Workload w = Start(r, WorkloadKind.Memhog, pages: 100, rate: 10);
             w.Step(r.Vm);
-            r.Vm.BeginExit(w.Pid);
+            r.Vm.Memory.BeginExit(w.Pid);
             Assert.Equal(WorkloadStatus.Killed, w.Step(r.Vm));
-            Assert.Equal(ProcResult.Ok, r.Vm.ExitProcess(w.Pid));
+            Assert.Equal(ProcResult.Ok, r.Vm.Memory.ExitProcess(w.Pid));
             r.AssertNoPageLost();
         }
 
@@ -121,15 +123,15 @@ namespace MemoryManager.Tests.Reclaim
             // The rig's congestion wait reaps an exiting victim, as the kernel's scheduler would run it to its exit.
             for (int step = 0; step < 1000 && r.Vm.Procs.Exists(a.Pid) && r.Vm.Procs.Exists(b.Pid); step++)
             {
-                if (a.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.ExitProcess(a.Pid);
-                if (r.Vm.Procs.Exists(b.Pid) && b.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.ExitProcess(b.Pid);
-                r.Vm.KswapdStep(0);
+                if (a.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(a.Pid);
+                if (r.Vm.Procs.Exists(b.Pid) && b.Step(r.Vm) == WorkloadStatus.Killed) r.Vm.Memory.ExitProcess(b.Pid);
+                r.Vm.Kswapd.Step(0);
             }
-            Assert.Equal(b.Pid, r.Vm.LastOomVictim);
+            Assert.Equal(b.Pid, r.Vm.Oom.LastVictim);
             Assert.False(r.Vm.Procs.Exists(b.Pid), "the hog at oom_score_adj 500 is the victim and gone");
             Assert.True(r.Vm.Procs.Exists(a.Pid), "the other hog lives on");
             // The survivor grows to its size, partly in swap, and re-reads every page.
-            for (int step = 0; step < 400; step++) { a.Step(r.Vm); r.Vm.KswapdStep(0); }
+            for (int step = 0; step < 400; step++) { a.Step(r.Vm); r.Vm.Kswapd.Step(0); }
             Assert.Equal(8192, a.Touched);
             Assert.True(a.SwapIns > 0, "pages went out to swap and came back");
             Assert.True(r.Vm.Procs.Exists(a.Pid), "the survivor was not killed while it swapped");

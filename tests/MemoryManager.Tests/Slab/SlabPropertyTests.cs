@@ -3,6 +3,9 @@ using System.Collections.Generic;
 using FsCheck;
 using FsCheck.Fluent;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+using MemoryManager.Slab;
 using Microsoft.FSharp.Core;
 using Xunit;
 

@@ -1,6 +1,10 @@
 using System;
 using System.Runtime.InteropServices;
 using MemoryManager;
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Slab;
 using Xunit;
 
 namespace MemoryManager.Tests.Slab

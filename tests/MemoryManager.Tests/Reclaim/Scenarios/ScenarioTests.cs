@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using MemoryManager;
+using MemoryManager.Oom;
+using MemoryManager.Processes;
 using Simulator.Engine;
 using Xunit;
 
@@ -56,6 +58,7 @@ run 150
             Assert.True(m.Pa.Stat.PgstealKswapd > 1000);
             Assert.Equal(0UL, m.Pa.Stat.Allocstall);
             Assert.Equal(0UL, m.Pa.Stat.PgscanDirect);
+            Assert.Empty(m.AllocStalls);
         }
 
         [Fact]
@@ -65,6 +68,10 @@ run 150
             Assert.True(m.Pa.Stat.PgstealKswapd > 0);
             Assert.True(m.Pa.Stat.Allocstall > 0);
             Assert.True(m.Pa.Stat.PgstealDirect > 0);
+            // Each stall reached the simulation as it happened, all of them the hog's.
+            Assert.Equal(m.Pa.Stat.Allocstall, (ulong)m.AllocStalls.Count);
+            int hog = m.Processes.Single(p => p.Name == "hog").Pid;
+            Assert.All(m.AllocStalls, s => Assert.Equal(hog, s.Pid));
             Assert.Empty(m.CensusFailures);
         }
 
@@ -87,21 +94,22 @@ run 400
                 if (at < 0) return;
                 // The line is written as the kill happens: every candidate is still in the table.
                 int pid = int.Parse(line.Substring(at + 15).Split(' ')[0]);
-                ulong total = mach.Vm.OomTotalPages, best = 0;
+                ulong total = mach.Vm.Oom.TotalPages, best = 0;
                 for (int s = 0; s < mach.Vm.Procs.Capacity; s++)
                 {
-                    ref Task t = ref mach.Vm.Procs.At(s);
-                    if (t.Pid != pid) best = Math.Max(best, Vm.OomBadness(ref t, total));
+                    ref Process t = ref mach.Vm.Procs.At(s);
+                    if (t.Pid != pid) best = Math.Max(best, OomKiller.OomBadness(ref t, total));
                 }
-                Assert.True(Vm.OomBadness(ref mach.Vm.Procs.Get(pid), total) >= best);
+                Assert.True(OomKiller.OomBadness(ref mach.Vm.Procs.Get(pid), total) >= best);
                 checkedKills.Add(pid);
             });
             int big = m.Processes.Single(p => p.Name == "big").Pid;
             int keeper = m.Processes.Single(p => p.Name == "keeper").Pid;
             Assert.Contains(big, m.OomVictims);
             Assert.Equal(m.OomVictims, checkedKills);
-            Assert.DoesNotContain(Vm.InitPid, m.OomVictims);
-            Assert.DoesNotContain(m.Vm.Kswapd(0).Pid, m.OomVictims);
+            Assert.Equal(m.Pa.Stat.OomKill, (ulong)m.OomVictims.Count);
+            Assert.DoesNotContain(ProcessTable.InitPid, m.OomVictims);
+            Assert.DoesNotContain(m.Vm.Nodes[0].Kswapd.Pid, m.OomVictims);
             Assert.DoesNotContain(keeper, m.OomVictims);
             Assert.True(m.Vm.Procs.Exists(keeper));
             Assert.False(m.Panicked);

@@ -1,4 +1,10 @@
-namespace MemoryManager
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Processes;
+using MemoryManager.Swap;
+
+namespace MemoryManager.Oom
 {
     /// <summary>What select_bad_process() found.</summary>
     public enum OomScan : byte
@@ -11,22 +17,55 @@ namespace MemoryManager
         NoVictim,
     }
 
-    // The OOM killer (mm/oom_kill.c, reduced): oom_badness, select_bad_process,
-    // oom_kill_process and out_of_memory with panic_on_oom and oom_kill_allocating_task.
-    public sealed unsafe partial class Vm
+    /// <summary>
+    /// The OOM killer (mm/oom_kill.c, reduced): oom_unkillable_task, oom_badness,
+    /// select_bad_process, oom_kill_process and out_of_memory with panic_on_oom and
+    /// oom_kill_allocating_task; the allocator calls it (IOomKiller) when reclaim made no
+    /// progress. A kill is counted (vmstat's oom_kill, <see cref="LastVictim"/>) and told to the
+    /// host's event hook (<see cref="IMmEvents.OomKilled"/>); it hands the victim to the
+    /// <see cref="OomReaper"/> (when it is on), or waits a tick for the victim to exit.
+    /// </summary>
+    public sealed unsafe class OomKiller : IOomKiller
     {
         /// <summary>The last victim's pid (0 if none yet), for tests and the simulator.</summary>
-        public int LastOomVictim;
+        public int LastVictim;
+        /// <summary>Set once the OOM killer panicked (panic_on_oom, or nothing left to kill); the machine is dead.</summary>
+        public bool Panicked;
         private bool _oomLock;
 
+        private readonly PageAllocator _pa;
+        private readonly ProcessTable _procs;
+        private readonly ISwapDevice _swap;
+        private readonly ProcessMemory _memory;
+        private readonly OomReaper _reaper;
+        private readonly bool _panicOnOom, _killAllocatingTask, _useReaper;
+
+        /// <summary>
+        /// The OOM killer over the processes of <paramref name="procs"/>: vm.panic_on_oom,
+        /// vm.oom_kill_allocating_task, and whether the oom_reaper takes a victim's memory at once
+        /// (set-up only; swap may be null).
+        /// </summary>
+        public OomKiller(PageAllocator pa, ProcessTable procs, ISwapDevice swap, ProcessMemory memory, OomReaper reaper,
+            bool panicOnOom, bool killAllocatingTask, bool useReaper)
+        {
+            _pa = pa;
+            _procs = procs;
+            _swap = swap;
+            _memory = memory;
+            _reaper = reaper;
+            _panicOnOom = panicOnOom;
+            _killAllocatingTask = killAllocatingTask;
+            _useReaper = useReaper;
+        }
+
         /// <summary>totalpages for the OOM killer: managed RAM plus swap (CONSTRAINT_NONE).</summary>
-        public ulong OomTotalPages => Pa.TotalManagedPages + TotalSwapPages;
+        public ulong TotalPages => _pa.TotalManagedPages + (_swap == null ? 0 : _swap.Slots - 1);
 
         /// <summary>True for the tasks the OOM killer never chooses: global init, kernel threads, free slots and zombies (oom_unkillable_task).</summary>
-        public static bool OomUnkillableTask(ref Task t)
+        public static bool OomUnkillableTask(ref Process t)
         {
-            if (t.State == TaskState.Unused || t.State == TaskState.Zombie) return true;
-            if (t.Pid == InitPid) return true;
+            if (t.State == ProcessState.Unused || t.State == ProcessState.Zombie) return true;
+            if (t.Pid == ProcessTable.InitPid) return true;
             return (t.Flags & TaskFlags.KernelThread) != 0;
         }
 
@@ -35,10 +74,10 @@ namespace MemoryManager
         /// rss + swap entries + page-table pages, plus oom_score_adj in thousandths of
         /// totalpages (Linux: adj *= totalpages / 1000), and never less than 1.
         /// </summary>
-        public static ulong OomBadness(ref Task t, ulong totalpages) => OomBadnessScaled(ref t, (long)(totalpages / 1000));
+        public static ulong OomBadness(ref Process t, ulong totalpages) => OomBadnessScaled(ref t, (long)(totalpages / 1000));
 
         /// <summary>oom_badness with totalpages / 1000 already divided out (one division per table walk, not per task).</summary>
-        private static ulong OomBadnessScaled(ref Task t, long pagesPerAdj)
+        private static ulong OomBadnessScaled(ref Process t, long pagesPerAdj)
         {
             if (OomUnkillableTask(ref t)) return 0;
             long adj = t.OomScoreAdj;
@@ -53,10 +92,10 @@ namespace MemoryManager
         /// <summary>/proc/PID/oom_score: oom_badness × 1000 / totalpages; -1 for an unknown pid.</summary>
         public long OomScore(int pid)
         {
-            if (!Procs.Exists(pid)) return -1;
-            ulong total = OomTotalPages;
+            if (!_procs.Exists(pid)) return -1;
+            ulong total = TotalPages;
             if (total == 0) return 0;
-            return (long)(OomBadness(ref Procs.Get(pid), total) * 1000 / total);
+            return (long)(OomBadness(ref _procs.Get(pid), total) * 1000 / total);
         }
 
         /// <summary>
@@ -70,9 +109,9 @@ namespace MemoryManager
             victimPid = 0;
             victimPoints = 0;
             long pagesPerAdj = (long)(totalpages / 1000);
-            for (int s = 0; s < Procs.Capacity; s++)
+            for (int s = 0; s < _procs.Capacity; s++)
             {
-                ref Task t = ref Procs.At(s);
+                ref Process t = ref _procs.At(s);
                 if (OomUnkillableTask(ref t)) continue;
                 if ((t.Flags & TaskFlags.OomSkip) != 0) continue;      // reaped: its memory is already back
                 if ((t.Flags & TaskFlags.MemDie) != 0) { victimPid = t.Pid; return OomScan.Abort; }
@@ -111,27 +150,27 @@ namespace MemoryManager
         private bool OutOfMemoryLocked(ref TaskContext current, Gfp gfp, int order)
         {
             int cur = current.Pid;
-            bool curKnown = cur > 0 && Procs.Exists(cur);
+            bool curKnown = cur > 0 && _procs.Exists(cur);
             if (curKnown)
             {
-                ref Task ct = ref Procs.Get(cur);
-                if (!OomUnkillableTask(ref ct) && (ct.State == TaskState.Exiting || (ct.Flags & TaskFlags.Exiting) != 0))
+                ref Process ct = ref _procs.Get(cur);
+                if (!OomUnkillableTask(ref ct) && (ct.State == ProcessState.Exiting || (ct.Flags & TaskFlags.Exiting) != 0))
                 {
                     // task_will_free_mem(current): let it use the reserves and finish exiting
                     // (and queue_oom_reaper(current): its memory comes back at once).
                     MarkOomVictim(cur, ref current);
-                    if (Options.OomReaper) OomReap(cur);
+                    if (_useReaper) _reaper.Reap(cur);
                     return true;
                 }
             }
-            ulong total = OomTotalPages;
+            ulong total = TotalPages;
             DumpHeader(ref current, gfp, order);
-            if (Options.PanicOnOom)
+            if (_panicOnOom)
             {
                 Panic("Out of memory: system-wide panic_on_oom is enabled");
                 return false;
             }
-            if (Options.OomKillAllocatingTask && curKnown && OomBadness(ref Procs.Get(cur), total) != 0)
+            if (_killAllocatingTask && curKnown && OomBadness(ref _procs.Get(cur), total) != 0)
             {
                 OomKillProcess(cur, ref current, "Out of memory (oom_kill_allocating_task)");
                 return true;
@@ -147,11 +186,11 @@ namespace MemoryManager
                 Panic("Out of memory and no killable processes...");
                 return false;
             }
-            if ((Procs.Get(victim).Flags & TaskFlags.Exiting) != 0)
+            if ((_procs.Get(victim).Flags & TaskFlags.Exiting) != 0)
             {
                 // Already exiting: no need to kill or alarm anyone, just give it the reserves.
                 MarkOomVictim(victim, ref current);
-                if (Options.OomReaper) OomReap(victim);
+                if (_useReaper) _reaper.Reap(victim);
                 else if (victim != current.Pid) WaitForVictim(ref current, victim);
                 return true;
             }
@@ -162,11 +201,11 @@ namespace MemoryManager
         /// <summary>mark_oom_victim(): TIF_MEMDIE on the task (and on "current" when it is the victim) gives it the reserves.</summary>
         private void MarkOomVictim(int pid, ref TaskContext current)
         {
-            ref Task t = ref Procs.Get(pid);
+            ref Process t = ref _procs.Get(pid);
             t.Flags |= TaskFlags.MemDie;
-            if (t.State != TaskState.Zombie) t.State = TaskState.Exiting;
+            if (t.State != ProcessState.Zombie) t.State = ProcessState.Exiting;
             if (current.Pid == pid) current.Flags |= TaskFlags.MemDie;
-            LastOomVictim = pid;
+            LastVictim = pid;
         }
 
         /// <summary>
@@ -177,24 +216,37 @@ namespace MemoryManager
         /// </summary>
         private void OomKillProcess(int pid, ref TaskContext current, string message)
         {
-            ref Task t = ref Procs.Get(pid);
-            ITextSink log = Pa.Log;
-            MemOps.Write(log, message);
-            MemOps.Write(log, ": Killed process ");
-            MemOps.WriteDec(log, (ulong)t.Pid);
-            MemOps.Write(log, " (");
-            MemOps.Write(log, t.Comm);
-            MemOps.Write(log, ") total-vm:");
-            MemOps.WriteDec(log, (t.TotalVm + t.RssFile) * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, anon-rss:");
-            MemOps.WriteDec(log, t.RssAnon * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, file-rss:");
-            MemOps.WriteDec(log, t.RssFile * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB\n");
+            ref Process t = ref _procs.Get(pid);
+            ITextSink log = _pa.Log;
+            TextFormat.Write(log, message);
+            TextFormat.Write(log, ": Killed process ");
+            TextFormat.Dec(log, (ulong)t.Pid);
+            TextFormat.Write(log, " (");
+            TextFormat.Write(log, t.Comm);
+            TextFormat.Write(log, ") total-vm:");
+            TextFormat.Dec(log, (t.TotalVm + t.RssFile) * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB, anon-rss:");
+            TextFormat.Dec(log, t.RssAnon * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB, file-rss:");
+            TextFormat.Dec(log, t.RssFile * (MmConstants.PageSize / 1024));
+            TextFormat.Write(log, "kB\n");
             MarkOomVictim(pid, ref current);
-            Pa.Stat.OomKill++;
-            if (Options.OomReaper) OomReap(pid);
+            _pa.Stat.OomKill++;
+            if (_pa.Events != null) ReportKill(ref t);
+            if (_useReaper) _reaper.Reap(pid);
             else if (pid != current.Pid) WaitForVictim(ref current, pid);
+        }
+
+        /// <summary>Tells the event hook about the kill of <paramref name="t"/>, with what it held.</summary>
+        private void ReportKill(ref Process t)
+        {
+            OomKill e = default;
+            e.Pid = t.Pid;
+            e.Comm = t.Comm;
+            e.RssAnon = t.RssAnon;
+            e.RssFile = t.RssFile;
+            e.SwapEnts = t.SwapEnts;
+            _pa.Events.OomKilled(e);
         }
 
         /// <summary>
@@ -203,90 +255,24 @@ namespace MemoryManager
         /// </summary>
         private void WaitForVictim(ref TaskContext current, int victim)
         {
-            if (Pa.Congestion != null) Pa.Congestion.CongestionWait(ref current, 1);
-            else if (Procs.Exists(victim) && victim != current.Pid) ExitProcess(victim);
+            if (_pa.Congestion != null) _pa.Congestion.CongestionWait(ref current, 1);
+            else if (_procs.Exists(victim) && victim != current.Pid) _memory.ExitProcess(victim);
         }
-
-        /// <summary>
-        /// The oom_reaper (__oom_reap_task_mm, run at once instead of by a kernel thread): unmaps
-        /// the victim's anonymous memory without waiting for the victim to run. Every present
-        /// anon page on the LRU is freed (a page isolated by a running scan is left for exit),
-        /// every swap slot is freed, the page-cache pages it brought in are re-charged to the
-        /// kernel (they stay cached: zapping a file mapping frees nothing), and the task is marked
-        /// MMF_OOM_SKIP so the OOM killer chooses another victim next time. Page-table pages, the
-        /// software page table itself (now empty entries) and the process slot stay until
-        /// <see cref="ExitProcess"/>, which then has nothing left to unmap. total_vm is unchanged
-        /// (the mappings exist, their pages are gone). Logs Linux's line:
-        /// "oom_reaper: reaped process &lt;pid&gt; (&lt;comm&gt;), now anon-rss:..kB, file-rss:..kB, shmem-rss:0kB".
-        /// NoSuchProcess for an unknown pid; NotOwner for an unkillable or already reaped process.
-        /// </summary>
-        public ProcResult OomReap(int pid) => OomReap(pid, out _);
-
-        /// <summary><see cref="OomReap(int)"/>, with the number of pages and swap slots given back.</summary>
-        public ProcResult OomReap(int pid, out ulong freed)
-        {
-            freed = 0;
-            if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-            ref Task t = ref Procs.Get(pid);
-            if (OomUnkillableTask(ref t) || (t.Flags & TaskFlags.OomSkip) != 0) return ProcResult.NotOwner;
-            for (int v = 0; v < Procs.VpagesPerTask; v++)
-            {
-                ref ulong pte = ref Procs.PteOf(ref t, v);
-                if (pte == Pte.None) continue;
-                if (Pte.IsPresent(pte))
-                {
-                    ulong pfn = Pte.Pfn(pte);
-                    Page* p = PageOf(pfn);
-                    if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
-                    _lru[p->Nid].Del(pfn);
-                    FreeUserPage(pfn);
-                    t.RssAnon--;
-                    freed++;
-                }
-                else if (Pte.IsSwap(pte))
-                {
-                    if (Swap == null) continue;
-                    Swap.SwapFree(Pte.SwapEntry(pte));
-                    t.SwapEnts--;
-                    freed++;
-                }
-                else continue;
-                pte = Pte.None;
-            }
-            UnchargeFilePages(pid, ref t);
-            t.Flags |= TaskFlags.OomSkip;
-            UpdateStat();
-            OomReaped++;
-            ITextSink log = Pa.Log;
-            MemOps.Write(log, "oom_reaper: reaped process ");
-            MemOps.WriteDec(log, (ulong)pid);
-            MemOps.Write(log, " (");
-            MemOps.Write(log, t.Comm);
-            MemOps.Write(log, "), now anon-rss:");
-            MemOps.WriteDec(log, t.RssAnon * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, file-rss:");
-            MemOps.WriteDec(log, t.RssFile * (MmConstants.PageSize / 1024));
-            MemOps.Write(log, "kB, shmem-rss:0kB\n");
-            return ProcResult.Ok;
-        }
-
-        /// <summary>Processes the oom_reaper has reaped so far.</summary>
-        public ulong OomReaped;
 
         /// <summary>dump_header(): "&lt;comm&gt; invoked oom-killer: gfp_mask=0x.., order=N, oom_score_adj=N".</summary>
         private void DumpHeader(ref TaskContext current, Gfp gfp, int order)
         {
-            ITextSink log = Pa.Log;
+            ITextSink log = _pa.Log;
             if (log == null) return;
-            MemOps.Write(log, current.Comm == null ? "?" : current.Comm);
-            MemOps.Write(log, " invoked oom-killer: gfp_mask=0x");
-            MemOps.WriteHex(log, (ulong)gfp);
-            MemOps.Write(log, ", order=");
-            MemOps.WriteDec(log, (ulong)order);
-            MemOps.Write(log, ", oom_score_adj=");
-            long adj = current.Pid > 0 && Procs.Exists(current.Pid) ? Procs.Get(current.Pid).OomScoreAdj : 0;
-            MemOps.WriteDec(log, adj);
-            MemOps.Write(log, "\n");
+            TextFormat.Write(log, current.Comm == null ? "?" : current.Comm);
+            TextFormat.Write(log, " invoked oom-killer: gfp_mask=0x");
+            TextFormat.Hex(log, (ulong)gfp);
+            TextFormat.Write(log, ", order=");
+            TextFormat.Dec(log, (ulong)order);
+            TextFormat.Write(log, ", oom_score_adj=");
+            long adj = current.Pid > 0 && _procs.Exists(current.Pid) ? _procs.Get(current.Pid).OomScoreAdj : 0;
+            TextFormat.Signed(log, adj);
+            TextFormat.Write(log, "\n");
         }
 
         /// <summary>
@@ -295,11 +281,11 @@ namespace MemoryManager
         /// </summary>
         private void Panic(string why)
         {
-            MemOps.Write(Pa.Log, "Kernel panic - not syncing: ");
-            MemOps.Write(Pa.Log, why);
-            MemOps.Write(Pa.Log, "\n");
+            TextFormat.Write(_pa.Log, "Kernel panic - not syncing: ");
+            TextFormat.Write(_pa.Log, why);
+            TextFormat.Write(_pa.Log, "\n");
             Panicked = true;
-            IPanicHandler h = Pa.PanicHandler;
+            IPanicHandler h = _pa.PanicHandler;
             if (h != null) h.Panic(why);
         }
     }

@@ -1,31 +1,36 @@
-namespace MemoryManager
+using MemoryManager.Allocator;
+using MemoryManager.Common;
+using MemoryManager.Core;
+using MemoryManager.Node;
+using MemoryManager.Processes;
+
+namespace MemoryManager.Files
 {
     /// <summary>
-    /// A simple in-memory file: a fixed number of pages whose backing store is RAM supplied
-    /// from outside (null = no contents, bookkeeping only). Its page-cache index
-    /// (address_space->i_pages, reduced to an array: page index → pfn) is a slice of one
-    /// array sized at set-up.
+    /// The page cache (mm/filemap.c, reduced) over in-memory files: file pages on the file LRU
+    /// lists, clean or dirty, charged to the process that read them in, written back to the
+    /// file's backing store before reclaim frees them (pageout), outliving that process.
     /// </summary>
-    public unsafe struct InMemoryFile
+    public sealed unsafe class PageCache
     {
-        public string Name;
-        public int Pages;
-        public byte* Backing;
-        /// <summary>Pages of this file in the page cache, and how many of them are dirty.</summary>
-        public ulong NrCached, NrDirty;
-        /// <summary>Pages written back to the backing store so far.</summary>
-        public ulong NrWritten;
-        internal int IndexBase;
-        internal bool Used;
-    }
-
-    // The page cache: file pages on the file LRU lists, clean or dirty, written back to the
-    // file's backing store before reclaim frees them.
-    public sealed unsafe partial class Vm
-    {
+        private readonly PageAllocator _pa;
+        private readonly ProcessTable _procs;
+        private readonly Nodes _nodes;
+        private readonly UserPages _pages;
         private readonly InMemoryFile[] _files;
         private readonly ulong[] _cacheIndex;
         private int _cacheIndexUsed;
+
+        /// <summary>A page cache of at most <paramref name="maxFiles"/> files and <paramref name="maxFilePages"/> pages in all (set-up only).</summary>
+        public PageCache(PageAllocator pa, ProcessTable procs, Nodes nodes, UserPages pages, int maxFiles, int maxFilePages)
+        {
+            _pa = pa;
+            _procs = procs;
+            _nodes = nodes;
+            _pages = pages;
+            _files = new InMemoryFile[maxFiles];
+            _cacheIndex = new ulong[maxFilePages];
+        }
 
         /// <summary>Creates an in-memory file of <paramref name="pages"/> pages over <paramref name="backing"/> (Pages × 4 KiB, or null).</summary>
         public ProcResult CreateFile(string name, int pages, byte* backing, out int fileId)
@@ -85,42 +90,42 @@ namespace MemoryManager
                 return ProcResult.NoSuchFile;
             if (pid != 0)
             {
-                if (!Procs.Exists(pid)) return ProcResult.NoSuchProcess;
-                TaskState s = Procs.Get(pid).State;
-                if (s != TaskState.Running && s != TaskState.Sleeping) return ProcResult.Killed;
+                if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
+                ProcessState s = _procs.Get(pid).State;
+                if (s != ProcessState.Running && s != ProcessState.Sleeping) return ProcResult.Killed;
             }
             ulong pfn = _cacheIndex[_files[fileId].IndexBase + index];
             if (pfn != PageAllocator.NoPfn)
             {
-                _lru[NidOf(pfn)].MarkPageAccessed(pfn);
-                data = Pa.PageAddress(pfn);
+                _nodes.NodeOf(pfn).Lru.MarkPageAccessed(pfn);
+                data = _pa.PageAddress(pfn);
                 return ProcResult.Ok;
             }
             if (pid != 0)
             {
-                ProcResult r = AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out pfn);
+                ProcResult r = _pages.AllocUserPage(pid, Gfp.GFP_HIGHUSER_MOVABLE, out pfn);
                 if (r != ProcResult.Ok) return r;
             }
             else
             {
                 TaskContext k = TaskContext.Kernel;
-                pfn = Pa.AllocPages(ref k, Gfp.GFP_HIGHUSER_MOVABLE, 0);
+                pfn = _pa.AllocPages(ref k, Gfp.GFP_HIGHUSER_MOVABLE, 0);
                 if (pfn == PageAllocator.NoPfn) return ProcResult.NoMemory;
             }
             ref InMemoryFile file = ref _files[fileId];
-            data = Pa.PageAddress(pfn);
+            data = _pa.PageAddress(pfn);
             if (data != null)
             {
-                if (file.Backing != null) MemOps.CopyPage(data, file.Backing + (ulong)index * MmConstants.PageSize);
-                else MemOps.ZeroPage(data);
+                if (file.Backing != null) PageBytes.Copy(data, file.Backing + (ulong)index * MmConstants.PageSize);
+                else PageBytes.Clear(data);
             }
-            Page* p = PageOf(pfn);
+            Page* p = _nodes.PageOf(pfn);
             p->Private = ((ulong)(uint)fileId << 32) | (uint)index;
             p->Flags &= ~(PageFlags.Active | PageFlags.SwapBacked);
-            _lru[p->Nid].Add(pfn);
+            _nodes[p->Nid].Lru.Add(pfn);
             _cacheIndex[file.IndexBase + index] = pfn;
             file.NrCached++;
-            if (pid != 0) Procs.Get(pid).RssFile++;
+            if (pid != 0) _procs.Get(pid).RssFile++;
             return ProcResult.Ok;
         }
 
@@ -130,7 +135,7 @@ namespace MemoryManager
             ProcResult r = ReadFilePage(pid, fileId, index, out data);
             if (r != ProcResult.Ok) return r;
             ulong pfn = _cacheIndex[_files[fileId].IndexBase + index];
-            Page* p = PageOf(pfn);
+            Page* p = _nodes.PageOf(pfn);
             if ((p->Flags & PageFlags.Dirty) == 0)
             {
                 p->Flags |= PageFlags.Dirty;
@@ -142,15 +147,15 @@ namespace MemoryManager
         /// <summary>pageout() for a page-cache page: copies a dirty page to the backing store (PG_writeback while it runs) and leaves it clean.</summary>
         internal void WritebackPage(ulong pfn)
         {
-            Page* p = PageOf(pfn);
+            Page* p = _nodes.PageOf(pfn);
             if ((p->Flags & PageFlags.Dirty) == 0) return;
             int fileId = (int)(p->Private >> 32);
             int index = (int)(uint)p->Private;
             ref InMemoryFile file = ref _files[fileId];
             p->Flags = (p->Flags | PageFlags.Writeback) & ~PageFlags.Dirty;
-            byte* data = Pa.PageAddress(pfn);
+            byte* data = _pa.PageAddress(pfn);
             if (data != null && file.Backing != null)
-                MemOps.CopyPage(file.Backing + (ulong)index * MmConstants.PageSize, data);
+                PageBytes.Copy(file.Backing + (ulong)index * MmConstants.PageSize, data);
             p->Flags &= ~PageFlags.Writeback;
             file.NrDirty--;
             file.NrWritten++;
@@ -172,25 +177,25 @@ namespace MemoryManager
         /// <summary>__delete_from_page_cache(): removes a clean, isolated file page from its file's index and uncharges its owner.</summary>
         internal void DeleteFromPageCache(ulong pfn)
         {
-            Page* p = PageOf(pfn);
+            Page* p = _nodes.PageOf(pfn);
             int fileId = (int)(p->Private >> 32);
             int index = (int)(uint)p->Private;
             ref InMemoryFile file = ref _files[fileId];
             _cacheIndex[file.IndexBase + index] = PageAllocator.NoPfn;
             file.NrCached--;
-            if (p->Owner > 0 && Procs.Exists(p->Owner)) Procs.Get(p->Owner).RssFile--;
+            if (p->Owner > 0 && _procs.Exists(p->Owner)) _procs.Get(p->Owner).RssFile--;
         }
 
         /// <summary>On exit the page cache outlives the process: its file pages are re-charged to the kernel (pid 0).</summary>
-        private void UnchargeFilePages(int pid, ref Task t)
+        internal void UnchargeFilePages(int pid, ref Process t)
         {
             for (int i = 0; i < _cacheIndexUsed && t.RssFile != 0; i++)
             {
                 ulong pfn = _cacheIndex[i];
-                if (pfn == PageAllocator.NoPfn || PageOf(pfn)->Owner != pid) continue;
+                if (pfn == PageAllocator.NoPfn || _nodes.PageOf(pfn)->Owner != pid) continue;
                 // The page stays on the LRU, which PageAllocator.SetOwner refuses (it checks
                 // like a free), so the charge moves in the descriptor directly.
-                PageOf(pfn)->Owner = 0;
+                _nodes.PageOf(pfn)->Owner = 0;
                 t.RssFile--;
             }
         }

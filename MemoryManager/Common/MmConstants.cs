@@ -1,22 +1,17 @@
-namespace MemoryManager
+namespace MemoryManager.Common
 {
-    /// <summary>Linux's enum zone_type on x86-64 (no HighMem, Movable not modelled).</summary>
-    public enum ZoneType : byte
-    {
-        /// <summary>0 .. 16 MiB: ISA DMA.</summary>
-        Dma = 0,
-        /// <summary>16 MiB .. 4 GiB: 32-bit devices.</summary>
-        Dma32 = 1,
-        /// <summary>Above 4 GiB.</summary>
-        Normal = 2,
-    }
-
+    /// <summary>The page size, the buddy orders and the x86-64 zone limits, as Linux defines them.</summary>
     public static class MmConstants
     {
         public const int PageShift = 12;
         public const ulong PageSize = 1UL << PageShift;
-        /// <summary>MAX_ORDER: orders 0 .. MaxOrder-1 (4 KiB .. 4 MiB blocks).</summary>
+        /// <summary>
+        /// MAX_ORDER as Linux defined it until 6.4: one past the largest order, so the orders are
+        /// 0 .. MaxOrder-1 (4 KiB .. 4 MiB blocks) and free_area[] has MaxOrder entries.
+        /// </summary>
         public const int MaxOrder = 11;
+        /// <summary>The largest order a block can have, MaxOrder - 1 = 10 (4 MiB): Linux 6.8's MAX_PAGE_ORDER.</summary>
+        public const int LargestOrder = MaxOrder - 1;
         /// <summary>PAGE_ALLOC_COSTLY_ORDER.</summary>
         public const int CostlyOrder = 3;
         public const int MaxNrZones = 3;

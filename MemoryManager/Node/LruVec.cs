@@ -1,4 +1,7 @@
-namespace MemoryManager
+using MemoryManager.Allocator;
+using MemoryManager.Core;
+
+namespace MemoryManager.Node
 {
     /// <summary>enum lru_list: the four page LRU lists of a node.</summary>
     public enum LruList : byte
@@ -136,11 +139,11 @@ namespace MemoryManager
                     Page* p = P(i);
                     if (p->Prev != prev || (p->Flags & PageFlags.Lru) == 0 || (int)PageLru(p->Flags) != l || p->RefCount == 0)
                     {
-                        MemOps.Write(report, "lru: bad page on list ");
-                        MemOps.WriteDec(report, (ulong)l);
-                        MemOps.Write(report, " pfn ");
-                        MemOps.WriteDec(report, _basePfn + i);
-                        MemOps.Write(report, "\n");
+                        TextFormat.Write(report, "lru: bad page on list ");
+                        TextFormat.Dec(report, (ulong)l);
+                        TextFormat.Write(report, " pfn ");
+                        TextFormat.Dec(report, _basePfn + i);
+                        TextFormat.Write(report, "\n");
                         ok = false;
                         break;
                     }
@@ -149,9 +152,9 @@ namespace MemoryManager
                 }
                 if (n != _count[l] || prev != _tail[l])
                 {
-                    MemOps.Write(report, "lru: count/tail mismatch on list ");
-                    MemOps.WriteDec(report, (ulong)l);
-                    MemOps.Write(report, "\n");
+                    TextFormat.Write(report, "lru: count/tail mismatch on list ");
+                    TextFormat.Dec(report, (ulong)l);
+                    TextFormat.Write(report, "\n");
                     ok = false;
                 }
             }

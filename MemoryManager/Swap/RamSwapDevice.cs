@@ -1,30 +1,8 @@
-namespace MemoryManager
-{
-    /// <summary>
-    /// A swap device: fixed slots of one page each and a swap_map that counts the
-    /// references (page-table entries) to every slot. Offsets are slot numbers; slot 0 is
-    /// never handed out, like Linux's swap header page, so a swap entry is never 0.
-    /// </summary>
-    public unsafe interface ISwapDevice
-    {
-        /// <summary>Slots on the device, including the unused slot 0.</summary>
-        ulong Slots { get; }
-        /// <summary>Slots that could still be handed out (nr_swap_pages).</summary>
-        ulong FreeSlots { get; }
-        /// <summary>get_swap_page(): reserves a free slot with count 1; false when the device is full.</summary>
-        bool GetSwapPage(out ulong offset);
-        /// <summary>swap_writepage(): stores a page's bytes in a reserved slot (src may be null when pages have no contents).</summary>
-        MmResult WritePage(ulong offset, byte* src);
-        /// <summary>swap_readpage(): copies a slot's bytes back into a page (dst may be null when pages have no contents).</summary>
-        MmResult ReadPage(ulong offset, byte* dst);
-        /// <summary>swap_map[offset]: 0 for a free slot.</summary>
-        int SwapCount(ulong offset);
-        /// <summary>swap_duplicate(): one more reference to a used slot.</summary>
-        MmResult SwapDuplicate(ulong offset);
-        /// <summary>swap_free(): drops one reference; the slot is free again at zero.</summary>
-        MmResult SwapFree(ulong offset);
-    }
+using MemoryManager.Common;
+using MemoryManager.Core;
 
+namespace MemoryManager.Swap
+{
     /// <summary>
     /// A swap device backed by RAM supplied from outside (native memory on the host, buddy
     /// blocks in the kernel): Slots × 4 KiB of storage and one swap_map byte per slot. The
@@ -98,7 +76,7 @@ namespace MemoryManager
             return MmResult.Ok;
         }
 
-        /// <summary>Scans from the last handed-out slot for a free one (scan_swap_map), wrapping once.</summary>
+        /// <summary>get_swap_page() through scan_swap_map(): scans from the last handed-out slot for a free one, wrapping once.</summary>
         public bool GetSwapPage(out ulong offset)
         {
             offset = 0;
@@ -128,7 +106,7 @@ namespace MemoryManager
         {
             if (!InUse(offset)) return MmResult.BadArgument;
             byte* slot = SlotBytes(offset);
-            if (slot != null && src != null) MemOps.CopyPage(slot, src);
+            if (slot != null && src != null) PageBytes.Copy(slot, src);
             return MmResult.Ok;
         }
 
@@ -137,7 +115,7 @@ namespace MemoryManager
         {
             if (!InUse(offset)) return MmResult.BadArgument;
             byte* slot = SlotBytes(offset);
-            if (slot != null && dst != null) MemOps.CopyPage(dst, slot);
+            if (slot != null && dst != null) PageBytes.Copy(dst, slot);
             return MmResult.Ok;
         }
 

@@ -1,4 +1,4 @@
-namespace MemoryManager.Baseline
+namespace MemoryManager.Common
 {
     /// <summary>Cosmos's RAT page types: one byte per page. A run is its first page's type then Extension bytes.</summary>
     public enum RatPageType : byte
