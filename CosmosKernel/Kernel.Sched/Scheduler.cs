@@ -288,6 +288,8 @@ namespace Kernel.Sched
             if (Heap.Free((void*)dead.StackBase) != HeapFreeResult.Ok) Panic.Fail("scheduler: the heap refused to free a dead task's stack");
             dead.StackBase = 0;
             dead.Body = null;
+            dead.RunNext = null;    // a reaped task keeps no other task alive for the collector
+            dead.WaitNext = null;
             s_tasks[dead.Slot] = null;
             dead.Slot = -1;
             s_count--;
