@@ -184,7 +184,7 @@ namespace MemoryManager.Tests.Gc
             if (size > SlabAllocator.MaxCacheSize) Large++;
             var o = new Obj { Ref = obj, Start = obj - 8, Usable = (ulong)h.Rig.Slab.SizeOf((void*)(obj - 8)), Size = size };
             // Data words: a pattern, or now and then the address of some block (a precise scan must ignore it).
-            ForEachWord(h, o, isRef: false, (ulong* w) => *w = ch.Next(4) == 0 ? 0x4000_0000_0000UL | (ulong)ch.Next(int.MaxValue) : (ulong)ch.Next(int.MaxValue) * 16 + 0xAB);
+            ForEachWord(h, o, isRef: false, (ulong* w) => *w = ch.Next(4) == 0 ? 0x4000_0000_0000UL | (ulong)(uint)ch.Next(int.MaxValue) : (ulong)(uint)ch.Next(int.MaxValue) * 16 + 0xAB);
             if (mt == t.Chars) for (int i = 0; i < len; i++) *(ushort*)(obj + 12 + 2 * (ulong)i) = (ushort)ch.Next(65536);
             return o;
         }
