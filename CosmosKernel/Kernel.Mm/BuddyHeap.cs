@@ -74,6 +74,7 @@ namespace Kernel.Mm
         private static void* s_pa;      // PageAllocator (raw: no reference statics before ModuleInit)
         private static void* s_log;     // ConsoleSink
         private static void* s_slab;    // SlabAllocator
+        private static ulong s_gcMaps, s_gcBytes;   // the collector's reserved memory (THE heap only)
         private static bool s_ready, s_dead;
         private static BuddyHeapMode s_mode;
         private static BuddyHeapDetails s_details;
@@ -88,7 +89,7 @@ namespace Kernel.Mm
         private static int s_reservedCount;
 
         /// <summary>What a recorded reservation is.</summary>
-        public enum ReservationKind : byte { LowMemory = 0, KernelImage, BootInfo, BootArena, Memmap }
+        public enum ReservationKind : byte { LowMemory = 0, KernelImage, BootInfo, BootArena, Memmap, GcMaps }
 
         public static string Name => HeapName;
         public static bool IsReady => s_ready;
@@ -111,6 +112,7 @@ namespace Kernel.Mm
             ReservationKind.KernelImage => "kernel image",
             ReservationKind.BootInfo => "boot information",
             ReservationKind.BootArena => "boot arena",
+            ReservationKind.GcMaps => "collector maps (managed, mark bits, mark stack)",
             _ => "memmap (page descriptors)",
         };
 
@@ -199,6 +201,14 @@ namespace Kernel.Mm
             if (memmapBytes == 0 || memmap + memmapBytes > regionEnd) return "the heap region cannot hold the memmap";
             Reserve(map, memmap, PageUp(memmap + memmapBytes), ReservationKind.Memmap);
 
+            // 3b. The collector's maps (a managed bit and a mark bit per 16 bytes, the mark stack) after the memmap.
+            ulong gcMaps = PageUp(memmap + memmapBytes);
+            ulong gcBytes = KernelGc.ReservedBytes(memmapBytes / (ulong)sizeof(Page) * PageSize);
+            if (gcMaps + gcBytes > regionEnd) return "the heap region cannot hold the memmap and the collector's maps";
+            Reserve(map, gcMaps, PageUp(gcMaps + gcBytes), ReservationKind.GcMaps);
+            s_gcMaps = gcMaps;
+            s_gcBytes = gcBytes;
+
             // 4. The allocator: zones, free lists, watermarks, per-cpu lists.
             string error = CreateAllocator(map, memmap, memmapBytes);
             BootArena.Close();
@@ -239,6 +249,14 @@ namespace Kernel.Mm
             SlabResult sr = SlabAllocator.Create(pa, out SlabAllocator slab);
             if (sr != SlabResult.Ok) return "SlabAllocator.Create refused the page allocator";
             slab.Log = log;
+            if (s_gcBytes != 0)
+            {
+                ulong heapStart = (ulong)pa.PageAddress(pa.MinPfn);
+                ulong heapEnd = heapStart + ((pa.MaxPfn - pa.MinPfn) << MmConstants.PageShift);
+                s_slab = ObjectModel.AddressOf(slab);   // the collector's model reads it
+                string gcError = KernelGc.Init(heapStart, heapEnd, (byte*)s_gcMaps, s_gcBytes);
+                if (gcError != null) return gcError;
+            }
             // kswapd, direct reclaim and the OOM killer are not wired yet: the slow path goes
             // straight to its failure report (null partners).
             s_pa = ObjectModel.AddressOf(pa);
@@ -289,7 +307,7 @@ namespace Kernel.Mm
         {
             if (BootArena.Contains(pointer)) { BootArena.IgnoreFree(); return HeapFreeResult.Ok; } // early objects are permanent
             HeapFreeResult r = FreeObject((byte*)pointer);
-            if (r == HeapFreeResult.Ok) s_stats.Frees++;
+            if (r == HeapFreeResult.Ok) { s_stats.Frees++; KernelGc.Forget(pointer); }
             else s_stats.RejectedFrees++;
             return r;
         }

@@ -54,6 +54,20 @@ namespace Kernel.Sched
         /// <summary>The task in table slot <paramref name="slot"/> (0 .. <see cref="Capacity"/>-1), or null: iterate for a `ps` listing.</summary>
         public static KTask TaskAt(int slot) => s_tasks == null || (uint)slot >= Capacity ? null : s_tasks[slot];
 
+        /// <summary>
+        /// The part of a parked task's stack in use, for the collector: from its saved stack
+        /// pointer (the callee-saved registers pushed by the switch lie there) to its top. False
+        /// for the running task, a dead one, or one without a stack.
+        /// </summary>
+        public static bool ParkedStack(KTask t, out ulong from, out ulong to)
+        {
+            from = 0; to = 0;
+            if (t == null || t == s_current || t.State == TaskState.Dead || t.SavedRsp == 0) return false;
+            from = t.SavedRsp;
+            to = t.IsBootTask ? KernelStack.Top : t.StackBase + t.StackSize;
+            return t.IsBootTask || t.StackBase != 0;
+        }
+
         /// <summary>The live (not yet reaped) task with this id, or null.</summary>
         public static KTask Find(int id)
         {
@@ -274,6 +288,8 @@ namespace Kernel.Sched
             if (Heap.Free((void*)dead.StackBase) != HeapFreeResult.Ok) Panic.Fail("scheduler: the heap refused to free a dead task's stack");
             dead.StackBase = 0;
             dead.Body = null;
+            dead.RunNext = null;    // a reaped task keeps no other task alive for the collector
+            dead.WaitNext = null;
             s_tasks[dead.Slot] = null;
             dead.Slot = -1;
             s_count--;

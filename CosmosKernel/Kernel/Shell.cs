@@ -286,6 +286,7 @@ namespace Kernel
             else if (Is(0, "free")) Free();
             else if (Is(0, "bench")) Bench();
             else if (Is(0, "sleep")) SleepCommand();
+            else if (Is(0, "gc")) GcCommand();
             else if (Is(0, "test")) RunTests();
             else if (Is(0, "halt"))
             {
@@ -300,12 +301,45 @@ namespace Kernel
             }
         }
 
+        /// <summary>`gc`: one collection with every root, and what it did (docs/gc.md).</summary>
+        private static void GcCommand()
+        {
+            if (!KernelGc.IsReady) { Console.WriteLine("gc: no collector on this heap (the buddy heap has one)"); return; }
+            ulong bytesBefore = Heap.Stats.BytesInUse;
+            KernelGcFigures f = GcRoots.Collect();
+            ulong bytesAfter = Heap.Stats.BytesInUse;
+            Console.Write("gc: collection "); Console.WriteDecimal(f.Collections);
+            Console.Write(": objects "); Console.WriteDecimal(f.LastObjectsBefore);
+            Console.Write(" -> "); Console.WriteDecimal(f.LastObjectsAfter);
+            Console.Write(", heap bytes "); Console.WriteDecimal(bytesBefore);
+            Console.Write(" -> "); Console.WriteDecimal(bytesAfter);
+            Console.WriteLine();
+            Console.Write("    freed "); Console.WriteDecimal(f.Last.FreedObjects);
+            Console.Write(" objects ("); Console.WriteDecimal(f.Last.FreedBytes);
+            Console.Write(" bytes), live "); Console.WriteDecimal(f.Last.LiveObjects);
+            Console.Write(" objects ("); Console.WriteDecimal(f.Last.LiveBytes);
+            Console.Write(" bytes), pages returned "); Console.WriteDecimal(f.LastPagesFreed);
+            Console.WriteLine();
+            Console.Write("    pause "); Console.WriteDecimal(f.LastPauseCycles);
+            Console.Write(" cycles; roots "); Console.WriteDecimal(f.Last.RootsFound);
+            Console.Write(" of "); Console.WriteDecimal(f.Last.WordsScanned);
+            Console.Write(" words; mark stack depth "); Console.WriteDecimal(f.Last.MaxDepth);
+            Console.Write(", overflows "); Console.WriteDecimal(f.Last.Overflows);
+            Console.WriteLine();
+            Console.Write("    gc_collections "); Console.WriteDecimal(f.Collections);
+            Console.Write(" gc_objects_freed "); Console.WriteDecimal(f.FreedObjects);
+            Console.Write(" gc_bytes_freed "); Console.WriteDecimal(f.FreedBytes);
+            Console.Write(" gc_pages_freed "); Console.WriteDecimal(f.PagesFreed);
+            Console.Write(" gc_max_pause "); Console.WriteDecimal(f.MaxPauseCycles);
+            Console.WriteLine();
+        }
+
         /// <summary>The command list, each line within the 80 columns of the VGA screen.</summary>
         private static void Help()
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free");
-            Console.WriteLine("  | bench | sleep | test | halt");
+            Console.WriteLine("  | bench | sleep | gc | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -327,6 +361,7 @@ namespace Kernel
             Console.WriteLine("  free <pfn>              free what alloc returned (other pfns: as order 0)");
             Console.WriteLine("  bench                   buddy vs RAT, cycles per alloc+free");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
+            Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
             Console.WriteLine("  test <suite>            run in-kernel tests; suites:");
             WriteSuiteNamesWrapped(5, 79);
             Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");

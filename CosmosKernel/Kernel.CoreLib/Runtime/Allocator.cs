@@ -22,12 +22,19 @@ namespace Kernel.Core.Runtime
     {
         private static MethodTable* s_stringType;
 
+        /// <summary>
+        /// Told the block of every managed object `new` makes (the collector records which heap
+        /// blocks are managed objects; raw Heap.Alloc blocks are never collected). Set at boot.
+        /// </summary>
+        public static delegate*<void*, void> ObjectAllocated;
+
         /// <summary>A zeroed object of type <paramref name="pMT"/>. The reference points past the 8-byte header.</summary>
         [RuntimeExport("RhpNewFast")]
         public static object RhpNewFast(MethodTable* pMT)
         {
             byte* mem = (byte*)Heap.Alloc(pMT->BaseSize);
             *(MethodTable**)(mem + 8) = pMT;
+            if (ObjectAllocated != null) ObjectAllocated(mem);
             return ObjectModel.FromAddress(mem + 8);
         }
 
@@ -47,6 +54,7 @@ namespace Kernel.Core.Runtime
             byte* mem = (byte*)Heap.Alloc(size);
             *(MethodTable**)(mem + 8) = pMT;
             *(int*)(mem + 16) = (int)length;
+            if (ObjectAllocated != null) ObjectAllocated(mem);
             return ObjectModel.FromAddress(mem + 8);
         }
 

@@ -10,6 +10,17 @@ namespace Kernel.Core.Runtime
     {
         private const int GCStaticRegion = 201, EagerCctor = 205, ModuleInitializerList = 213;
 
+        /// <summary>The GC static regions met (for the collector's roots): up to this many are recorded.</summary>
+        public const int MaxGcStaticRegions = 8;
+        private struct RegionStore { public fixed ulong Words[MaxGcStaticRegions * 2]; }
+        private static RegionStore s_regions;
+        public static int GcStaticRegionCount { get; private set; }
+        /// <summary>Region <paramref name="i"/>: 32-bit relative pointers to the slots that hold each static base object's address.</summary>
+        public static void GcStaticRegion(int i, out ulong start, out ulong end) { start = s_regions.Words[2 * i]; end = s_regions.Words[2 * i + 1]; }
+
+        /// <summary>The slot a GC static region entry points at (it holds the static base object's address once initialised).</summary>
+        public static nint* GcStaticSlot(byte* entry) => (nint*)ReadRelPtr32(entry);
+
         public static int ModuleCount { get; private set; }
         public static int GCStaticBases { get; private set; }
 
@@ -38,6 +49,10 @@ namespace Kernel.Core.Runtime
 
         private static void InitializeStatics(nint regionStart, nint regionEnd)
         {
+            if (GcStaticRegionCount >= MaxGcStaticRegions) Panic.Fail("module init: more GC static regions than the collector records");
+            s_regions.Words[2 * GcStaticRegionCount] = (ulong)regionStart;
+            s_regions.Words[2 * GcStaticRegionCount + 1] = (ulong)regionEnd;
+            GcStaticRegionCount++;
             for (byte* block = (byte*)regionStart; block < (byte*)regionEnd; block += 4)
             {
                 nint* pBlock = (nint*)ReadRelPtr32(block);

@@ -320,3 +320,24 @@ dispatch_cache: resb 32 * DISPATCH_ENTRIES   ; 64-byte aligned: entry ^ 32 is th
 dispatch_hits:  resq 1
 
 section .note.GNU-stack noalloc noexec nowrite progbits
+
+; ---------------------------------------------------------------- the collector's roots
+section .text
+extern __data_start, __bss_end
+global kernel_data_bounds, kernel_spill_callee_saved
+kernel_data_bounds:                   ; (ulong* out): out[0] = start of .data, out[1] = end of .bss
+    mov rax, __data_start
+    mov [rdi], rax
+    mov rax, __bss_end
+    mov [rdi + 8], rax
+    ret
+kernel_spill_callee_saved:            ; (ulong* out): rbx, rbp, r12-r15 as the caller has them
+    mov [rdi], rbx
+    mov [rdi + 8], rbp
+    mov [rdi + 16], r12
+    mov [rdi + 24], r13
+    mov [rdi + 32], r14
+    mov [rdi + 40], r15
+    ret
+
+section .note.GNU-stack noalloc noexec nowrite progbits

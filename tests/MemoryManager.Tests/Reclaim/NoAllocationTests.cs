@@ -67,19 +67,28 @@ namespace MemoryManager.Tests.Reclaim
             int hog = r.Spawn("hog"), victim = r.Spawn("victim"), reader = r.Spawn("reader");
             Workout(r, hog, victim, reader, file);
             Assert.False(r.Vm.Procs.Exists(hog));
-            r.Vm.Memory.ExitProcess(victim);
-            Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("hog", TaskFlags.None, 0, out hog));
-            Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("victim", TaskFlags.None, 0, out victim));
 
-            KswapdReclaimed = 0;
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Workout(r, hog, victim, reader, file);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
+            // Measured rounds. A path that allocates does so in every round; on a loaded machine
+            // the runtime has been seen to allocate on the test thread once in a while outside the
+            // code under test (7 352 bytes in one full ./test.sh run), so a round that counts bytes
+            // is tried again, at most three rounds in all, and every round must do the full work.
+            long allocated = -1;
+            for (int round = 1; round <= 3 && allocated != 0; round++)
+            {
+                r.Vm.Memory.ExitProcess(victim);
+                Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("hog", TaskFlags.None, 0, out hog));
+                Assert.Equal(ProcResult.Ok, r.Vm.Procs.Spawn("victim", TaskFlags.None, 0, out victim));
+                ulong kills = r.Pa.Stat.OomKill;
+                KswapdReclaimed = 0;
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Workout(r, hog, victim, reader, file);
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                Assert.True(KswapdReclaimed > 0, "kswapd did not reclaim anything");
+                Assert.False(r.Vm.Procs.Exists(hog));               // the round really did kill and reap
+                Assert.Equal(kills + 1, r.Pa.Stat.OomKill);
+            }
             Assert.Equal(0, allocated);
-            Assert.True(KswapdReclaimed > 0, "kswapd did not reclaim anything");
-            Assert.False(r.Vm.Procs.Exists(hog));               // the round really did kill and reap
-            Assert.True(r.Pa.Stat.Pswpin > 0 && r.Pa.Stat.OomKill == 2 && log.Chars > 0);
+            Assert.True(r.Pa.Stat.Pswpin > 0 && log.Chars > 0);
             r.AssertNoPageLost();
         }
     }

@@ -1,0 +1,248 @@
+using Internal.Runtime;
+using Kernel.Core;
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Core.Text;
+using Kernel.Hal;
+using MemoryManager;
+using MemoryManager.Gc;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Mm
+{
+    /// <summary>
+    /// The kernel heap as the collector (MemoryManager.Gc.MarkSweep) sees it: a managed object
+    /// is a slab object or large kmalloc block whose bit is set in <see cref="KernelGc"/>'s
+    /// managed map (set by `new` through Allocator.ObjectAllocated, cleared by every free);
+    /// its MethodTable must lie in the kernel image. Nothing here allocates.
+    /// </summary>
+    public sealed unsafe class KernelGcModel : IGcObjectModel
+    {
+        public ulong ObjectContaining(ulong address)
+        {
+            byte* start = (byte*)BuddyHeap.Slab.ObjectContaining((void*)address, out nuint _);
+            if (start == null) return 0;
+            ulong obj = (ulong)start + 8;
+            return KernelGc.IsManaged(obj) ? obj : 0;
+        }
+
+        public bool Describe(ulong obj, out ulong size, out ulong descriptor)
+        {
+            ulong mt = *(ulong*)obj;
+            size = 0;
+            descriptor = 0;
+            if (!KernelGc.InImage(mt)) return false;
+            return NativeAotLayout.Describe(obj, mt, out size, out descriptor);
+        }
+
+        public ulong NextObject(ulong after) => KernelGc.NextManaged(after);
+
+        public ulong Free(ulong obj)
+        {
+            ulong before = BuddyHeap.Stats.BytesInUse;
+            KernelGc.PoisonObject(obj);
+            if (BuddyHeap.Free((void*)(obj - 8)) != HeapFreeResult.Ok) Panic.Fail("gc: the heap refused to free an unreachable object");
+            return before - BuddyHeap.Stats.BytesInUse;
+        }
+
+        public void Corrupt(ulong obj, ulong header, ulong root, GcRootKind kind) => KernelGc.CorruptObject(obj, header, root, kind);
+    }
+
+    /// <summary>Figures of the last collection and totals, for `gc`, vmstat-style lines and GC.CollectionCount.</summary>
+    public struct KernelGcFigures
+    {
+        public GcCycleStats Last;
+        public ulong Collections, FreedObjects, FreedBytes;
+        /// <summary>Pages the last collection gave back to the buddy allocator (free pages after - before).</summary>
+        public ulong LastPagesFreed, PagesFreed;
+        /// <summary>TSC cycles of the last collection, stop to restart; and the longest.</summary>
+        public ulong LastPauseCycles, MaxPauseCycles;
+        /// <summary>Managed objects before and after the last collection.</summary>
+        public ulong LastObjectsBefore, LastObjectsAfter;
+    }
+
+    /// <summary>
+    /// The kernel's garbage collector: the managed map (a bit per 16 bytes of buddy memory, set
+    /// for the block of each managed object), the collector with its mark bits and mark stack
+    /// (memory reserved at boot after the memmap), and the roots that live in Kernel.Mm's reach:
+    /// the GC static regions, the kernel's data and bss (less the boot stack), the boot arena.
+    /// Stacks are scanned by whoever knows the tasks (Kernel.Proc.GcRoots) between
+    /// <see cref="Begin"/> and <see cref="Finish"/>. docs/gc.md.
+    /// </summary>
+    public static unsafe class KernelGc
+    {
+        /// <summary>Entries of the mark stack (8 bytes each).</summary>
+        public const ulong MarkStackEntries = 4096;
+        /// <summary>Freed objects are filled with this byte (a use after free reads 0xD5D5...).</summary>
+        public const byte FreePoison = 0xD5;
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_data_bounds")]
+        private static extern void DataBounds(ulong* bounds);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_spill_callee_saved")]
+        public static extern void SpillCalleeSaved(ulong* regs);
+
+        private static GcBitmap s_managed;
+        private static void* s_collector;    // MarkSweep (a boot arena object)
+        private static bool s_ready, s_running;
+        private static ulong s_imageStart, s_imageEnd;
+        private static KernelGcFigures s_figures;
+        private static ulong s_freeBefore, s_tscBefore;
+
+        public static bool IsReady => s_ready;
+        public static KernelGcFigures Figures => s_figures;
+        public static MarkSweep Collector => (MarkSweep)ObjectModel.FromAddress(s_collector);
+
+        /// <summary>Bytes the collector needs for a heap spanning <paramref name="spanBytes"/>: managed map, mark bits, mark stack.</summary>
+        public static ulong ReservedBytes(ulong spanBytes)
+            => GcBitmap.BytesFor(spanBytes, MarkSweep.DefaultGranuleShift) + MarkSweep.MarkBitsBytes(spanBytes) + MarkStackEntries * 8;
+
+        /// <summary>
+        /// Sets the collector up over [<paramref name="heapStart"/>, <paramref name="heapEnd"/>)
+        /// with <paramref name="bytes"/> of reserved memory at <paramref name="memory"/>. Runs while
+        /// the boot arena is open (the model and collector objects are permanent). Null on success.
+        /// </summary>
+        public static string Init(ulong heapStart, ulong heapEnd, byte* memory, ulong bytes)
+        {
+            ulong span = heapEnd - heapStart;
+            ulong managedBytes = GcBitmap.BytesFor(span, MarkSweep.DefaultGranuleShift);
+            ulong markBytes = MarkSweep.MarkBitsBytes(span);
+            if (bytes < ReservedBytes(span)) return "the collector's reserved memory is too small";
+            if (!GcBitmap.Create(heapStart, heapEnd, MarkSweep.DefaultGranuleShift, (ulong*)memory, managedBytes, out s_managed))
+                return "the managed map cannot cover the heap";
+            GcResult r = MarkSweep.Create(new KernelGcModel(), heapStart, heapEnd, (ulong*)(memory + managedBytes), markBytes,
+                (ulong*)(memory + managedBytes + markBytes), MarkStackEntries, out MarkSweep ms);
+            if (r != GcResult.Ok) return "the collector refused its memory";
+            s_collector = ObjectModel.AddressOf(ms);
+            s_imageStart = BootInfo.KernelStart;
+            s_imageEnd = BootInfo.KernelEnd;
+            Allocator.ObjectAllocated = &ObjectAllocated;
+            s_ready = true;
+            return null;
+        }
+
+        /// <summary>`new` made an object in <paramref name="block"/>: record it as managed (boot arena objects are not the heap's).</summary>
+        private static void ObjectAllocated(void* block)
+        {
+            if (BootArena.Contains(block)) return;
+            s_managed.TestAndSet((ulong)block + 8);
+        }
+
+        /// <summary>A block is freed (by the sweep or by hand): it is no managed object any more.</summary>
+        public static void Forget(void* block)
+        {
+            if (s_ready) s_managed.TestAndClear((ulong)block + 8);
+        }
+
+        public static bool IsManaged(ulong obj) => s_managed.Test(obj);
+        public static ulong ManagedObjects => s_ready ? s_managed.Count() : 0;
+
+        public static ulong NextManaged(ulong after)
+        {
+            ulong g = s_managed.NextSet(after == 0 ? 0 : (after | 15) + 1);
+            return g == 0 ? 0 : g + 8;
+        }
+
+        public static bool InImage(ulong mt) => mt >= s_imageStart && mt + 8 <= s_imageEnd && (mt & 7) == 0;
+
+        /// <summary>Fills a dead object's block (header to the end of its object size) with <see cref="FreePoison"/>.</summary>
+        public static void PoisonObject(ulong obj)
+        {
+            ulong size = 0;
+            if (InImage(*(ulong*)obj)) NativeAotLayout.Describe(obj, *(ulong*)obj, out size, out ulong _);
+            if (size < 16) size = 16;
+            byte* p = (byte*)(obj - 8);
+            for (ulong i = 0; i < size; i++) p[i] = FreePoison;
+        }
+
+        /// <summary>
+        /// Stops the world (interrupts off) and starts a collection with the roots Kernel.Mm
+        /// knows: GC static regions (precisely), data and bss less the boot stack, the boot
+        /// arena. The caller adds the stacks, then calls <see cref="Finish"/>.
+        /// </summary>
+        public static bool Begin()
+        {
+            if (!s_ready || s_running) return false;
+            s_running = true;
+            Interrupts.Disable();
+            s_figures.LastObjectsBefore = ManagedObjects;
+            s_freeBefore = BuddyHeap.Stats.FreePages;
+            s_tscBefore = Native.ReadTimeStampCounter();
+            MarkSweep gc = Collector;
+            gc.Begin();
+            for (int i = 0; i < ModuleInit.GcStaticRegionCount; i++)
+            {
+                ModuleInit.GcStaticRegion(i, out ulong start, out ulong end);
+                for (ulong e = start; e < end; e += 4)
+                {
+                    nint* slot = ModuleInit.GcStaticSlot((byte*)e);
+                    gc.MarkRoot((ulong)*slot, (ulong)slot, GcRootKind.Static);
+                }
+            }
+            ulong* b = stackalloc ulong[2];
+            DataBounds(b);
+            ulong stackLo = KernelStack.GuardPage, stackHi = KernelStack.Top;   // the boot stack (scanned as a stack) and its unmapped guard page
+            if (stackLo > b[0] && stackHi <= b[1])
+            {
+                gc.ScanRange(b[0], stackLo, GcRootKind.Data);
+                gc.ScanRange(stackHi, b[1], GcRootKind.Data);
+            }
+            else gc.ScanRange(b[0], b[1], GcRootKind.Data);
+            BuddyHeapDetails d = BuddyHeap.Details;
+            gc.ScanRange(d.ArenaStart, d.ArenaStart + d.ArenaUsed, GcRootKind.BootArena);
+            return true;
+        }
+
+        /// <summary>Scans a stack range conservatively.</summary>
+        public static void ScanStack(ulong from, ulong to) => Collector.ScanRange(from, to, GcRootKind.Stack);
+
+        /// <summary>Completes marking, sweeps, gives empty slabs back, restarts the world; the figures of this collection.</summary>
+        public static KernelGcFigures Finish()
+        {
+            MarkSweep gc = Collector;
+            GcCycleStats s = gc.Finish();
+            BuddyHeap.Slab.Shrink();   // every empty slab back to the buddy allocator
+            ulong tsc = Native.ReadTimeStampCounter() - s_tscBefore;
+            ulong freeAfter = BuddyHeap.Stats.FreePages;
+            s_figures.Last = s;
+            s_figures.Collections++;
+            s_figures.FreedObjects += s.FreedObjects;
+            s_figures.FreedBytes += s.FreedBytes;
+            s_figures.LastPagesFreed = freeAfter > s_freeBefore ? freeAfter - s_freeBefore : 0;
+            s_figures.PagesFreed += s_figures.LastPagesFreed;
+            s_figures.LastPauseCycles = tsc;
+            if (tsc > s_figures.MaxPauseCycles) s_figures.MaxPauseCycles = tsc;
+            s_figures.LastObjectsAfter = ManagedObjects;
+            s_running = false;
+            Interrupts.Enable();
+            return s_figures;
+        }
+
+        /// <summary>The marker met an unreadable header: panic with the object, its MethodTable word and the root.</summary>
+        public static void CorruptObject(ulong obj, ulong header, ulong root, GcRootKind kind)
+        {
+            PanicText.Begin();
+            PanicText.Append("gc: corrupt object header at ");
+            PanicText.AppendHex(obj);
+            PanicText.Append(": MethodTable ");
+            PanicText.AppendHex(header);
+            PanicText.Append(" is not in the kernel image (or its descriptor runs past the object); reached from root ");
+            PanicText.AppendHex(root);
+            PanicText.Append(" (");
+            PanicText.Append(RootName(kind));
+            PanicText.Append(')');
+            Panic.Fail(PanicText.Finish());
+        }
+
+        public static string RootName(GcRootKind k) => k switch
+        {
+            GcRootKind.Stack => "stack",
+            GcRootKind.Static => "GC static",
+            GcRootKind.Data => "data/bss",
+            GcRootKind.BootArena => "boot arena",
+            GcRootKind.Explicit => "explicit",
+            GcRootKind.Rescan => "overflow rescan",
+            _ => "none",
+        };
+    }
+}

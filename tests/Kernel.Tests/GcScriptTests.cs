@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+using TestRunner.Running;
+using Xunit;
+
+namespace Kernel.Tests;
+
+/// <summary>The collector seen from the shell: process lifetimes leave nothing behind once `gc` has run (docs/gc.md).</summary>
+public class GcScriptTests
+{
+    static long Kb(IEnumerable<string> lines, string key)
+    {
+        var m = Regex.Match(string.Join("\n", lines), Regex.Escape(key) + @"\s+(\d+) kB");
+        Assert.True(m.Success, key + " not found in:\n" + string.Join("\n", lines));
+        return long.Parse(m.Groups[1].Value);
+    }
+
+    /// <summary>
+    /// What a collection cannot give back yet: a handful of objects (about six after 300
+    /// lifetimes: words left on stacks and in data that still look like task addresses, the
+    /// scheduler's and the shell's memory of the latest tasks) stay, and each pins its slab page.
+    /// Issue 10 wants this to be zero; docs/gc.md, "Limits".
+    /// </summary>
+    const long SlackKb = 8 * 4;
+    const int RetainedLifetimes = 10;
+
+    [Fact]
+    public async Task Three_hundred_idle_process_lifetimes_then_gc_bring_MemFree_back_to_its_boot_value_within_the_stated_slack()
+    {
+        const int lifetimes = 300;
+        int firstPid = 3;   // 1 init, 2 kswapd0
+        // The first lifetime creates the program table's objects once; `gc` then gives the boot baseline.
+        var commands = new List<string> { "run idle 1M", $"kill {firstPid}", "sleep 100", "gc", "meminfo" };
+        for (int i = 1; i < lifetimes; i++) { commands.Add("run idle 1M"); commands.Add($"kill {firstPid + i}"); }
+        commands.AddRange(["sleep 300", "run idle 1M", $"kill {firstPid + lifetimes}", "sleep 300", "gc", "meminfo"]);
+        var run = await KernelImage.ScriptAsync(commands, memory: "128M", timeoutSeconds: 400);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.Null(run.Panic);
+        var meminfo = run.Exchanges.Where(e => e.Output.Any(l => l.StartsWith("MemFree:"))).ToList();
+        var gcs = run.Exchanges.Where(e => e.Output.Any(l => l.StartsWith("gc: collection"))).ToList();
+        Assert.True(meminfo.Count == 2 && gcs.Count == 2, KernelImage.Describe(run));
+        long boot = Kb(meminfo[0].Output, "MemFree:");
+        string gc = string.Join("\n", gcs[1].Output);
+        long after = Kb(meminfo[1].Output, "MemFree:");
+        var objects = Regex.Match(gc, @"objects (\d+) -> (\d+)");
+        Assert.True(objects.Success, gc);
+        // Each later lifetime leaves its task object and its wait queue as garbage; up to
+        // RetainedLifetimes of them may stay (see SlackKb: conservative retention varies with
+        // timing, 3 to 6 lifetimes in the runs so far).
+        long collected = long.Parse(objects.Groups[1].Value) - long.Parse(objects.Groups[2].Value);
+        Assert.True(collected >= 2 * (lifetimes - RetainedLifetimes), gc);
+        Assert.True(after <= boot && boot - after <= SlackKb, $"MemFree {after} kB after {lifetimes} lifetimes and gc; {boot} kB at boot\n{string.Join("\n", gcs[0].Output)}\n{gc}");
+    }
+}
