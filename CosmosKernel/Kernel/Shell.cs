@@ -237,35 +237,18 @@ namespace Kernel
 
         // ------------------------------------------------------------------ output helpers
 
-        private static void Pad(ulong v, int width)
+        /// <summary>
+        /// The console as an <see cref="ITextSink"/>: numbers and columns go out through the memory
+        /// manager's <see cref="TextFormat"/>, the same code that writes /proc's files.
+        /// </summary>
+        private sealed class ConsoleOut : ITextSink
         {
-            int digits = 1;
-            for (ulong x = v; x >= 10; x /= 10) digits++;
-            for (int i = digits; i < width; i++) Console.Write(' ');
-            Console.WriteDecimal(v);
+            public void Write(string s) => Console.Write(s);
+            public void Write(char c) => Console.Write(c);
         }
 
-        private static void PadSigned(long v, int width)
-        {
-            if (v >= 0) { Pad((ulong)v, width); return; }
-            int digits = 2;
-            for (ulong x = (ulong)(-v); x >= 10; x /= 10) digits++;
-            for (int i = digits; i < width; i++) Console.Write(' ');
-            Console.Write('-');
-            Console.WriteDecimal((ulong)(-v));
-        }
-
-        private static void Signed(long v)
-        {
-            if (v < 0) { Console.Write('-'); Console.WriteDecimal((ulong)(-v)); }
-            else Console.WriteDecimal((ulong)v);
-        }
-
-        private static void PadText(string s, int width)
-        {
-            Console.Write(s);
-            for (int i = s.Length; i < width; i++) Console.Write(' ');
-        }
+        private static ConsoleOut s_out;
+        private static ITextSink Out => s_out ??= new ConsoleOut();
 
         // ------------------------------------------------------------------ commands
 
@@ -503,10 +486,10 @@ namespace Kernel
             {
                 ref Zone z = ref pa.ZoneAt(i);
                 if (z.ManagedPages == 0) continue;
-                Pad((ulong)z.Nid, 4); Console.Write(' ');
-                PadText(z.Name, 8);
-                PadSigned(z.WatermarkMin, 9); PadSigned(z.WatermarkLow, 9); PadSigned(z.WatermarkHigh, 9);
-                PadSigned(z.NrFree, 9); Pad(z.ManagedPages, 9);
+                TextFormat.Dec(Out, (ulong)z.Nid, 4); Console.Write(' ');
+                TextFormat.Left(Out, z.Name, 8);
+                TextFormat.Signed(Out, z.WatermarkMin, 9); TextFormat.Signed(Out, z.WatermarkLow, 9); TextFormat.Signed(Out, z.WatermarkHigh, 9);
+                TextFormat.Signed(Out, z.NrFree, 9); TextFormat.Dec(Out, z.ManagedPages, 9);
                 Console.WriteLine();
             }
         }
@@ -567,19 +550,19 @@ namespace Kernel
                 ref Process t = ref vm.Procs.At(s);
                 if (t.State == ProcState.Unused) continue;
                 bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
-                Pad((ulong)t.Pid, 5); Console.Write(' ');
+                TextFormat.Dec(Out, (ulong)t.Pid, 5); Console.Write(' ');
                 string state = ProcStateName(t.State);
                 for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Nodes[n].Kswapd.Pid == t.Pid) state = KswapdStateName(vm.Nodes[n].Kswapd.State);
-                PadText(state, 8); Console.Write(' ');
+                TextFormat.Left(Out, state, 8); Console.Write(' ');
                 string task = "-";
                 if (t.Pid == ProcessTable.InitPid) task = "shell";
                 else if (kthread) { for (int n = 0; n < Processes.NodeCount; n++) if (Processes.Kswapd(n).Pid == t.Pid) task = Processes.Kswapd(n).Task.StateName; }
                 else { Program p = Processes.Find(t.Pid); if (p != null && p.Task != null) task = p.Task.StateName; }
-                PadText(task, 9);
-                Pad((t.RssAnon + t.RssFile) * 4, 9);
-                Pad(t.SwapEnts * 4, 9);
-                PadSigned(vm.Oom.OomScore(t.Pid), 10);
-                PadSigned(t.OomScoreAdj, 14);
+                TextFormat.Left(Out, task, 9);
+                TextFormat.Dec(Out, (t.RssAnon + t.RssFile) * 4, 9);
+                TextFormat.Dec(Out, t.SwapEnts * 4, 9);
+                TextFormat.Signed(Out, vm.Oom.OomScore(t.Pid), 10);
+                TextFormat.Signed(Out, t.OomScoreAdj, 14);
                 Console.Write(' ');
                 if (kthread) Console.Write('[');
                 Console.Write(t.Comm);
@@ -672,7 +655,7 @@ namespace Kernel
             Console.WriteSize((ulong)pages * 4096);
             Console.Write(")");
             if (kind != WorkloadKind.Idle) { Console.Write(", "); Console.WriteDecimal((ulong)rate); Console.Write(" pages/tick"); }
-            Console.Write(", oom_score_adj "); Signed(adj);
+            Console.Write(", oom_score_adj "); TextFormat.Signed(Out, adj);
             Console.WriteLine();
         }
 
@@ -723,8 +706,8 @@ namespace Kernel
             }
             ProcResult r = vm.Procs.SetOomScoreAdj(pid, (int)adj);
             if (r != ProcResult.Ok) { Console.Write("oom_adj: no such process "); Console.WriteDecimal((ulong)pid); Console.WriteLine(); return; }
-            Console.Write("pid "); Console.WriteDecimal((ulong)pid); Console.Write(": oom_score_adj "); Signed(adj);
-            Console.Write(", oom_score "); Signed(vm.Oom.OomScore(pid)); Console.WriteLine();
+            Console.Write("pid "); Console.WriteDecimal((ulong)pid); Console.Write(": oom_score_adj "); TextFormat.Signed(Out, adj);
+            Console.Write(", oom_score "); TextFormat.Signed(Out, vm.Oom.OomScore(pid)); Console.WriteLine();
         }
     }
 }

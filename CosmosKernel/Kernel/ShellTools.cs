@@ -149,9 +149,9 @@ namespace Kernel
 
         private static void BenchLine(string what, ulong buddy, ulong fresh, ulong half)
         {
-            PadText(what, 8); Pad(buddy, 7); Pad(fresh, 11);
+            TextFormat.Left(Out, what, 8); TextFormat.Dec(Out, buddy, 7); TextFormat.Dec(Out, fresh, 11);
             Ratio(fresh, buddy, 13);
-            Pad(half, 15);
+            TextFormat.Dec(Out, half, 15);
             Ratio(half, buddy, 17);
             Console.WriteLine();
         }
@@ -160,7 +160,7 @@ namespace Kernel
         private static void Ratio(ulong rat, ulong buddy, int width)
         {
             ulong pct = buddy == 0 ? 0 : rat * 100 / buddy;
-            Pad(pct / 100, width - 4); Console.Write('.'); Console.WriteDecimal(pct % 100 / 10); Console.WriteDecimal(pct % 10); Console.Write('x');
+            TextFormat.Dec(Out, pct / 100, width - 4); Console.Write('.'); Console.WriteDecimal(pct % 100 / 10); Console.WriteDecimal(pct % 10); Console.Write('x');
         }
 
         private static void PrintMemory()
