@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the host unit and property tests (MemoryManager, reclaim/OOM, simulator,
-# test runner) and the in-kernel suites, which tests/Kernel.Tests boots under QEMU.
+# test runner) and the in-kernel suites, which tests/QemuBoot.Tests boots under QEMU.
 set -uo pipefail
 cd "$(dirname "$0")"
 tools/ensure-deps.sh || exit 1

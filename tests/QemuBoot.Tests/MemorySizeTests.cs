@@ -3,7 +3,7 @@ using System.Xml.Linq;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// A [Fact] of the long run: skipped unless <c>KERNEL_TESTS_LONG=1</c>, so that ./test.sh stays
@@ -17,7 +17,7 @@ public sealed class LongRunFactAttribute : FactAttribute
     public LongRunFactAttribute()
     {
         if (Environment.GetEnvironmentVariable(Variable) != "1")
-            Skip = $"long run only: {Variable}=1 dotnet test tests/Kernel.Tests -c Release --filter Category=LongRun (docs/test-runner.md)";
+            Skip = $"long run only: {Variable}=1 dotnet test tests/QemuBoot.Tests -c Release --filter Category=LongRun (docs/test-runner.md)";
     }
 }
 

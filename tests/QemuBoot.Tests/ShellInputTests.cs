@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 using TestRunner.Running;
 using Xunit;
-using static Kernel.Tests.ShellInput;
+using static QemuBoot.Tests.ShellInput;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// The shell runs exactly the line it was given or refuses it whole (docs/shell.md, "How a line is

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>Faults inside the kernel: a panic is the end of the machine, and failure reports do not flood.</summary>
 public class FaultTests

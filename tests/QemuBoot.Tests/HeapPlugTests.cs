@@ -1,7 +1,7 @@
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// The plug mechanism end to end: the image built with -p:KernelHeap=Template (the student

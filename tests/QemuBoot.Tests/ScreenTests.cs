@@ -3,7 +3,7 @@ using TestRunner.Running;
 using TestRunner.Screen;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// What a VM user sees: the VGA text screen as QEMU renders it (a screendump), checked cell by

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>The shell over serial, driven the way labs and scripted scenarios drive it (TestRunner's script mode).</summary>
 public class ShellScriptTests

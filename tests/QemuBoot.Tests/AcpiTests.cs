@@ -3,7 +3,7 @@ using TestRunner.Emulator;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// `halt` switches a machine off that has no isa-debug-exit device (VMware Player, a plain QEMU):

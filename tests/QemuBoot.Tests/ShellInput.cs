@@ -1,4 +1,4 @@
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// What the kernel shell makes of a line it is sent (docs/shell.md, "How a line is read"), for

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>The collector seen from the shell: process lifetimes leave nothing behind once `gc` has run (docs/gc.md).</summary>
 public class GcScriptTests

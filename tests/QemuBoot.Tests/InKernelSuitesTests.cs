@@ -1,7 +1,7 @@
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// Every in-kernel suite passes on both heaps, whatever the memory size the machine boots with,

@@ -5,7 +5,7 @@ using TestRunner.Reports;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// The kernel ISO these tests boot: built once per test process (shared by every test class,

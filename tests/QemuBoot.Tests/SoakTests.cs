@@ -2,13 +2,13 @@ using System.Text.RegularExpressions;
 using TestRunner.Running;
 using Xunit;
 
-namespace Kernel.Tests;
+namespace QemuBoot.Tests;
 
 /// <summary>
 /// Memhog start/kill cycles with mixed oom_score_adj at 128 MiB: every cycle OOM-kills one
 /// process, swaps, kills the rest, and must end with nothing lost. CI runs a few cycles; the long
 /// soak is the same test with more (docs/testing.md): KERNEL_SOAK_CYCLES=200 dotnet test
-/// tests/Kernel.Tests -c Release --filter Soak.
+/// tests/QemuBoot.Tests -c Release --filter Soak.
 /// </summary>
 public class SoakTests
 {
