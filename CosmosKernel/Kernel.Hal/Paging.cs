@@ -49,19 +49,29 @@ namespace Kernel.Hal
         }
 
         /// <summary>
+        /// The 4 KiB page table that maps <paramref name="address"/>, walking PML4, PDPT and PD; null
+        /// when a level is not present or the address lies in a 1 GiB or 2 MiB page.
+        /// </summary>
+        private static ulong* PageTableOf(ulong address)
+        {
+            ulong* pml4 = (ulong*)(Native.ReadCr3() & ~0xFFFUL);
+            ulong e = pml4[(address >> 39) & 511];
+            if ((e & 1) == 0) return null;
+            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 30) & 511];
+            if ((e & 1) == 0 || (e & 0x80) != 0) return null;
+            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 21) & 511];
+            if ((e & 1) == 0 || (e & 0x80) != 0) return null;
+            return (ulong*)(e & 0x000FFFFFFFFFF000UL);
+        }
+
+        /// <summary>
         /// Unmaps the 4 KiB page holding <paramref name="address"/> if it is mapped through a page
         /// table (the first 2 MiB are); false if it sits in a 2 MiB page or is not mapped.
         /// </summary>
         public static bool UnmapSmallPage(ulong address)
         {
-            ulong* pml4 = (ulong*)(Native.ReadCr3() & ~0xFFFUL);
-            ulong e = pml4[(address >> 39) & 511];
-            if ((e & 1) == 0) return false;
-            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 30) & 511];
-            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
-            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 21) & 511];
-            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
-            ulong* pt = (ulong*)(e & 0x000FFFFFFFFFF000UL);
+            ulong* pt = PageTableOf(address);
+            if (pt == null) return false;
             pt[(address >> 12) & 511] = 0;
             Native.WriteCr3(Native.ReadCr3());
             return true;
@@ -74,14 +84,8 @@ namespace Kernel.Hal
         /// </summary>
         public static bool MapSmallPage(ulong address)
         {
-            ulong* pml4 = (ulong*)(Native.ReadCr3() & ~0xFFFUL);
-            ulong e = pml4[(address >> 39) & 511];
-            if ((e & 1) == 0) return false;
-            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 30) & 511];
-            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
-            e = ((ulong*)(e & 0x000FFFFFFFFFF000UL))[(address >> 21) & 511];
-            if ((e & 1) == 0 || (e & 0x80) != 0) return false;
-            ulong* pt = (ulong*)(e & 0x000FFFFFFFFFF000UL);
+            ulong* pt = PageTableOf(address);
+            if (pt == null) return false;
             pt[(address >> 12) & 511] = (address & ~0xFFFUL) | 0x3;
             Native.WriteCr3(Native.ReadCr3());
             return true;

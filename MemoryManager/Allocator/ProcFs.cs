@@ -14,10 +14,7 @@ namespace MemoryManager.Allocator
             {
                 ref Zone z = ref _zones[i];
                 if (!z.IsPopulated) continue;
-                o.Write("Node ");
-                TextFormat.Dec(o, (ulong)z.Nid);
-                o.Write(", zone ");
-                TextFormat.Right(o, z.Name, 8);
+                ZoneHeader(o, ref z);
                 o.Write(' ');
                 for (int k = 0; k < MmConstants.MaxOrder; k++)
                 {
@@ -26,6 +23,15 @@ namespace MemoryManager.Allocator
                 }
                 o.Write('\n');
             }
+        }
+
+        /// <summary>"Node 0, zone   Normal": how buddyinfo and zoneinfo name a zone.</summary>
+        private static void ZoneHeader(ITextSink o, ref Zone z)
+        {
+            o.Write("Node ");
+            TextFormat.Dec(o, (ulong)z.Nid);
+            o.Write(", zone ");
+            TextFormat.Right(o, z.Name, 8);
         }
 
         /// <summary>One zoneinfo line: indent, name padded to width, value.</summary>
@@ -45,10 +51,7 @@ namespace MemoryManager.Allocator
             {
                 ref Zone z = ref _zones[i];
                 if (!z.IsPopulated) continue;
-                o.Write("Node ");
-                TextFormat.Dec(o, (ulong)z.Nid);
-                o.Write(", zone ");
-                TextFormat.Right(o, z.Name, 8);
+                ZoneHeader(o, ref z);
                 o.Write('\n');
                 o.Write("  pages free     ");
                 TextFormat.Signed(o, z.NrFree);
