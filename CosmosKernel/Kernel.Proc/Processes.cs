@@ -498,6 +498,9 @@ namespace Kernel.Proc
             ExitTick = Timer.Jiffies;
             Alive = false;
             Reaped = true;
+            // The task is dead once this returns: let go of it, so that a program slot waiting to
+            // be reused does not keep its last task object (and its wait queue) from the collector.
+            Task = null;
             Processes.ProgramExited(this);
             Console.Write("[");
             Console.WriteDecimal(ExitTick);
