@@ -35,7 +35,9 @@ namespace MemoryManager
         public readonly PageCache PageCache;
         /// <summary>Processes' memory: faults, munmap, exit.</summary>
         public readonly ProcessMemory Memory;
-        /// <summary>Page reclaim: the LRU scans, shrink_node, direct reclaim.</summary>
+        /// <summary>The shrinker registry: caches asked to give memory back by shrink_slab (direct reclaim and kswapd).</summary>
+        public readonly Shrinkers Shrinkers;
+        /// <summary>Page reclaim: the LRU scans, shrink_node, shrink_slab, direct reclaim.</summary>
         public readonly Vmscan Vmscan;
         /// <summary>kswapd, one per node: woken by the allocator, stepped by a scheduler.</summary>
         public readonly Kswapd Kswapd;
@@ -57,7 +59,8 @@ namespace MemoryManager
             UserPages = new UserPages(pa, procs, Nodes);
             PageCache = new PageCache(pa, procs, Nodes, UserPages, o.MaxFiles, o.MaxFilePages);
             Memory = new ProcessMemory(pa, procs, Nodes, swap, UserPages, PageCache);
-            Vmscan = new Vmscan(pa, Nodes, swap, procs, UserPages, PageCache);
+            Shrinkers = new Shrinkers(pa);
+            Vmscan = new Vmscan(pa, Nodes, swap, procs, UserPages, PageCache, Shrinkers);
             Kswapd = new Kswapd(pa, Nodes, Vmscan, o.KswapdBatch, o.PreLinux48Balance);
             OomReaper = new OomReaper(pa, procs, Memory);
             Oom = new OomKiller(pa, procs, swap, Memory, OomReaper, o.PanicOnOom, o.OomKillAllocatingTask, o.OomReaper);

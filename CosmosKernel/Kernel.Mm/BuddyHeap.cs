@@ -141,24 +141,18 @@ namespace Kernel.Mm
         }
 
         /// <summary>GFP_ATOMIC in interrupt context, GFP_KERNEL otherwise.</summary>
-        public static Gfp GfpFor(ref TaskContext t) => t.InInterrupt ? Gfp.GFP_ATOMIC : Gfp.GFP_KERNEL | KernelGfpExtra;
+        public static Gfp GfpFor(ref TaskContext t) => t.InInterrupt ? Gfp.GFP_ATOMIC : Gfp.GFP_KERNEL;
 
         /// <summary>
-        /// Bits added to GFP_KERNEL for the kernel's own allocations (0 at boot). Kernel.Proc sets
-        /// __GFP_HIGH once reclaim and the OOM killer (with its oom_reaper) are wired in: a `new`
-        /// takes the whole slow path, OOM killer included, but never sleeps, because the congestion
-        /// wait does nothing while <see cref="InAllocation"/> (docs/reclaim-and-oom.md, "Inside the
-        /// kernel"). A plain static (no initializer): it is read before ModuleInit.
+        /// The allocation scopes of every heap allocation (a kernel `new`, Heap.AllocPages): the
+        /// allocator is entered from inside the heap, so the task may not sleep there (the scheduler
+        /// allocates a task's stack after choosing its table slot, the shell and the test framework
+        /// build strings between reads of shared state) and may not run the shrinkers (the collector
+        /// would sweep the heap it is allocating from). It may still reclaim directly (which never
+        /// sleeps), dip into half the min reserve (the no-sleep scope's __GFP_HIGH), retry and call
+        /// the OOM killer (docs/reclaim-and-oom.md, "Inside the kernel").
         /// </summary>
-        public static Gfp KernelGfpExtra;
-
-        private static int s_allocDepth;
-        /// <summary>
-        /// True while the heap is inside an allocation (Alloc or AllocPages, slow path included).
-        /// A sleep there is not safe, so the kernel's congestion wait returns at once when this
-        /// is set. Never true across a task switch: nothing inside an allocation sleeps or yields.
-        /// </summary>
-        public static bool InAllocation => s_allocDepth != 0;
+        public const TaskFlags HeapScope = TaskFlags.MemallocNosleep | TaskFlags.MemallocNoshrink;
 
         // ---------------------------------------------------------------- set-up
 
@@ -292,9 +286,9 @@ namespace Kernel.Mm
             }
             if (size == 0) size = 1;
             SlabAllocator slab = Slab;
-            s_allocDepth++;
+            TaskFlags scope = MemallocScope.Save(ref current, HeapScope);
             void* p = slab.Alloc(size, GfpFor(ref current), ref current, out SlabResult r, out nuint usable);
-            s_allocDepth--;
+            MemallocScope.Restore(ref current, HeapScope, scope);
             if (p == null) OutOfMemory(ref current, size, r);
             s_stats.Allocations++;
             s_stats.BytesRequested += size;
@@ -354,9 +348,8 @@ namespace Kernel.Mm
             int order = 0;
             while ((1UL << order) < count) order++;
             PageAllocator pa = Allocator;
-            s_allocDepth++;
+            MemallocScope.Save(ref t, HeapScope);
             ulong pfn = pa.AllocPages(ref t, GfpFor(ref t) | Gfp.Zero, order);
-            s_allocDepth--;
             if (pfn == PageAllocator.NoPfn) return null;
             pa.PfnToPage(pfn)->Private = KindRun | count;
             s_stats.PageAllocations++;

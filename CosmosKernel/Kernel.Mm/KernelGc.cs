@@ -90,6 +90,8 @@ namespace Kernel.Mm
         private static ulong s_freeBefore, s_tscBefore;
 
         public static bool IsReady => s_ready;
+        /// <summary>A collection is under way (between Begin and Finish).</summary>
+        public static bool IsRunning => s_running;
         public static KernelGcFigures Figures => s_figures;
         public static MarkSweep Collector => (MarkSweep)ObjectModel.FromAddress(s_collector);
 

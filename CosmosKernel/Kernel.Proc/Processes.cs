@@ -44,13 +44,14 @@ namespace Kernel.Proc
     /// writer, leaker, the code the host simulator runs) are started with <see cref="Run"/>, each a
     /// scheduler task stepping its <see cref="Workload"/> once per tick.
     ///
-    /// Kernel-internal heap allocations (every `new`) come from the same buddy. They are made
-    /// GFP_KERNEL | __GFP_HIGH here (<see cref="BuddyHeap.KernelGfpExtra"/>): they may reclaim
-    /// directly (which never sleeps), dip into half the min reserve, retry and call the OOM killer,
-    /// but they never sleep: a sleep inside `new` is not safe (the scheduler allocates a task's
+    /// Kernel-internal heap allocations (every `new`) come from the same buddy, GFP_KERNEL inside
+    /// the heap's allocation scopes (<see cref="BuddyHeap.HeapScope"/>: no sleep, no shrinkers):
+    /// they may reclaim directly (which never sleeps), dip into half the min reserve (the no-sleep
+    /// scope's __GFP_HIGH), retry and call the OOM killer, but the slow path never calls the
+    /// congestion wait for them: a sleep inside `new` is not safe (the scheduler allocates a task's
     /// stack after choosing its table slot, the shell and the test framework build strings between
-    /// reads of shared state), so the congestion wait returns at once while
-    /// <see cref="BuddyHeap.InAllocation"/>. The OOM killer does not need the victim to run: the
+    /// reads of shared state). The collector is registered as a shrinker (<see cref="GcShrinker"/>):
+    /// kswapd and the direct reclaim of user-page faults run it, a heap allocation never. The OOM killer does not need the victim to run: the
     /// oom_reaper frees its memory at once and marks it MMF_OOM_SKIP, so each OOM round frees
     /// memory or moves to the next victim, and with nothing killable left the allocation fails
     /// (the heap's out-of-memory panic). User pages (Vm faults) are the only allocations that
@@ -80,14 +81,17 @@ namespace Kernel.Proc
         private static Program[] s_programs;
         private static FileDisk[] s_files;
         private static KernelClock s_clock;
+        private static GcShrinker s_gcShrinker;
+        /// <summary>The collector's shrinker (null when the collector is not set up).</summary>
+        public static GcShrinker GcShrinker => s_gcShrinker;
         private static ulong s_swapSegments, s_swapSegmentPages;
         private static int s_vpages;
         private static string s_noSwap;
 
         /// <summary>Statistics of the kernel side (the Vm counts kswapd's wakes and stops, and vmstat the rest).</summary>
         public static ulong Exited, OomKilledExits, CongestionWaits;
-        /// <summary>Congestion waits asked for inside a heap allocation, which return at once instead of sleeping.</summary>
-        public static ulong CongestionWaitsInHeap;
+        /// <summary>Congestion waits the slow path skipped because the task may not sleep (a heap allocation: <see cref="BuddyHeap.HeapScope"/>).</summary>
+        public static ulong CongestionWaitsInHeap => BuddyHeap.Allocator == null ? 0 : BuddyHeap.Allocator.Stat.CongestionWaitSkipped;
 
         public static bool IsAvailable => s_vm != null;
         /// <summary>Why the process layer is not there (for the shell).</summary>
@@ -145,9 +149,6 @@ namespace Kernel.Proc
             if (!Scheduler.IsStarted) { s_unavailable = "processes need the scheduler"; return s_unavailable; }
             PageAllocator pa = BuddyHeap.Allocator;
 
-            // Kernel-internal allocations take the whole ladder but never sleep (see the class comment).
-            BuddyHeap.KernelGfpExtra = Gfp.High;
-
             // RAM swap: a quarter of RAM in segments (a teaching device: swapping to RAM frees nothing overall).
             int segments = SwapSegmentsFor(pa.TotalManagedPages, out ulong segmentPages);
             s_swapSegmentPages = segmentPages;
@@ -186,6 +187,11 @@ namespace Kernel.Proc
             s_programs = new Program[MaxPrograms];
             s_files = new FileDisk[MaxFiles];
             s_vm = vm;
+            if (KernelGc.IsReady)
+            {
+                s_gcShrinker = new GcShrinker();
+                if (vm.Shrinkers.Register(s_gcShrinker) != MmResult.Ok) { s_unavailable = "the shrinker registry refused the collector"; return s_unavailable; }
+            }
             for (int n = 0; n < pa.NodeCount; n++)
             {
                 KswapdTask k = new KswapdTask();
@@ -254,6 +260,7 @@ namespace Kernel.Proc
             p.Reaped = false;
             p.OomKilled = false;
             p.Steps = 0;
+            p.GarbageObjects = 0;
             p.StartTick = Timer.Jiffies;
             p.Task = Scheduler.Spawn(KindName(kind), p, ProgramStack);
             if (p.Task == null)
@@ -292,6 +299,7 @@ namespace Kernel.Proc
             WorkloadKind.Idle => "idle",
             WorkloadKind.Reader => "reader",
             WorkloadKind.Writer => "writer",
+            WorkloadKind.Garbage => "garbage",
             _ => "leaker",
         };
 
@@ -348,14 +356,13 @@ namespace Kernel.Proc
         }
 
         /// <summary>
-        /// ICongestionWait: the current task sleeps, so kswapd and exiting victims run; inside a
-        /// heap allocation (a kernel `new`) it returns at once: sleeping there is not safe.
+        /// ICongestionWait: the current task sleeps, so kswapd and exiting victims run. A heap
+        /// allocation (a kernel `new`) never gets here: its no-sleep scope makes the slow path skip the wait.
         /// </summary>
         private sealed class SleepCongestion : ICongestionWait
         {
             public void CongestionWait(ref TaskContext current, uint ticks)
             {
-                if (BuddyHeap.InAllocation) { CongestionWaitsInHeap++; return; }
                 CongestionWaits++;
                 KTask t = Scheduler.Current;
                 if (t == null || t.IsIdle) return;
@@ -475,6 +482,29 @@ namespace Kernel.Proc
         public bool OomKilled;
         public ulong Steps, StartTick, ExitTick;
         public WorkloadStatus LastStatus;
+        /// <summary>A garbage program's objects (GarbageObjectBytes each) allocated so far; the ring holds the newest.</summary>
+        public ulong GarbageObjects;
+        private object[] _ring;
+        private int _ringNext;
+
+        /// <summary>Bytes of one garbage object's payload: four to a page (kmalloc-1k).</summary>
+        public const int GarbageObjectBytes = 1000;
+        public const int GarbageObjectsPerPage = 4;
+
+        /// <summary>A garbage program's step: Rate pages' worth of new objects, each replacing the oldest in the ring.</summary>
+        private void MakeGarbage()
+        {
+            if (_ring == null) _ring = new object[Work.Pages * GarbageObjectsPerPage];
+            int n = Work.Rate * GarbageObjectsPerPage;
+            for (int i = 0; i < n; i++)
+            {
+                byte[] o = new byte[GarbageObjectBytes];
+                o[i % GarbageObjectBytes] = 1;
+                _ring[_ringNext] = o;
+                _ringNext = _ringNext + 1 == _ring.Length ? 0 : _ringNext + 1;
+                GarbageObjects++;
+            }
+        }
 
         public void Run(KTask self)
         {
@@ -485,6 +515,7 @@ namespace Kernel.Proc
                 ref Process t = ref vm.Procs.Get(Pid);
                 if (t.State != ProcState.Running && t.State != ProcState.Sleeping) break;
                 LastStatus = Work.Step(vm);
+                if (Work.Kind == WorkloadKind.Garbage) MakeGarbage();
                 Steps++;
                 if (LastStatus == WorkloadStatus.Killed) break;
                 Scheduler.Sleep(1);
@@ -496,6 +527,8 @@ namespace Kernel.Proc
                 vm.Memory.ExitProcess(Pid);
             }
             ExitTick = Timer.Jiffies;
+            _ring = null;
+            _ringNext = 0;
             Alive = false;
             Reaped = true;
             // The task is dead once this returns: let go of it, so that a program slot waiting to
@@ -508,6 +541,7 @@ namespace Kernel.Proc
             Console.Write(Processes.KindName(Work.Kind));
             Console.Write(" (pid ");
             Console.WriteDecimal((ulong)Pid);
+            if (Work.Kind == WorkloadKind.Garbage) { Console.Write(", "); Console.WriteDecimal(GarbageObjects); Console.Write(" objects made"); }
             Console.WriteLine(OomKilled ? ") exited after the OOM kill; its memory is reaped" : ") exited; its memory is freed");
         }
     }

@@ -577,6 +577,7 @@ namespace Kernel
         {
             Console.WriteLine("usage: run memhog <size> [rate] [adj=N] | run idle <size> [adj=N]");
             Console.WriteLine("       run reader|writer <size> [rate] [adj=N] | run leaker [rate] [adj=N]");
+            Console.WriteLine("       run garbage <size> [rate] [adj=N]: rate pages of kernel objects a tick, size of them kept");
             Console.WriteLine("       size: pages (4096) or K/M/G bytes (64M); rate: pages per tick 1..4096;");
             Console.WriteLine("       adj: oom_score_adj -1000..1000");
         }
@@ -590,6 +591,7 @@ namespace Kernel
             else if (Is(1, "reader")) kind = WorkloadKind.Reader;
             else if (Is(1, "writer")) kind = WorkloadKind.Writer;
             else if (Is(1, "leaker")) kind = WorkloadKind.Leaker;
+            else if (Is(1, "garbage")) kind = WorkloadKind.Garbage;
             else
             {
                 Console.Write("run: no program named '"); WriteToken(1); Console.WriteLine("'");

@@ -197,11 +197,24 @@ namespace MemoryManager.Allocator
         }
 
         /// <summary>
+        /// congestion_wait() through the partner, unless the task may not sleep
+        /// (TaskFlags.MemallocNosleep): then the wait is skipped (counted) and the ladder goes on at once.
+        /// Needs Congestion set (callers check).
+        /// </summary>
+        public void CongestionWait(ref TaskContext current, uint ticks)
+        {
+            if ((current.Flags & TaskFlags.MemallocNosleep) != 0) { Stat.CongestionWaitSkipped++; return; }
+            Congestion.CongestionWait(ref current, ticks);
+        }
+
+        /// <summary>
         /// __alloc_pages_slowpath: the escalation ladder, top to bottom as the seeds climb it.
-        /// Each numbered step is one box of the ladder in docs/memory-manager.md.
+        /// Each numbered step is one box of the ladder in docs/memory-manager.md. The gfp mask
+        /// is first narrowed by the task's allocation scopes (current_gfp_context, MemallocScope).
         /// </summary>
         private ulong AllocPagesSlowpath(ref TaskContext current, Gfp gfp, int order, int zonelist, int highZoneIdx, int classzoneIdx)
         {
+            gfp = MemallocScope.CurrentGfpContext(ref current, gfp);
             bool wait = (gfp & Gfp.Wait) != 0;
             ulong pfn;
             AllocFlags allocFlags;
@@ -266,7 +279,7 @@ namespace MemoryManager.Allocator
                 {
                     // __GFP_NOFAIL with nothing to kill: let time pass before starting over.
                     if (Congestion == null) goto nopage;
-                    Congestion.CongestionWait(ref current, CongestionTicks);
+                    CongestionWait(ref current, CongestionTicks);
                 }
                 goto restart;
             }
@@ -277,7 +290,7 @@ namespace MemoryManager.Allocator
             {
                 if (Congestion == null) goto nopage;   // nobody can let time pass: do not spin
                 TraceStep(ref current, "retry: congestion_wait, rebalance", order, gfp);
-                Congestion.CongestionWait(ref current, CongestionTicks);
+                CongestionWait(ref current, CongestionTicks);
                 goto rebalance;
             }
 
@@ -356,7 +369,7 @@ namespace MemoryManager.Allocator
                 if (pfn == NoPfn && (gfp & Gfp.NoFail) != 0)
                 {
                     if (Congestion == null) return NoPfn;   // nobody can let time pass: do not spin
-                    Congestion.CongestionWait(ref current, CongestionTicks);
+                    CongestionWait(ref current, CongestionTicks);
                 }
             } while (pfn == NoPfn && (gfp & Gfp.NoFail) != 0);
             return pfn;
@@ -414,7 +427,7 @@ namespace MemoryManager.Allocator
                 // Someone else is OOM killing: sleep a tick and let them finish. Without a way
                 // to wait, treat it as "nothing killed" so the caller fails instead of spinning.
                 if (Congestion == null) return NoPfn;
-                Congestion.CongestionWait(ref current, 1);
+                CongestionWait(ref current, 1);
                 killed = true;   // a victim is on its way out
                 return NoPfn;
             }

@@ -107,6 +107,8 @@ namespace MemoryManager.Allocator
             Line(o, "pgsteal_direct", Stat.PgstealDirect);
             Line(o, "pgscan_kswapd", Stat.PgscanKswapd);
             Line(o, "pgscan_direct", Stat.PgscanDirect);
+            Line(o, "slabs_scanned", Stat.SlabsScanned);
+            Line(o, "slabs_freed", Stat.SlabsFreed);
             Line(o, "kswapd_low_wmark_hit_quickly", Stat.KswapdLowWmarkHitQuickly);
             Line(o, "kswapd_high_wmark_hit_quickly", Stat.KswapdHighWmarkHitQuickly);
             Line(o, "pageoutrun", Stat.Pageoutrun);

@@ -13,6 +13,10 @@ namespace MemoryManager.Allocator
         /// <summary>Direct reclaim entered by the allocator's slow path.</summary>
         public ulong Allocstall;
         public ulong PgscanKswapd, PgscanDirect, PgstealKswapd, PgstealDirect;
+        /// <summary>slabs_scanned: objects the shrinkers were asked to scan; slabs_freed (ours): objects they freed.</summary>
+        public ulong SlabsScanned, SlabsFreed;
+        /// <summary>Congestion waits the slow path skipped because the task may not sleep (TaskFlags.MemallocNosleep).</summary>
+        public ulong CongestionWaitSkipped;
         public ulong Pageoutrun, KswapdLowWmarkHitQuickly, KswapdHighWmarkHitQuickly;
         public ulong CompactStall, OomKill, Pswpin, Pswpout;
         /// <summary>Allocation attempts that failed (all ladder steps exhausted).</summary>

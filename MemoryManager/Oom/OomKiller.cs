@@ -255,7 +255,7 @@ namespace MemoryManager.Oom
         /// </summary>
         private void WaitForVictim(ref TaskContext current, int victim)
         {
-            if (_pa.Congestion != null) _pa.Congestion.CongestionWait(ref current, 1);
+            if (_pa.Congestion != null) _pa.CongestionWait(ref current, 1);   // skipped under the no-sleep scope
             else if (_procs.Exists(victim) && victim != current.Pid) _memory.ExitProcess(victim);
         }
 

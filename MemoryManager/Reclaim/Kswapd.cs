@@ -187,8 +187,8 @@ namespace MemoryManager.Reclaim
 
         /// <summary>
         /// balance_pgdat(), one batch of it: a node already balanced ends the run (kswapd naps);
-        /// otherwise shrink_node from DEF_PRIORITY down to 0 until a batch is reclaimed. A run
-        /// that reclaims nothing counts a failure; at 16 the node is unreclaimable and kswapd
+        /// otherwise shrink_node (LRU lists, then shrink_slab with GFP_KERNEL) from DEF_PRIORITY
+        /// down to 0 until a batch is reclaimed. A run that reclaims nothing (no page, no shrinker object) counts a failure; at 16 the node is unreclaimable and kswapd
         /// sleeps. Returns the pages reclaimed.
         /// </summary>
         private ulong BalancePgdat(int nid, ref KswapdNode k)
@@ -203,6 +203,8 @@ namespace MemoryManager.Reclaim
             sc.MayWritepage = true;
             sc.MaySwap = true;
             sc.IsKswapd = true;
+            sc.GfpMask = Gfp.GFP_KERNEL;
+            sc.MayShrinkSlab = true;
             for (sc.Priority = Vmscan.DefPriority; sc.Priority >= 0; sc.Priority--)
             {
                 _vmscan.ShrinkNode(nid, ref sc);
@@ -214,9 +216,9 @@ namespace MemoryManager.Reclaim
             // balance for order 0 instead.
             if (k.Order > 0 && k.RunReclaimed >= (2UL << k.Order)) k.Order = 0;
             _nodes.UpdateStat();
-            if (sc.NrReclaimed == 0)
+            if (sc.NrReclaimed == 0 && sc.NrSlabFreed == 0)
             {
-                // balance_pgdat gave up at priority 0 without reclaiming anything.
+                // balance_pgdat gave up at priority 0 without reclaiming anything (pages or shrinker objects).
                 k.Failures++;
                 EndRun(ref k, k.Failures >= MaxReclaimRetries ? KswapdState.Sleeping : KswapdState.Running);
             }

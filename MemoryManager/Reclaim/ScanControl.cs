@@ -13,6 +13,12 @@ namespace MemoryManager.Reclaim
         public bool MaySwap;
         /// <summary>kswapd (counts pgscan_kswapd/pgsteal_kswapd) or direct reclaim (pgscan_direct/pgsteal_direct).</summary>
         public bool IsKswapd;
+        /// <summary>The reclaim's gfp mask, handed to the shrinkers (GFP_KERNEL for kswapd).</summary>
+        public MemoryManager.Core.Gfp GfpMask;
+        /// <summary>shrink_slab may run: false under the task's no-shrink scope (TaskFlags.MemallocNoshrink).</summary>
+        public bool MayShrinkSlab;
+        /// <summary>Objects the shrinkers freed in this pass (their pages are in NrReclaimed).</summary>
+        public ulong NrSlabFreed;
         public ulong NrScanned, NrReclaimed;
         /// <summary>Dirty file pages written back and anon pages swapped out by this pass.</summary>
         public ulong NrWritten, NrSwapped;

@@ -34,10 +34,12 @@ namespace MemoryManager.Reclaim
         private readonly ProcessTable _procs;
         private readonly UserPages _pages;
         private readonly PageCache _files;
+        private readonly Shrinkers _shrinkers;
 
-        /// <summary>Reclaim over the nodes of <paramref name="pa"/>; swap may be null (set-up only).</summary>
-        public Vmscan(PageAllocator pa, Nodes nodes, ISwapDevice swap, ProcessTable procs, UserPages pages, PageCache files)
+        /// <summary>Reclaim over the nodes of <paramref name="pa"/>; swap and shrinkers may be null (set-up only).</summary>
+        public Vmscan(PageAllocator pa, Nodes nodes, ISwapDevice swap, ProcessTable procs, UserPages pages, PageCache files, Shrinkers shrinkers = null)
         {
+            _shrinkers = shrinkers;
             _pa = pa;
             _nodes = nodes;
             _swap = swap;
@@ -58,6 +60,8 @@ namespace MemoryManager.Reclaim
             sc.MayWritepage = (gfp & Gfp.Fs) != 0;
             sc.MaySwap = (gfp & Gfp.Io) != 0;
             sc.IsKswapd = false;
+            sc.GfpMask = gfp;
+            sc.MayShrinkSlab = (current.Flags & TaskFlags.MemallocNoshrink) == 0;
             for (sc.Priority = DefPriority; sc.Priority >= 0; sc.Priority--)
             {
                 for (int nid = 0; nid < _nodes.Count; nid++)
@@ -73,16 +77,25 @@ namespace MemoryManager.Reclaim
 
         /// <summary>
         /// shrink_node(): reclaims from one node's lists: file (inactive, then active aged
-        /// into inactive), then anon the same way if swap has room. Progress resets the
-        /// node's kswapd failure count.
+        /// into inactive), then anon the same way if swap has room; then shrink_slab asks the
+        /// registered shrinkers in proportion to the LRU pages this call scanned (unless the
+        /// pass may not shrink slab). Pages the shrinkers give back count as reclaimed
+        /// (reclaim_state). Progress (pages, or objects freed by a shrinker) resets the node's
+        /// kswapd failure count.
         /// </summary>
         public void ShrinkNode(int nid, ref ScanControl sc)
         {
-            ulong before = sc.NrReclaimed;
+            ulong before = sc.NrReclaimed, scannedBefore = sc.NrScanned, slabBefore = sc.NrSlabFreed;
             ShrinkLruType(nid, false, ref sc);
             bool swapRoom = _swap != null && _swap.FreeSlots > 0 && sc.MaySwap;
             if (sc.NrReclaimed < sc.NrToReclaim && swapRoom) ShrinkLruType(nid, true, ref sc);
-            if (sc.NrReclaimed > before) _nodes[nid].Kswapd.Failures = 0;
+            if (sc.MayShrinkSlab && _shrinkers != null && _shrinkers.Count > 0)
+            {
+                sc.NrSlabFreed += _shrinkers.ShrinkSlab(sc.GfpMask, nid, sc.NrScanned - scannedBefore, _nodes[nid].Lru.Total,
+                    sc.Priority, sc.IsKswapd, out ulong pagesFreed);
+                sc.NrReclaimed += pagesFreed;
+            }
+            if (sc.NrReclaimed > before || sc.NrSlabFreed > slabBefore) _nodes[nid].Kswapd.Failures = 0;
         }
 
         /// <summary>Shrinks the inactive list of one type, then ages its active list when the inactive list is low.</summary>

@@ -15,6 +15,13 @@ namespace MemoryManager.Workloads
         Writer,
         /// <summary>Allocates a page at its rate and never touches it again, until its address space is full: a leak.</summary>
         Leaker,
+        /// <summary>
+        /// Kernel garbage: each step the kernel's program allocates Rate pages' worth of managed
+        /// objects and drops the oldest, keeping at most Pages pages' worth alive; the collector
+        /// (a shrinker) must take the rest back. It touches no user page: its Step does nothing
+        /// here (the host has no kernel heap to fill).
+        /// </summary>
+        Garbage,
     }
 
     /// <summary>What <see cref="Workload.Step"/> says about the process afterwards.</summary>
@@ -109,6 +116,8 @@ namespace MemoryManager.Workloads
                     return StepAnon(vm, Kind == WorkloadKind.Idle ? Pages : Rate);
                 case WorkloadKind.Leaker:
                     return StepLeak(vm);
+                case WorkloadKind.Garbage:
+                    return WorkloadStatus.Running;   // the kernel's program allocates the objects
                 default:
                     return StepFile(vm);
             }

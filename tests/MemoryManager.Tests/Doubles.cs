@@ -18,11 +18,13 @@ namespace MemoryManager.Tests
     {
         public int Calls;
         public readonly List<TaskFlags> FlagsSeen = new();
+        public readonly List<Gfp> GfpSeen = new();
         public Func<int, ulong> Action = _ => 0;
         public ulong TryToFreePages(ref TaskContext current, Gfp gfp, int order, ZoneType highZoneIdx)
         {
             Calls++;
             FlagsSeen.Add(current.Flags);
+            GfpSeen.Add(gfp);
             if (Calls > 1000) throw new InvalidOperationException("direct reclaim called in an endless loop");
             return Action(Calls);
         }

@@ -578,5 +578,102 @@ namespace MemoryManager.Tests
             Assert.Equal(MmResult.NotOwner, m.Pa.FreePages(pfn, 2, m.Task.Pid + 1));
             Assert.Equal(MmResult.Ok, m.Free(pfn, 2));
         }
+
+        // ---------------------------------------------------------------- allocation scopes (MemallocScope)
+
+        [Fact]
+        public void Inside_memalloc_noreclaim_the_task_takes_the_reserves_and_never_enters_direct_reclaim()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 50, held);
+            TaskFlags saved = MemallocScope.NoreclaimSave(ref m.Task);
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            MemallocScope.Restore(ref m.Task, TaskFlags.MemAlloc, saved);
+            Assert.Equal(49, Dma.NrFree);
+            Assert.Equal(0, reclaim.Calls);
+            Assert.Equal(TaskFlags.None, m.Task.Flags);
+        }
+
+        [Fact]
+        public void Inside_memalloc_nofs_direct_reclaim_runs_without_GFP_FS_and_the_OOM_killer_is_never_called()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { if (n < 2) return 0; m.Release(held, 300); return 300; };
+            m.Task.Flags = TaskFlags.MemallocNofs;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(2, reclaim.Calls);                          // no progress: the retry rule, not the OOM killer
+            Assert.All(reclaim.GfpSeen, g => Assert.Equal(Gfp.GFP_NOFS, g));
+            Assert.Equal(0, oom.Calls);
+            Assert.Equal(1, congestion.Calls);
+        }
+
+        [Fact]
+        public void Inside_memalloc_noio_direct_reclaim_runs_without_GFP_IO_or_GFP_FS()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { m.Release(held, 300); return 300; };
+            m.Task.Flags = TaskFlags.MemallocNoio | TaskFlags.MemallocNofs;   // NOIO wins over NOFS
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL | Gfp.Zero, 0));
+            Assert.Equal(Gfp.GFP_NOIO | Gfp.Zero, Assert.Single(reclaim.GfpSeen));
+            Assert.Equal(0, oom.Calls);
+        }
+
+        [Fact]
+        public void Inside_memalloc_nosleep_the_ladder_is_climbed_without_a_single_congestion_wait()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            reclaim.Action = n => { if (n == 3) m.Release(held, 200); return 5; };
+            m.Task.Flags = TaskFlags.MemallocNosleep;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(3, reclaim.Calls);
+            Assert.Equal(0, congestion.Calls);
+            Assert.Equal(2UL, m.Pa.Stat.CongestionWaitSkipped);   // the two waits the same climb makes without the scope
+        }
+
+        [Fact]
+        public void Inside_memalloc_nosleep_the_OOM_killer_is_still_called()
+        {
+            m.DrainZoneTo(ZoneType.Dma, 100, held);
+            oom.Action = n => { m.Release(held, 300); return true; };
+            m.Task.Flags = TaskFlags.MemallocNosleep;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(1, reclaim.Calls);
+            Assert.Equal(1, oom.Calls);
+            Assert.Equal(Gfp.GFP_KERNEL | Gfp.High, oom.Args[0].gfp);
+            Assert.Equal(0, congestion.Calls);
+        }
+
+        [Fact]
+        public void Inside_memalloc_nosleep_an_allocation_dips_into_the_GFP_HIGH_half_of_the_min_reserve()
+        {
+            m.DrainZoneTo(ZoneType.Dma, Min - 10, held);
+            m.Task.Flags = TaskFlags.MemallocNosleep;
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));
+            Assert.Equal(0, reclaim.Calls);
+            m.Task.Flags = TaskFlags.None;
+            reclaim.Action = n => { m.Release(held, 20); return 20; };
+            Assert.NotEqual(PageAllocator.NoPfn, m.Alloc(Gfp.GFP_KERNEL, 0));   // without the scope: direct reclaim first
+            Assert.Equal(1, reclaim.Calls);
+        }
+
+        [Fact]
+        public void Scopes_nest_and_each_restore_puts_back_what_its_save_found()
+        {
+            TaskFlags outer = MemallocScope.NofsSave(ref m.Task);
+            TaskFlags inner = MemallocScope.NofsSave(ref m.Task);
+            TaskFlags sleep = MemallocScope.NosleepSave(ref m.Task);
+            MemallocScope.Restore(ref m.Task, TaskFlags.MemallocNosleep, sleep);
+            MemallocScope.Restore(ref m.Task, TaskFlags.MemallocNofs, inner);
+            Assert.Equal(TaskFlags.MemallocNofs, m.Task.Flags);   // the outer scope is still open
+            MemallocScope.Restore(ref m.Task, TaskFlags.MemallocNofs, outer);
+            Assert.Equal(TaskFlags.None, m.Task.Flags);
+            Assert.Equal(Gfp.GFP_KERNEL, MemallocScope.CurrentGfpContext(ref m.Task, Gfp.GFP_KERNEL));
+        }
+
+        [Fact]
+        public void Scopes_leave_atomic_allocations_alone()
+        {
+            m.Task.Flags = MemallocScope.All;
+            Assert.Equal(Gfp.GFP_ATOMIC, MemallocScope.CurrentGfpContext(ref m.Task, Gfp.GFP_ATOMIC));
+        }
     }
 }
