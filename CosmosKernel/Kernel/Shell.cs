@@ -336,6 +336,7 @@ namespace Kernel
             Console.WriteLine("  run idle <size> [adj=N]           touch size at once, then sit on it");
             Console.WriteLine("  run reader|writer <size> [rate] [adj=N]  a file (<= 4M) via the page cache");
             Console.WriteLine("  run leaker [rate] [adj=N]         leak pages until its address space is full");
+            Console.WriteLine("  run garbage <size> [rate]         kernel objects made and dropped (for gc)");
             Console.WriteLine("      size: pages (4096) or K/M/G bytes (64M); rate 1..4096; adj -1000..1000");
             Console.WriteLine("  kill <pid>              the process exits and frees its memory");
             Console.WriteLine("  oom_adj <pid> <n>       write oom_score_adj (-1000..1000)");
