@@ -17,10 +17,10 @@ public static class Commands
     public static string Usage(string command) => command switch
     {
         "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
-                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--verbose]",
+                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
         "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
-                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit]",
+                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
         _ => "usage: TestRunner test|run|script|vmx [options]   (TestRunner <command> --help lists a command's options)",
     };
@@ -65,8 +65,9 @@ public static class Commands
         var junit = OptionValues.FileToWrite("--junit", "JUnit XML file to write [default: artifacts/test-results/kernel-<suite>.xml]");
         var log = OptionValues.FileToWrite("--log", "Raw serial log file [default: beside the JUnit file]");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show the kernel's console text" };
+        var deterministic = OptionValues.Deterministic();
         var command = NewCommand("test", "Build if needed, boot headless, run in-kernel suites; exit 0 all passed, 1 a test failed, 2 boot failure/timeout/protocol error/unknown suite, 130 interrupted",
-            kernel, suite, timeout, junit, log, verbose);
+            kernel, suite, timeout, junit, log, deterministic, verbose);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output, parse.GetValue(verbose));
@@ -90,6 +91,7 @@ public static class Commands
                     Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                     SerialLog = serialLog,
                     Observer = reporter,
+                    Deterministic = parse.GetValue(deterministic),
                 }, cancel);
             }
             reporter.Summary(result);
@@ -191,8 +193,14 @@ public static class Commands
         var log = OptionValues.FileToWrite("--log", "Raw serial log file");
         var noDebugExit = NoDebugExitOption();
         var screendump = OptionValues.Screendump();
+        var deterministic = OptionValues.Deterministic();
         var command = NewCommand("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted",
-            kernel, timeout, log, screendump, noDebugExit);
+            kernel, timeout, log, screendump, noDebugExit, deterministic);
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(deterministic) is { Implicit: false } && r.GetResult(screendump) is { Implicit: false })
+                r.AddError($"{deterministic.Name} and {screendump.Name} cannot be used together: the screendump is taken when the runner sends 'halt', and a deterministic run sends nothing");
+        });
         command.Arguments.Add(file);
         command.SetAction(async (parse, cancel) =>
         {
@@ -220,6 +228,7 @@ public static class Commands
                 SerialLog = serialLog,
                 Observer = reporter,
                 Screendump = parse.GetValue(screendump) is string dump ? Path.GetFullPath(dump) : null,
+                Deterministic = parse.GetValue(deterministic),
             }, commands, cancel);
             reporter.Summary(result);
             return (int)result.ExitCode;
