@@ -93,8 +93,9 @@ public static class KernelImage
     /// <paramref name="debugExitDevice"/> false boots QEMU without isa-debug-exit (TestRunner's
     /// --no-debug-exit); <paramref name="medium"/> Direct boots kernel.elf with -kernel (--direct).
     /// </summary>
+    /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null,
-        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso)
+        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso, bool deterministic = false, TextWriter? serialLog = null)
     {
         var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
@@ -103,6 +104,8 @@ public static class KernelImage
                 memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice },
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             Screendump = screendump == null ? null : Path.Combine(layout.RepoRoot, "artifacts", "test-results", screendump),
+            Deterministic = deterministic,
+            SerialLog = serialLog,
         }, commands);
     }
 
