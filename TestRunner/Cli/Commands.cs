@@ -21,7 +21,7 @@ public static class Commands
         "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
-        "lab" => "usage: TestRunner lab <page.md> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template] [--timeout 120] [--no-build] [--direct]",
+        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template] [--timeout 120] [--no-build] [--direct]",
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
         _ => "usage: TestRunner test|run|script|lab|vmx [options]   (TestRunner <command> --help lists a command's options)",
     };
@@ -248,11 +248,8 @@ public static class Commands
         var command = NewCommand("lab", "Run a lab page's script with --deterministic at the page's memory size and rewrite the page's output blocks from it; exit 0 written (or unchanged), 1 the page drifted (--check) or the run failed, 2 a bad page or a broken run",
             kernel, timeout, check);
         command.Arguments.Add(page);
-        command.Validators.Add(r =>
-        {
-            if (r.GetResult(kernel.Memory) is { Implicit: false })
-                r.AddError($"lab takes no {kernel.Memory.Name}: the page names its memory size ('<!-- lab: script FILE, memory SIZE -->')");
-        });
+        // The page names its memory size ('<!-- lab: script FILE, memory SIZE -->'): lab has no --memory.
+        command.Options.Remove(kernel.Memory);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);
