@@ -63,8 +63,9 @@ public static class KernelImage
     }
 
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
+    /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null,
-        string? configuration = null)
+        string? configuration = null, bool deterministic = false, TextWriter? serialLog = null)
     {
         var layout = await RequireAsync(heap, configuration);
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);
@@ -73,6 +74,8 @@ public static class KernelImage
             Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, size),
             Suite = suite,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+            Deterministic = deterministic,
+            SerialLog = serialLog,
         });
         JUnitWriter.Write(result, JUnitPath(layout.RepoRoot, suite, size, configuration == null ? heap : $"{heap}{configuration}".ToLowerInvariant()));
         return result;

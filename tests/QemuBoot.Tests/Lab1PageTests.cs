@@ -66,3 +66,20 @@ public class Lab1PageTests
         }
     }
 }
+
+/// <summary><c>TestRunner test --deterministic</c>: the suite's name reaches the kernel as a boot module, and the run replays exactly.</summary>
+public class DeterministicSuiteRunTests
+{
+    [Fact]
+    public async Task A_suite_run_twice_with_deterministic_passes_and_prints_byte_identical_serial_output()
+    {
+        var first = new StringWriter();
+        var second = new StringWriter();
+        var a = await KernelImage.RunAsync("acpi", deterministic: true, serialLog: first);
+        var b = await KernelImage.RunAsync("acpi", deterministic: true, serialLog: second);
+        Assert.True(a.ExitCode == RunExitCode.Passed && a.AllTests.Any(), KernelImage.Describe(a));
+        Assert.True(b.ExitCode == RunExitCode.Passed, KernelImage.Describe(b));
+        Assert.Contains("kernel> test acpi", first.ToString());
+        Assert.Equal(first.ToString(), second.ToString());
+    }
+}
