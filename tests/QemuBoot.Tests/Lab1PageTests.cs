@@ -1,3 +1,4 @@
+using TestRunner.Emulator;
 using TestRunner.Build;
 using TestRunner.Labs;
 using TestRunner.Running;
@@ -81,5 +82,34 @@ public class DeterministicSuiteRunTests
         Assert.True(b.ExitCode == RunExitCode.Passed, KernelImage.Describe(b));
         Assert.Contains("kernel> test acpi", first.ToString());
         Assert.Equal(first.ToString(), second.ToString());
+    }
+}
+
+/// <summary>The kernel's side of the boot-module script: the module's size limit, checked without the runner's own refusal.</summary>
+public class ScriptModuleTests
+{
+    [Fact]
+    public async Task A_module_over_4096_bytes_is_refused_whole_and_the_shell_halts()
+    {
+        var layout = await KernelImage.RequireAsync();
+        string module = Path.Combine(Path.GetTempPath(), $"kt-big-module-{Guid.NewGuid():N}");
+        // 1400 'ps' lines (4200 bytes): a shell that ran any of them would print a process table.
+        await File.WriteAllTextAsync(module, string.Concat(Enumerable.Repeat("ps\n", 1400)));
+        try
+        {
+            var state = new ScriptRunState([], commandsInModule: true);
+            Assert.Null(new KernelTarget(layout.ElfPath, BootMedium.Direct, MemorySize.Default).Check(out var emulator));
+            await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
+            {
+                Command = QemuCommand.Headless(emulator, layout.ElfPath, BootMedium.Direct, MemorySize.Default, determinism: new Determinism(module)),
+                Timeout = TimeSpan.FromSeconds(60),
+            });
+            var run = state.Result;
+            Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+            Assert.Contains("script module: 4200 bytes, the limit is 4096; nothing of it was run", run.BootOutput);
+            Assert.Equal("halt", Assert.Single(run.Exchanges).Command);
+            Assert.Equal("kernel> halt", run.Exchanges[0].Output[0]);
+        }
+        finally { File.Delete(module); }
     }
 }
