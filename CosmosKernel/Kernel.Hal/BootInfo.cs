@@ -55,6 +55,40 @@ namespace Kernel.Hal
         private static byte* s_acpiOldRsdp, s_acpiNewRsdp;
         private static uint s_acpiOldRsdpLength, s_acpiNewRsdpLength;
 
+        /// <summary>The most bytes of a boot module the kernel keeps (a script for the shell, docs/test-runner.md).</summary>
+        public const int MaxModuleBytes = 4096;
+        private struct ModuleStore { public fixed byte Bytes[MaxModuleBytes]; }
+        private static ModuleStore s_module;
+        private static int s_moduleLength;
+        private static bool s_hasModule;
+
+        /// <summary>
+        /// True when the loader handed over a boot module (multiboot2 tag 3, or multiboot1's module
+        /// list for <c>qemu -kernel ... -initrd</c>): its first <see cref="MaxModuleBytes"/> bytes were
+        /// copied into static storage while parsing, before the heap exists, so where the loader put
+        /// it does not matter. Only the first module is kept.
+        /// </summary>
+        public static bool HasModule => s_hasModule;
+        /// <summary>The first module's whole length in bytes, which may exceed <see cref="MaxModuleBytes"/> (then only its start was kept).</summary>
+        public static int ModuleLength => s_moduleLength;
+        /// <summary>Byte <paramref name="index"/> of the kept copy of the first module (0 outside it).</summary>
+        public static byte ModuleByte(int index)
+        {
+            if ((uint)index >= (uint)s_moduleLength || index >= MaxModuleBytes) return 0;
+            fixed (byte* b = s_module.Bytes) return b[index];
+        }
+
+        private static void KeepModule(ulong start, ulong end)
+        {
+            if (s_hasModule || end < start) return;
+            s_hasModule = true;
+            ulong length = end - start;
+            s_moduleLength = length > int.MaxValue ? int.MaxValue : (int)length;
+            int keep = s_moduleLength < MaxModuleBytes ? s_moduleLength : MaxModuleBytes;
+            fixed (byte* b = s_module.Bytes)
+                for (int i = 0; i < keep; i++) b[i] = ((byte*)start)[i];
+        }
+
         public static BootProtocol Protocol { get; private set; }
         /// <summary>The boot information block [InfoStart, InfoEnd): the heap must stay above it.</summary>
         public static ulong InfoStart { get; private set; }
@@ -106,6 +140,8 @@ namespace Kernel.Hal
             KernelStart = kernelStart;
             KernelEnd = kernelEnd;
             s_count = 0;
+            s_hasModule = false;
+            s_moduleLength = 0;
             BootInfoResult r;
             if (magic == Multiboot2Magic) r = ParseMultiboot2(info);
             else if (magic == Multiboot1Magic) r = ParseMultiboot1(info);
@@ -128,6 +164,7 @@ namespace Kernel.Hal
                 if (type == 2) s_loaderName = tag + 8;
                 else if (type == 14) { s_acpiOldRsdp = tag + 8; s_acpiOldRsdpLength = size - 8; }
                 else if (type == 15) { s_acpiNewRsdp = tag + 8; s_acpiNewRsdpLength = size - 8; }
+                else if (type == 3 && size >= 16) KeepModule(*(uint*)(tag + 8), *(uint*)(tag + 12));
                 else if (type == 6)
                 {
                     uint entrySize = *(uint*)(tag + 8);
@@ -148,6 +185,11 @@ namespace Kernel.Hal
             InfoStart = (ulong)info;
             InfoEnd = (ulong)info + 120;
             if ((flags & (1 << 9)) != 0) s_loaderName = (byte*)(ulong)*(uint*)(info + 64);
+            if ((flags & (1 << 3)) != 0 && *(uint*)(info + 20) > 0)
+            {
+                byte* mod = (byte*)(ulong)*(uint*)(info + 24); // {u32 start, u32 end, u32 cmdline, u32 reserved}
+                KeepModule(*(uint*)mod, *(uint*)(mod + 4));
+            }
             if ((flags & (1 << 6)) == 0) return BootInfoResult.NoMemoryMap;
             uint length = *(uint*)(info + 44);
             byte* map = (byte*)(ulong)*(uint*)(info + 48);

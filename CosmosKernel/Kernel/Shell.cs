@@ -43,15 +43,66 @@ namespace Kernel
         public static void Run()
         {
             Console.WriteLine("type 'help' for commands");
+            bool script = BootInfo.HasModule;
+            if (script && BootInfo.ModuleLength > BootInfo.MaxModuleBytes)
+            {
+                Console.Write("script module: "); Console.WriteDecimal((ulong)BootInfo.ModuleLength);
+                Console.Write(" bytes, the limit is "); Console.WriteDecimal(BootInfo.MaxModuleBytes);
+                Console.WriteLine("; nothing of it was run");
+                s_scriptAt = BootInfo.ModuleLength; // straight to the closing halt
+            }
             while (true)
             {
                 HostProtocol.Frame("READY", Boot.Version);
                 Console.Write("kernel> ");
-                fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
+                if (script) s_length = NextScriptLine();
+                else fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
                 if (!Accept() || s_tokens == 0) continue;
                 Commands++;
                 Execute();
             }
+        }
+
+        /// <summary>Where the next line of the script module starts.</summary>
+        private static int s_scriptAt;
+
+        /// <summary>
+        /// The script-from-module path (TestRunner's --deterministic, docs/test-runner.md): takes the
+        /// next line of the boot module (LF-separated; a CR before the LF is dropped) into the line
+        /// buffer in place of the keyboard and COM1, and echoes it after the prompt exactly as typing
+        /// it would (one column per character, a TAB as a space, other bytes as '?'), so the
+        /// transcript reads as a typed session. After the last line it gives <c>halt</c>. Nothing
+        /// from the host is read, so when each command runs depends only on the guest.
+        /// Returns the line's length, which may exceed <see cref="MaxLine"/> like a typed one.
+        /// </summary>
+        private static int NextScriptLine()
+        {
+            int end = BootInfo.ModuleLength;
+            int n = 0;
+            if (s_scriptAt >= end)
+            {
+                string halt = "halt";
+                for (; n < halt.Length; n++) s_line.Chars[n] = halt[n];
+            }
+            else
+            {
+                while (s_scriptAt < end)
+                {
+                    char c = (char)BootInfo.ModuleByte(s_scriptAt++);
+                    if (c == '\n') break;
+                    if (c == '\r' && (s_scriptAt >= end || BootInfo.ModuleByte(s_scriptAt) == (byte)'\n')) continue;
+                    if (n < MaxLine) s_line.Chars[n] = c;
+                    if (n < int.MaxValue) n++;
+                }
+            }
+            int shown = n < MaxLine ? n : MaxLine;
+            for (int i = 0; i < shown; i++)
+            {
+                char c = s_line.Chars[i];
+                Console.Write(c >= ' ' && c <= '~' ? c : c == '\t' ? ' ' : '?');
+            }
+            Console.WriteLine();
+            return n;
         }
 
         // ------------------------------------------------------------------ parsing in place

@@ -17,12 +17,13 @@ public static class Commands
     public static string Usage(string command) => command switch
     {
         "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
-                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--verbose]",
+                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
         "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
-                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit]",
+                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
+        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template] [--timeout 120] [--no-build] [--direct]",
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
-        _ => "usage: TestRunner test|run|script|vmx [options]   (TestRunner <command> --help lists a command's options)",
+        _ => "usage: TestRunner test|run|script|lab|vmx [options]   (TestRunner <command> --help lists a command's options)",
     };
 
     /// <summary>The usage line of the command a parse ended in (the root's for none).</summary>
@@ -39,6 +40,7 @@ public static class Commands
         root.Subcommands.Add(Test(output, useFancy));
         root.Subcommands.Add(Run(output, useFancy));
         root.Subcommands.Add(Script(output, useFancy));
+        root.Subcommands.Add(Lab(output, useFancy));
         root.Subcommands.Add(Vmx(output, useFancy));
         return root;
     }
@@ -65,8 +67,9 @@ public static class Commands
         var junit = OptionValues.FileToWrite("--junit", "JUnit XML file to write [default: artifacts/test-results/kernel-<suite>.xml]");
         var log = OptionValues.FileToWrite("--log", "Raw serial log file [default: beside the JUnit file]");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show the kernel's console text" };
+        var deterministic = OptionValues.Deterministic();
         var command = NewCommand("test", "Build if needed, boot headless, run in-kernel suites; exit 0 all passed, 1 a test failed, 2 boot failure/timeout/protocol error/unknown suite, 130 interrupted",
-            kernel, suite, timeout, junit, log, verbose);
+            kernel, suite, timeout, junit, log, deterministic, verbose);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output, parse.GetValue(verbose));
@@ -90,6 +93,7 @@ public static class Commands
                     Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                     SerialLog = serialLog,
                     Observer = reporter,
+                    Deterministic = parse.GetValue(deterministic),
                 }, cancel);
             }
             reporter.Summary(result);
@@ -191,8 +195,14 @@ public static class Commands
         var log = OptionValues.FileToWrite("--log", "Raw serial log file");
         var noDebugExit = NoDebugExitOption();
         var screendump = OptionValues.Screendump();
+        var deterministic = OptionValues.Deterministic();
         var command = NewCommand("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted",
-            kernel, timeout, log, screendump, noDebugExit);
+            kernel, timeout, log, screendump, noDebugExit, deterministic);
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(deterministic) is { Implicit: false } && r.GetResult(screendump) is { Implicit: false })
+                r.AddError($"{deterministic.Name} and {screendump.Name} cannot be used together: the screendump is taken when the runner sends 'halt', and a deterministic run sends nothing");
+        });
         command.Arguments.Add(file);
         command.SetAction(async (parse, cancel) =>
         {
@@ -220,9 +230,72 @@ public static class Commands
                 SerialLog = serialLog,
                 Observer = reporter,
                 Screendump = parse.GetValue(screendump) is string dump ? Path.GetFullPath(dump) : null,
+                Deterministic = parse.GetValue(deterministic),
             }, commands, cancel);
             reporter.Summary(result);
             return (int)result.ExitCode;
+        });
+        return command;
+    }
+
+    static Command Lab(TextWriter output, bool fancy)
+    {
+        var kernel = new KernelOptions();
+        var timeout = OptionValues.Timeout();
+        var page = new Argument<string>("page") { Description = "A lab page (docs/labs/*.md) that names its script and memory size and marks its generated output blocks" };
+        OptionValues.MustBeAnExistingFile(page);
+        var check = new Option<bool>("--check") { Description = "Do not write the page: exit 1 when its output blocks differ from the run" };
+        var command = NewCommand("lab", "Run a lab page's script with --deterministic at the page's memory size and rewrite the page's output blocks from it; exit 0 written (or unchanged), 1 the page drifted (--check) or the run failed, 2 a bad page or a broken run",
+            kernel, timeout, check);
+        command.Arguments.Add(page);
+        // The page names its memory size ('<!-- lab: script FILE, memory SIZE -->'): lab has no --memory.
+        command.Options.Remove(kernel.Memory);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var reporter = new ConsoleReporter(fancy, output);
+            string pagePath = Path.GetFullPath(parse.GetValue(page)!);
+            var lab = Labs.LabPage.Read(pagePath, out var pageError);
+            if (lab == null) { reporter.Error(pageError!); return 2; }
+            string text;
+            try { text = File.ReadAllText(lab.ScriptPath); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                reporter.Error($"{pagePath}: cannot read its script '{lab.ScriptPath}': {e.Message}");
+                return 2;
+            }
+            var commands = ScriptRun.ParseScript(text, out var scriptError);
+            if (scriptError != null) { reporter.Error($"{lab.ScriptPath}: {scriptError}"); return 2; }
+            var target = await kernel.ResolveAsync(parse, reporter, cancel);
+            if (target == null) return KernelOptions.NoTargetExitCode(cancel);
+            target = target with { Memory = lab.Memory };
+            reporter.Info($"running {KernelOptions.Relative(lab.ScriptPath)} --deterministic with {lab.Memory}");
+            var result = await ScriptRun.RunAsync(new ScriptRunOptions
+            {
+                Target = target,
+                Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                Deterministic = true,
+            }, commands, cancel);
+            if (result.ExitCode != RunExitCode.Passed)
+            {
+                reporter.Summary(result);
+                return (int)result.ExitCode;
+            }
+            string? rendered = lab.Render(result, out var renderError);
+            if (rendered == null) { reporter.Error(renderError!); return 2; }
+            if (rendered == lab.Text) { reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s) match the run"); return 0; }
+            if (parse.GetValue(check))
+            {
+                reporter.Error($"{KernelOptions.Relative(pagePath)}: its output blocks differ from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
+                return 1;
+            }
+            try { File.WriteAllText(pagePath, rendered); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                reporter.Error($"cannot write '{pagePath}': {e.Message}");
+                return 2;
+            }
+            reporter.Info($"rewrote the {lab.Blocks.Count} output block(s) of {KernelOptions.Relative(pagePath)}");
+            return 0;
         });
         return command;
     }

@@ -49,6 +49,13 @@ public static class OptionValues
         return value;
     }
 
+    /// <summary>--deterministic of script and test (docs/test-runner.md, "Deterministic runs").</summary>
+    public static Option<bool> Deterministic() => new("--deterministic")
+    {
+        Description = "Same script, same memory size: same bytes on every run. QEMU counts instructions for the guest's clock " +
+                      "(-icount shift=0,sleep=off) and the commands reach the kernel as a boot module its shell runs itself",
+    };
+
     /// <summary>Guest memory as QEMU's -m takes it, 6M to 1T (<see cref="MemorySize"/>).</summary>
     public static Option<MemorySize> Memory() => new("--memory", "-m")
     {

@@ -23,8 +23,9 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// <paramref name="debugExit"/> the isa-debug-exit device is left out, as on a machine that
     /// is not QEMU: the kernel's <c>halt</c> then powers off through ACPI and QEMU exits with 0.
     /// </summary>
-    public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null, bool debugExit = true) =>
-        new(program, Common(image, medium, memory, debugExit, new[]
+    public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null, bool debugExit = true,
+        Determinism? determinism = null) =>
+        new(program, Common(image, medium, memory, debugExit, determinism, new[]
         {
             "-display", "none", "-no-reboot", "-monitor", "none",
         }.Concat(qmpSocket == null ? [] : new[] { "-qmp", $"unix:{qmpSocket.Replace(",", ",,")},server=on,wait=off" })
@@ -38,18 +39,32 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// (signal=on); with <paramref name="window"/> QEMU also opens its VGA window.
     /// </summary>
     public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window, bool debugExit = true) =>
-        new(program, Common(image, medium, memory, debugExit, (window ? Array.Empty<string>() : new[] { "-display", "none" })
+        new(program, Common(image, medium, memory, debugExit, null, (window ? Array.Empty<string>() : new[] { "-display", "none" })
             .Concat(new[]
             {
                 "-no-reboot", "-monitor", "none",
                 "-chardev", "stdio,id=com1,signal=on", "-serial", "chardev:com1",
             }).ToArray()));
 
-    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, string[] middle)
+    /// <summary>
+    /// The instruction-counted clock of a deterministic run: QEMU advances the guest's clocks (TSC, PIT,
+    /// HPET, RTC) by 2^shift ns per instruction and, with sleep=off, skips the guest's idle time instead
+    /// of waiting for the host; the RTC starts at a fixed date and follows that clock.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DeterministicArguments =
+        ["-icount", $"shift={Determinism.Shift},sleep=off", "-rtc", "base=2000-01-01T00:00:00,clock=vm"];
+
+    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, Determinism? determinism, string[] middle)
     {
         var args = new List<string> { "-machine", "q35,accel=tcg", "-cpu", "max", "-m", memory.ToString() };
         if (medium == BootMedium.Iso) args.AddRange(new[] { "-cdrom", image, "-boot", "d" });
         else args.AddRange(new[] { "-kernel", image });
+        if (determinism != null)
+        {
+            // With -kernel the module rides on QEMU's multiboot1 loader; an ISO carries it itself (BootModule).
+            if (medium == BootMedium.Direct) args.AddRange(new[] { "-initrd", determinism.Module.Replace(",", ",,") });
+            args.AddRange(DeterministicArguments);
+        }
         args.AddRange(middle);
         if (debugExit) args.AddRange(new[] { "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04" });
         return args;
@@ -83,4 +98,19 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
         error = $"'{program}' is not on PATH: install the Debian package qemu-system-x86 (tools/ensure-deps.sh does it)";
         return null;
     }
+}
+
+/// <summary>
+/// A deterministic boot: the instruction-counted clock, and the file the kernel's shell runs as its
+/// script (a boot module), so that nothing the guest does depends on when the host acts.
+/// </summary>
+/// <param name="Module">The script as the kernel reads it (one command per line).</param>
+public sealed record Determinism(string Module)
+{
+    /// <summary>
+    /// QEMU's -icount shift: 2^0 = 1 ns of guest time per instruction (a 1 GHz guest). Lab 1's memhogs
+    /// need this speed to outrun kswapd as they do on a plain TCG run; at shift=4 (62.5 M instructions
+    /// per guest second) they fill memory so slowly that nothing is ever reclaimed in the lab's sleeps.
+    /// </summary>
+    public const int Shift = 0;
 }

@@ -1,3 +1,4 @@
+using TestRunner.Build;
 using TestRunner.Emulator;
 using TestRunner.Protocol;
 using TestRunner.Screen;
@@ -51,12 +52,17 @@ public sealed class ScriptRunState : IRunStateMachine
     readonly IScriptObserver? observer;
     readonly bool debugExitDevice;
     readonly TimeSpan timeout;
+    readonly bool commandsInModule;
     int next;
     bool testFailed;
 
     /// <param name="timeout">The run's time limit, which a timeout's reason names (default <see cref="ScriptRunOptions.DefaultTimeout"/>).</param>
-    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null, bool debugExitDevice = true, TimeSpan? timeout = null)
+    /// <param name="commandsInModule">The kernel reads the commands itself from a boot module (--deterministic): at each
+    /// READY the state machine records the next command as the one the shell runs now, and sends nothing.</param>
+    public ScriptRunState(IReadOnlyList<string> commands, IScriptObserver? observer = null, bool debugExitDevice = true, TimeSpan? timeout = null,
+        bool commandsInModule = false)
     {
+        this.commandsInModule = commandsInModule;
         this.commands = commands;
         this.observer = observer;
         this.debugExitDevice = debugExitDevice;
@@ -112,13 +118,13 @@ public sealed class ScriptRunState : IRunStateMachine
         }
     }
 
-    string SendNext()
+    string? SendNext()
     {
         string command = next < commands.Count ? commands[next++] : "halt";
         Current = command.Trim() == "halt" ? Phase.Halting : Phase.Executing;
         Result.Exchanges.Add(new ScriptExchange { Command = command });
         observer?.CommandSent(command);
-        return command;
+        return commandsInModule ? null : command;
     }
 
     /// <summary>Handles QEMU's exit.</summary>
@@ -209,6 +215,11 @@ public sealed record ScriptRunOptions
     /// </summary>
     public string? Screendump { get; init; }
     /// <summary>
+    /// A deterministic run (docs/test-runner.md): QEMU counts instructions for its clock and the script reaches the
+    /// kernel as a boot module that its shell runs line by line; the runner only reads. Not with <see cref="Screendump"/>.
+    /// </summary>
+    public bool Deterministic { get; init; }
+    /// <summary>
     /// Before the screendump, the runner waits (up to <see cref="PromptWait"/>) for the prompt the
     /// shell writes after READY to arrive on serial, then this long more: the kernel writes each
     /// piece of console text to COM1 first and to the screen right after.
@@ -249,11 +260,30 @@ public static class ScriptRun
     /// <summary>Runs the commands and returns what the kernel answered to each.</summary>
     public static async Task<ScriptResult> RunAsync(ScriptRunOptions options, IReadOnlyList<string> commands, CancellationToken cancel = default)
     {
-        var state = new ScriptRunState(commands, options.Observer, options.Target.DebugExitDevice, options.Timeout);
+        var state = new ScriptRunState(commands, options.Observer, options.Target.DebugExitDevice, options.Timeout, options.Deterministic);
+        string? moduleText = null, moduleError = null;
+        if (options.Deterministic) moduleText = BootModule.Text(commands, out moduleError);
         if (options.Target.Check(out var emulator) is string missing)
             state.Refuse(missing);
         else if (options.Screendump != null && Screendump.CheckPath(options.Screendump) is string badPath)
             state.Refuse(badPath);
+        else if (options.Deterministic && options.Screendump != null)
+            state.Refuse("--screendump cannot be used with --deterministic: the screendump is taken when the runner sends 'halt', and a deterministic run sends nothing");
+        else if (moduleError != null)
+            state.Refuse(moduleError);
+        else if (options.Deterministic)
+        {
+            var (module, failure) = await BootModule.PrepareAsync(options.Target, moduleText!, cancel).ConfigureAwait(false);
+            if (module == null) state.Refuse(failure!);
+            else
+                using (module)
+                    await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
+                    {
+                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, null, options.Target.DebugExitDevice, module.Determinism),
+                        Timeout = options.Timeout,
+                        SerialLog = options.SerialLog,
+                    }, cancel).ConfigureAwait(false);
+        }
         else
         {
             string? qmpSocket = options.Screendump == null ? null

@@ -1,3 +1,4 @@
+using TestRunner.Build;
 using TestRunner.Emulator;
 
 namespace TestRunner.Running;
@@ -15,6 +16,11 @@ public sealed record TestRunOptions
     /// <summary>Receives the raw serial log, when set.</summary>
     public TextWriter? SerialLog { get; init; }
     public IRunObserver? Observer { get; init; }
+    /// <summary>
+    /// A deterministic run (docs/test-runner.md): QEMU counts instructions for its clock and <c>test &lt;suite&gt;</c>
+    /// reaches the kernel as a boot module that its shell runs; the runner sends nothing.
+    /// </summary>
+    public bool Deterministic { get; init; }
 }
 
 /// <summary>
@@ -29,13 +35,27 @@ public static class TestRun
     /// <summary>Runs the suite and returns the result; exceptions only for programming errors.</summary>
     public static async Task<RunResult> RunAsync(TestRunOptions options, CancellationToken cancel = default)
     {
-        var state = new TestRunState(options.Suite, options.Target.Memory.ToString(), options.Timeout, options.Observer);
+        var state = new TestRunState(options.Suite, options.Target.Memory.ToString(), options.Timeout, options.Observer, options.Deterministic);
         if (ValidateSuiteName(options.Suite) is string bad)
             state.Refuse(bad);
         else if (!options.Target.DebugExitDevice)
             state.Refuse("a test run needs QEMU's isa-debug-exit device: the kernel reports its verdict through it (leave out --no-debug-exit)");
         else if (options.Target.Check(out var emulator) is string missing)
             state.Refuse(missing);
+        else if (options.Deterministic)
+        {
+            var (module, failure) = await BootModule.PrepareAsync(options.Target, BootModule.Text([state.Command], out _)!, cancel).ConfigureAwait(false);
+            if (module == null) state.Refuse(failure!);
+            else
+                using (module)
+                    await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
+                    {
+                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, determinism: module.Determinism),
+                        Timeout = options.Timeout,
+                        ExitGrace = options.ExitGrace,
+                        SerialLog = options.SerialLog,
+                    }, cancel).ConfigureAwait(false);
+        }
         else
             await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
             {

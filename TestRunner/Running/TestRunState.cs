@@ -16,12 +16,15 @@ public sealed class TestRunState : IRunStateMachine
 
     readonly IRunObserver observer;
     readonly TimeSpan timeout;
+    readonly bool commandInModule;
     SuiteResult? openSuite;
     TestResult? runningTest;
     TimeSpan testStarted;
 
-    public TestRunState(string suite, string memory, TimeSpan timeout, IRunObserver? observer = null)
+    /// <param name="commandInModule">The kernel reads <c>test &lt;suite&gt;</c> itself from a boot module (--deterministic): at READY nothing is sent.</param>
+    public TestRunState(string suite, string memory, TimeSpan timeout, IRunObserver? observer = null, bool commandInModule = false)
     {
+        this.commandInModule = commandInModule;
         this.timeout = timeout;
         this.observer = observer ?? NullObserver.Instance;
         Result = new RunResult { RequestedSuite = suite, Memory = memory };
@@ -137,7 +140,7 @@ public sealed class TestRunState : IRunStateMachine
                 Current = Phase.Running;
                 observer.Ready(f.Text);
                 observer.CommandSent(Command);
-                return Command;
+                return commandInModule ? null : Command;
             }
             if (f.Kind == FrameKind.Panic)
                 return Broken($"boot failure: kernel panic before READY: {f.Text}", f, at);

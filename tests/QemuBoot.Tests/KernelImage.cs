@@ -63,8 +63,9 @@ public static class KernelImage
     }
 
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
+    /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null,
-        string? configuration = null)
+        string? configuration = null, bool deterministic = false, TextWriter? serialLog = null)
     {
         var layout = await RequireAsync(heap, configuration);
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);
@@ -73,6 +74,8 @@ public static class KernelImage
             Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, size),
             Suite = suite,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+            Deterministic = deterministic,
+            SerialLog = serialLog,
         });
         JUnitWriter.Write(result, JUnitPath(layout.RepoRoot, suite, size, configuration == null ? heap : $"{heap}{configuration}".ToLowerInvariant()));
         return result;
@@ -93,8 +96,9 @@ public static class KernelImage
     /// <paramref name="debugExitDevice"/> false boots QEMU without isa-debug-exit (TestRunner's
     /// --no-debug-exit); <paramref name="medium"/> Direct boots kernel.elf with -kernel (--direct).
     /// </summary>
+    /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null,
-        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso)
+        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso, bool deterministic = false, TextWriter? serialLog = null)
     {
         var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
@@ -103,6 +107,8 @@ public static class KernelImage
                 memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice },
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             Screendump = screendump == null ? null : Path.Combine(layout.RepoRoot, "artifacts", "test-results", screendump),
+            Deterministic = deterministic,
+            SerialLog = serialLog,
         }, commands);
     }
 

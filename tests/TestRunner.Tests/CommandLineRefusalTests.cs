@@ -184,8 +184,8 @@ public class CommandLineRefusalTests : IDisposable
     [Theory]
     [InlineData(new[] { "test", "--frob" }, "Unrecognized command or argument '--frob'", "usage: TestRunner test ")]
     [InlineData(new[] { "vmx", "--direct" }, "Unrecognized command or argument '--direct'", "usage: TestRunner vmx ")]
-    [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'", "usage: TestRunner test|run|script|vmx [options]")]
-    [InlineData(new string[0], "Required command was not provided", "usage: TestRunner test|run|script|vmx [options]")]
+    [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'", "usage: TestRunner test|run|script|lab|vmx [options]")]
+    [InlineData(new string[0], "Required command was not provided", "usage: TestRunner test|run|script|lab|vmx [options]")]
     [InlineData(new[] { "script" }, "Required argument 'file' missing for command: 'script'", "usage: TestRunner script <file> ")]
     public async Task An_unknown_option_or_command_or_a_missing_argument_is_refused_with_the_usage_line(string[] args, string message, string usage)
     {
