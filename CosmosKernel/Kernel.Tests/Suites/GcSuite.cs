@@ -139,6 +139,7 @@ namespace Kernel.Tests
         private static ulong s_interior;          // plain static (data/bss, scanned conservatively): points into an array's middle
         private static ulong s_interiorHidden;    // that array's reference, hidden
         private static int s_interiorBytes;
+        private static object s_sink;             // the latest garbage escapes through here (overwritten by the next)
 
         /// <summary>A parked task whose local is the only reference to its survivor; it checks it when woken.</summary>
         private sealed class Holder : ITaskBody
@@ -184,10 +185,12 @@ namespace Kernel.Tests
                 // a chain of 16 nodes with small arrays: references inside the garbage
                 Keep head = null;
                 for (int i = 0; i < 16; i++) head = new Keep { Seed = (ulong)i, Data = new byte[48], Next = head };
+                s_sink = head;   // escapes: the compiler may not put it on the stack
                 return 16 * (32 + 72);
             }
             var b = new byte[(int)n];
             b[0] = 1; b[(int)n - 1] = 2;
+            s_sink = b;
             return n + 24;
         }
 
@@ -263,6 +266,7 @@ namespace Kernel.Tests
             s_static = null;
             arena[0] = null;
             s_interior = 0;
+            s_sink = null;
             GcRoots.Collect();
         }
     }
