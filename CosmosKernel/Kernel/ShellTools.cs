@@ -151,18 +151,25 @@ namespace Kernel
         /// <summary>`bench gc`: one collection on each heap for 1, 8 and 32 MiB of live objects (GcBench).</summary>
         private static void BenchGc()
         {
-            Console.WriteLine("gc pause (TSC cycles) and bytes freed, one collection per heap and size;");
+            Console.WriteLine("gc pause (TSC cycles, best of 3) and bytes freed, one collection per heap and size;");
             Console.WriteLine("live: a list of object[2] + byte[488] units, one garbage unit per 4 live");
             Console.WriteLine("(under QEMU TCG compare figures within one boot only)");
-            Console.WriteLine("live MiB    units  buddy pause  buddy freed    RAT pause    RAT freed  RAT/buddy");
+            Console.WriteLine("live MiB    units  buddy pause  buddy freed  marked    RAT pause    RAT freed  marked  RAT/buddy");
             ulong* sizes = stackalloc ulong[3];
             sizes[0] = 1; sizes[1] = 8; sizes[2] = 32;
             for (int i = 0; i < 3; i++)
             {
+                // Best of 3 (the host's other load only ever adds to a pause).
                 GcBenchFigures f = GcBench.Run(sizes[i]);
-                Pad(f.LiveMiB, 8); Pad(f.Units, 9); Pad(f.BuddyPause, 13); Pad(f.BuddyFreed, 13);
+                for (int round = 1; round < 3; round++)
+                {
+                    GcBenchFigures g = GcBench.Run(sizes[i]);
+                    if (g.BuddyPause < f.BuddyPause) f.BuddyPause = g.BuddyPause;
+                    if (g.RatError == null && f.RatError == null && g.RatPause < f.RatPause) f.RatPause = g.RatPause;
+                }
+                Pad(f.LiveMiB, 8); Pad(f.Units, 9); Pad(f.BuddyPause, 13); Pad(f.BuddyFreed, 13); Pad(f.BuddyStats.MarkedObjects, 8);
                 if (f.RatError != null) { Console.Write("  RAT: "); Console.WriteLine(f.RatError); continue; }
-                Pad(f.RatPause, 13); Pad(f.RatFreed, 13);
+                Pad(f.RatPause, 13); Pad(f.RatFreed, 13); Pad(f.RatStats.MarkedObjects, 8);
                 Ratio(f.RatPause, f.BuddyPause, 11);
                 Console.WriteLine();
             }

@@ -2,7 +2,10 @@ using Kernel.Core.Memory;
 using Kernel.Core.Runtime;
 using Kernel.Mm;
 using Kernel.Proc;
+using MemoryManager;
+using MemoryManager.Allocator;
 using MemoryManager.Common;
+using MemoryManager.Core;
 using MemoryManager.Gc;
 
 namespace Kernel.Tests
@@ -13,6 +16,7 @@ namespace Kernel.Tests
         public ulong LiveMiB, Units;
         public ulong BuddyPause, BuddyFreed, BuddyLive;
         public ulong RatPause, RatFreed, RatLive;
+        public GcCycleStats BuddyStats, RatStats;
         /// <summary>Null, or why the RAT side could not run (then its figures are 0).</summary>
         public string RatError;
     }
@@ -65,6 +69,7 @@ namespace Kernel.Tests
             f.BuddyPause = b.LastPauseCycles;
             f.BuddyFreed = b.Last.FreedBytes;
             f.BuddyLive = b.Last.LiveBytes;
+            f.BuddyStats = b.Last;
             s_buddyHead = null;
             s_sink = null;
             GcRoots.Collect();
@@ -75,7 +80,8 @@ namespace Kernel.Tests
             ulong* blocks = stackalloc ulong[MaxBlocks];
             int first = TakeContiguous((need + BlockBytes - 1) / BlockBytes, blocks, out int count);
             if (first < 0) { f.RatError = "no run of contiguous 4 MiB blocks big enough for the RAT heap"; return f; }
-            ulong start = blocks[first], end = start + (ulong)count * BlockBytes;
+            PageAllocator pa = BuddyHeap.Allocator;
+            ulong start = (ulong)pa.PageAddress(blocks[first]), end = start + (ulong)count * BlockBytes;
             if (RatHeap.Init(start, end) != RatResult.Ok) f.RatError = "the RAT heap refused its region";
             else
             {
@@ -88,10 +94,11 @@ namespace Kernel.Tests
                     f.RatPause = cycles;
                     f.RatFreed = r.FreedBytes;
                     f.RatLive = r.LiveBytes;
+                    f.RatStats = r;
                     RatGc.Destroy();
                 }
             }
-            for (int i = 0; i < count; i++) Heap.FreePages((void*)blocks[first + i]);
+            for (int i = 0; i < count; i++) pa.FreePages(blocks[first + i], MmConstants.LargestOrder, 0);
             return f;
         }
 
@@ -148,36 +155,39 @@ namespace Kernel.Tests
         }
 
         /// <summary>
-        /// Takes 4 MiB buddy blocks (leaving at least 16 MiB free, so nothing is reclaimed or
-        /// killed) until <paramref name="want"/> of them lie back to back; frees the others. The
-        /// index of the run's first block in <paramref name="blocks"/> (sorted), or -1.
+        /// Takes 4 MiB buddy blocks (NORETRY | NOWARN, and leaving at least 16 MiB free: nothing is
+        /// reclaimed or killed for the bench) until <paramref name="want"/> of them lie back to
+        /// back; frees the others. <paramref name="pfns"/> ends sorted; the index of the run's
+        /// first block, or -1.
         /// </summary>
-        private static int TakeContiguous(ulong want, ulong* blocks, out int count)
+        private static int TakeContiguous(ulong want, ulong* pfns, out int count)
         {
             count = 0;
             int n = 0;
+            PageAllocator pa = BuddyHeap.Allocator;
+            TaskContext t = BuddyHeap.Current;
             while (n < MaxBlocks && Heap.Stats.FreePages > BlockPages + 4096)
             {
-                void* p = Heap.AllocPages(BlockPages);
-                if (p == null) break;
-                blocks[n++] = (ulong)p;
+                ulong pfn = pa.AllocPages(ref t, Gfp.GFP_KERNEL | Gfp.NoRetry | Gfp.NoWarn, MmConstants.LargestOrder);
+                if (pfn == PageAllocator.NoPfn) break;
+                pfns[n++] = pfn;
             }
             for (int i = 1; i < n; i++)
             {
-                ulong v = blocks[i];
+                ulong v = pfns[i];
                 int j = i - 1;
-                while (j >= 0 && blocks[j] > v) { blocks[j + 1] = blocks[j]; j--; }
-                blocks[j + 1] = v;
+                while (j >= 0 && pfns[j] > v) { pfns[j + 1] = pfns[j]; j--; }
+                pfns[j + 1] = v;
             }
             int found = -1;
             for (int i = 0; i + (int)want <= n && found < 0; i++)
             {
                 bool run = true;
-                for (int k = 1; k < (int)want && run; k++) run = blocks[i + k] == blocks[i] + (ulong)k * BlockBytes;
+                for (int k = 1; k < (int)want && run; k++) run = pfns[i + k] == pfns[i] + (ulong)k * BlockPages;
                 if (run) found = i;
             }
             for (int i = 0; i < n; i++)
-                if (found < 0 || i < found || i >= found + (int)want) Heap.FreePages((void*)blocks[i]);
+                if (found < 0 || i < found || i >= found + (int)want) pa.FreePages(pfns[i], MmConstants.LargestOrder, 0);
             if (found >= 0) count = (int)want;
             return found;
         }

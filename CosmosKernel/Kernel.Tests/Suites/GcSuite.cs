@@ -252,6 +252,7 @@ namespace Kernel.Tests
             a.True(freedBytes >= allocated - allocated / 32, "the collections freed the garbage (all but 1/32 of it; blocks count their rounded sizes)");
             a.Equal(kills, BuddyHeap.Allocator.Stat.OomKill, "no OOM kill during the churn");
             a.InRange(SlabActiveObjects(), 0, baseline + SlabSlackObjects, "slab active objects back at the baseline (slack 32)");
+            a.Equal(KernelGc.CountManaged(), KernelGc.ManagedObjects, "the managed-object count kept by `new` and free equals the map's bits");
 
             a.True(s_static != null && s_static.Intact(), "the survivor reachable only from a GC static is intact");
             object[] arena = BuddyHeap.ArenaRoots;
