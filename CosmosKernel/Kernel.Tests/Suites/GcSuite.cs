@@ -29,6 +29,8 @@ namespace Kernel.Tests
         {
             Add("Unreachable_objects_are_freed_and_filled_with_0xD5", &Unreachable_objects_are_freed_and_filled_with_0xD5);
             Add("A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root", &A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root);
+            Add("The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage", &The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage,
+                128, "bench gc's RAT heap takes a 4 MiB buddy block and leaves 16 MiB free");
         }
 
         private static bool NoCollector(Assert a)
@@ -269,6 +271,25 @@ namespace Kernel.Tests
             s_interior = 0;
             s_sink = null;
             GcRoots.Collect();
+        }
+
+        // ---- 3. the RAT heap's collector (bench gc's) -------------------------------------
+
+        private static void The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage(Assert a)
+        {
+            if (NoCollector(a)) return;
+            // 1 MiB of live units (object[2] + byte[488]) and one garbage unit per 4, on each heap.
+            GcBenchFigures f = GcBench.Run(1);
+            a.Null(f.RatError, "the RAT heap was set up over buddy pages");
+            if (f.RatError != null) return;
+            ulong garbage = (f.Units + GcBench.GarbageEvery - 1) / GcBench.GarbageEvery;
+            // Every live unit is two objects; stale words (conservative roots) may keep a few more.
+            a.InRange(f.RatStats.MarkedObjects, 2 * f.Units, 2 * f.Units + 8, "objects the RAT collector marked");
+            a.InRange(f.BuddyStats.MarkedObjects, 2 * f.Units, 2 * f.Units + 4096, "objects the kernel's collector marked (the kernel's own included)");
+            // A RAT unit takes a 48-byte slot (node) and a 512-byte slot (array).
+            a.InRange(f.RatStats.FreedObjects, 2 * (garbage - 2), 2 * garbage, "garbage objects the RAT collector freed");
+            a.InRange(f.RatFreed, (garbage - 2) * 560, garbage * 560, "bytes it freed: 560 per garbage unit");
+            a.True(f.RatPause > 0 && f.BuddyPause > 0, "both pauses were timed");
         }
     }
 
