@@ -74,6 +74,7 @@ namespace Kernel.Mm
         private static void* s_pa;      // PageAllocator (raw: no reference statics before ModuleInit)
         private static void* s_log;     // ConsoleSink
         private static void* s_slab;    // SlabAllocator
+        private static void* s_arenaRoots;   // object[ArenaRootSlots] made in the boot arena
         private static ulong s_gcMaps, s_gcBytes;   // the collector's reserved memory (THE heap only)
         private static bool s_ready, s_dead;
         private static BuddyHeapMode s_mode;
@@ -101,6 +102,14 @@ namespace Kernel.Mm
         public static SlabAllocator Slab => s_slab == null ? null : (SlabAllocator)ObjectModel.FromAddress(s_slab);
         /// <summary>The sink the allocator logs to (the console).</summary>
         public static ITextSink Log => s_log == null ? null : (ITextSink)ObjectModel.FromAddress(s_log);
+
+        /// <summary>Slots of <see cref="ArenaRoots"/>.</summary>
+        public const int ArenaRootSlots = 4;
+        /// <summary>
+        /// An object[] made in the boot arena (never swept, scanned conservatively by the collector):
+        /// a reference stored in it keeps its object alive through the boot-arena root only (the gc suite's test hook).
+        /// </summary>
+        public static object[] ArenaRoots => s_arenaRoots == null ? null : (object[])ObjectModel.FromAddress(s_arenaRoots);
 
         public static int ReservationCount => s_reservedCount;
         public static ulong ReservationStart(int i) => s_reserved.Words[2 * i];
@@ -205,6 +214,7 @@ namespace Kernel.Mm
 
             // 4. The allocator: zones, free lists, watermarks, per-cpu lists.
             string error = CreateAllocator(map, memmap, memmapBytes);
+            s_arenaRoots = ObjectModel.AddressOf(new object[ArenaRootSlots]);
             BootArena.Close();
             s_details.ArenaStart = arena;
             s_details.ArenaBytes = ArenaBytes;

@@ -395,6 +395,7 @@ namespace Kernel
             Console.WriteLine("                          dma dma32 highuser or 0x..");
             Console.WriteLine("  free <pfn>              free what alloc returned (other pfns: as order 0)");
             Console.WriteLine("  bench                   buddy vs RAT, cycles per alloc+free");
+            Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
             Console.WriteLine("  test <suite>            run in-kernel tests; suites:");

@@ -140,6 +140,24 @@ public class FailureReportingTests
     }
 }
 
+/// <summary>The collector never crashes silently on a corrupt heap: it panics and says where.</summary>
+public class GcCorruptionTests
+{
+    [Fact]
+    public async Task A_corrupt_object_header_met_by_the_marker_panics_with_the_objects_address_its_MethodTable_and_the_root()
+    {
+        var run = await KernelImage.RunAsync("selftest-gccorrupt", timeoutSeconds: 60);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
+        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        // The suite names the object it corrupts before the collection; the panic names the same one.
+        string output = string.Join("\n", failed.Output);
+        var victim = System.Text.RegularExpressions.Regex.Match(output, @"gc selftest: object (0x[0-9a-f]+) gets MethodTable 0xbad0bad0bad0");
+        Assert.True(victim.Success, "the suite did not name its victim:\n" + KernelImage.Describe(run));
+        Assert.Matches(@"^gc: corrupt object header at 0x[0-9a-f]+: MethodTable 0xbad0bad0bad0 is not in the kernel image \(or its descriptor runs past the object\); reached from root 0x[0-9a-f]+ \(GC static\)$", run.Panic);
+        Assert.StartsWith($"gc: corrupt object header at {victim.Groups[1].Value}: ", run.Panic);
+    }
+}
+
 /// <summary>The kernel's answer to a suite it does not have reaches the runner as a NOSUITE frame.</summary>
 public class UnknownSuiteTests
 {

@@ -332,6 +332,66 @@ namespace Kernel.Core.Memory
             return r;
         }
 
+        /// <summary>
+        /// The first byte of the live allocation holding <paramref name="address"/> (a small slot in
+        /// use, or a medium/large block just after its prefix), or 0: outside the heap, in a free
+        /// slot, in a prefix, in a page run or the table. What a collector over this heap needs
+        /// (Kernel.Mm.RatGc); a large block's head is found by walking back over its Extension bytes.
+        /// </summary>
+        public static ulong AllocationContaining(ulong address)
+        {
+            byte* a = (byte*)address;
+            if (!s_ready || a < s_start || a >= s_end) return 0;
+            ulong page = (ulong)(a - s_start) / PageSize;
+            RatPageType t = s_rat.TypeOf(page);
+            if (t == RatPageType.HeapSmall)
+            {
+                SmallPage* sp = (SmallPage*)(s_start + page * PageSize);
+                if (sp->Magic != SmallPageMagic || sp->SlotSize == 0) return 0;
+                long off = a - ((byte*)sp + SmallHeader);
+                if (off < 0) return 0;
+                int slot = (int)(off / sp->SlotSize);
+                if (slot >= sp->Capacity || (sp->InUse[slot >> 6] & (1UL << (slot & 63))) == 0) return 0;
+                return (ulong)((byte*)sp + SmallHeader + slot * sp->SlotSize);
+            }
+            while (t == RatPageType.Extension && page > 0) { page--; t = s_rat.TypeOf(page); }
+            if (t != RatPageType.HeapMedium && t != RatPageType.HeapLarge) return 0;
+            byte* pb = s_start + page * PageSize;
+            if (*(ulong*)(pb + 8) != PrefixMagic || a < pb + LargePrefix) return 0;
+            return (ulong)(pb + LargePrefix);
+        }
+
+        /// <summary>
+        /// The first byte of the first live allocation that starts above <paramref name="after"/>,
+        /// or 0 when none: the table is walked page by page from there (Cosmos's sweep order),
+        /// small pages slot by slot through their in-use bits.
+        /// </summary>
+        public static ulong NextAllocation(ulong after)
+        {
+            if (!s_ready) return 0;
+            ulong page = after < (ulong)s_start ? 0 : (after - (ulong)s_start) / PageSize;
+            for (; page < s_rat.TotalPages; page++)
+            {
+                RatPageType t = s_rat.TypeOf(page);
+                byte* pb = s_start + page * PageSize;
+                if (t == RatPageType.HeapSmall)
+                {
+                    SmallPage* sp = (SmallPage*)pb;
+                    if (sp->Magic != SmallPageMagic || sp->SlotSize == 0 || sp->Used == 0) continue;
+                    for (int i = 0; i < sp->Capacity; i++)
+                    {
+                        if ((sp->InUse[i >> 6] & (1UL << (i & 63))) == 0) continue;
+                        ulong slot = (ulong)(pb + SmallHeader + i * sp->SlotSize);
+                        if (slot > after) return slot;
+                    }
+                }
+                else if ((t == RatPageType.HeapMedium || t == RatPageType.HeapLarge) && (ulong)(pb + LargePrefix) > after
+                         && *(ulong*)(pb + 8) == PrefixMagic)
+                    return (ulong)(pb + LargePrefix);
+            }
+            return 0;
+        }
+
         /// <summary>The RAT type of the page holding <paramref name="address"/> (Empty outside the heap).</summary>
         public static RatPageType PageTypeOf(void* address)
         {

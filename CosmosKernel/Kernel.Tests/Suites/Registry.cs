@@ -17,6 +17,7 @@ namespace Kernel.Tests
             new MeasurementSuite(),
             new SchedSuite(),
             new ProcSuite(),
+            new GcSuite(),
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),
@@ -25,6 +26,7 @@ namespace Kernel.Tests
             new SelfTestTaskStackSuite(),
             new SelfTestTaskFaultSuite(),
             new SelfTestMemorySuite(),
+            new SelfTestGcCorruptSuite(),
         };
     }
 }

@@ -1,0 +1,333 @@
+using Kernel.Core.Memory;
+using Kernel.Core.Runtime;
+using Kernel.Core.Text;
+using Kernel.Hal;
+using Kernel.Mm;
+using Kernel.Proc;
+using Kernel.Sched;
+using Kernel.Tests.Framework;
+using MemoryManager.Slab;
+
+namespace Kernel.Tests
+{
+    /// <summary>
+    /// The kernel's garbage collector on the real heap (docs/gc.md): unreachable objects are
+    /// freed and poisoned, and objects whose only root is a GC static, a parked task's local, a
+    /// boot-arena object or an interior pointer into an array live through a GiB of mixed garbage
+    /// (at 128 MiB and up; RAM x 8 below) with their contents intact, the slab back at its
+    /// baseline and no OOM kill. Sized from the machine's memory; skipped on the RAT image (no
+    /// collector). The corrupt-header panic is <see cref="SelfTestGcCorruptSuite"/>.
+    /// </summary>
+    public sealed unsafe class GcSuite : TestSuite
+    {
+        /// <summary>Addresses kept where a scan could see them are XORed with this (no longer a pointer into the heap).</summary>
+        private const ulong Hide = 0x5A5A_0000_0000_0000UL;
+        /// <summary>Slab objects more than the baseline a churn may leave: conservative retention of stale stack and data words (docs/gc.md, Limits).</summary>
+        public const ulong SlabSlackObjects = 32;
+
+        public GcSuite() : base("gc", AnyMemory, null)
+        {
+            Add("Unreachable_objects_are_freed_and_filled_with_0xD5", &Unreachable_objects_are_freed_and_filled_with_0xD5);
+            Add("A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root", &A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root);
+            Add("The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage", &The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage,
+                128, "bench gc's RAT heap takes a 4 MiB buddy block and leaves 16 MiB free");
+        }
+
+        private static bool NoCollector(Assert a)
+        {
+            if (KernelGc.IsReady) return false;
+            a.Skip(string.Concat("the image's heap is '", Heap.Name, "', which has no collector (docs/gc.md)"));
+            return true;
+        }
+
+        /// <summary>A survivor: a seed, an array filled from it, and a second node (the marker must follow both references).</summary>
+        private sealed class Keep
+        {
+            public ulong Seed;
+            public byte[] Data;
+            public Keep Next;
+
+            public static Keep Make(ulong seed, int bytes)
+            {
+                var k = new Keep { Seed = seed, Data = Fill(seed, bytes) };
+                k.Next = new Keep { Seed = seed + 1, Data = Fill(seed + 1, bytes / 2 + 1) };
+                return k;
+            }
+
+            public bool Intact() => Holds(Data, Seed) && Next != null && Holds(Next.Data, Seed + 1) && Next.Next == null;
+        }
+
+        private static byte Pattern(ulong seed, int i) => (byte)((seed * 0x9E37_79B9UL + (ulong)i * 131UL) >> 3);
+
+        private static byte[] Fill(ulong seed, int bytes)
+        {
+            var d = new byte[bytes];
+            for (int i = 0; i < bytes; i++) d[i] = Pattern(seed, i);
+            return d;
+        }
+
+        private static bool Holds(byte[] d, ulong seed)
+        {
+            if (d == null) return false;
+            for (int i = 0; i < d.Length; i++) if (d[i] != Pattern(seed, i)) return false;
+            return true;
+        }
+
+        private static ulong SlabActiveObjects()
+        {
+            SlabAllocator slab = BuddyHeap.Slab;
+            ulong n = 0;
+            for (int i = 0; i < SlabAllocator.CacheCount; i++) n += slab.Cache(i).ActiveObjects;
+            return n;
+        }
+
+        // ---- 1. freed and poisoned ---------------------------------------------------------
+
+        private const int PoisonPairs = 256, PoisonBytes = 200;
+        private static byte[][] s_pairKeep;
+
+        /// <summary>
+        /// Makes <see cref="PoisonPairs"/> pairs of same-sized arrays: the first kept from a static,
+        /// the second garbage filled with 0x11 (its address hidden in <paramref name="hidden"/>).
+        /// Each survivor keeps its slab in use, so the garbage's bytes are not handed back to the pages.
+        /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void MakePairs(ulong[] hidden)
+        {
+            s_pairKeep = new byte[PoisonPairs][];
+            for (int i = 0; i < PoisonPairs; i++)
+            {
+                s_pairKeep[i] = new byte[PoisonBytes];
+                var g = new byte[PoisonBytes];
+                for (int j = 0; j < PoisonBytes; j++) g[j] = 0x11;
+                hidden[i] = (ulong)ObjectModel.AddressOf(g) ^ Hide;
+            }
+        }
+
+        private static void Unreachable_objects_are_freed_and_filled_with_0xD5(Assert a)
+        {
+            if (NoCollector(a)) return;
+            var hidden = new ulong[PoisonPairs];   // no references: the marker reads nothing in it
+            MakePairs(hidden);
+            ulong collections = KernelGc.Figures.Collections;
+            KernelGcFigures f = GcRoots.Collect();
+            a.Equal(collections + 1, f.Collections, "one collection ran");
+            int freed = 0, poisoned = 0;
+            for (int i = 0; i < PoisonPairs; i++)
+            {
+                ulong obj = hidden[i] ^ Hide;
+                if (KernelGc.IsManaged(obj)) continue;   // kept by a stale word somewhere (conservative)
+                freed++;
+                // The whole object but its header word (where the slab now keeps its freelist link):
+                // MethodTable, length and the 200 bytes of data.
+                byte* p = (byte*)obj;
+                bool all = true;
+                for (int j = 0; j < 16 + PoisonBytes; j++) if (p[j] != KernelGc.FreePoison) { all = false; break; }
+                if (all) poisoned++;
+            }
+            // Conservative retention keeps a few at most (a stale word each); nearly all go.
+            a.InRange((ulong)freed, PoisonPairs - 8, PoisonPairs, "unreachable arrays freed by the collection");
+            a.Equal((long)freed, (long)poisoned, "freed arrays whose bytes are all 0xD5");
+            int kept = 0;
+            for (int i = 0; i < PoisonPairs; i++) if (s_pairKeep[i] != null && s_pairKeep[i].Length == PoisonBytes && KernelGc.IsManaged((ulong)ObjectModel.AddressOf(s_pairKeep[i]))) kept++;
+            a.Equal((long)PoisonPairs, (long)kept, "arrays reachable from a static stay managed objects");
+            s_pairKeep = null;
+            GcRoots.Collect();
+        }
+
+        // ---- 2. a GiB of garbage and four kinds of only-root -------------------------------
+
+        private static Keep s_static;            // GC static: precise root
+        private static ulong s_interior;          // plain static (data/bss, scanned conservatively): points into an array's middle
+        private static ulong s_interiorHidden;    // that array's reference, hidden
+        private static int s_interiorBytes;
+        private static object s_sink;             // the latest garbage escapes through here (overwritten by the next)
+
+        /// <summary>A parked task whose local is the only reference to its survivor; it checks it when woken.</summary>
+        private sealed class Holder : ITaskBody
+        {
+            private readonly WaitQueue _queue;
+            public ulong Hidden;      // the survivor's address, hidden
+            public bool Parked, Intact, Done;
+            public Holder(WaitQueue q) { _queue = q; }
+
+            public void Run(KTask self)
+            {
+                Keep mine = Keep.Make(0x7A5C, 3000);
+                Hidden = (ulong)ObjectModel.AddressOf(mine) ^ Hide;
+                Parked = true;
+                _queue.Wait();
+                Intact = mine.Intact();
+                Done = true;
+            }
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void MakeRootedSurvivors()
+        {
+            s_static = Keep.Make(0x51A7, 5000);
+            BuddyHeap.ArenaRoots[0] = Keep.Make(0xA4E0, 7000);
+            s_interiorBytes = 20000;   // a large kmalloc block (page run), not a slab object
+            byte[] arr = Fill(0x1A7E, s_interiorBytes);
+            ulong obj = (ulong)ObjectModel.AddressOf(arr);
+            s_interiorHidden = obj ^ Hide;
+            s_interior = obj + 16 + (ulong)s_interiorBytes / 2;
+        }
+
+        /// <summary>One garbage allocation of a mixed size; returns its bytes. Nothing keeps it.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static ulong Garbage(ulong r)
+        {
+            ulong kind = r % 16, n;
+            if (kind < 8) n = 16 + (r >> 8) % 1000;            // small: kmalloc-32 .. -1024
+            else if (kind < 12) n = 1024 + (r >> 8) % 15000;   // medium: up to kmalloc-16k
+            else if (kind < 14) n = 16384 + (r >> 8) % 114688; // large kmalloc blocks (page runs) up to 128 KiB
+            else
+            {
+                // a chain of 16 nodes with small arrays: references inside the garbage
+                Keep head = null;
+                for (int i = 0; i < 16; i++) head = new Keep { Seed = (ulong)i, Data = new byte[48], Next = head };
+                s_sink = head;   // escapes: the compiler may not put it on the stack
+                return 16 * (32 + 72);
+            }
+            var b = new byte[(int)n];
+            b[0] = 1; b[(int)n - 1] = 2;
+            s_sink = b;
+            return n + 24;
+        }
+
+        private static bool InteriorIntact()
+        {
+            ulong obj = s_interiorHidden ^ Hide;
+            if (!KernelGc.IsManaged(obj)) return false;
+            if (*(int*)(obj + 8) != s_interiorBytes) return false;
+            byte* d = (byte*)(obj + 16);
+            for (int i = 0; i < s_interiorBytes; i++) if (d[i] != Pattern(0x1A7E, i)) return false;
+            return true;
+        }
+
+        private static void A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root(Assert a)
+        {
+            if (NoCollector(a)) return;
+            ulong ram = BootInfo.RamMiB;
+            ulong total = ram >= 128 ? 1UL << 30 : ram << 23;   // 1 GiB from 128 MiB up, RAM x 8 below
+            var queue = new WaitQueue();
+            var holder = new Holder(queue);
+            KTask task = Scheduler.Spawn("gc-holder", holder);
+            a.NotNull(task, "the holder task spawns");
+            if (task == null) return;
+            Scheduler.Yield();
+            a.True(holder.Parked && !holder.Done && queue.Count == 1, "the holder task made its survivor and parked");
+            MakeRootedSurvivors();
+
+            GcRoots.Collect();
+            ulong baseline = SlabActiveObjects();
+            ulong kills = BuddyHeap.Allocator.Stat.OomKill;
+            ulong freePages = Heap.Stats.FreePages;
+            // Collect after a third of the free memory (at most 64 MiB) of garbage: the heap never fills.
+            ulong budget = freePages * Heap.PageSize / 3;
+            if (budget > 64UL << 20) budget = 64UL << 20;
+            ulong allocated = 0, since = 0, r = 0x2545_F491_4F6C_DD1DUL, collections = 0, freedBytes = 0, objects = 0;
+            while (allocated < total)
+            {
+                r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+                ulong n = Garbage(r);
+                allocated += n; since += n; objects++;
+                if (since >= budget)
+                {
+                    KernelGcFigures f = GcRoots.Collect();
+                    freedBytes += f.Last.FreedBytes;
+                    collections++;
+                    since = 0;
+                }
+            }
+            KernelGcFigures last = GcRoots.Collect();
+            freedBytes += last.Last.FreedBytes;
+            collections++;
+
+            Console.Write("gc churn: "); Console.WriteDecimal(allocated >> 20); Console.Write(" MiB in "); Console.WriteDecimal(objects);
+            Console.Write(" allocations, "); Console.WriteDecimal(collections); Console.Write(" collections freed "); Console.WriteDecimal(freedBytes >> 20);
+            Console.Write(" MiB; slab active objects "); Console.WriteDecimal(baseline); Console.Write(" -> "); Console.WriteDecimal(SlabActiveObjects());
+            Console.Write("; max pause "); Console.WriteDecimal(KernelGc.Figures.MaxPauseCycles); Console.WriteLine(" cycles");
+
+            a.True(allocated >= total, "the churn allocated its total");
+            a.True(freedBytes >= allocated - allocated / 32, "the collections freed the garbage (all but 1/32 of it; blocks count their rounded sizes)");
+            a.Equal(kills, BuddyHeap.Allocator.Stat.OomKill, "no OOM kill during the churn");
+            a.InRange(SlabActiveObjects(), 0, baseline + SlabSlackObjects, "slab active objects back at the baseline (slack 32)");
+            a.Equal(KernelGc.CountManaged(), KernelGc.ManagedObjects, "the managed-object count kept by `new` and free equals the map's bits");
+
+            a.True(s_static != null && s_static.Intact(), "the survivor reachable only from a GC static is intact");
+            object[] arena = BuddyHeap.ArenaRoots;
+            Keep fromArena = arena[0] as Keep;
+            a.True(fromArena != null && fromArena.Intact(), "the survivor reachable only from a boot-arena object is intact");
+            a.True(InteriorIntact(), "the array reachable only through an interior pointer is a managed object with its bytes intact");
+            a.True(KernelGc.IsManaged(holder.Hidden ^ Hide), "the parked task's local still names a managed object");
+            queue.WakeUp();
+            a.True(Scheduler.Join(task), "join the holder task");
+            a.True(holder.Done && holder.Intact, "the survivor reachable only from the parked task's local is intact");
+
+            s_static = null;
+            arena[0] = null;
+            s_interior = 0;
+            s_sink = null;
+            GcRoots.Collect();
+        }
+
+        // ---- 3. the RAT heap's collector (bench gc's) -------------------------------------
+
+        private static void The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage(Assert a)
+        {
+            if (NoCollector(a)) return;
+            // 1 MiB of live units (object[2] + byte[488]) and one garbage unit per 4, on each heap.
+            GcBenchFigures f = GcBench.Run(1);
+            a.Null(f.RatError, "the RAT heap was set up over buddy pages");
+            if (f.RatError != null) return;
+            ulong garbage = (f.Units + GcBench.GarbageEvery - 1) / GcBench.GarbageEvery;
+            // Every live unit is two objects; stale words (conservative roots) may keep a few more.
+            a.InRange(f.RatStats.MarkedObjects, 2 * f.Units, 2 * f.Units + 8, "objects the RAT collector marked");
+            a.InRange(f.BuddyStats.MarkedObjects, 2 * f.Units, 2 * f.Units + 4096, "objects the kernel's collector marked (the kernel's own included)");
+            // A RAT unit takes a 48-byte slot (node) and a 512-byte slot (array).
+            a.InRange(f.RatStats.FreedObjects, 2 * (garbage - 2), 2 * garbage, "garbage objects the RAT collector freed");
+            a.InRange(f.RatFreed, (garbage - 2) * 560, garbage * 560, "bytes it freed: 560 per garbage unit");
+            a.True(f.RatPause > 0 && f.BuddyPause > 0, "both pauses were timed");
+        }
+    }
+
+    /// <summary>
+    /// Proves a corrupt object header met by the marker is a panic naming the object, its
+    /// MethodTable word and the root it was reached from: an object reachable from a GC static
+    /// gets a MethodTable pointer outside the image, then a collection runs. Skipped on the RAT image.
+    /// </summary>
+    public sealed unsafe class SelfTestGcCorruptSuite : TestSuite
+    {
+        /// <summary>The header the victim is given: canonical, outside the kernel image.</summary>
+        public const ulong BadMethodTable = 0xBAD0_BAD0_BAD0UL;
+
+        public SelfTestGcCorruptSuite() : base("selftest-gccorrupt", AnyMemory, null)
+        {
+            Add("A_corrupt_object_header_met_by_the_marker_panics_with_its_address_MethodTable_and_root", &A_corrupt_object_header_met_by_the_marker_panics_with_its_address_MethodTable_and_root);
+        }
+
+        public override bool IsSelfTest => true;
+
+        private sealed class Victim { public object Field; }
+
+        private static Victim s_victim;
+
+        private static void A_corrupt_object_header_met_by_the_marker_panics_with_its_address_MethodTable_and_root(Assert a)
+        {
+            if (!KernelGc.IsReady) { a.Skip(string.Concat("the image's heap is '", Heap.Name, "', which has no collector")); return; }
+            s_victim = new Victim();
+            ulong obj = (ulong)ObjectModel.AddressOf(s_victim);
+            PanicText.Begin();
+            PanicText.Append("gc selftest: object ");
+            PanicText.AppendHex(obj);
+            PanicText.Append(" gets MethodTable ");
+            PanicText.AppendHex(BadMethodTable);
+            Console.WriteLine(PanicText.Finish());
+            *(ulong*)obj = BadMethodTable;
+            GcRoots.Collect();
+            a.Fail("the collection returned after meeting a corrupt header");
+        }
+    }
+}
