@@ -167,9 +167,9 @@ namespace Kernel
                     if (g.BuddyPause < f.BuddyPause) f.BuddyPause = g.BuddyPause;
                     if (g.RatError == null && f.RatError == null && g.RatPause < f.RatPause) f.RatPause = g.RatPause;
                 }
-                Pad(f.LiveMiB, 8); Pad(f.Units, 9); Pad(f.BuddyPause, 13); Pad(f.BuddyFreed, 13); Pad(f.BuddyStats.MarkedObjects, 8);
+                TextFormat.Dec(Out, f.LiveMiB, 8); TextFormat.Dec(Out, f.Units, 9); TextFormat.Dec(Out, f.BuddyPause, 13); TextFormat.Dec(Out, f.BuddyFreed, 13); TextFormat.Dec(Out, f.BuddyStats.MarkedObjects, 8);
                 if (f.RatError != null) { Console.Write("  RAT: "); Console.WriteLine(f.RatError); continue; }
-                Pad(f.RatPause, 13); Pad(f.RatFreed, 13); Pad(f.RatStats.MarkedObjects, 8);
+                TextFormat.Dec(Out, f.RatPause, 13); TextFormat.Dec(Out, f.RatFreed, 13); TextFormat.Dec(Out, f.RatStats.MarkedObjects, 8);
                 Ratio(f.RatPause, f.BuddyPause, 11);
                 Console.WriteLine();
             }
