@@ -15,9 +15,12 @@ public class SoakTests
     /// <summary>
     /// The leak per process lifetime once `gc` has run: none. (Before the collector, the task
     /// object and its joiners' wait queue stayed forever; the collector frees them once nothing
-    /// refers to the reaped task.) A cycle is three lifetimes.
+    /// refers to the reaped task.) What a collection may keep is not a leak but conservative
+    /// retention: the latest one or two lifetimes' task objects (kmalloc-128) and wait queues
+    /// (kmalloc-64), still named by stale words on a stack (docs/gc.md, "Limits"). That bound does
+    /// not grow with the cycles. A cycle is three lifetimes.
     /// </summary>
-    static readonly Dictionary<string, int> LeakPerLifetime = new();
+    static readonly Dictionary<string, int> RetainedAtMost = new() { ["kmalloc-128"] = 2, ["kmalloc-64"] = 2 };
     const int LifetimesPerCycle = 3;
 
     static int Cycles => int.TryParse(Environment.GetEnvironmentVariable("KERNEL_SOAK_CYCLES"), out int n) && n >= 2 ? n : 4;
@@ -94,10 +97,10 @@ public class SoakTests
                 $"cycle {c}: MemFree {now.MemFreeKb} kB, slab pages {now.SlabPages}; after the first cycle {warm.MemFreeKb} kB, {warm.SlabPages}");
             foreach (var (cache, (active, _)) in now.Slabs)
             {
-                long allowed = LeakPerLifetime.GetValueOrDefault(cache) * LifetimesPerCycle * c;
+                long allowed = RetainedAtMost.GetValueOrDefault(cache);
                 long grown = active - warm.Slabs[cache].Active;
-                Assert.True(grown >= 0 && grown <= allowed,
-                    $"cycle {c}: {cache} has {active} active objects, {warm.Slabs[cache].Active} after the first cycle; the stated leak allows {allowed} more");
+                Assert.True(Math.Abs(grown) <= allowed,
+                    $"cycle {c}: {cache} has {active} active objects, {warm.Slabs[cache].Active} after the first cycle; conservative retention allows {allowed} more, and nothing may grow with the cycles");
             }
         }
     }
