@@ -84,9 +84,7 @@ public class FailureReportingTests
     [Fact]
     public async Task A_deliberately_failing_test_is_reported_as_exactly_one_failure_with_its_message()
     {
-        var run = await KernelImage.RunAsync("selftest-fail", timeoutSeconds: 60);
-        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
-        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-fail");
         Assert.Contains("deliberate failure", failed.Message);
         Assert.Equal("deliberate failure: expected 1 but was 2", failed.Message);
         Assert.True(run.Passed >= 1, KernelImage.Describe(run));
@@ -97,9 +95,7 @@ public class FailureReportingTests
     [InlineData("buddy")]
     public async Task Exhausting_the_heap_is_a_panic_that_says_out_of_memory(string heap)
     {
-        var run = await KernelImage.RunAsync("selftest-oom", timeoutSeconds: 120, heap: heap == "buddy" ? null : heap);
-        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
-        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-oom", timeoutSeconds: 120, heap: heap == "buddy" ? null : heap);
         Assert.StartsWith("out of memory: the kernel heap cannot allocate 1048576 bytes", run.Panic);
         Assert.Contains("out of memory", failed.Message);
         // The RAT names its page counts; the buddy heap the order, after the allocator's failure report.
@@ -110,9 +106,7 @@ public class FailureReportingTests
     [Fact]
     public async Task A_deliberate_page_fault_is_reported_as_a_failure_that_names_PF()
     {
-        var run = await KernelImage.RunAsync("selftest-fault", timeoutSeconds: 60);
-        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
-        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-fault");
         Assert.Contains("#PF", failed.Message);
         Assert.StartsWith("CPU exception 14 (#PF)", run.Panic);
     }
@@ -120,9 +114,7 @@ public class FailureReportingTests
     [Fact]
     public async Task A_task_that_breaks_its_stack_canary_is_reported_by_name()
     {
-        var run = await KernelImage.RunAsync("selftest-taskstack", timeoutSeconds: 60);
-        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
-        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-taskstack");
         Assert.Matches(@"^scheduler: task \d+ 'smasher' overflowed its stack of 4096 bytes$", run.Panic);
         Assert.Contains("overflowed its stack", failed.Message);
     }
@@ -130,9 +122,7 @@ public class FailureReportingTests
     [Fact]
     public async Task A_page_fault_in_a_task_is_reported_with_a_backtrace_through_the_task_stack()
     {
-        var run = await KernelImage.RunAsync("selftest-taskfault", timeoutSeconds: 60);
-        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
-        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-taskfault");
         Assert.StartsWith("CPU exception 14 (#PF)", run.Panic);
         string output = string.Join("\n", failed.Output);
         Assert.Contains("Faulter__Touch", output);          // the faulting frame, on the task's heap stack
@@ -146,9 +136,7 @@ public class GcCorruptionTests
     [Fact]
     public async Task A_corrupt_object_header_met_by_the_marker_panics_with_the_objects_address_its_MethodTable_and_the_root()
     {
-        var run = await KernelImage.RunAsync("selftest-gccorrupt", timeoutSeconds: 60);
-        Assert.True(run.ExitCode == RunExitCode.TestsFailed, KernelImage.Describe(run));
-        var failed = Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed);
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-gccorrupt");
         // The suite names the object it corrupts before the collection; the panic names the same one.
         string output = string.Join("\n", failed.Output);
         var victim = System.Text.RegularExpressions.Regex.Match(output, @"gc selftest: object (0x[0-9a-f]+) gets MethodTable 0xbad0bad0bad0");

@@ -112,6 +112,17 @@ public static class KernelImage
         }, commands);
     }
 
+    /// <summary>
+    /// Runs a deliberate-failure suite (selftest-*): the run must end as "tests failed" with exactly
+    /// one failed test, which is returned with the run for the suite's own checks.
+    /// </summary>
+    public static async Task<(RunResult Run, TestResult Failed)> RunDeliberateFailureAsync(string suite, int timeoutSeconds = 60, string? heap = null)
+    {
+        var run = await RunAsync(suite, timeoutSeconds: timeoutSeconds, heap: heap);
+        Assert.True(run.ExitCode == RunExitCode.TestsFailed, Describe(run));
+        return (run, Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed));
+    }
+
     /// <summary>A script run's story for an assertion message.</summary>
     public static string Describe(ScriptResult run) =>
         $"exit {(int)run.ExitCode} ({run.ExitCode}): {run.Reason}\nserial tail:\n  " + string.Join("\n  ", run.SerialTail);

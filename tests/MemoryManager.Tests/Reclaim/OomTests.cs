@@ -245,16 +245,23 @@ namespace MemoryManager.Tests.Reclaim
             public void Panic(string reason) => Reasons.Add(reason);
         }
 
-        [Fact]
-        public void With_nothing_killable_the_panic_handler_stops_the_machine_with_the_reason()
+        /// <summary>Only an oom_score_adj -1000 process exists and the OOM killer is called: it panics into a recorder.</summary>
+        private static PanicRecorder PanicWithNothingKillable(Rig r)
         {
-            using var r = new Rig();
             var panic = new PanicRecorder();
             r.Pa.PanicHandler = panic;
             int keeper = r.Spawn("keeper", adj: -1000);
             r.TouchAnon(keeper, 10);
             var current = r.Vm.Procs.ContextOf(keeper);
             r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            return panic;
+        }
+
+        [Fact]
+        public void With_nothing_killable_the_panic_handler_stops_the_machine_with_the_reason()
+        {
+            using var r = new Rig();
+            var panic = PanicWithNothingKillable(r);
             Assert.Equal(["Out of memory and no killable processes..."], panic.Reasons);
             Assert.EndsWith("Kernel panic - not syncing: Out of memory and no killable processes...\n", r.Log.ToString());
         }
@@ -279,12 +286,7 @@ namespace MemoryManager.Tests.Reclaim
         public void After_a_panic_the_oom_killer_decides_nothing_more_and_the_handler_is_not_called_again()
         {
             using var r = new Rig();
-            var panic = new PanicRecorder();
-            r.Pa.PanicHandler = panic;
-            int keeper = r.Spawn("keeper", adj: -1000);
-            r.TouchAnon(keeper, 10);
-            var current = r.Vm.Procs.ContextOf(keeper);
-            r.Vm.Oom.OutOfMemory(ref current, Gfp.GFP_KERNEL, 0, ZoneType.Normal);
+            var panic = PanicWithNothingKillable(r);
             // A killable process appears later: a dead machine still kills nobody.
             int late = r.Spawn("late");
             r.TouchAnon(late, 100);
