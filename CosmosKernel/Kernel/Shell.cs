@@ -37,6 +37,9 @@ namespace Kernel
         private static int s_length;
         private static TokenTable s_tok;
         private static int s_tokens;
+        /// <summary>Bytes of dead stack zeroed before each command (the deepest command path, `test all`, uses less than this above the collector's frame).</summary>
+        private const ulong DeadStackClearBytes = 8192;
+
         /// <summary>Commands executed since boot.</summary>
         public static ulong Commands;
 
@@ -59,6 +62,9 @@ namespace Kernel
                 else fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
                 if (!Accept() || s_tokens == 0) continue;
                 Commands++;
+                // Each command starts on zeroed stack: what the last command or a task switch left
+                // below here cannot keep its objects alive through the next frames' unwritten slots.
+                KernelStack.ClearDeadStack(DeadStackClearBytes);
                 Execute();
             }
         }
