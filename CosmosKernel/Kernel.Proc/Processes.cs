@@ -441,6 +441,9 @@ namespace Kernel.Proc
         public KTask Task;
         public ulong Steps, Reclaimed;
 
+        /// <summary>Bytes of dead stack zeroed after each balancing step (more than the parking frames take).</summary>
+        private const ulong KswapdDeadStackBytes = 2048;
+
         public void Run(KTask self)
         {
             Vm vm = Processes.Vm;
@@ -459,6 +462,10 @@ namespace Kernel.Proc
                 }
                 Reclaimed += vm.Kswapd.Step(Nid);
                 Steps++;
+                // kswapd parks next (Yield or Wait): zero what Step's deep calls left below here, so
+                // the parking frames' unwritten slots cannot name objects that a shrinker collection
+                // in Step was marking (this stack is scanned conservatively while kswapd is parked).
+                KernelStack.ClearDeadStack(KswapdDeadStackBytes);
                 if (!Scheduler.Yield()) return;
             }
         }
