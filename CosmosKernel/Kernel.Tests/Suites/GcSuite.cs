@@ -6,7 +6,9 @@ using Kernel.Mm;
 using Kernel.Proc;
 using Kernel.Sched;
 using Kernel.Tests.Framework;
+using MemoryManager.Processes;
 using MemoryManager.Slab;
+using MemoryManager.Workloads;
 using System.Runtime.CompilerServices;
 
 namespace Kernel.Tests
@@ -30,8 +32,83 @@ namespace Kernel.Tests
         {
             Add("Unreachable_objects_are_freed_and_filled_with_0xD5", &Unreachable_objects_are_freed_and_filled_with_0xD5);
             Add("A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root", &A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root);
+            Add("Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before", &Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before);
             Add("The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage", &The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage,
                 128, "bench gc's RAT heap takes a 4 MiB buddy block and leaves 16 MiB free");
+        }
+
+        public const int Lifetimes = 10000;
+
+        /// <summary>One `run idle 1M` / `kill` lifetime, waited out (the kill wakes the program; its exit frees its task's stack at the next switch). False if it did not end.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool OneLifetime()
+        {
+            if (Processes.Run(WorkloadKind.Idle, 256, 1, 0, out Program p) != RunError.None) return false;
+            if (Processes.Kill(p.Pid) != ProcResult.Ok) return false;
+            for (int i = 0; i < 1000 && p.Alive; i++) Scheduler.Yield();
+            Scheduler.Yield();   // the next task to run reaps the dead one (its stack back in the heap)
+            return !p.Alive;
+        }
+
+        /// <summary>Runs <paramref name="n"/> lifetimes; how many ended as they should.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int Lifetimes_(int n)
+        {
+            int ok = 0;
+            for (int i = 0; i < n; i++) if (OneLifetime()) ok++;
+            return ok;
+        }
+
+        /// <summary>A collection, then what it leaves. The caller zeroes the dead stack first, so that this frame's unwritten slots hold no stale word of the lifetimes.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void CollectAndCount(ulong* perCache, out ulong memFree)
+        {
+            GcRoots.Collect();
+            SlabAllocator slab = BuddyHeap.Slab;
+            for (int i = 0; i < SlabAllocator.CacheCount; i++)
+            {
+                perCache[2 * i] = slab.Cache(i).ActiveObjects;
+                perCache[2 * i + 1] = slab.Cache(i).NumSlabs;
+            }
+            memFree = BuddyHeap.Stats.FreePages;
+        }
+
+        /// <summary>
+        /// 10 000 `run idle 1M` / `kill` lifetimes: each leaves its task object, wait queue,
+        /// workload and stack behind; after a collection MemFree and every cache's active objects
+        /// and slabs are what they were after the first lifetime (which made the program table's
+        /// slot objects, kept for reuse).
+        /// </summary>
+        private static void Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before(Assert a)
+        {
+            if (NoCollector(a)) return;
+            if (!Processes.IsAvailable) { a.Skip(string.Concat("no process layer: ", Processes.UnavailableReason)); return; }
+            ulong* before = stackalloc ulong[2 * SlabAllocator.CacheCount];
+            ulong* after = stackalloc ulong[2 * SlabAllocator.CacheCount];
+            a.True(OneLifetime(), "the first lifetime ends");
+            KernelStack.ClearDeadStack(16384);
+            CollectAndCount(before, out ulong freeBefore);
+            bool report = Processes.ReportExits;
+            Processes.ReportExits = false;
+            ulong t0 = Timer.Jiffies;
+            int ended = Lifetimes_(Lifetimes - 1);
+            ulong ticks = Timer.Jiffies - t0;
+            Processes.ReportExits = report;
+            KernelStack.ClearDeadStack(16384);
+            CollectAndCount(after, out ulong freeAfter);
+            Console.Write("lifetimes: "); Console.WriteDecimal((ulong)ended + 1); Console.Write(" in "); Console.WriteDecimal(ticks);
+            Console.Write(" ticks; free pages "); Console.WriteDecimal(freeBefore); Console.Write(" -> "); Console.WriteDecimal(freeAfter); Console.WriteLine();
+            a.Equal((ulong)(Lifetimes - 1), (ulong)ended, "every lifetime ended after its kill");
+            a.Equal(freeBefore, freeAfter, "MemFree (free pages, per-cpu lists included) back at its value");
+            SlabAllocator slab = BuddyHeap.Slab;
+            for (int i = 0; i < SlabAllocator.CacheCount; i++)
+            {
+                if (before[2 * i] == after[2 * i] && before[2 * i + 1] == after[2 * i + 1]) continue;
+                Console.Write("  "); Console.Write(slab.CacheName(i)); Console.Write(": active objects "); Console.WriteDecimal(before[2 * i]);
+                Console.Write(" -> "); Console.WriteDecimal(after[2 * i]); Console.Write(", slabs "); Console.WriteDecimal(before[2 * i + 1]);
+                Console.Write(" -> "); Console.WriteDecimal(after[2 * i + 1]); Console.WriteLine();
+                a.Fail("a slab cache's counts moved (printed above)");
+            }
         }
 
         private static bool NoCollector(Assert a)
