@@ -492,6 +492,15 @@ namespace Kernel
             return vm;
         }
 
+        /// <summary>vmstat's lines for the collector (the buddy image's): collections, and what they freed in objects and in pages given back to the buddy allocator.</summary>
+        private static void WriteGcVmStat(ITextSink o)
+        {
+            KernelGcFigures f = KernelGc.Figures;
+            TextFormat.Write(o, "gc_collections "); TextFormat.Dec(o, f.Collections); TextFormat.Write(o, "\n");
+            TextFormat.Write(o, "gc_objects_freed "); TextFormat.Dec(o, f.FreedObjects); TextFormat.Write(o, "\n");
+            TextFormat.Write(o, "gc_pages_freed "); TextFormat.Dec(o, f.PagesFreed); TextFormat.Write(o, "\n");
+        }
+
         /// <summary>The memory manager's /proc texts, for the buddy heap (THE heap, or the guest `test mm` sets up in a RAT image).</summary>
         private static void PrintProc()
         {
@@ -502,7 +511,7 @@ namespace Kernel
             if (Is(0, "buddyinfo")) pa.WriteBuddyInfo(o);
             else if (Is(0, "zoneinfo")) pa.WriteZoneInfo(o);
             else if (Is(0, "meminfo")) pa.WriteMemInfo(o);
-            else if (Is(0, "vmstat")) pa.WriteVmStat(o);
+            else if (Is(0, "vmstat")) { pa.WriteVmStat(o); if (KernelGc.IsReady) WriteGcVmStat(o); }
             else BuddyHeap.Slab.WriteSlabInfo(o);
         }
 

@@ -33,7 +33,7 @@ public class GcScriptTests
         // The first lifetime creates the program table's objects once; `gc` then gives the boot baseline.
         var commands = new List<string> { "run idle 1M", $"kill {firstPid}", "sleep 100", "gc", "meminfo" };
         for (int i = 1; i < lifetimes; i++) { commands.Add("run idle 1M"); commands.Add($"kill {firstPid + i}"); }
-        commands.AddRange(["sleep 300", "run idle 1M", $"kill {firstPid + lifetimes}", "sleep 300", "gc", "meminfo"]);
+        commands.AddRange(["sleep 300", "run idle 1M", $"kill {firstPid + lifetimes}", "sleep 300", "gc", "meminfo", "vmstat"]);
         var run = await KernelImage.ScriptAsync(commands, memory: "128M", timeoutSeconds: 400);
         Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
         Assert.Null(run.Panic);
@@ -48,6 +48,12 @@ public class GcScriptTests
         // Each later lifetime leaves its task object and its wait queue as garbage: all of it goes.
         long collected = long.Parse(objects.Groups[1].Value) - long.Parse(objects.Groups[2].Value);
         Assert.True(collected >= 2 * lifetimes - SlackObjects, gc);
+        // vmstat carries the collector's totals: the two collections and what they freed.
+        var vmstat = run.Exchanges.Single(e => e.Command == "vmstat").Output;
+        string totals = string.Join("\n", gcs[1].Output);
+        Assert.Contains("gc_collections 2", vmstat);
+        Assert.Contains("gc_objects_freed " + Regex.Match(totals, @"gc_objects_freed (\d+)").Groups[1].Value, vmstat);
+        Assert.Contains("gc_pages_freed " + Regex.Match(totals, @"gc_pages_freed (\d+)").Groups[1].Value, vmstat);
         Assert.True(after == boot, $"MemFree {after} kB after {lifetimes} lifetimes and gc; {boot} kB at boot\n{string.Join("\n", gcs[0].Output)}\n{gc}");
     }
 }
