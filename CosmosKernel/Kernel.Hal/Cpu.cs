@@ -151,6 +151,25 @@ namespace Kernel.Hal
 
         private static ulong s_currentBottom, s_currentTop;
 
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_clear_dead_stack")]
+        private static extern void ClearBelowStackPointer(ulong bytes);
+
+        /// <summary>
+        /// Zeroes up to <paramref name="bytes"/> of the dead stack below the caller (never the
+        /// lowest page of the stack in use). Stale words there (locals of returned calls, the
+        /// scheduler's task pointers from a switch) would otherwise reappear in the unwritten
+        /// slots of the next frames and keep garbage alive under conservative scanning (docs/gc.md).
+        /// </summary>
+        public static void ClearDeadStack(ulong bytes)
+        {
+            CurrentBounds(out ulong bottom, out ulong _);
+            ulong sp = Native.ReadStackPointer();
+            ulong lowest = bottom + 4096;
+            if (sp <= lowest + 256) return;
+            ulong room = sp - lowest - 256;   // this call's own frame and the helper's return address lie below sp
+            ClearBelowStackPointer(bytes < room ? bytes : room);
+        }
+
         /// <summary>
         /// The stack the CPU runs on now, when it is not the boot stack (a scheduler task's heap
         /// stack): backtraces walk frames inside it. (0, 0) means the boot stack.

@@ -201,15 +201,27 @@ namespace Kernel.Mm
             }
             ulong* b = stackalloc ulong[2];
             DataBounds(b);
-            ulong stackLo = KernelStack.GuardPage, stackHi = KernelStack.Top;   // the boot stack (scanned as a stack) and its unmapped guard page
-            if (stackLo > b[0] && stackHi <= b[1])
-            {
-                gc.ScanRange(b[0], stackLo, GcRootKind.Data);
-                gc.ScanRange(stackHi, b[1], GcRootKind.Data);
-            }
-            else gc.ScanRange(b[0], b[1], GcRootKind.Data);
+            // Data and bss, less two ranges that hold no references: the boot page tables (their
+            // entries, a physical address | 0x83, would pin whatever object spans 2 MiB * k + 0x83)
+            // and the boot stack with its unmapped guard page (scanned as a stack, from its SP).
+            Paging.TableBounds(out ulong tablesLo, out ulong tablesHi);
+            ScanRangeExcept(gc, b[0], b[1], tablesLo, tablesHi, KernelStack.GuardPage, KernelStack.Top);
             BuddyHeapDetails d = BuddyHeap.Details;
             gc.ScanRange(d.ArenaStart, d.ArenaStart + d.ArenaUsed, GcRootKind.BootArena);
+        }
+
+        /// <summary>Scans [lo, hi) as data, except [x1, x2) and [y1, y2) (either may lie outside it).</summary>
+        private static void ScanRangeExcept(MarkSweep gc, ulong lo, ulong hi, ulong x1, ulong x2, ulong y1, ulong y2)
+        {
+            if (y1 < x1) { ulong t1 = x1, t2 = x2; x1 = y1; x2 = y2; y1 = t1; y2 = t2; }
+            ulong at = lo;
+            ulong end = x1 < hi ? x1 : hi;
+            if (end > at) gc.ScanRange(at, end, GcRootKind.Data);
+            if (x2 > at) at = x2;
+            end = y1 < hi ? y1 : hi;
+            if (end > at) gc.ScanRange(at, end, GcRootKind.Data);
+            if (y2 > at) at = y2;
+            if (at < hi) gc.ScanRange(at, hi, GcRootKind.Data);
         }
 
         /// <summary>Scans a stack range conservatively.</summary>

@@ -282,8 +282,15 @@ namespace Kernel.Proc
             if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
             Program p = Find(pid);
             if (p == null) return ProcResult.NoSuchProcess;
-            return s_vm.Memory.BeginExit(pid);
+            ProcResult r = s_vm.Memory.BeginExit(pid);
+            // As a fatal signal wakes its target (signal_wake_up): a program asleep between steps
+            // notices the kill now, not at its next tick.
+            if (r == ProcResult.Ok) Scheduler.WakeSleeper(p.Task);
+            return r;
         }
+
+        /// <summary>Print the `[tick] name (pid N) exited` line when a program ends (a test that runs thousands sets it false).</summary>
+        public static bool ReportExits = true;
 
         /// <summary>Waits (sleeping the caller) until <paramref name="p"/>'s task is dead, at most <paramref name="ticks"/>; true if it is.</summary>
         public static bool WaitExit(Program p, ulong ticks)
@@ -441,6 +448,9 @@ namespace Kernel.Proc
         public KTask Task;
         public ulong Steps, Reclaimed;
 
+        /// <summary>Bytes of dead stack zeroed after each balancing step (more than the parking frames take).</summary>
+        private const ulong KswapdDeadStackBytes = 2048;
+
         public void Run(KTask self)
         {
             Vm vm = Processes.Vm;
@@ -459,6 +469,10 @@ namespace Kernel.Proc
                 }
                 Reclaimed += vm.Kswapd.Step(Nid);
                 Steps++;
+                // kswapd parks next (Yield or Wait): zero what Step's deep calls left below here, so
+                // the parking frames' unwritten slots cannot name objects that a shrinker collection
+                // in Step was marking (this stack is scanned conservatively while kswapd is parked).
+                KernelStack.ClearDeadStack(KswapdDeadStackBytes);
                 if (!Scheduler.Yield()) return;
             }
         }
@@ -535,6 +549,7 @@ namespace Kernel.Proc
             // be reused does not keep its last task object (and its wait queue) from the collector.
             Task = null;
             Processes.ProgramExited(this);
+            if (!Processes.ReportExits) return;
             Console.Write("[");
             Console.WriteDecimal(ExitTick);
             Console.Write("] ");

@@ -195,6 +195,18 @@ namespace Kernel.Sched
         }
 
         /// <summary>
+        /// wake_up_process for a sleeper: a task in a timed <see cref="Sleep"/> runs again now
+        /// (its Sleep returns true, as if the time had passed). A task blocked on a wait queue, or
+        /// not sleeping, is left as it is. True if it was woken.
+        /// </summary>
+        public static bool WakeSleeper(KTask task)
+        {
+            if (task == null || task.State != TaskState.Sleeping) return false;
+            Wake(task, WaitResult.Woken);
+            return true;
+        }
+
+        /// <summary>
         /// Waits until <paramref name="task"/> is dead (and, since the next task to run reaps it,
         /// its stack is back in the heap). False if the caller was killed meanwhile or joins itself.
         /// </summary>

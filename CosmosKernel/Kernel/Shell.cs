@@ -37,6 +37,9 @@ namespace Kernel
         private static int s_length;
         private static TokenTable s_tok;
         private static int s_tokens;
+        /// <summary>Bytes of dead stack zeroed before each command (the deepest command path, `test all`, uses less than this above the collector's frame).</summary>
+        private const ulong DeadStackClearBytes = 8192;
+
         /// <summary>Commands executed since boot.</summary>
         public static ulong Commands;
 
@@ -59,6 +62,9 @@ namespace Kernel
                 else fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
                 if (!Accept() || s_tokens == 0) continue;
                 Commands++;
+                // Each command starts on zeroed stack: what the last command or a task switch left
+                // below here cannot keep its objects alive through the next frames' unwritten slots.
+                KernelStack.ClearDeadStack(DeadStackClearBytes);
                 Execute();
             }
         }
@@ -486,6 +492,15 @@ namespace Kernel
             return vm;
         }
 
+        /// <summary>vmstat's lines for the collector (the buddy image's): collections, and what they freed in objects and in pages given back to the buddy allocator.</summary>
+        private static void WriteGcVmStat(ITextSink o)
+        {
+            KernelGcFigures f = KernelGc.Figures;
+            TextFormat.Write(o, "gc_collections "); TextFormat.Dec(o, f.Collections); TextFormat.Write(o, "\n");
+            TextFormat.Write(o, "gc_objects_freed "); TextFormat.Dec(o, f.FreedObjects); TextFormat.Write(o, "\n");
+            TextFormat.Write(o, "gc_pages_freed "); TextFormat.Dec(o, f.PagesFreed); TextFormat.Write(o, "\n");
+        }
+
         /// <summary>The memory manager's /proc texts, for the buddy heap (THE heap, or the guest `test mm` sets up in a RAT image).</summary>
         private static void PrintProc()
         {
@@ -496,7 +511,7 @@ namespace Kernel
             if (Is(0, "buddyinfo")) pa.WriteBuddyInfo(o);
             else if (Is(0, "zoneinfo")) pa.WriteZoneInfo(o);
             else if (Is(0, "meminfo")) pa.WriteMemInfo(o);
-            else if (Is(0, "vmstat")) pa.WriteVmStat(o);
+            else if (Is(0, "vmstat")) { pa.WriteVmStat(o); if (KernelGc.IsReady) WriteGcVmStat(o); }
             else BuddyHeap.Slab.WriteSlabInfo(o);
         }
 

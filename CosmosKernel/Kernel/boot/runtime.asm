@@ -324,7 +324,7 @@ section .note.GNU-stack noalloc noexec nowrite progbits
 ; ---------------------------------------------------------------- the collector's roots
 section .text
 extern __data_start, __bss_end
-global kernel_data_bounds, kernel_spill_callee_saved
+global kernel_data_bounds, kernel_spill_callee_saved, kernel_clear_dead_stack
 kernel_data_bounds:                   ; (ulong* out): out[0] = start of .data, out[1] = end of .bss
     mov rax, __data_start
     mov [rdi], rax
@@ -338,6 +338,19 @@ kernel_spill_callee_saved:            ; (ulong* out): rbx, rbp, r12-r15 as the c
     mov [rdi + 24], r13
     mov [rdi + 32], r14
     mov [rdi + 40], r15
+    ret
+kernel_clear_dead_stack:              ; (ulong bytes): zeroes [rsp - bytes, rsp), the dead stack below the return address
+    mov rax, rsp
+    sub rax, rdi
+    and rax, -8
+    xor edx, edx
+.zero:
+    cmp rax, rsp
+    jae .done
+    mov [rax], rdx
+    add rax, 8
+    jmp .zero
+.done:
     ret
 
 section .note.GNU-stack noalloc noexec nowrite progbits
