@@ -16,13 +16,13 @@ public static class Commands
     /// </summary>
     public static string Usage(string command) => command switch
     {
-        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
+        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
-        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
-        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
+        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]",
+        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
-        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template] [--timeout 120] [--no-build] [--direct]",
-        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
+        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
+        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
         _ => "usage: TestRunner test|run|script|lab|vmx [options]   (TestRunner <command> --help lists a command's options)",
     };
 
