@@ -22,8 +22,9 @@ public static class Commands
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
         "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
+        "grade" => GradeCommand.Usage,
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
-        _ => "usage: TestRunner test|run|script|lab|vmx [options]   (TestRunner <command> --help lists a command's options)",
+        _ => "usage: TestRunner test|run|script|lab|vmx|grade [options]   (TestRunner <command> --help lists a command's options)",
     };
 
     /// <summary>The usage line of the command a parse ended in (the root's for none).</summary>
@@ -42,6 +43,7 @@ public static class Commands
         root.Subcommands.Add(Script(output, useFancy));
         root.Subcommands.Add(Lab(output, useFancy));
         root.Subcommands.Add(Vmx(output, useFancy));
+        root.Subcommands.Add(GradeCommand.Create(output, useFancy));
         return root;
     }
 
