@@ -272,7 +272,7 @@ public sealed class TestRunState : IRunStateMachine
                     if (NotNextInPlan(f) is string skipOrder) return ProtocolError(skipOrder, at);
                     StartTest(f.Suite, f.Test, at, notify: false);
                 }
-                runningTest.Message = f.Message;
+                runningTest!.Message = f.Message;
                 FinishTest(TestStatus.Skipped, at);
                 return null;
             case FrameKind.EndSuite:
@@ -408,9 +408,10 @@ public sealed class TestRunState : IRunStateMachine
     {
         int failed = Result.Failed, errors = Result.Errors;
         if (failed == 0 && errors == 0) { Finish(RunExitCode.Passed, "", at); return; }
+        string crashed = string.Join(", ", Result.AllTests.Where(t => t.Status == TestStatus.Error).Select(t => t.FullName));
         string reason = errors == 0 ? $"{failed} test(s) failed"
-            : $"{failed} test(s) failed, {errors} crashed the kernel or hung: " +
-              string.Join(", ", Result.AllTests.Where(t => t.Status == TestStatus.Error).Select(t => t.FullName));
+            : failed == 0 ? $"{errors} test(s) crashed the kernel or hung: {crashed}"
+            : $"{failed} test(s) failed, {errors} crashed the kernel or hung: {crashed}";
         Finish(RunExitCode.TestsFailed, reason, at);
     }
 

@@ -42,6 +42,14 @@ public static class KernelImage
         return layout;
     }
 
+    /// <summary>Runs <paramref name="work"/> (which builds kernel images itself: the grading) while no other test builds one.</summary>
+    public static async Task<T> WhileNoOtherBuildAsync<T>(Func<Task<T>> work)
+    {
+        await BuildLock.WaitAsync();
+        try { return await work(); }
+        finally { BuildLock.Release(); }
+    }
+
     /// <summary>Returns the ISO path, or fails the test with "kernel ISO not found: build CosmosKernel first".</summary>
     /// <paramref name="configuration"/>: the kernel's build configuration (default: this assembly's).
     public static async Task<KernelLayout> RequireAsync(string? heap = null, string? configuration = null)

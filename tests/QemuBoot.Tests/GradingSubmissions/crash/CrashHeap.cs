@@ -57,7 +57,7 @@ namespace Kernel.Plugs.CrashHeap
         public static void* AllocPages(ulong count)
         {
             // THE DELIBERATE BUG: a run of three pages writes through a wild pointer (a #PF panic).
-            if (count == 3) *(ulong*)0xDEAD00000000UL = count;
+            if (count == 3) *(ulong*)0x5EAD00000000UL = count;
             return RatHeap.AllocPages(count);
         }
 
