@@ -156,13 +156,16 @@ public static class Commands
             bool debugExit = !parse.GetValue(noDebugExit);
             var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit);
             reporter.Info(qemu.ToString());
-            var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false };
+            // QEMU's COM1 output comes through the runner, which leaves out the protocol's frames (the READY before each
+            // prompt is for the runner, not for people); the keyboard (stdin) stays QEMU's, in raw mode as QEMU sets it.
+            var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false, RedirectStandardOutput = true };
             foreach (var a in qemu.Arguments) info.ArgumentList.Add(a);
             Process process;
             try { process = Process.Start(info)!; }
             catch (System.ComponentModel.Win32Exception e) { reporter.Error($"cannot start '{qemu.Program}': {e.Message}"); return 2; }
             using (process)
             {
+                var copy = CopyWithoutFramesAsync(process.StandardOutput.BaseStream, Console.OpenStandardOutput());
                 try { await process.WaitForExitAsync(cancel); }
                 catch (OperationCanceledException) { }
                 // Ctrl-C on the terminal reaches QEMU too (signal=on) and may have ended it already;
@@ -175,6 +178,7 @@ public static class Commands
                     reporter.Error("interrupted: QEMU was stopped");
                     return (int)RunExitCode.Interrupted;
                 }
+                await copy;
                 reporter.Info($"QEMU exited: {EmulatorStatus.Describe(process.ExitCode)}");
                 return process.ExitCode switch
                 {
@@ -186,6 +190,19 @@ public static class Commands
             }
         });
         return command;
+    }
+
+    /// <summary>Copies QEMU's serial output to the terminal as it comes, without the protocol's frame lines (<see cref="Protocol.FrameFilter"/>).</summary>
+    static async Task CopyWithoutFramesAsync(Stream from, Stream to)
+    {
+        var filter = new Protocol.FrameFilter();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await from.ReadAsync(buffer)) > 0)
+        {
+            await to.WriteAsync(filter.Feed(buffer.AsSpan(0, n)));
+            await to.FlushAsync();
+        }
     }
 
     static Command Script(TextWriter output, bool fancy)
