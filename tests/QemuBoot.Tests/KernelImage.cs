@@ -128,7 +128,10 @@ public static class KernelImage
     {
         var run = await RunAsync(suite, timeoutSeconds: timeoutSeconds, heap: heap);
         Assert.True(run.ExitCode == RunExitCode.TestsFailed, Describe(run));
-        return (run, Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed));
+        // A failed assert is a failure; a panic is an error of the test it crashed (TestRunState), of type KernelPanic.
+        var bad = Assert.Single(run.AllTests, t => t.Status is TestStatus.Failed or TestStatus.Error);
+        if (bad.Status == TestStatus.Error) Assert.Equal("KernelPanic", bad.ErrorType);
+        return (run, bad);
     }
 
     /// <summary>A script run's story for an assertion message.</summary>
