@@ -476,7 +476,7 @@ namespace Kernel
             {
                 Console.Write("no buddy allocator: the image's heap is '");
                 Console.Write(Heap.Name);
-                Console.WriteLine("' (build without -p:KernelHeap=Rat; `test mm` sets up a guest buddy heap)");
+                Console.WriteLine("' (buddy is the default: build without -p:KernelHeap and -p:KernelHeapPlug; `test mm` sets up a guest buddy heap)");
             }
             return pa;
         }
