@@ -175,7 +175,8 @@ public sealed class TestRunState : IRunStateMachine
     public void OnInterrupted(TimeSpan at)
     {
         if (Current == Phase.Finished) return;
-        at += bootOffset;
+        // Between two boots the caller hands the run's own time; during a boot, the session's.
+        if (Current != Phase.BootEnded) at += bootOffset;
         string where = Where();
         MarkRunningTest(TestStatus.Error, "interrupted", at);
         Finish(RunExitCode.Interrupted, $"interrupted{where}: QEMU was stopped", at);
