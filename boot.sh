@@ -28,13 +28,31 @@ if [ -n "${DISPLAY:-}" ]; then
   [ "${DISPLAY_ARGS[1]}" = none ] && echo "note: this QEMU has no gtk/sdl display (Debian package qemu-system-gui); running headless."
 fi
 
+# The serial protocol's frame lines (#KT1 READY ... before each prompt) are for the test runner, not for
+# people: this filter leaves them out and passes everything else through as it arrives (a prompt shows
+# before its newline). The keyboard stays QEMU's.
+hide_frames() {
+  perl -e '$|=1; my ($held,$drop,$start,$m)=("",0,1,"#KT1 ");
+    while (sysread(STDIN, my $buf, 4096)) { my $out="";
+      for my $c (split //, $buf) {
+        if ($drop) { if ($c eq "\n") { $drop=0; $start=1 } next }
+        if ($start || length $held) { $held.=$c;
+          if (substr($m,0,length $held) eq $held) { if (length $held == length $m) { $held=""; $drop=1; $start=0 } next }
+          $out.=$held; $held="";
+        } else { $out.=$c }
+        $start = ($c eq "\n");
+      }
+      syswrite(STDOUT, $out) if length $out;
+    }'
+}
+
 echo "booting $ISO with $MEM of RAM under QEMU TCG; Ctrl-C quits."
 set +e
 qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m "$MEM" \
   -cdrom "$ISO" -boot d -no-reboot -monitor none "${DISPLAY_ARGS[@]}" \
   -chardev stdio,id=com1 -serial chardev:com1 \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
-status=$?
+  -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" | hide_frames
+status=${PIPESTATUS[0]}
 set -e
 case $status in
   33) echo "[kernel halted: status 33, all requested tests passed / clean halt]" ;;

@@ -143,7 +143,8 @@ namespace Kernel.Proc
             s_tried = true;
             if (Heap.Name != BuddyHeap.HeapName || BuddyHeap.Mode != BuddyHeapMode.Heap)
             {
-                s_unavailable = "processes need the buddy allocator as the kernel heap; this image's heap is the RAT (build without -p:KernelHeap=Rat)";
+                s_unavailable = string.Concat("processes need the buddy allocator as the kernel heap; this image's heap is '", Heap.Name,
+                    "' (buddy is the default: build without -p:KernelHeap and -p:KernelHeapPlug; docs/plugs.md)");
                 return s_unavailable;
             }
             if (!Scheduler.IsStarted) { s_unavailable = "processes need the scheduler"; return s_unavailable; }

@@ -404,7 +404,7 @@ namespace Kernel
             Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
-            Console.WriteLine("  test <suite>            run in-kernel tests; suites:");
+            Console.WriteLine("  test <suite> [<n>]      run in-kernel tests (from the n-th); suites:");
             WriteSuiteNamesWrapped(5, 79);
             Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");
         }
@@ -449,9 +449,16 @@ namespace Kernel
                 Console.WriteLine();
                 return;
             }
+            // test <suite> <from>: start at the from-th test of the plan (the test runner's resume after a crash).
+            long from = 0;
+            if (s_tokens > 3 || (s_tokens == 3 && Number(2, 0, int.MaxValue, out from) != NumberResult.Ok))
+            {
+                Console.WriteLine("usage: test <suite>|all [<first test's number in the plan, from 0>]");
+                return;
+            }
             string selector;
             fixed (char* buf = s_line.Chars) selector = string.FromChars(buf + s_tok.Start[1], s_tok.Length[1]);
-            bool found = TestHost.Run(selector, out TestTotals totals);
+            bool found = TestHost.Run(selector, (int)from, out TestTotals totals);
             if (!found)
             {
                 Console.Write("no suite named '");
@@ -475,7 +482,7 @@ namespace Kernel
             {
                 Console.Write("no buddy allocator: the image's heap is '");
                 Console.Write(Heap.Name);
-                Console.WriteLine("' (build without -p:KernelHeap=Rat; `test mm` sets up a guest buddy heap)");
+                Console.WriteLine("' (buddy is the default: build without -p:KernelHeap and -p:KernelHeapPlug; `test mm` sets up a guest buddy heap)");
             }
             return pa;
         }

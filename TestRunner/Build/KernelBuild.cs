@@ -7,13 +7,44 @@ namespace TestRunner.Build;
 /// null is the build's default heap (artifacts/kernel/&lt;config&gt;/); a named heap (rat, buddy,
 /// template) is built with -p:KernelHeap=&lt;heap&gt; into artifacts/kernel/&lt;config&gt;-&lt;heap&gt;/ (docs/plugs.md).
 /// </summary>
-public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null)
+/// <param name="HeapPlug">A heap plug project of one's own (<c>--heap-plug</c>), a full path: built with -p:KernelHeapPlug into
+/// artifacts/kernel/&lt;config&gt;-plug-&lt;project name&gt;-&lt;hash of its path&gt;/, so that two students' plugs of the same name never share an image.</param>
+public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null, string? HeapPlug = null)
 {
     public const string SolutionFile = "Kernel.sln";
     public const string KernelProject = "CosmosKernel/Kernel/Kernel.csproj";
 
     public string ProjectPath => Path.Combine(RepoRoot, KernelProject);
-    public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Heap == null ? Configuration : $"{Configuration}-{Heap.ToLowerInvariant()}");
+    public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Configuration + Suffix);
+
+    /// <summary>What the image folder adds to the configuration's name: "", "-rat", "-plug-kernel.plugs.myheap-1a2b3c4d".</summary>
+    public string Suffix =>
+        HeapPlug != null ? $"-plug-{Path.GetFileNameWithoutExtension(HeapPlug).ToLowerInvariant()}-{PathHash(HeapPlug)}"
+        : Heap != null ? $"-{Heap.ToLowerInvariant()}"
+        : "";
+
+    static string PathHash(string path) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(path))))[..8].ToLowerInvariant();
+
+    /// <summary>The folder a plug project must be under: it is compiled as a kernel library (CosmosKernel/Directory.Build.props).</summary>
+    public const string PlugRoot = "CosmosKernel";
+
+    /// <summary>
+    /// Checks a --heap-plug path against <paramref name="repoRoot"/>: an existing .csproj under CosmosKernel/ (where
+    /// CosmosKernel/Directory.Build.props makes it a kernel library). Null when it is one, else why not.
+    /// </summary>
+    public static string? CheckHeapPlug(string repoRoot, string plug)
+    {
+        string full = Path.GetFullPath(plug);
+        if (!full.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase))
+            return $"'{plug}' is not a plug project: name the plug's .csproj (docs/plugs.md, \"Writing your own heap\")";
+        if (!File.Exists(full))
+            return $"'{plug}' does not exist";
+        string under = Path.GetFullPath(Path.Combine(repoRoot, PlugRoot)) + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(under, StringComparison.Ordinal))
+            return $"'{plug}' is not under {PlugRoot}/: a plug is compiled as a kernel library ({PlugRoot}/Directory.Build.props), so copy its folder to {PlugRoot}/Plugs/<Name>/ (docs/plugs.md)";
+        return null;
+    }
     public string IsoPath => Path.Combine(OutputDirectory, "kernel.iso");
     public string ElfPath => Path.Combine(OutputDirectory, "kernel.elf");
 
@@ -44,15 +75,17 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     public static string? CheckHeap(string heap) =>
         KnownHeaps.Contains(heap, StringComparer.OrdinalIgnoreCase)
             ? null
-            : $"'{heap}' is not a kernel heap: use {string.Join(", ", KnownHeaps.SkipLast(1))} or {KnownHeaps[^1]}";
+            : $"'{heap}' is not a kernel heap: use {string.Join(", ", KnownHeaps.SkipLast(1))} or {KnownHeaps[^1]} ({DefaultHeap} is the default), or --heap-plug <your plug's .csproj> for a heap of your own";
 
     /// <summary>The image in words, for messages: "configuration Release, the default heap (buddy)".</summary>
     public string Describe() =>
-        $"configuration {Configuration}, {(Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}")}";
+        $"configuration {Configuration}, " + (HeapPlug != null ? $"heap plug {Path.GetRelativePath(RepoRoot, HeapPlug)}"
+            : Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}");
 
     /// <summary>The command that builds this image, as a person types it at the repository root.</summary>
     public string BuildCommand =>
-        $"dotnet build {KernelProject} -c {Configuration}{(Heap == null ? "" : $" -p:KernelHeap={Heap}")}";
+        $"dotnet build {KernelProject} -c {Configuration}" + (HeapPlug != null ? $" -p:KernelHeapPlug={Path.GetRelativePath(RepoRoot, HeapPlug)} -p:KernelHeapSuffix={Suffix}"
+            : Heap == null ? "" : $" -p:KernelHeap={Heap}");
 }
 
 /// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>
@@ -69,19 +102,21 @@ public static class KernelBuilder
     {
         if (!File.Exists(layout.IsoPath)) return false;
         var built = File.GetLastWriteTimeUtc(layout.IsoPath);
-        foreach (var file in InputFiles(layout.RepoRoot))
+        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug))
             if (File.GetLastWriteTimeUtc(file) > built) return false;
         return true;
     }
 
-    static IEnumerable<string> InputFiles(string root)
+    static IEnumerable<string> InputFiles(string root, string? plug)
     {
         foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
         {
             var path = Path.Combine(root, name);
             if (File.Exists(path)) yield return path;
         }
-        foreach (var folder in InputFolders)
+        // A plug in a folder the scan skips (a dot folder, say) is an input too.
+        var folders = plug == null ? InputFolders : InputFolders.Append(Path.GetDirectoryName(Path.GetFullPath(plug))!);
+        foreach (var folder in folders)
         {
             var dir = Path.Combine(root, folder);
             if (!Directory.Exists(dir)) continue;
@@ -105,7 +140,12 @@ public static class KernelBuilder
     public static IReadOnlyList<string> BuildArguments(KernelLayout layout)
     {
         var args = new List<string> { "build", layout.ProjectPath, "-c", layout.Configuration, "--nologo", "-v", "quiet" };
-        if (layout.Heap != null) args.Add($"-p:KernelHeap={layout.Heap}");
+        if (layout.HeapPlug != null)
+        {
+            args.Add($"-p:KernelHeapPlug={Path.GetFullPath(layout.HeapPlug)}");
+            args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
+        }
+        else if (layout.Heap != null) args.Add($"-p:KernelHeap={layout.Heap}");
         return args;
     }
 

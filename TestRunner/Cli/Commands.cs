@@ -16,14 +16,15 @@ public static class Commands
     /// </summary>
     public static string Usage(string command) => command switch
     {
-        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
+        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
-        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
-        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
+        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]",
+        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
-        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template] [--timeout 120] [--no-build] [--direct]",
-        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
-        _ => "usage: TestRunner test|run|script|lab|vmx [options]   (TestRunner <command> --help lists a command's options)",
+        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
+        "grade" => GradeCommand.Usage,
+        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
+        _ => "usage: TestRunner test|run|script|lab|vmx|grade [options]   (TestRunner <command> --help lists a command's options)",
     };
 
     /// <summary>The usage line of the command a parse ended in (the root's for none).</summary>
@@ -42,6 +43,7 @@ public static class Commands
         root.Subcommands.Add(Script(output, useFancy));
         root.Subcommands.Add(Lab(output, useFancy));
         root.Subcommands.Add(Vmx(output, useFancy));
+        root.Subcommands.Add(GradeCommand.Create(output, useFancy));
         return root;
     }
 
@@ -154,13 +156,16 @@ public static class Commands
             bool debugExit = !parse.GetValue(noDebugExit);
             var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit);
             reporter.Info(qemu.ToString());
-            var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false };
+            // QEMU's COM1 output comes through the runner, which leaves out the protocol's frames (the READY before each
+            // prompt is for the runner, not for people); the keyboard (stdin) stays QEMU's, in raw mode as QEMU sets it.
+            var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false, RedirectStandardOutput = true };
             foreach (var a in qemu.Arguments) info.ArgumentList.Add(a);
             Process process;
             try { process = Process.Start(info)!; }
             catch (System.ComponentModel.Win32Exception e) { reporter.Error($"cannot start '{qemu.Program}': {e.Message}"); return 2; }
             using (process)
             {
+                var copy = CopyWithoutFramesAsync(process.StandardOutput.BaseStream, Console.OpenStandardOutput());
                 try { await process.WaitForExitAsync(cancel); }
                 catch (OperationCanceledException) { }
                 // Ctrl-C on the terminal reaches QEMU too (signal=on) and may have ended it already;
@@ -173,6 +178,7 @@ public static class Commands
                     reporter.Error("interrupted: QEMU was stopped");
                     return (int)RunExitCode.Interrupted;
                 }
+                await copy;
                 reporter.Info($"QEMU exited: {EmulatorStatus.Describe(process.ExitCode)}");
                 return process.ExitCode switch
                 {
@@ -184,6 +190,19 @@ public static class Commands
             }
         });
         return command;
+    }
+
+    /// <summary>Copies QEMU's serial output to the terminal as it comes, without the protocol's frame lines (<see cref="Protocol.FrameFilter"/>).</summary>
+    static async Task CopyWithoutFramesAsync(Stream from, Stream to)
+    {
+        var filter = new Protocol.FrameFilter();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await from.ReadAsync(buffer)) > 0)
+        {
+            await to.WriteAsync(filter.Feed(buffer.AsSpan(0, n)));
+            await to.FlushAsync();
+        }
     }
 
     static Command Script(TextWriter output, bool fancy)

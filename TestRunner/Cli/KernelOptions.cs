@@ -17,6 +17,7 @@ public sealed class KernelOptions
     };
     public Option<string?> Config { get; } = OptionValues.Configuration();
     public Option<string?> Heap { get; } = OptionValues.Heap();
+    public Option<string?> HeapPlug { get; } = OptionValues.HeapPlug();
     public Option<bool> NoBuild { get; } = new("--no-build")
     {
         Description = "Do not build the kernel; boot the ISO that is there",
@@ -58,12 +59,15 @@ public sealed class KernelOptions
         command.Options.Add(Iso);
         command.Options.Add(Config);
         command.Options.Add(Heap);
+        command.Options.Add(HeapPlug);
         command.Options.Add(NoBuild);
         if (bootable) command.Options.Add(Direct);
         command.Validators.Add(r =>
         {
+            if (r.GetResult(Heap) is { Implicit: false } && r.GetResult(HeapPlug) is { Implicit: false })
+                r.AddError($"{Heap.Name} and {HeapPlug.Name} cannot be used together: each names the image's heap");
             if (r.GetResult(Iso) is not { Implicit: false }) return;
-            foreach (var other in new Option[] { Config, Heap })
+            foreach (var other in new Option[] { Config, Heap, HeapPlug })
                 if (r.GetResult(other) is { Implicit: false })
                     r.AddError($"{Iso.Name} and {other.Name} cannot be used together: --iso names the image to boot, {other.Name} picks a repository build");
         });
@@ -79,6 +83,7 @@ public sealed class KernelOptions
         string? iso = parse.GetValue(Iso);
         string? config = parse.GetValue(Config);
         string? heap = parse.GetValue(Heap);
+        string? heapPlug = parse.GetValue(HeapPlug);
         bool direct = bootable && parse.GetValue(Direct);
         var medium = direct ? BootMedium.Direct : BootMedium.Iso;
         string emulator = parse.GetValue(Qemu) ?? QemuCommand.DefaultProgram;
@@ -96,7 +101,12 @@ public sealed class KernelOptions
             reporter.Error($"no {KernelLayout.SolutionFile} in {Environment.CurrentDirectory} or above: run inside the repository or pass --iso");
             return null;
         }
-        var layout = new KernelLayout(root, config ?? "Release", heap);
+        if (heapPlug != null && KernelLayout.CheckHeapPlug(root, heapPlug) is string plugError)
+        {
+            reporter.Error($"{HeapPlug.Name}: {plugError}");
+            return null;
+        }
+        var layout = new KernelLayout(root, config ?? "Release", heap, heapPlug == null ? null : Path.GetFullPath(heapPlug));
         if (!parse.GetValue(NoBuild))
         {
             if (KernelBuilder.IsUpToDate(layout))

@@ -109,6 +109,14 @@ public static class OptionValues
         },
     };
 
+    /// <summary>--heap-plug: a heap plug project of one's own (checked against the repository when the command runs: <see cref="KernelLayout.CheckHeapPlug"/>).</summary>
+    public static Option<string?> HeapPlug() => new("--heap-plug")
+    {
+        Description = "A heap plug project of your own (a .csproj under CosmosKernel/, e.g. a copy of CosmosKernel/Plugs/Template): " +
+                      "builds with -p:KernelHeapPlug=<path> into artifacts/kernel/<config>-plug-<name>-<hash>/ (docs/plugs.md)",
+        HelpName = "path/to/MyHeap.csproj",
+    };
+
     /// <summary>A file the run reads: it must exist and not be a folder.</summary>
     public static void MustBeAnExistingFile(Option<string?> option) => option.Validators.Add(r => Check(r, ExistingFile));
 

@@ -15,6 +15,8 @@ public enum FrameKind
     End,
     /// <summary>The answer to <c>test &lt;name&gt;</c> when no suite has that name: the name and the suites there are.</summary>
     NoSuite,
+    /// <summary>Sent before any test runs, one per suite of the request: the suite and the names of all its tests (docs/testing.md).</summary>
+    Plan,
 }
 
 /// <summary>
@@ -37,6 +39,9 @@ public sealed record Frame(FrameKind Kind, IReadOnlyList<string> Fields)
 
     /// <summary>The suites a NOSUITE frame lists (its second field, names separated by single spaces).</summary>
     public IReadOnlyList<string> SuiteNames => Fields[1].Split(' ');
+
+    /// <summary>The tests a PLAN frame lists (its second field, names separated by single spaces; none for an empty suite).</summary>
+    public IReadOnlyList<string> TestNames => Fields[1].Length == 0 ? [] : Fields[1].Split(' ');
 
     /// <summary>The whole payload as one text (READY version, PANIC summary).</summary>
     public string Text => string.Join('\t', Fields);

@@ -29,6 +29,7 @@ public static class FrameParser
         ["PANIC"] = FrameKind.Panic,
         ["END"] = FrameKind.End,
         ["NOSUITE"] = FrameKind.NoSuite,
+        ["PLAN"] = FrameKind.Plan,
     };
 
     /// <summary>Returns the contract's word for a kind (READY, ENDSUITE, ...).</summary>
@@ -101,7 +102,7 @@ public static class FrameParser
     static int FieldCount(FrameKind kind) => kind switch
     {
         FrameKind.Ready or FrameKind.Suite or FrameKind.Panic => 1,
-        FrameKind.Test or FrameKind.NoSuite => 2,
+        FrameKind.Test or FrameKind.NoSuite or FrameKind.Plan => 2,
         _ => 3,
     };
 
@@ -161,6 +162,11 @@ public static class FrameParser
                 if (f[1].Length == 0) return "empty suite list";
                 if (f[1].Split(' ').Any(name => name.Length == 0))
                     return $"suite list '{f[1]}' is not names separated by single spaces";
+                break;
+            case FrameKind.Plan:
+                if (f[0].Length == 0) return "empty suite name";
+                if (f[1].Length > 0 && f[1].Split(' ').Any(name => name.Length == 0))
+                    return $"test list '{f[1]}' is not names separated by single spaces";
                 break;
             case FrameKind.Metric:
                 if (f[0].Length == 0) return "empty metric name";

@@ -46,6 +46,7 @@ public sealed class ConsoleReporter : IRunObserver, IScriptObserver
 
     void IRunObserver.Ready(string kernelVersion) => Info($"kernel READY: {kernelVersion}");
     void IRunObserver.CommandSent(string command) => Info($"> {command}");
+    void IRunObserver.Rebooting(int boot, string command) => Info($"rebooting (boot {boot}) to go on with the tests after the crash: {command}");
 
     void IRunObserver.SuiteStarted(string suite)
     {
@@ -144,7 +145,9 @@ public sealed class ConsoleReporter : IRunObserver, IScriptObserver
 
         foreach (var w in run.Warnings) Info($"warning: {w}");
         string counts = $"{run.Passed} passed, {run.Failed} failed, {run.Skipped} skipped" +
-                        (run.Errors > 0 ? $", {run.Errors} interrupted" : "") +
+                        (run.Errors > 0 ? $", {run.Errors} error(s)" : "") +
+                        (run.Plan.Count > 0 ? $" of {run.Plan.Count} planned" : "") +
+                        (run.Boots > 1 ? $" in {run.Boots} boots" : "") +
                         $" in {run.Duration.TotalSeconds:0.0} s (memory {run.Memory}, exit {(int)run.ExitCode})";
         // The kernel's answer to an unknown suite says it all; other breakages need the serial log's story.
         if (run.ExitCode == RunExitCode.Broken && run.KernelSuites == null) BrokenTail(run.Reason, run.SerialTail);

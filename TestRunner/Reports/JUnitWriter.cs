@@ -79,11 +79,11 @@ public static class JUnitWriter
             case TestStatus.Failed:
                 element.Add(new XElement("failure",
                     new XAttribute("message", Clean(test.Message)),
-                    new XAttribute("type", test.Message.StartsWith("kernel panic", StringComparison.Ordinal) ? "KernelPanic" : "AssertFailure"),
+                    new XAttribute("type", "AssertFailure"),
                     Clean(test.Message)));
                 break;
             case TestStatus.Error:
-                element.Add(new XElement("error", new XAttribute("message", Clean(test.Message)), new XAttribute("type", "RunInterrupted")));
+                element.Add(new XElement("error", new XAttribute("message", Clean(test.Message)), new XAttribute("type", test.ErrorType), Clean(test.Message)));
                 break;
             case TestStatus.Skipped:
                 element.Add(new XElement("skipped", new XAttribute("message", Clean(test.Message))));

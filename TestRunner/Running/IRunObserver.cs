@@ -13,6 +13,8 @@ public interface IRunObserver
     void MetricReported(Metric metric) { }
     void ConsoleLine(string text) { }
     void FrameReceived(Frame frame) { }
+    /// <summary>A test crashed the kernel and tests are left: boot number <paramref name="boot"/> starts, to send <paramref name="command"/>.</summary>
+    void Rebooting(int boot, string command) { }
 }
 
 /// <summary>An observer that ignores everything.</summary>

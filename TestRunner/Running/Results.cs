@@ -25,6 +25,12 @@ public sealed class TestResult
     public TestStatus Status { get; internal set; }
     /// <summary>The FAIL message, SKIP reason, panic summary or interruption reason; empty on a pass.</summary>
     public string Message { get; internal set; } = "";
+    /// <summary>
+    /// For an error, what kind: <c>KernelPanic</c> (the kernel panicked while it ran, or before it started), <c>Timeout</c>
+    /// (it hung), <c>EmulatorExit</c> (QEMU ended while it ran), <c>NotRun</c> (the run broke before it), <c>RunInterrupted</c>
+    /// (a protocol error or an interrupt cut it short). The JUnit &lt;error&gt;'s type.
+    /// </summary>
+    public string ErrorType { get; internal set; } = "RunInterrupted";
     /// <summary>TSC cycles from the PASS frame.</summary>
     public ulong? Cycles { get; internal set; }
     /// <summary>Host time between the TEST frame and its PASS/FAIL.</summary>
@@ -46,6 +52,12 @@ public sealed class SuiteResult
     public int Failed => Tests.Count(t => t.Status == TestStatus.Failed);
     public int Skipped => Tests.Count(t => t.Status == TestStatus.Skipped);
     public int Errors => Tests.Count(t => t.Status == TestStatus.Error);
+}
+
+/// <summary>One test of a run's plan (a PLAN frame's entry).</summary>
+public sealed record PlannedTest(string Suite, string Name)
+{
+    public string FullName => $"{Suite}/{Name}";
 }
 
 /// <summary>A METRIC frame: a measurement the kernel reported.</summary>
@@ -98,6 +110,14 @@ public sealed class RunResult : RunOutcome
     public List<SuiteResult> Suites { get; } = new();
     /// <summary>Metrics reported outside any test.</summary>
     public List<Metric> Metrics { get; } = new();
+    /// <summary>
+    /// Every test of the request, in the order the kernel runs them, as its PLAN frames announced them before
+    /// any test ran (empty when the run broke before the plan arrived). Once it is known, every planned test
+    /// ends up in <see cref="Suites"/>: run, or an error saying why it did not run.
+    /// </summary>
+    public List<PlannedTest> Plan { get; } = new();
+    /// <summary>How many times the kernel was booted: 1, plus one per crash (panic, hang, QEMU exit) inside a test that left tests to run.</summary>
+    public int Boots { get; internal set; }
     /// <summary>The suites the kernel listed when it had no suite of the requested name (its NOSUITE frame).</summary>
     public IReadOnlyList<string>? KernelSuites { get; internal set; }
     /// <summary>The END frame's counts (passed, failed, skipped), when it arrived.</summary>

@@ -9,7 +9,7 @@ public sealed record TestRunOptions
     public required KernelTarget Target { get; init; }
     /// <summary>The suite to run: a suite name or <c>all</c>.</summary>
     public string Suite { get; init; } = "all";
-    /// <summary>Host-side limit for the whole run, boot included.</summary>
+    /// <summary>Host-side limit for each boot of the run (the first, and each one after a crash), boot included.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>How long QEMU may take to exit after the END frame before it is stopped.</summary>
     public TimeSpan ExitGrace { get; init; } = TimeSpan.FromSeconds(5);
@@ -42,7 +42,24 @@ public static class TestRun
             state.Refuse("a test run needs QEMU's isa-debug-exit device: the kernel reports its verdict through it (leave out --no-debug-exit)");
         else if (options.Target.Check(out var emulator) is string missing)
             state.Refuse(missing);
-        else if (options.Deterministic)
+        else
+        {
+            // One boot, and one more after each test that crashed the kernel while tests were left (TestRunState.ResumeFrom).
+            await BootAsync(state, options, emulator, cancel).ConfigureAwait(false);
+            while (state.ResumeFrom != null)
+            {
+                if (cancel.IsCancellationRequested) { state.OnInterrupted(state.Result.Duration); break; }
+                state.StartNextBoot(state.Result.Duration);
+                await BootAsync(state, options, emulator, cancel).ConfigureAwait(false);
+            }
+        }
+        return state.Result;
+    }
+
+    /// <summary>One boot of the run: QEMU started, <c>state.Command</c> sent (or put in the boot module), the session to its end.</summary>
+    static async Task BootAsync(TestRunState state, TestRunOptions options, string emulator, CancellationToken cancel)
+    {
+        if (options.Deterministic)
         {
             var (module, failure) = await BootModule.PrepareAsync(options.Target, BootModule.Text([state.Command], out _)!, cancel).ConfigureAwait(false);
             if (module == null) state.Refuse(failure!);
@@ -64,7 +81,6 @@ public static class TestRun
                 ExitGrace = options.ExitGrace,
                 SerialLog = options.SerialLog,
             }, cancel).ConfigureAwait(false);
-        return state.Result;
     }
 
     /// <summary>The longest suite name the runner sends (the kernel's command line holds 120 characters).</summary>

@@ -78,13 +78,14 @@ public class InKernelSuitesTests
     }
 }
 
-/// <summary>The runner reports the kernel's deliberate failures as failures, with their messages.</summary>
+/// <summary>The runner reports the kernel's deliberate failures with their messages: a failed assert as a failure, a panic as an error of its test.</summary>
 public class FailureReportingTests
 {
     [Fact]
     public async Task A_deliberately_failing_test_is_reported_as_exactly_one_failure_with_its_message()
     {
         var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-fail");
+        Assert.Equal(TestStatus.Failed, failed.Status);
         Assert.Contains("deliberate failure", failed.Message);
         Assert.Equal("deliberate failure: expected 1 but was 2", failed.Message);
         Assert.True(run.Passed >= 1, KernelImage.Describe(run));
@@ -104,9 +105,10 @@ public class FailureReportingTests
     }
 
     [Fact]
-    public async Task A_deliberate_page_fault_is_reported_as_a_failure_that_names_PF()
+    public async Task A_deliberate_page_fault_is_reported_as_an_error_of_its_test_that_names_PF()
     {
         var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-fault");
+        Assert.Equal(TestStatus.Error, failed.Status);
         Assert.Contains("#PF", failed.Message);
         Assert.StartsWith("CPU exception 14 (#PF)", run.Panic);
     }

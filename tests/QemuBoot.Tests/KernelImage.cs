@@ -42,6 +42,14 @@ public static class KernelImage
         return layout;
     }
 
+    /// <summary>Runs <paramref name="work"/> (which builds kernel images itself: the grading) while no other test builds one.</summary>
+    public static async Task<T> WhileNoOtherBuildAsync<T>(Func<Task<T>> work)
+    {
+        await BuildLock.WaitAsync();
+        try { return await work(); }
+        finally { BuildLock.Release(); }
+    }
+
     /// <summary>Returns the ISO path, or fails the test with "kernel ISO not found: build CosmosKernel first".</summary>
     /// <paramref name="configuration"/>: the kernel's build configuration (default: this assembly's).
     public static async Task<KernelLayout> RequireAsync(string? heap = null, string? configuration = null)
@@ -120,7 +128,10 @@ public static class KernelImage
     {
         var run = await RunAsync(suite, timeoutSeconds: timeoutSeconds, heap: heap);
         Assert.True(run.ExitCode == RunExitCode.TestsFailed, Describe(run));
-        return (run, Assert.Single(run.AllTests, t => t.Status == TestStatus.Failed));
+        // A failed assert is a failure; a panic is an error of the test it crashed (TestRunState), of type KernelPanic.
+        var bad = Assert.Single(run.AllTests, t => t.Status is TestStatus.Failed or TestStatus.Error);
+        if (bad.Status == TestStatus.Error) Assert.Equal("KernelPanic", bad.ErrorType);
+        return (run, bad);
     }
 
     /// <summary>A script run's story for an assertion message.</summary>

@@ -78,6 +78,7 @@ public class ShellScriptTests
             ("sleep 0", "usage: sleep"),
             ("test", "usage: test <suite>|all"),
             ("test nosuch", "no suite named 'nosuch'"),
+            ("test heap -1", "usage: test <suite>|all [<first test's number in the plan, from 0>]"),
             ("help", "commands: help"),
         ];
         var run = await KernelImage.ScriptAsync(cases.Select(c => c.Command).ToList(), timeoutSeconds: 90);

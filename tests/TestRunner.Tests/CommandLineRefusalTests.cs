@@ -148,6 +148,24 @@ public class CommandLineRefusalTests : IDisposable
     public Task An_empty_emulator_program_is_refused(string command) =>
         AssertRefused(command, "--qemu", "", "is empty: name a program");
 
+    [Theory]
+    [InlineData("test")]
+    [InlineData("run")]
+    [InlineData("script")]
+    public async Task A_heap_plug_with_another_heap_or_an_iso_is_refused(string command)
+    {
+        string plug = Path.Combine(fake.Folder, "My.csproj");
+        File.WriteAllText(plug, "");
+        List<string> head = command == "script" ? [command, script] : [command];
+        var (exit, _, error) = await Run([.. head, "--heap", "rat", "--heap-plug", plug, "--no-build", "--qemu", fake.ProgramPath]);
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --heap and --heap-plug cannot be used together: each names the image's heap", error);
+        (exit, _, error) = await Run([.. head, "--iso", fake.IsoPath, "--heap-plug", plug, "--qemu", fake.ProgramPath]);
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --iso and --heap-plug cannot be used together", error);
+        Assert.False(fake.Started);
+    }
+
     [Fact]
     public async Task A_script_file_that_is_a_folder_is_refused()
     {
@@ -184,8 +202,8 @@ public class CommandLineRefusalTests : IDisposable
     [Theory]
     [InlineData(new[] { "test", "--frob" }, "Unrecognized command or argument '--frob'", "usage: TestRunner test ")]
     [InlineData(new[] { "vmx", "--direct" }, "Unrecognized command or argument '--direct'", "usage: TestRunner vmx ")]
-    [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'", "usage: TestRunner test|run|script|lab|vmx [options]")]
-    [InlineData(new string[0], "Required command was not provided", "usage: TestRunner test|run|script|lab|vmx [options]")]
+    [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'", "usage: TestRunner test|run|script|lab|vmx|grade [options]")]
+    [InlineData(new string[0], "Required command was not provided", "usage: TestRunner test|run|script|lab|vmx|grade [options]")]
     [InlineData(new[] { "script" }, "Required argument 'file' missing for command: 'script'", "usage: TestRunner script <file> ")]
     public async Task An_unknown_option_or_command_or_a_missing_argument_is_refused_with_the_usage_line(string[] args, string message, string usage)
     {

@@ -44,7 +44,7 @@ public class CommandLineTests
     [Fact]
     public async Task Test_exits_1_and_shows_the_failure_message_when_a_test_fails()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("s"), .. Kernel.Failing("s", "t", "expected 1 but was 2"),
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("s", "t"), Kernel.Suite("s"), .. Kernel.Failing("s", "t", "expected 1 but was 2"),
             Kernel.EndSuite("s", 0, 1), Kernel.End(0, 1, 0), "@exit 35"]);
         var (exit, output) = await Invoke(TestArgs(fake));
         Assert.Equal(1, exit);

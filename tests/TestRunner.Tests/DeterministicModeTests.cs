@@ -75,6 +75,18 @@ public class DeterministicModeTests
     }
 
     [Fact]
+    public void After_a_crash_the_next_boots_module_holds_the_resume_command_and_nothing_is_sent()
+    {
+        var state = new TestRunState("heap", "256M", TimeSpan.FromSeconds(120), commandInModule: true);
+        Assert.Empty(Fed(state, Kernel.Ready(), Kernel.Plan("heap", "a", "b", "c"), Kernel.Suite("heap"), Kernel.Test("heap", "a"), Kernel.Pass("heap", "a"),
+            Kernel.Test("heap", "b"), Kernel.Panic("CPU exception 14 (#PF)")));
+        Assert.Equal(2, state.ResumeFrom);
+        state.StartNextBoot(TimeSpan.FromSeconds(5));
+        Assert.Equal("test heap 2", state.Command);   // what TestRun puts in the next boot's module
+        Assert.Empty(Fed(state, Kernel.Ready()));
+    }
+
+    [Fact]
     public void The_module_holds_the_commands_one_per_line_and_a_script_over_the_kernels_limit_is_refused()
     {
         Assert.Equal("watermarks\nrun memhog 128M 512\n", BootModule.Text(["watermarks", "run memhog 128M 512"], out var none));

@@ -11,22 +11,35 @@ namespace TestRunner.Tests;
 ///   @sleep S     wait S seconds
 ///   @exit N      exit with status N
 /// It also leaves an empty kernel.iso beside itself so the runner has an image to hand over.
+/// Given several transcripts (<see cref="FakeEmulator(IEnumerable{string}[])"/>), the Nth start plays the Nth
+/// (the runner boots again after a crash); the lines the runner wrote are recorded across starts.
 /// </summary>
 public sealed class FakeEmulator : IDisposable
 {
     readonly DirectoryInfo dir;
 
-    public FakeEmulator(IEnumerable<string> transcript)
+    public FakeEmulator(IEnumerable<string> transcript) : this([transcript], 0) { }
+
+    /// <summary>A fake whose Nth start plays <paramref name="boots"/>[N-1] (a start beyond the last plays nothing and exits 0).</summary>
+    public static FakeEmulator Booting(params IEnumerable<string>[] boots) => new(boots, 0);
+
+    FakeEmulator(IEnumerable<string>[] boots, int _)
     {
         dir = Directory.CreateTempSubdirectory("fake-qemu-");
-        File.WriteAllLines(TranscriptPath, transcript);
+        File.WriteAllLines(TranscriptPath, boots[0]);
+        for (int i = 1; i < boots.Length; i++) File.WriteAllLines(Path.Combine(dir.FullName, $"transcript.{i + 1}.txt"), boots[i]);
         File.WriteAllText(IsoPath, "");
         File.WriteAllText(ProgramPath,
             $$"""
             #!/bin/sh
             echo $$ > '{{PidPath}}'
             printf '%s\n' "$@" > '{{ArgsPath}}'
-            : > '{{InputPath}}'
+            boot=$(( $(cat '{{BootsPath}}' 2>/dev/null || echo 0) + 1 ))
+            echo $boot > '{{BootsPath}}'
+            transcript='{{TranscriptPath}}'
+            [ $boot -gt 1 ] && transcript='{{dir.FullName}}/transcript.'$boot'.txt'
+            [ -f "$transcript" ] || exit 0
+            [ $boot -gt 1 ] || : > '{{InputPath}}'
             while IFS= read -r line <&3; do
               case "$line" in
                 @read) IFS= read -r cmd; printf '%s\n' "$cmd" >> '{{InputPath}}' ;;
@@ -37,7 +50,7 @@ public sealed class FakeEmulator : IDisposable
                 @exit\ *) exit "${line#@exit }" ;;
                 *) printf '%s\n' "$line" ;;
               esac
-            done 3< '{{TranscriptPath}}'
+            done 3< "$transcript"
             exit 0
             """.Replace("\r\n", "\n") + "\n");
         if (!OperatingSystem.IsWindows())
@@ -50,6 +63,9 @@ public sealed class FakeEmulator : IDisposable
     public string InputPath => Path.Combine(dir.FullName, "input.txt");
     public string IsoPath => Path.Combine(dir.FullName, "kernel.iso");
     public string PidPath => Path.Combine(dir.FullName, "pid");
+    public string BootsPath => Path.Combine(dir.FullName, "boots");
+    /// <summary>How many times the runner started the fake.</summary>
+    public int Boots => File.Exists(BootsPath) ? int.Parse(File.ReadAllText(BootsPath).Trim()) : 0;
     public string Folder => dir.FullName;
 
     /// <summary>The arguments the runner passed, one per entry.</summary>

@@ -155,6 +155,30 @@ public class FrameParserTests
     }
 
     [Fact]
+    public void A_PLAN_frame_carries_a_suite_and_all_its_tests_in_order()
+    {
+        var result = FrameParser.Parse("#KT1 PLAN 26 heap\tObjects_zeroed Stress");
+        Assert.True(result.IsOk, result.ErrorMessage);
+        Assert.Equal(FrameKind.Plan, result.Frame!.Kind);
+        Assert.Equal("heap", result.Frame.Suite);
+        Assert.Equal(["Objects_zeroed", "Stress"], result.Frame.TestNames);
+        var empty = FrameParser.Parse("#KT1 PLAN 6 empty\t");
+        Assert.True(empty.IsOk, empty.ErrorMessage);
+        Assert.Empty(empty.Frame!.TestNames);   // a suite without tests
+    }
+
+    [Theory]
+    [InlineData("#KT1 PLAN 9 heap\ta  b", "malformed PLAN payload: test list 'a  b' is not names separated by single spaces")]
+    [InlineData("#KT1 PLAN 4 \ta b", "malformed PLAN payload: empty suite name")]
+    [InlineData("#KT1 PLAN 4 heap", "malformed PLAN payload: expected 2 TAB-separated fields but found 1")]
+    public void A_malformed_PLAN_frame_is_refused(string line, string message)
+    {
+        var result = FrameParser.Parse(line);
+        Assert.False(result.IsOk);
+        Assert.Equal(message, result.ErrorMessage);
+    }
+
+    [Fact]
     public void The_refusal_shows_the_offending_line()
     {
         var result = FrameParser.Parse("#KT1 SUITE 99 runtime");

@@ -24,7 +24,7 @@ public class JUnitWriterTests
     }
 
     static RunResult Mixed() => Run(s => s.OnEmulatorExited(EmulatorStatus.TestsFailed, TimeSpan.FromSeconds(1)),
-        [Kernel.Ready("CosmosKernel 0.1"),
+        [Kernel.Ready("CosmosKernel 0.1"), Kernel.Plan("runtime", "strings", "casts"), Kernel.Plan("heap", "above_4g"),
         Kernel.Suite("runtime"), .. Kernel.Passing("runtime", "strings"),
         .. Kernel.Failing("runtime", "casts", "expected <Foo> but was <Bar & \"baz\">"), Kernel.EndSuite("runtime", 1, 1),
         Kernel.Suite("heap"), Kernel.Skip("heap", "above_4g", "needs -m 6G"), Kernel.EndSuite("heap", 0, 0),
@@ -91,13 +91,27 @@ public class JUnitWriterTests
     }
 
     [Fact]
-    public void A_panic_in_a_test_is_a_failure_of_type_KernelPanic()
+    public void A_panic_in_a_test_is_an_error_of_type_KernelPanic_carrying_the_panic_text_and_the_report()
     {
-        var run = Run(_ => { }, Kernel.Ready(), Kernel.Suite("selftest-fault"), Kernel.Test("selftest-fault", "page_fault"),
-            Kernel.Panic("CPU exception 14 (#PF)"));
-        var failure = Validated(run).Descendants("failure").Single();
-        Assert.Equal("KernelPanic", (string)failure.Attribute("type")!);
-        Assert.Contains("#PF", (string)failure.Attribute("message")!);
+        var run = Run(_ => { }, Kernel.Ready(), Kernel.Plan("selftest-fault", "page_fault"), Kernel.Suite("selftest-fault"), Kernel.Test("selftest-fault", "page_fault"),
+            "PANIC: CPU exception 14 (#PF) at 0xea", Kernel.Panic("CPU exception 14 (#PF)"));
+        var doc = Validated(run);
+        Assert.Empty(doc.Descendants("failure"));
+        var error = doc.Descendants("error").Single();
+        Assert.Equal("KernelPanic", (string)error.Attribute("type")!);
+        Assert.Equal("kernel panic: CPU exception 14 (#PF)", (string)error.Attribute("message")!);
+        Assert.Contains("PANIC: CPU exception 14 (#PF) at 0xea", (string)error.Parent!.Element("system-out")!);
+    }
+
+    [Fact]
+    public void A_run_that_broke_reports_every_planned_test_that_did_not_run_as_an_error()
+    {
+        var run = Run(s => s.OnEmulatorExited(1, TimeSpan.FromSeconds(1)), [Kernel.Ready(), Kernel.Plan("heap", "a", "b"), Kernel.Plan("mm", "c"),
+            Kernel.Suite("heap"), .. Kernel.Passing("heap", "a"), "#KT1 TEST 99 garbage"]);
+        var doc = Validated(run);
+        Assert.Equal(3 + 1, (int)doc.Root!.Attribute("tests")!);   // the plan's three, and the kernel suite's 'boot and protocol'
+        var notRun = doc.Descendants("testcase").Where(t => (string?)t.Element("error")?.Attribute("type") == "NotRun").Select(t => (string)t.Attribute("name")!);
+        Assert.Equal(["b", "c"], notRun);
     }
 
     [Fact]
@@ -116,7 +130,7 @@ public class JUnitWriterTests
     [Fact]
     public void A_test_interrupted_by_a_timeout_is_an_error_not_a_failure()
     {
-        var run = Run(s => s.OnTimeout(TimeSpan.FromSeconds(120)), Kernel.Ready(), Kernel.Suite("heap"), Kernel.Test("heap", "endless"));
+        var run = Run(s => s.OnTimeout(TimeSpan.FromSeconds(120)), Kernel.Ready(), Kernel.Plan("heap", "endless"), Kernel.Suite("heap"), Kernel.Test("heap", "endless"));
         var doc = Validated(run);
         var endless = doc.Descendants("testcase").Single(t => (string)t.Attribute("name")! == "endless");
         Assert.NotNull(endless.Element("error"));

@@ -15,6 +15,8 @@ public static class Kernel
     public static string Metric(string name, string value, string unit) => FrameParser.Format(FrameKind.Metric, name, value, unit);
     public static string Panic(string summary) => FrameParser.Format(FrameKind.Panic, summary);
     public static string NoSuite(string name, params string[] suites) => FrameParser.Format(FrameKind.NoSuite, name, string.Join(' ', suites));
+    /// <summary>The PLAN frame of a suite: its name and all its tests, in order.</summary>
+    public static string Plan(string suite, params string[] tests) => FrameParser.Format(FrameKind.Plan, suite, string.Join(' ', tests));
     public static string End(int passed, int failed, int skipped) => FrameParser.Format(FrameKind.End, passed.ToString(), failed.ToString(), skipped.ToString());
 
     /// <summary>A passing test: TEST then PASS.</summary>
@@ -26,6 +28,7 @@ public static class Kernel
     /// <summary>One suite of two passing tests, as 'test all' would answer for a healthy kernel.</summary>
     public static string[] HealthyRun() =>
     [
+        Plan("runtime", "strings", "virtual_calls"),
         Suite("runtime"), .. Passing("runtime", "strings"), .. Passing("runtime", "virtual_calls"), EndSuite("runtime", 2, 0),
         End(2, 0, 0),
     ];

@@ -34,6 +34,42 @@ public class KernelBuildTests : IDisposable
     }
 
     [Fact]
+    public void A_heap_plug_gets_a_folder_of_its_own_per_project_path_and_is_built_with_KernelHeapPlug()
+    {
+        string alice = Touch("CosmosKernel/Plugs/.grade-alice/Kernel.Plugs.MyHeap.csproj", Built);
+        string bob = Touch("CosmosKernel/Plugs/.grade-bob/Kernel.Plugs.MyHeap.csproj", Built);
+        var a = layout with { HeapPlug = alice };
+        var b = layout with { HeapPlug = bob };
+        Assert.StartsWith(Path.Combine(repo.FullName, "artifacts", "kernel", "Release-plug-kernel.plugs.myheap-"), a.OutputDirectory);
+        Assert.NotEqual(a.OutputDirectory, b.OutputDirectory);   // two students' plugs of one name never share an image
+        Assert.Equal(["build", a.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", $"-p:KernelHeapPlug={alice}", $"-p:KernelHeapSuffix={a.Suffix}"],
+            KernelBuilder.BuildArguments(a));
+        Assert.Equal("configuration Release, heap plug CosmosKernel/Plugs/.grade-alice/Kernel.Plugs.MyHeap.csproj", a.Describe());
+    }
+
+    [Fact]
+    public void A_heap_plug_must_be_an_existing_project_under_CosmosKernel()
+    {
+        string inside = Touch("CosmosKernel/Plugs/MyHeap/Kernel.Plugs.MyHeap.csproj", Built);
+        string outside = Touch("students/alice/Kernel.Plugs.MyHeap.csproj", Built);
+        Assert.Null(KernelLayout.CheckHeapPlug(repo.FullName, inside));
+        Assert.Contains("is not under CosmosKernel/: a plug is compiled as a kernel library", KernelLayout.CheckHeapPlug(repo.FullName, outside));
+        Assert.Contains("does not exist", KernelLayout.CheckHeapPlug(repo.FullName, Path.Combine(repo.FullName, "CosmosKernel/Plugs/None/X.csproj")));
+        Assert.Contains("is not a plug project: name the plug's .csproj", KernelLayout.CheckHeapPlug(repo.FullName, Path.Combine(repo.FullName, "CosmosKernel/Plugs/MyHeap")));
+    }
+
+    [Fact]
+    public void A_change_to_a_heap_plug_outside_the_scanned_folders_makes_its_image_out_of_date()
+    {
+        string plug = Touch("CosmosKernel/Plugs/.grade-alice/Kernel.Plugs.MyHeap.csproj", Built);
+        var a = layout with { HeapPlug = plug };
+        Touch(Path.GetRelativePath(repo.FullName, a.IsoPath), Built.AddMinutes(1));
+        Assert.True(KernelBuilder.IsUpToDate(a));
+        Touch("CosmosKernel/Plugs/.grade-alice/MyHeap.cs", Built.AddMinutes(2));
+        Assert.False(KernelBuilder.IsUpToDate(a));
+    }
+
+    [Fact]
     public void A_named_heap_has_its_own_output_folder_and_build_property()
     {
         var template = layout with { Heap = "Template" };
@@ -103,6 +139,8 @@ public class KernelBuildTests : IDisposable
         foreach (var heap in KernelLayout.KnownHeaps)
             Assert.Contains($"'$(KernelHeap)' != '{char.ToUpperInvariant(heap[0])}{heap[1..]}'", project);
         Assert.Equal("configuration Release, the default heap (buddy)", layout.Describe());
+        Assert.Equal("'myheap' is not a kernel heap: use rat, buddy or template (buddy is the default), or --heap-plug <your plug's .csproj> for a heap of your own",
+            KernelLayout.CheckHeap("myheap"));
         Assert.Equal("configuration Debug, heap rat", new KernelLayout(repo.FullName, "Debug", "rat").Describe());
         Assert.Equal("dotnet build CosmosKernel/Kernel/Kernel.csproj -c Debug -p:KernelHeap=rat", new KernelLayout(repo.FullName, "Debug", "rat").BuildCommand);
     }

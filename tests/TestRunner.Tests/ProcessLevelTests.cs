@@ -35,7 +35,7 @@ public class ProcessLevelTests
     [Fact]
     public async Task The_chosen_suite_is_what_the_runner_asks_for()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("heap"), .. Kernel.Passing("heap", "rat"),
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("heap", "rat"), Kernel.Suite("heap"), .. Kernel.Passing("heap", "rat"),
             Kernel.EndSuite("heap", 1, 0), Kernel.End(1, 0, 0), "@exit 33"]);
         var result = await Run(fake, suite: "heap");
         Assert.Equal(["test heap"], fake.Received);
@@ -45,7 +45,7 @@ public class ProcessLevelTests
     [Fact]
     public async Task A_failing_test_gives_exit_code_1_through_a_real_process()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("selftest-fail"),
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("selftest-fail", "passes", "fails"), Kernel.Suite("selftest-fail"),
             .. Kernel.Passing("selftest-fail", "passes"), .. Kernel.Failing("selftest-fail", "fails", "deliberate failure: expected 1 but was 2"),
             Kernel.EndSuite("selftest-fail", 1, 1), Kernel.End(1, 1, 0), "@exit 35"]);
         var result = await Run(fake, suite: "selftest-fail");
@@ -72,7 +72,7 @@ public class ProcessLevelTests
     public async Task Frames_split_across_writes_and_CRLF_line_ends_are_decoded()
     {
         string pass = Kernel.Pass("runtime", "strings");
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("runtime"), "@crlf " + Kernel.Test("runtime", "strings"),
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("runtime", "strings"), Kernel.Suite("runtime"), "@crlf " + Kernel.Test("runtime", "strings"),
             "@raw " + pass[..9], "@sleep 0.2", pass[9..], Kernel.EndSuite("runtime", 1, 0), Kernel.End(1, 0, 0), "@exit 33"]);
         var result = await Run(fake);
         Assert.True(result.ExitCode == RunExitCode.Passed, $"{result.ExitCode}: {result.Reason}");
@@ -90,13 +90,51 @@ public class ProcessLevelTests
     }
 
     [Fact]
-    public async Task QEMU_exiting_after_a_test_started_without_END_gives_exit_code_2()
+    public async Task QEMU_exiting_during_the_last_test_makes_it_an_error_and_gives_exit_code_1()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("runtime"), Kernel.Test("runtime", "strings"), "@exit 0"]);
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("runtime", "strings"), Kernel.Suite("runtime"), Kernel.Test("runtime", "strings"), "@exit 0"]);
         var result = await Run(fake);
-        Assert.Equal(RunExitCode.Broken, result.ExitCode);
-        Assert.Contains("before the END frame", result.Reason);
+        Assert.Equal(RunExitCode.TestsFailed, result.ExitCode);
+        var test = Assert.Single(result.AllTests);
+        Assert.Equal((TestStatus.Error, "EmulatorExit"), (test.Status, test.ErrorType));
+        Assert.Contains("QEMU exited (status 0", test.Message);
         Assert.Equal(0, result.EmulatorStatus);
+        Assert.Equal(1, fake.Boots);
+    }
+
+    [Fact]
+    public async Task After_a_panic_in_a_test_the_runner_boots_again_and_runs_the_tests_after_it()
+    {
+        using var fake = FakeEmulator.Booting(
+            [Kernel.Ready(), "@read", Kernel.Plan("heap", "a", "crashes", "c"), Kernel.Plan("mm", "d"), Kernel.Suite("heap"), .. Kernel.Passing("heap", "a"),
+             Kernel.Test("heap", "crashes"), "PANIC: CPU exception 14 (#PF) at address 0xea", Kernel.Panic("CPU exception 14 (#PF) at address 0xea"), "@exit 37"],
+            [Kernel.Ready(), "@read", Kernel.Plan("heap", "a", "crashes", "c"), Kernel.Plan("mm", "d"), Kernel.Suite("heap"), .. Kernel.Passing("heap", "c"),
+             Kernel.EndSuite("heap", 1, 0), Kernel.Suite("mm"), .. Kernel.Failing("mm", "d", "expected 1 but was 2"), Kernel.EndSuite("mm", 0, 1),
+             Kernel.End(1, 1, 0), "@exit 35"]);
+        var result = await Run(fake);
+        Assert.Equal(["test all", "test all 2"], fake.Received);
+        Assert.Equal(2, result.Boots);
+        Assert.Equal(RunExitCode.TestsFailed, result.ExitCode);
+        Assert.Equal(["heap/a passed", "heap/crashes error", "heap/c passed", "mm/d failed"],
+            result.AllTests.Select(t => $"{t.FullName} {t.Status.ToString().ToLowerInvariant()}"));
+        Assert.Equal(["heap", "mm"], result.Suites.Select(s => s.Name));
+        Assert.Equal("kernel panic: CPU exception 14 (#PF) at address 0xea", result.AllTests.Single(t => t.Name == "crashes").Message);
+        Assert.Equal("1 test(s) failed, 1 crashed the kernel or hung: heap/crashes", result.Reason);
+    }
+
+    [Fact]
+    public async Task A_test_that_hangs_is_an_error_after_the_time_limit_and_the_run_goes_on_in_a_new_boot()
+    {
+        using var fake = FakeEmulator.Booting(
+            [Kernel.Ready(), "@read", Kernel.Plan("sched", "hangs", "b"), Kernel.Suite("sched"), Kernel.Test("sched", "hangs"), "@sleep 30"],
+            [Kernel.Ready(), "@read", Kernel.Plan("sched", "hangs", "b"), Kernel.Suite("sched"), .. Kernel.Passing("sched", "b"),
+             Kernel.EndSuite("sched", 1, 0), Kernel.End(1, 0, 0), "@exit 33"]);
+        var result = await Run(fake, timeoutSeconds: 2);
+        Assert.Equal(["test all", "test all 1"], fake.Received);
+        Assert.Equal(RunExitCode.TestsFailed, result.ExitCode);
+        var hung = result.AllTests.First();
+        Assert.Equal((TestStatus.Error, "Timeout"), (hung.Status, hung.ErrorType));
+        Assert.Equal(TestStatus.Passed, result.AllTests.Last().Status);
     }
 
     [Fact]
@@ -109,19 +147,22 @@ public class ProcessLevelTests
     }
 
     [Fact]
-    public async Task A_panic_inside_a_test_fails_it_and_ends_the_run_with_exit_code_1()
+    public async Task A_panic_inside_the_last_test_makes_it_an_error_and_ends_the_run_with_exit_code_1()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("selftest-fault"), Kernel.Test("selftest-fault", "page_fault"),
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("selftest-fault", "page_fault"), Kernel.Suite("selftest-fault"), Kernel.Test("selftest-fault", "page_fault"),
             "PANIC: CPU exception 14 (#PF) CR2=0x0000dead", Kernel.Panic("CPU exception 14 (#PF) CR2=0x0000dead"), "@exit 37"]);
         var result = await Run(fake);
         Assert.Equal(RunExitCode.TestsFailed, result.ExitCode);
-        Assert.Contains("#PF", Assert.Single(result.AllTests).Message);
+        var test = Assert.Single(result.AllTests);
+        Assert.Equal((TestStatus.Error, "KernelPanic"), (test.Status, test.ErrorType));
+        Assert.Contains("#PF", test.Message);
+        Assert.Equal(1, fake.Boots);
     }
 
     [Fact]
     public async Task Interrupting_a_run_stops_QEMU_and_gives_exit_code_130()
     {
-        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Suite("heap"), Kernel.Test("heap", "slow"), "@sleep 30"]);
+        using var fake = new FakeEmulator([Kernel.Ready(), "@read", Kernel.Plan("heap", "slow"), Kernel.Suite("heap"), Kernel.Test("heap", "slow"), "@sleep 30"]);
         using var cancel = new CancellationTokenSource();
         var run = TestRun.RunAsync(new TestRunOptions
         {

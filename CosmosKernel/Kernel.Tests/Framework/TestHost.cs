@@ -70,20 +70,57 @@ namespace Kernel.Tests.Framework
         /// Runs `all` (every suite but the self-tests) or the one suite named <paramref name="selector"/>,
         /// then sends END. Returns false (and sends nothing: see <see cref="ReportNoSuite"/>) if no suite has that name.
         /// </summary>
-        public static bool Run(string selector, out TestTotals totals)
+        public static bool Run(string selector, out TestTotals totals) => Run(selector, 0, out totals);
+
+        /// <summary>
+        /// The same, announcing the plan first and starting at test number <paramref name="from"/> of it:
+        /// a PLAN frame per selected suite (the suite TAB its tests' names separated by single spaces), so
+        /// that the host knows every test before any runs, then the tests from the <paramref name="from"/>th
+        /// on (0: all; counted over the whole selection, in plan order). A suite whose tests all come before
+        /// <paramref name="from"/> is not run (no SUITE frame). The test runner sends `test all N` after a
+        /// crash to go on with the tests after the one that crashed (docs/test-runner.md, "Every test counted").
+        /// </summary>
+        public static bool Run(string selector, int from, out TestTotals totals)
         {
             totals = default;
             if (selector != "all" && Find(selector) == null) return false;
             TestSuite[] suites = Suites;
             for (int i = 0; i < suites.Length; i++)
+                if (Selected(suites[i], selector)) ReportPlan(suites[i]);
+            int first = 0;   // plan index of the suite's first test
+            for (int i = 0; i < suites.Length; i++)
             {
                 TestSuite suite = suites[i];
-                if (selector == "all" ? suite.IsSelfTest : suite.Name != selector) continue;
-                RunSuite(suite, ref totals);
+                if (!Selected(suite, selector)) continue;
+                if (first + suite.Count > from)
+                    RunSuite(suite, from > first ? from - first : 0, ref totals);
+                first += suite.Count;
             }
             HostProtocol.Frame("END", totals.Passed.ToString(), totals.Failed.ToString(), totals.Skipped.ToString());
             Vga.Write(string.Concat(new string[] { "tests: ", totals.Passed.ToString(), " passed, ", totals.Failed.ToString(), " failed, ", totals.Skipped.ToString(), " skipped\n" }));
             return true;
+        }
+
+        private static bool Selected(TestSuite suite, string selector) => selector == "all" ? !suite.IsSelfTest : suite.Name == selector;
+
+        /// <summary>
+        /// A PLAN frame: the suite's name TAB the names of all its tests separated by single spaces
+        /// (empty for a suite without tests). Written piece by piece: allocates nothing, so even a
+        /// broken heap cannot keep the host from knowing the plan.
+        /// </summary>
+        public static void ReportPlan(TestSuite suite)
+        {
+            int length = HostProtocol.PayloadLength(suite.Name) + 1;
+            for (int t = 0; t < suite.Count; t++) length += (t > 0 ? 1 : 0) + HostProtocol.PayloadLength(suite[t].Name);
+            HostProtocol.BeginFrame("PLAN", length);
+            HostProtocol.WritePayload(suite.Name);
+            HostProtocol.WritePayload("\t");
+            for (int t = 0; t < suite.Count; t++)
+            {
+                if (t > 0) HostProtocol.WritePayload(" ");
+                HostProtocol.WritePayload(suite[t].Name);
+            }
+            HostProtocol.EndFrame();
         }
 
         /// <summary>"needs at least N MiB of RAM (why); this machine has M MiB", or null when the machine has <paramref name="minimumMiB"/>.</summary>
@@ -94,13 +131,13 @@ namespace Kernel.Tests.Framework
             return string.Concat(new string[] { "needs at least ", minimumMiB.ToString(), " MiB of RAM (", why, "); this machine has ", ram.ToString(), " MiB" });
         }
 
-        private static void RunSuite(TestSuite suite, ref TestTotals totals)
+        private static void RunSuite(TestSuite suite, int firstTest, ref TestTotals totals)
         {
             HostProtocol.Frame("SUITE", suite.Name);
             string suiteSkip = MemorySkipReason(suite.MinimumMiB, suite.MinimumReason);
             Vga.Write(string.Concat("suite ", suite.Name, (object)suiteSkip == null ? "\n" : string.Concat(": skipped, ", suiteSkip, "\n")));
             int passed = 0, failed = 0;
-            for (int t = 0; t < suite.Count; t++)
+            for (int t = firstTest; t < suite.Count; t++)
             {
                 TestCase test = suite[t];
                 HostProtocol.Frame("TEST", suite.Name, test.Name);

@@ -159,17 +159,25 @@ namespace Kernel.Tests
 
         /// <summary>
         /// 10^6 allocations (and as many frees) of random sizes through a window of 512 live
-        /// blocks, each filled with a pattern of its own that is checked before it is freed.
+        /// blocks, each filled with a pattern of its own that is checked before it is freed. The
+        /// stress runs in phases of 10^4 allocations; after each, the live blocks are checked
+        /// (<see cref="LiveBlocksAreSound"/>): each aligned, inside the heap, and no two sharing a
+        /// byte. The first problem fails the test with the blocks' addresses and ends it there, before
+        /// a broken heap can hand the same bytes to the kernel and crash it. At the end every block
+        /// must be back: the heap's own count of live blocks and its free pages are where they were.
         /// </summary>
         private static void A_million_allocations_and_frees_keep_their_contents(Assert a)
         {
             const int window = 512;
             const int total = 1000000;
+            const int phase = 10000;
             byte** live = stackalloc byte*[window];
             uint* sizes = stackalloc uint[window];
             uint* tags = stackalloc uint[window];
+            int* order = stackalloc int[window];
             for (int i = 0; i < window; i++) live[i] = null;
             ulong freeBefore = Heap.Stats.FreePages;
+            HeapStats countsBefore = Heap.Stats;
             ulong seed = 0x9E3779B97F4A7C15UL;
             int corrupted = 0, refused = 0;
             for (int n = 0; n < total; n++)
@@ -185,21 +193,85 @@ namespace Kernel.Tests
                     if (sz <= 64) { for (uint i = 0; i < sz; i++) if (b[i] != (byte)(tag + i)) corrupted++; }
                     else if (b[0] != tag || b[sz - 1] != (byte)(tag + sz - 1) || b[sz / 2] != (byte)(tag + sz / 2)) corrupted++;
                     if (Heap.Free(b) != HeapFreeResult.Ok) refused++;
+                    live[slot] = null;
                 }
                 // Mostly small objects, one in 64 up to 32 KiB.
                 uint r = (uint)(seed >> 11);
                 uint size = (r & 63) == 0 ? 1 + (r >> 8) % 32768 : 1 + (r >> 8) % 512;
                 byte* p = (byte*)Heap.Alloc(size);
                 byte t = (byte)(seed >> 56);
+                live[slot] = p; sizes[slot] = size; tags[slot] = t;
+                // Where the block is, before writing into it: a block outside the heap or on top of another is reported, not written.
+                if ((n + 1) % phase == 0 || !Heap.Contains(p))
+                    if (!LiveBlocksAreSound(a, live, sizes, window, order, n + 1))
+                    {
+                        // Nothing is freed after that: freeing a block twice could crash the broken heap.
+                        a.Equal(0L, corrupted, "blocks whose pattern changed before the problem was found");
+                        return;
+                    }
                 if (size <= 64) { for (uint i = 0; i < size; i++) p[i] = (byte)(t + i); }
                 else { p[0] = t; p[size - 1] = (byte)(t + size - 1); p[size / 2] = (byte)(t + size / 2); }
-                live[slot] = p; sizes[slot] = size; tags[slot] = t;
             }
             for (int i = 0; i < window; i++) if (live[i] != null && Heap.Free(live[i]) != HeapFreeResult.Ok) refused++;
+            HeapStats countsAfter = Heap.Stats;
             a.Equal(0L, corrupted, "blocks whose pattern changed");
             a.Equal(0L, refused, "frees refused");
+            ulong liveBefore = countsBefore.Allocations - countsBefore.Frees, liveAfter = countsAfter.Allocations - countsAfter.Frees;
+            // A lost block: freed, yet the heap still counts it as live.
+            a.Equal((long)liveBefore, (long)liveAfter, "live blocks the heap counts once every block of the stress is freed (allocations minus frees)");
             // Caches may keep a few empty slabs or pages for reuse; the rest must be back.
             a.True(Heap.Stats.FreePages + 64 >= freeBefore, "pages came back (at most 64 kept by caches)");
         }
+
+        /// <summary>
+        /// The live blocks of the stress after <paramref name="allocations"/> allocations: each aligned as the seam promises
+        /// (16 bytes from 16 up, 8 below), inside the heap (<see cref="Heap.Contains"/> for its first and last byte), and no
+        /// two sharing a byte (sorted by address, each must end before the next begins). The first problem is a failure naming
+        /// the blocks' addresses and sizes; returns false then.
+        /// </summary>
+        private static bool LiveBlocksAreSound(Assert a, byte** live, uint* sizes, int window, int* order, int allocations)
+        {
+            int n = 0;
+            for (int i = 0; i < window; i++) if (live[i] != null) order[n++] = i;
+            for (int k = 0; k < n; k++)
+            {
+                byte* p = live[order[k]];
+                uint size = sizes[order[k]];
+                ulong align = size >= 16 ? 16UL : 8UL;
+                if (((ulong)p & (align - 1)) != 0)
+                {
+                    a.Fail(string.Concat(new string[] { "block ", Block(p, size), " is not ", align.ToString(), "-byte aligned (after ", allocations.ToString(), " allocations)" }));
+                    return false;
+                }
+                if (!Heap.Contains(p) || !Heap.Contains(p + size - 1))
+                {
+                    a.Fail(string.Concat(new string[] { "block ", Block(p, size), " lies outside the heap's region (after ", allocations.ToString(), " allocations)" }));
+                    return false;
+                }
+            }
+            // Shell sort of the live slots by address (at most 512: a few thousand comparisons).
+            for (int gap = n / 2; gap > 0; gap /= 2)
+                for (int k = gap; k < n; k++)
+                {
+                    int v = order[k];
+                    int j = k;
+                    while (j >= gap && live[order[j - gap]] > live[v]) { order[j] = order[j - gap]; j -= gap; }
+                    order[j] = v;
+                }
+            for (int k = 1; k < n; k++)
+            {
+                int lo = order[k - 1], hi = order[k];
+                if (live[lo] + sizes[lo] > live[hi])
+                {
+                    a.Fail(string.Concat(new string[] { "blocks ", Block(live[lo], sizes[lo]), " and ", Block(live[hi], sizes[hi]),
+                        " overlap (live blocks of the stress after ", allocations.ToString(), " allocations)" }));
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>"0x1a2b30 (48 bytes)".</summary>
+        private static string Block(byte* p, uint size) => string.Concat(System.Number.FormatHex((ulong)p, 1), " (", size.ToString(), " bytes)");
     }
 }
