@@ -33,6 +33,12 @@ namespace MemoryManager.Oom
         public bool Panicked;
         private bool _oomLock;
 
+        /// <summary>
+        /// The badness function select_bad_process() ranks killable processes with (set-up only);
+        /// null is Linux's oom_badness. docs/reclaim-and-oom.md, "OOM policies".
+        /// </summary>
+        public IOomPolicy Policy;
+
         private readonly PageAllocator _pa;
         private readonly ProcessTable _procs;
         private readonly ISwapDevice _swap;
@@ -89,13 +95,23 @@ namespace MemoryManager.Oom
             return points > 0 ? (ulong)points : 1;
         }
 
+        /// <summary>The policy's points for <paramref name="t"/>, after the rules no policy may change (unkillable, adj -1000, reaped: 0).</summary>
+        private ulong PolicyBadness(ref Process t, ulong totalpages)
+        {
+            if (OomUnkillableTask(ref t)) return 0;
+            if (t.OomScoreAdj == ProcessTable.OomScoreAdjMin || (t.Flags & TaskFlags.OomSkip) != 0) return 0;
+            return Policy.Badness(ref t, totalpages);
+        }
+
         /// <summary>/proc/PID/oom_score: oom_badness × 1000 / totalpages; -1 for an unknown pid.</summary>
         public long OomScore(int pid)
         {
             if (!_procs.Exists(pid)) return -1;
             ulong total = TotalPages;
             if (total == 0) return 0;
-            return (long)(OomBadness(ref _procs.Get(pid), total) * 1000 / total);
+            ref Process t = ref _procs.Get(pid);
+            ulong points = Policy == null ? OomBadness(ref t, total) : PolicyBadness(ref t, total);
+            return (long)(points * 1000 / total);
         }
 
         /// <summary>
@@ -121,7 +137,7 @@ namespace MemoryManager.Oom
                     victimPoints = 0xFFFFFFFFFFFFFFFFUL;   // "ULONG_MAX": chosen first
                     return OomScan.Chosen;
                 }
-                ulong points = OomBadnessScaled(ref t, pagesPerAdj);
+                ulong points = Policy == null ? OomBadnessScaled(ref t, pagesPerAdj) : PolicyBadness(ref t, totalpages);
                 if (points == 0 || points <= victimPoints) continue;
                 victimPid = t.Pid;
                 victimPoints = points;
