@@ -183,6 +183,7 @@ namespace Kernel.Proc
             pa.Clock = s_clock;
             pa.Congestion = new SleepCongestion();
             pa.PanicHandler = new KernelPanic();
+            vm.Oom.Policy = new KernelOomPolicy();
             s_kswapd = new KswapdTask[pa.NodeCount];
             pa.Events = new KswapdWakeups();
             s_programs = new Program[MaxPrograms];

@@ -81,6 +81,7 @@ namespace Kernel
                 Console.WriteDecimal((ulong)Processes.NodeCount);
                 Console.Write(" kswapd task(s), "); Console.WriteDecimal((ulong)Processes.MaxProcesses);
                 Console.Write(" slots of "); Console.WriteSize((ulong)Processes.VpagesPerProcess * 4096); Console.WriteLine(" address space");
+                Console.Write("oom policy: "); Console.WriteLine(OomPolicy.Name);
                 if (Processes.SwapSegments == 0) { Console.Write("swap: none ("); Console.Write(Processes.NoSwapReason); Console.WriteLine("); SwapTotal 0 kB"); }
                 else
                 {
