@@ -53,6 +53,7 @@ namespace Kernel
             }
             while (true)
             {
+                TraceSampler.Flush();
                 HostProtocol.Frame("READY", Boot.Version);
                 Console.Write("kernel> ");
                 if (script) s_length = NextScriptLine();
@@ -322,9 +323,11 @@ namespace Kernel
             else if (Is(0, "sleep")) SleepCommand();
             else if (Is(0, "gc")) GcCommand();
             else if (Is(0, "test")) RunTests();
+            else if (Is(0, "trace")) TraceCommand();
             else if (Is(0, "halt"))
             {
                 Console.WriteLine("halting.");
+                TraceSampler.Flush();
                 Power.Off();
             }
             else
@@ -373,7 +376,7 @@ namespace Kernel
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free");
-            Console.WriteLine("  | bench | sleep | gc | test | halt");
+            Console.WriteLine("  | bench | sleep | gc | trace | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -398,6 +401,7 @@ namespace Kernel
             Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
+            Console.WriteLine("  trace <ticks> | off     SAMPLE frames of memory every <ticks> (1..6000)");
             Console.WriteLine("  test <suite>            run in-kernel tests; suites:");
             WriteSuiteNamesWrapped(5, 79);
             Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");

@@ -15,6 +15,8 @@ public enum FrameKind
     End,
     /// <summary>The answer to <c>test &lt;name&gt;</c> when no suite has that name: the name and the suites there are.</summary>
     NoSuite,
+    /// <summary>A sample of memory over time (the shell's <c>trace</c>; docs/memory-trace.md): six fields, parsed by <see cref="MemoryTrace.Sample.Parse(IReadOnlyList{string}, out string?)"/>.</summary>
+    Sample,
 }
 
 /// <summary>

@@ -29,6 +29,7 @@ public static class FrameParser
         ["PANIC"] = FrameKind.Panic,
         ["END"] = FrameKind.End,
         ["NOSUITE"] = FrameKind.NoSuite,
+        [MemoryTrace.Sample.FrameKind] = FrameKind.Sample,
     };
 
     /// <summary>Returns the contract's word for a kind (READY, ENDSUITE, ...).</summary>
@@ -102,6 +103,7 @@ public static class FrameParser
     {
         FrameKind.Ready or FrameKind.Suite or FrameKind.Panic => 1,
         FrameKind.Test or FrameKind.NoSuite => 2,
+        FrameKind.Sample => MemoryTrace.Sample.FieldCount,
         _ => 3,
     };
 
@@ -161,6 +163,9 @@ public static class FrameParser
                 if (f[1].Length == 0) return "empty suite list";
                 if (f[1].Split(' ').Any(name => name.Length == 0))
                     return $"suite list '{f[1]}' is not names separated by single spaces";
+                break;
+            case FrameKind.Sample:
+                if (MemoryTrace.Sample.Parse(f, out var sampleError) == null) return sampleError;
                 break;
             case FrameKind.Metric:
                 if (f[0].Length == 0) return "empty metric name";
