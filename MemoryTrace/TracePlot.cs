@@ -6,7 +6,7 @@ namespace MemoryTrace;
 
 /// <summary>
 /// memory.svg and memory.png (ScottPlot): one panel per zone, stacked, with free pages as a line,
-/// the min, low and high watermarks as lines, kswapd's wakes as markers on the free line (at each
+/// the min, low and high watermarks as lines (pages on a log scale), kswapd's wakes as markers on the free line (at each
 /// sample whose wake count grew) and each OOM kill as a vertical line named for its victim; a last
 /// panel shows each process's rss (and swap) in MiB. The x axis is seconds since boot in every panel.
 /// </summary>
@@ -27,22 +27,31 @@ public static class TracePlot
             var plot = new Plot();
             var present = samples.Select((s, i) => (s, i, z: s.Zones.FirstOrDefault(z => z.Key == key))).Where(t => t.z != null).ToList();
             double[] x = present.Select(t => xs[t.i]).ToArray();
-            Line(plot, x, present.Select(t => (double)t.z!.Free).ToArray(), "free", Colors.Black, 2, LinePattern.Solid);
-            Line(plot, x, present.Select(t => (double)t.z!.High).ToArray(), "high", Colors.Green, 1.5f, LinePattern.Dashed);
-            Line(plot, x, present.Select(t => (double)t.z!.Low).ToArray(), "low", Colors.Orange, 1.5f, LinePattern.Dashed);
-            Line(plot, x, present.Select(t => (double)t.z!.Min).ToArray(), "min", Colors.Red, 1.5f, LinePattern.Dashed);
+            // Pages on a log scale: the watermarks are a few hundred pages, free memory tens of thousands.
+            Line(plot, x, present.Select(t => Log(t.z!.Free)).ToArray(), "free", Colors.Black, 2, LinePattern.Solid);
+            Line(plot, x, present.Select(t => Log(t.z!.High)).ToArray(), "high", Colors.Green, 1.5f, LinePattern.Dashed);
+            Line(plot, x, present.Select(t => Log(t.z!.Low)).ToArray(), "low", Colors.Orange, 1.5f, LinePattern.Dashed);
+            Line(plot, x, present.Select(t => Log(t.z!.Min)).ToArray(), "min", Colors.Red, 1.5f, LinePattern.Dashed);
             var wakes = present.Where(t => t.i > 0 && samples[t.i].KswapdWakes > samples[t.i - 1].KswapdWakes).ToList();
             if (wakes.Count > 0)
             {
-                var m = plot.Add.Markers(wakes.Select(t => xs[t.i]).ToArray(), wakes.Select(t => (double)t.z!.Free).ToArray(), MarkerShape.FilledTriangleUp, 8, Colors.Blue);
+                var m = plot.Add.Markers(wakes.Select(t => xs[t.i]).ToArray(), wakes.Select(t => Log(t.z!.Free)).ToArray(), MarkerShape.FilledTriangleUp, 8, Colors.Blue);
                 m.LegendText = "kswapd woken";
             }
             KillLines(plot, kills);
             plot.Title($"node {present[0].z!.Node}, zone {present[0].z!.Zone}: free pages and watermarks");
             plot.XLabel("seconds since boot");
-            plot.YLabel("pages");
-            plot.Axes.SetLimitsY(0, Math.Max(1, present.Max(t => Math.Max(t.z!.Free, t.z!.High))) * 1.08);
-            plot.ShowLegend(Alignment.UpperRight);
+            plot.YLabel("pages (log scale)");
+            var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                IntegerTicksOnly = true,
+                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                LabelFormatter = y => Math.Pow(10, y).ToString("N0", CultureInfo.InvariantCulture),
+            };
+            plot.Axes.Left.TickGenerator = ticks;
+            double top = present.Max(t => Math.Max(Log(t.z!.Free), Log(t.z!.Managed)));
+            plot.Axes.SetLimitsY(0, Math.Ceiling(top + 0.05));
+            plot.ShowLegend(Edge.Right);
             panels.Add(plot);
         }
         var processes = samples.SelectMany(s => s.Processes.Select(p => (p.Pid, p.Comm))).Distinct().ToList();
@@ -64,7 +73,7 @@ public static class TracePlot
             plot.Title("processes: rss and swap");
             plot.XLabel("seconds since boot");
             plot.YLabel("MiB");
-            plot.ShowLegend(Alignment.UpperLeft);
+            plot.ShowLegend(Edge.Right);
             panels.Add(plot);
         }
         // Every panel spans the same time, so a moment lines up from panel to panel.
@@ -76,6 +85,9 @@ public static class TracePlot
 
     /// <summary>Every OOM kill the samples list, in order.</summary>
     public static List<OomKillEvent> Kills(IReadOnlyList<Sample> samples) => samples.SelectMany(s => s.Kills).ToList();
+
+    /// <summary>log10 of a page count, 0 for none.</summary>
+    static double Log(long pages) => Math.Log10(Math.Max(1, pages));
 
     static void Line(Plot plot, double[] x, double[] y, string label, Color color, float width, LinePattern pattern)
     {
@@ -91,7 +103,6 @@ public static class TracePlot
         {
             var line = plot.Add.VerticalLine(kill.Seconds, 1.5f, Colors.Magenta, LinePattern.Solid);
             line.Text = $"OOM kill: {kill.Comm} {kill.Pid}";
-            line.LabelOppositeAxis = true;
         }
     }
 
@@ -117,8 +128,8 @@ public static class TracePlot
     public static byte[] Png(IReadOnlyList<Sample> samples, string title)
     {
         var panels = Panels(samples, title);
-        var multiplot = new Multiplot();
-        foreach (var p in panels) multiplot.AddPlot(p);
+        var multiplot = new Multiplot(panels[0]);
+        foreach (var p in panels.Skip(1)) multiplot.AddPlot(p);
         string file = Path.Combine(Path.GetTempPath(), $"kt-plot-{Guid.NewGuid():N}.png");
         try
         {

@@ -20,7 +20,7 @@ public static class Commands
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
         "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build] [--direct] [--window] [--no-debug-exit]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template]\n" +
-                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
+                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]",
         "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template] [--timeout 120] [--no-build] [--direct]",
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template] [--no-build]",
         _ => "usage: TestRunner test|run|script|lab|vmx [options]   (TestRunner <command> --help lists a command's options)",
@@ -196,8 +196,9 @@ public static class Commands
         var noDebugExit = NoDebugExitOption();
         var screendump = OptionValues.Screendump();
         var deterministic = OptionValues.Deterministic();
+        var trace = OptionValues.TraceFolder();
         var command = NewCommand("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted",
-            kernel, timeout, log, screendump, noDebugExit, deterministic);
+            kernel, timeout, log, screendump, noDebugExit, deterministic, trace);
         command.Validators.Add(r =>
         {
             if (r.GetResult(deterministic) is { Implicit: false } && r.GetResult(screendump) is { Implicit: false })
@@ -223,6 +224,7 @@ public static class Commands
             string? logPath = parse.GetValue(log) is string given ? Path.GetFullPath(given) : null;
             if (logPath != null && CannotWrite(log, logPath, reporter)) return 2;
             using var serialLog = logPath != null ? new StreamWriter(logPath) : null;
+            string? traceFolder = parse.GetValue(trace) is string folder ? Path.GetFullPath(folder) : null;
             var result = await ScriptRun.RunAsync(new ScriptRunOptions
             {
                 Target = target,
@@ -231,11 +233,31 @@ public static class Commands
                 Observer = reporter,
                 Screendump = parse.GetValue(screendump) is string dump ? Path.GetFullPath(dump) : null,
                 Deterministic = parse.GetValue(deterministic),
-            }, commands, cancel);
+            }, traceFolder == null ? commands : ScriptTrace.Commands(commands), cancel);
+            if (traceFolder != null && WriteTrace(reporter, traceFolder, path, target, parse.GetValue(deterministic), result, commands.Count) is int failed)
+                return failed;
             reporter.Summary(result);
             return (int)result.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>Writes a traced script run's files (ScriptTrace, MemoryTrace.TraceOutput); returns 2 when they cannot be written, else null.</summary>
+    static int? WriteTrace(ConsoleReporter reporter, string folder, string script, KernelTarget target, bool deterministic, ScriptResult result, int scriptCommands)
+    {
+        var traced = ScriptTrace.Split(result, scriptCommands);
+        string machine = $"{(result.KernelVersion.Length > 0 ? result.KernelVersion : "the kernel")} under QEMU, {target.Memory}{(deterministic ? ", --deterministic" : "")}";
+        try
+        {
+            var files = MemoryTrace.TraceOutput.Write(folder, traced.ToRun(Path.GetFileName(script), machine, result));
+            reporter.Info($"trace: {traced.Samples.Count} sample(s), {MemoryTrace.TracePlot.Kills(traced.Samples).Count} OOM kill(s): {string.Join("  ", files.Select(KernelOptions.Relative))}");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reporter.Error($"--trace: cannot write into '{folder}': {e.Message}");
+            return result.ExitCode == RunExitCode.Interrupted ? (int)result.ExitCode : 2;
+        }
     }
 
     static Command Lab(TextWriter output, bool fancy)
