@@ -289,14 +289,9 @@ public static class Commands
             if (scriptError != null) { reporter.Error($"{lab.ScriptPath}: {scriptError}"); return 2; }
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
             if (target == null) return KernelOptions.NoTargetExitCode(cancel);
-            target = target with { Memory = lab.Memory };
-            reporter.Info($"running {KernelOptions.Relative(lab.ScriptPath)} --deterministic with {lab.Memory}");
-            var result = await ScriptRun.RunAsync(new ScriptRunOptions
-            {
-                Target = target,
-                Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
-                Deterministic = true,
-            }, commands, cancel);
+            reporter.Info($"running {KernelOptions.Relative(lab.ScriptPath)} --deterministic{(lab.TraceName != null ? " --trace" : "")} with {lab.Memory}");
+            var run = await Labs.LabRun.RunAsync(lab, commands, target, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel: cancel);
+            var result = run.Result;
             if (result.ExitCode != RunExitCode.Passed)
             {
                 reporter.Summary(result);
@@ -304,19 +299,35 @@ public static class Commands
             }
             string? rendered = lab.Render(result, out var renderError);
             if (rendered == null) { reporter.Error(renderError!); return 2; }
-            if (rendered == lab.Text) { reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s) match the run"); return 0; }
+            string? csv = run.Csv;
+            bool csvSame = csv == null || (File.Exists(lab.TraceCsvPath) && File.ReadAllText(lab.TraceCsvPath!) == csv);
+            if (rendered == lab.Text && csvSame)
+            {
+                reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s){(csv != null ? $" and {Path.GetFileName(lab.TraceCsvPath)}" : "")} match the run");
+                return 0;
+            }
             if (parse.GetValue(check))
             {
-                reporter.Error($"{KernelOptions.Relative(pagePath)}: its output blocks differ from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
+                string what = rendered != lab.Text ? "its output blocks differ" : $"its trace {Path.GetFileName(lab.TraceCsvPath)} differs";
+                reporter.Error($"{KernelOptions.Relative(pagePath)}: {what} from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
                 return 1;
             }
-            try { File.WriteAllText(pagePath, rendered); }
+            try
+            {
+                File.WriteAllText(pagePath, rendered);
+                if (csv != null)
+                {
+                    File.WriteAllText(lab.TraceCsvPath!, csv);
+                    if (run.Svg(lab) is string svg) File.WriteAllText(lab.TraceSvgPath!, svg);
+                }
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                reporter.Error($"cannot write '{pagePath}': {e.Message}");
+                reporter.Error($"cannot write '{pagePath}' or its trace: {e.Message}");
                 return 2;
             }
-            reporter.Info($"rewrote the {lab.Blocks.Count} output block(s) of {KernelOptions.Relative(pagePath)}");
+            reporter.Info($"rewrote the {lab.Blocks.Count} output block(s) of {KernelOptions.Relative(pagePath)}" +
+                (csv != null ? $", {KernelOptions.Relative(lab.TraceCsvPath!)} and {KernelOptions.Relative(lab.TraceSvgPath!)}" : ""));
             return 0;
         });
         return command;
