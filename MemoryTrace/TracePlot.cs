@@ -116,12 +116,27 @@ public static class TracePlot
             new XAttribute("viewBox", $"0 0 {Width} {PanelHeight * panels.Count}"));
         for (int i = 0; i < panels.Count; i++)
         {
-            var panel = XElement.Parse(panels[i].GetSvgXml(Width, PanelHeight));
+            var panel = XElement.Parse(StableIds(panels[i].GetSvgXml(Width, PanelHeight), i));
             panel.SetAttributeValue("x", 0);
             panel.SetAttributeValue("y", (PanelHeight * i).ToString(CultureInfo.InvariantCulture));
             root.Add(panel);
         }
         return root.ToString(SaveOptions.DisableFormatting) + "\n";
+    }
+
+    /// <summary>
+    /// Skia numbers an SVG's clip paths from a counter that lives as long as the process (cl_13 in one
+    /// document, cl_1f in the next); they are renamed p&lt;panel&gt;c&lt;n&gt; in order of appearance, so the
+    /// same samples give the same bytes and the ids stay unique across the nested panels.
+    /// </summary>
+    static string StableIds(string svg, int panel)
+    {
+        var names = new Dictionary<string, string>();
+        return System.Text.RegularExpressions.Regex.Replace(svg, @"\bcl_[0-9a-f]+\b", m =>
+        {
+            if (!names.TryGetValue(m.Value, out var name)) names[m.Value] = name = $"p{panel}c{names.Count}";
+            return name;
+        });
     }
 
     /// <summary>The panels as one PNG image, stacked in the same order.</summary>
