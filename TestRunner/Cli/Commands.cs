@@ -301,7 +301,10 @@ public static class Commands
             if (rendered == null) { reporter.Error(renderError!); return 2; }
             string? csv = run.Csv;
             bool csvSame = csv == null || (File.Exists(lab.TraceCsvPath) && File.ReadAllText(lab.TraceCsvPath!) == csv);
-            if (rendered == lab.Text && csvSame)
+            // The plot's bytes follow ScottPlot and the fonts of the machine that draws it: --check compares the CSV, a rewrite redraws the plot.
+            string? svg = run.Svg(lab);
+            bool svgSame = parse.GetValue(check) || svg == null || (File.Exists(lab.TraceSvgPath) && File.ReadAllText(lab.TraceSvgPath!) == svg);
+            if (rendered == lab.Text && csvSame && svgSame)
             {
                 reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s){(csv != null ? $" and {Path.GetFileName(lab.TraceCsvPath)}" : "")} match the run");
                 return 0;
@@ -318,7 +321,7 @@ public static class Commands
                 if (csv != null)
                 {
                     File.WriteAllText(lab.TraceCsvPath!, csv);
-                    if (run.Svg(lab) is string svg) File.WriteAllText(lab.TraceSvgPath!, svg);
+                    if (svg != null) File.WriteAllText(lab.TraceSvgPath!, svg);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
