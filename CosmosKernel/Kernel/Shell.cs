@@ -588,42 +588,23 @@ namespace Kernel
             Console.Write("kswapd_high_wmark_hit_quickly "); Console.WriteDecimal(s.KswapdHighWmarkHitQuickly); Console.WriteLine();
         }
 
-        private static string ProcStateName(ProcState s) => s switch
-        {
-            ProcState.Running => "running",
-            ProcState.Sleeping => "sleeping",
-            ProcState.Exiting => "exiting",
-            ProcState.Zombie => "zombie",
-            _ => "unused",
-        };
-
         private static void Ps()
         {
             Vm vm = ProcVm();
             if (vm == null) return;
-            Console.WriteLine("  PID STATE    TASK       RSS_KB  SWAP_KB OOM_SCORE OOM_SCORE_ADJ COMMAND");
+            Console.WriteLine(PsText.Header);
             for (int s = 0; s < vm.Procs.Capacity; s++)
             {
                 ref Process t = ref vm.Procs.At(s);
                 if (t.State == ProcState.Unused) continue;
                 bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
-                TextFormat.Dec(Out, (ulong)t.Pid, 5); Console.Write(' ');
-                string state = ProcStateName(t.State);
+                string state = PsText.StateName(t.State);
                 for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Nodes[n].Kswapd.Pid == t.Pid) state = KswapdStateName(vm.Nodes[n].Kswapd.State);
-                TextFormat.Left(Out, state, 8); Console.Write(' ');
                 string task = "-";
                 if (t.Pid == ProcessTable.InitPid) task = "shell";
                 else if (kthread) { for (int n = 0; n < Processes.NodeCount; n++) if (Processes.Kswapd(n).Pid == t.Pid) task = Processes.Kswapd(n).Task.StateName; }
                 else { Program p = Processes.Find(t.Pid); if (p != null && p.Task != null) task = p.Task.StateName; }
-                TextFormat.Left(Out, task, 9);
-                TextFormat.Dec(Out, (t.RssAnon + t.RssFile) * 4, 9);
-                TextFormat.Dec(Out, t.SwapEnts * 4, 9);
-                TextFormat.Signed(Out, vm.Oom.OomScore(t.Pid), 10);
-                TextFormat.Signed(Out, t.OomScoreAdj, 14);
-                Console.Write(' ');
-                if (kthread) Console.Write('[');
-                Console.Write(t.Comm);
-                if (kthread) Console.Write(']');
+                PsText.Row(Out, ref t, state, task, vm.Oom.OomScore(t.Pid));
                 Console.WriteLine();
             }
             Console.Write("pages checked after swap-in since boot: "); Console.WriteDecimal(Processes.SwapInsVerified);
