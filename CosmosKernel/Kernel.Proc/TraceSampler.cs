@@ -51,14 +51,19 @@ namespace Kernel.Proc
             if (vm == null) return Processes.UnavailableReason;
             if (s_buffer == null)
             {
-                s_buffer = (byte*)Heap.AllocPages(BufferPages);
-                if (s_buffer == null) return "no memory for the trace buffer (64 KiB)";
-                s_capacity = (int)(BufferPages * MmConstants.PageSize);
+                byte* buffer = (byte*)Heap.AllocPages(BufferPages);
+                byte* scratch = buffer == null ? null : (byte*)Heap.AllocPages(1);
+                if (scratch == null)
+                {
+                    if (buffer != null) Heap.FreePages(buffer);
+                    return "no memory for the trace buffers (64 KiB and 4 KiB)";
+                }
                 s_scratch = new BufferSink();
-                s_scratch.Data = (byte*)Heap.AllocPages(1);
-                if (s_scratch.Data == null) return "no memory for the trace buffer (4 KiB)";
+                s_scratch.Data = scratch;
                 s_scratch.Capacity = ScratchBytes;
                 s_kills = new TraceKills();
+                s_capacity = (int)(BufferPages * MmConstants.PageSize);
+                s_buffer = buffer;
             }
             Every = ticks;
             if (s_task != null) return null;
