@@ -9,6 +9,10 @@ for pair in nasm:nasm grub-mkrescue:grub-common grub-file:grub-common xorriso:xo
 done
 # GRUB's BIOS modules are what grub-mkrescue needs to make a bootable ISO.
 [ -d /usr/lib/grub/i386-pc ] || need+=(grub-pc-bin)
+# The trace report's browser test drives Debian's Chromium (Playwright, never a downloaded browser);
+# the plots' text needs a font (docs/memory-trace.md).
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "error: the .NET SDK 10 (dotnet) is not on PATH; install it first." >&2
   exit 1

@@ -34,7 +34,13 @@ namespace Kernel.Hal
             if (!Present) return;
             for (int spin = 0; spin < 1000000 && (Native.InByte(LineStatus) & 0x20) == 0; spin++) { }
             Native.OutByte(Data, b);
+            s_atLineStart = b == (byte)'\n';
         }
+
+        private static bool s_atLineStart = true;
+
+        /// <summary>The last byte sent ended a line (or nothing was sent yet): a frame written now starts a line of its own.</summary>
+        public static bool AtLineStart => s_atLineStart;
 
         /// <summary>Waits until the UART has sent its last bit (transmitter empty), so nothing is cut off by a power-off.</summary>
         public static void Flush()

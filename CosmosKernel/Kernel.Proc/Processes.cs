@@ -357,8 +357,8 @@ namespace Kernel.Proc
             /// <summary>A stopped kswapd waits on its queue by itself (KswapdTask): nothing to do.</summary>
             public void KswapdStopped(KswapdStop e) { }
 
-            /// <summary>The victim's task sees TIF_MEMDIE at its next step and exits (Program): nothing to do.</summary>
-            public void OomKilled(OomKill e) { }
+            /// <summary>The victim's task sees TIF_MEMDIE at its next step and exits (Program); a running trace lists the kill.</summary>
+            public void OomKilled(OomKill e) => TraceSampler.OomKilled(e);
 
             /// <summary>Direct reclaim runs in the allocating task itself: nothing to schedule.</summary>
             public void AllocStalled(AllocStall e) { }

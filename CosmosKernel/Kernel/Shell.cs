@@ -56,6 +56,7 @@ namespace Kernel
             }
             while (true)
             {
+                TraceSampler.Flush();
                 HostProtocol.Frame("READY", Boot.Version);
                 Console.Write("kernel> ");
                 if (script) s_length = NextScriptLine();
@@ -328,9 +329,11 @@ namespace Kernel
             else if (Is(0, "sleep")) SleepCommand();
             else if (Is(0, "gc")) GcCommand();
             else if (Is(0, "test")) RunTests();
+            else if (Is(0, "trace")) TraceCommand();
             else if (Is(0, "halt"))
             {
                 Console.WriteLine("halting.");
+                TraceSampler.Flush();
                 Power.Off();
             }
             else
@@ -379,7 +382,7 @@ namespace Kernel
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free");
-            Console.WriteLine("  | bench | sleep | gc | test | halt");
+            Console.WriteLine("  | bench | sleep | gc | trace | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -404,6 +407,7 @@ namespace Kernel
             Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
+            Console.WriteLine("  trace <ticks> | off     SAMPLE frames of memory every <ticks> (1..6000)");
             Console.WriteLine("  test <suite> [<n>]      run in-kernel tests (from the n-th); suites:");
             WriteSuiteNamesWrapped(5, 79);
             Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");
@@ -606,42 +610,23 @@ namespace Kernel
             Console.Write("kswapd_high_wmark_hit_quickly "); Console.WriteDecimal(s.KswapdHighWmarkHitQuickly); Console.WriteLine();
         }
 
-        private static string ProcStateName(ProcState s) => s switch
-        {
-            ProcState.Running => "running",
-            ProcState.Sleeping => "sleeping",
-            ProcState.Exiting => "exiting",
-            ProcState.Zombie => "zombie",
-            _ => "unused",
-        };
-
         private static void Ps()
         {
             Vm vm = ProcVm();
             if (vm == null) return;
-            Console.WriteLine("  PID STATE    TASK       RSS_KB  SWAP_KB OOM_SCORE OOM_SCORE_ADJ COMMAND");
+            Console.WriteLine(PsText.Header);
             for (int s = 0; s < vm.Procs.Capacity; s++)
             {
                 ref Process t = ref vm.Procs.At(s);
                 if (t.State == ProcState.Unused) continue;
                 bool kthread = (t.Flags & TaskFlags.KernelThread) != 0;
-                TextFormat.Dec(Out, (ulong)t.Pid, 5); Console.Write(' ');
-                string state = ProcStateName(t.State);
+                string state = PsText.StateName(t.State);
                 for (int n = 0; kthread && n < Processes.NodeCount; n++) if (vm.Nodes[n].Kswapd.Pid == t.Pid) state = KswapdStateName(vm.Nodes[n].Kswapd.State);
-                TextFormat.Left(Out, state, 8); Console.Write(' ');
                 string task = "-";
                 if (t.Pid == ProcessTable.InitPid) task = "shell";
                 else if (kthread) { for (int n = 0; n < Processes.NodeCount; n++) if (Processes.Kswapd(n).Pid == t.Pid) task = Processes.Kswapd(n).Task.StateName; }
                 else { Program p = Processes.Find(t.Pid); if (p != null && p.Task != null) task = p.Task.StateName; }
-                TextFormat.Left(Out, task, 9);
-                TextFormat.Dec(Out, (t.RssAnon + t.RssFile) * 4, 9);
-                TextFormat.Dec(Out, t.SwapEnts * 4, 9);
-                TextFormat.Signed(Out, vm.Oom.OomScore(t.Pid), 10);
-                TextFormat.Signed(Out, t.OomScoreAdj, 14);
-                Console.Write(' ');
-                if (kthread) Console.Write('[');
-                Console.Write(t.Comm);
-                if (kthread) Console.Write(']');
+                PsText.Row(Out, ref t, state, task, vm.Oom.OomScore(t.Pid));
                 Console.WriteLine();
             }
             Console.Write("pages checked after swap-in since boot: "); Console.WriteDecimal(Processes.SwapInsVerified);

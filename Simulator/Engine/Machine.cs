@@ -185,7 +185,50 @@ namespace Simulator.Engine
         void IMmEvents.KswapdStopped(KswapdStop e) =>
             KswapdEvents.Add(new KswapdEvent(Clock.Ticks, false, e.Nid, e.Zone, e.Free, e.Low, e.High, e.Balanced, false));
 
-        void IMmEvents.OomKilled(OomKill e) => OomVictims.Add(e.Pid);
+        void IMmEvents.OomKilled(OomKill e)
+        {
+            OomVictims.Add(e.Pid);
+            _traceKills?.Record(Clock.Ticks, e.Pid, e.Comm);
+        }
+
+        // --trace (docs/memory-trace.md): a SAMPLE payload every TraceEvery ticks of the main loop, as the kernel's sampler writes it.
+        private MemoryManager.Trace.TraceKills _traceKills;
+        private ulong _traceEvery, _nextSample;
+        /// <summary>The SAMPLE payloads taken so far (with --trace), in order.</summary>
+        public readonly List<string> TraceSamples = new();
+
+        /// <summary>Samples the machine every <paramref name="ticks"/> ticks from now on (the kernel's 'trace &lt;ticks&gt;').</summary>
+        public void StartTrace(ulong ticks)
+        {
+            _traceEvery = ticks;
+            _nextSample = Clock.Ticks;
+            _traceKills ??= new MemoryManager.Trace.TraceKills();
+        }
+
+        private void SampleIfDue()
+        {
+            if (_traceEvery == 0 || Clock.Ticks < _nextSample) return;
+            var sink = new StringSink();
+            MemoryManager.Trace.TraceSample.Write(sink, Vm, Clock.Ticks, Clock.Hz, _traceKills);
+            TraceSamples.Add(sink.Text.ToString());
+            while (_nextSample <= Clock.Ticks) _nextSample += _traceEvery;
+        }
+
+        /// <summary>A /proc-style view as text (what Print writes, without the header line).</summary>
+        public string ProcText(string what)
+        {
+            var sink = new StringSink();
+            switch (what)
+            {
+                case "vmstat": Vm.Nodes.UpdateStat(); Pa.WriteVmStat(sink); break;
+                case "buddyinfo": Pa.WriteBuddyInfo(sink); break;
+                case "zoneinfo": Pa.WriteZoneInfo(sink); break;
+                case "meminfo": Vm.Nodes.UpdateStat(); Pa.WriteMemInfo(sink); break;
+                case "ps": WritePs(sink); break;
+                case "kswapd": WriteKswapd(sink); break;
+            }
+            return sink.Text.ToString().TrimEnd('\n');
+        }
 
         void IMmEvents.AllocStalled(AllocStall e) => AllocStalls.Add(new AllocStallEvent(Clock.Ticks, e.Pid, e.Order));
 
@@ -219,6 +262,7 @@ namespace Simulator.Engine
                 foreach (SimProcess p in Processes) if (!Panicked) RunProcess(p);
                 ReapExiting();
                 StepKswapd();
+                SampleIfDue();
                 if (Scenario.Check) CheckCensus();
                 if (now != lastPeriodic)
                     foreach (ScenarioEvent e in periodic) if (now % e.Every == 0) Print(e.Name);
@@ -324,28 +368,27 @@ namespace Simulator.Engine
         /// <summary>Prints one /proc-style view.</summary>
         public void Print(string what)
         {
-            var sink = new StringSink();
-            switch (what)
-            {
-                case "vmstat": Vm.Nodes.UpdateStat(); Pa.WriteVmStat(sink); break;
-                case "buddyinfo": Pa.WriteBuddyInfo(sink); break;
-                case "zoneinfo": Pa.WriteZoneInfo(sink); break;
-                case "meminfo": Vm.Nodes.UpdateStat(); Pa.WriteMemInfo(sink); break;
-                case "ps": WritePs(sink); break;
-                case "kswapd": WriteKswapd(sink); break;
-            }
+            string text = ProcText(what);
             _out($"[{Stamp()}] --- {what} ---");
-            foreach (string l in sink.Text.ToString().TrimEnd('\n').Split('\n')) _out(l);
+            foreach (string l in text.Split('\n')) _out(l);
         }
 
+        /// <summary>
+        /// ps as the kernel's shell prints it (MemoryManager.Processes.PsText: rss and swap in kB); a kswapd thread's
+        /// state is its kswapd state. TASK is '-': the simulator has no scheduler tasks.
+        /// </summary>
         private void WritePs(StringSink o)
         {
-            o.Write("  PID COMM             STATE    ANON  FILE  SWAP  PTES    ADJ OOM_SCORE\n");
+            o.Write(PsText.Header); o.Write('\n');
             for (int s = 0; s < Vm.Procs.Capacity; s++)
             {
                 ref Process t = ref Vm.Procs.At(s);
                 if (t.State == ProcessState.Unused) continue;
-                o.Write($"{t.Pid,5} {t.Comm,-16} {t.State,-8} {t.RssAnon,5} {t.RssFile,5} {t.SwapEnts,5} {t.NrPtes,5} {t.OomScoreAdj,6} {Vm.Oom.OomScore(t.Pid),9}\n");
+                string state = PsText.StateName(t.State);
+                for (int n = 0; n < Pa.NodeCount; n++)
+                    if ((t.Flags & TaskFlags.KernelThread) != 0 && Vm.Nodes[n].Kswapd.Pid == t.Pid) state = MemoryManager.Trace.TraceSample.KswapdStateName(Vm.Nodes[n].Kswapd.State);
+                PsText.Row(o, ref t, state, "-", Vm.Oom.OomScore(t.Pid));
+                o.Write('\n');
             }
         }
 

@@ -20,7 +20,7 @@ public static class Commands
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
         "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
-                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic]",
+                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]",
         "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
         "grade" => GradeCommand.Usage,
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
@@ -215,8 +215,9 @@ public static class Commands
         var noDebugExit = NoDebugExitOption();
         var screendump = OptionValues.Screendump();
         var deterministic = OptionValues.Deterministic();
+        var trace = OptionValues.TraceFolder();
         var command = NewCommand("script", "Boot headless, feed a file of shell commands one per READY prompt, print the answers, then halt; exit 0 clean, 1 panic or failed test, 2 boot failure/timeout/protocol error, 130 interrupted",
-            kernel, timeout, log, screendump, noDebugExit, deterministic);
+            kernel, timeout, log, screendump, noDebugExit, deterministic, trace);
         command.Validators.Add(r =>
         {
             if (r.GetResult(deterministic) is { Implicit: false } && r.GetResult(screendump) is { Implicit: false })
@@ -242,6 +243,7 @@ public static class Commands
             string? logPath = parse.GetValue(log) is string given ? Path.GetFullPath(given) : null;
             if (logPath != null && CannotWrite(log, logPath, reporter)) return 2;
             using var serialLog = logPath != null ? new StreamWriter(logPath) : null;
+            string? traceFolder = parse.GetValue(trace) is string folder ? Path.GetFullPath(folder) : null;
             var result = await ScriptRun.RunAsync(new ScriptRunOptions
             {
                 Target = target,
@@ -250,11 +252,31 @@ public static class Commands
                 Observer = reporter,
                 Screendump = parse.GetValue(screendump) is string dump ? Path.GetFullPath(dump) : null,
                 Deterministic = parse.GetValue(deterministic),
-            }, commands, cancel);
+            }, traceFolder == null ? commands : ScriptTrace.Commands(commands), cancel);
+            if (traceFolder != null && WriteTrace(reporter, traceFolder, path, target, parse.GetValue(deterministic), result, commands.Count) is int failed)
+                return failed;
             reporter.Summary(result);
             return (int)result.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>Writes a traced script run's files (ScriptTrace, MemoryTrace.TraceOutput); returns 2 when they cannot be written, else null.</summary>
+    static int? WriteTrace(ConsoleReporter reporter, string folder, string script, KernelTarget target, bool deterministic, ScriptResult result, int scriptCommands)
+    {
+        var traced = ScriptTrace.Split(result, scriptCommands);
+        string machine = $"{(result.KernelVersion.Length > 0 ? result.KernelVersion : "the kernel")} under QEMU, {target.Memory}{(deterministic ? ", --deterministic" : "")}";
+        try
+        {
+            var files = MemoryTrace.TraceOutput.Write(folder, traced.ToRun(Path.GetFileName(script), machine, result));
+            reporter.Info($"trace: {traced.Samples.Count} sample(s), {MemoryTrace.TracePlot.Kills(traced.Samples).Count} OOM kill(s): {string.Join("  ", files.Select(KernelOptions.Relative))}");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reporter.Error($"--trace: cannot write into '{folder}': {e.Message}");
+            return result.ExitCode == RunExitCode.Interrupted ? (int)result.ExitCode : 2;
+        }
     }
 
     static Command Lab(TextWriter output, bool fancy)
@@ -286,14 +308,9 @@ public static class Commands
             if (scriptError != null) { reporter.Error($"{lab.ScriptPath}: {scriptError}"); return 2; }
             var target = await kernel.ResolveAsync(parse, reporter, cancel);
             if (target == null) return KernelOptions.NoTargetExitCode(cancel);
-            target = target with { Memory = lab.Memory };
-            reporter.Info($"running {KernelOptions.Relative(lab.ScriptPath)} --deterministic with {lab.Memory}");
-            var result = await ScriptRun.RunAsync(new ScriptRunOptions
-            {
-                Target = target,
-                Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
-                Deterministic = true,
-            }, commands, cancel);
+            reporter.Info($"running {KernelOptions.Relative(lab.ScriptPath)} --deterministic{(lab.TraceName != null ? " --trace" : "")} with {lab.Memory}");
+            var run = await Labs.LabRun.RunAsync(lab, commands, target, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel: cancel);
+            var result = run.Result;
             if (result.ExitCode != RunExitCode.Passed)
             {
                 reporter.Summary(result);
@@ -301,19 +318,38 @@ public static class Commands
             }
             string? rendered = lab.Render(result, out var renderError);
             if (rendered == null) { reporter.Error(renderError!); return 2; }
-            if (rendered == lab.Text) { reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s) match the run"); return 0; }
+            string? csv = run.Csv;
+            bool csvSame = csv == null || (File.Exists(lab.TraceCsvPath) && File.ReadAllText(lab.TraceCsvPath!) == csv);
+            // The plot's bytes follow ScottPlot and the fonts of the machine that draws it: --check compares the CSV, a rewrite redraws the plot.
+            string? svg = run.Svg(lab);
+            bool svgSame = parse.GetValue(check) || svg == null || (File.Exists(lab.TraceSvgPath) && File.ReadAllText(lab.TraceSvgPath!) == svg);
+            if (rendered == lab.Text && csvSame && svgSame)
+            {
+                reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s){(csv != null ? $" and {Path.GetFileName(lab.TraceCsvPath)}" : "")} match the run");
+                return 0;
+            }
             if (parse.GetValue(check))
             {
-                reporter.Error($"{KernelOptions.Relative(pagePath)}: its output blocks differ from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
+                string what = rendered != lab.Text ? "its output blocks differ" : $"its trace {Path.GetFileName(lab.TraceCsvPath)} differs";
+                reporter.Error($"{KernelOptions.Relative(pagePath)}: {what} from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
                 return 1;
             }
-            try { File.WriteAllText(pagePath, rendered); }
+            try
+            {
+                File.WriteAllText(pagePath, rendered);
+                if (csv != null)
+                {
+                    File.WriteAllText(lab.TraceCsvPath!, csv);
+                    if (svg != null) File.WriteAllText(lab.TraceSvgPath!, svg);
+                }
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                reporter.Error($"cannot write '{pagePath}': {e.Message}");
+                reporter.Error($"cannot write '{pagePath}' or its trace: {e.Message}");
                 return 2;
             }
-            reporter.Info($"rewrote the {lab.Blocks.Count} output block(s) of {KernelOptions.Relative(pagePath)}");
+            reporter.Info($"rewrote the {lab.Blocks.Count} output block(s) of {KernelOptions.Relative(pagePath)}" +
+                (csv != null ? $", {KernelOptions.Relative(lab.TraceCsvPath!)} and {KernelOptions.Relative(lab.TraceSvgPath!)}" : ""));
             return 0;
         });
         return command;

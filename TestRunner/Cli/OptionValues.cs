@@ -134,6 +134,19 @@ public static class OptionValues
         return option;
     }
 
+    /// <summary>--trace of script: the folder that gets trace.csv, memory.svg, memory.png and report.html (docs/memory-trace.md); not a file.</summary>
+    public static Option<string?> TraceFolder()
+    {
+        var option = new Option<string?>("--trace")
+        {
+            Description = "Sample memory every 5 ticks while the script runs and write trace.csv, memory.svg, memory.png and report.html into this folder",
+            HelpName = "folder",
+        };
+        option.Validators.Add(r => Check(r, path =>
+            path.Length == 0 ? "'' is not a folder name" : File.Exists(path) ? $"'{path}' is a file, not a folder" : null));
+        return option;
+    }
+
     /// <summary>The screendump file: a file to write whose name ends in .png or .ppm.</summary>
     public static Option<string?> Screendump()
     {

@@ -16,7 +16,7 @@ namespace TestRunner.Labs;
 /// </summary>
 public sealed partial class LabPage
 {
-    [GeneratedRegex(@"^<!-- lab: script (?<script>\S+), memory (?<memory>\S+) -->$")]
+    [GeneratedRegex(@"^<!-- lab: script (?<script>\S+), memory (?<memory>\S+)(?:, trace (?<trace>[A-Za-z0-9_.-]+))? -->$")]
     private static partial Regex HeaderPattern();
     [GeneratedRegex(@"^<!-- output: (?:boot (?<boot>\d+)|(?<from>\d+)(?:-(?<to>\d+))?) -->$")]
     private static partial Regex BlockPattern();
@@ -26,9 +26,10 @@ public sealed partial class LabPage
 
     readonly string[] lines;
 
-    LabPage(string path, string[] lines, string script, MemorySize memory, IReadOnlyList<Block> blocks)
+    LabPage(string path, string[] lines, string script, MemorySize memory, IReadOnlyList<Block> blocks, string? trace)
     {
         Path_ = path;
+        TraceName = trace;
         this.lines = lines;
         ScriptPath = script;
         Memory = memory;
@@ -40,12 +41,19 @@ public sealed partial class LabPage
     public string ScriptPath { get; }
     public MemorySize Memory { get; }
     public IReadOnlyList<Block> Blocks { get; }
+    /// <summary>
+    /// The page's trace, when its <c>lab:</c> line ends in <c>, trace NAME</c>: the run is traced (script --trace) and its
+    /// samples are NAME.csv and its plot NAME.svg beside the page (docs/memory-trace.md).
+    /// </summary>
+    public string? TraceName { get; }
+    public string? TraceCsvPath => TraceName == null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Path_))!, TraceName + ".csv");
+    public string? TraceSvgPath => TraceName == null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Path_))!, TraceName + ".svg");
 
     /// <summary>Reads the page at <paramref name="path"/>; null with a message naming the page line when it is not a lab page as described above.</summary>
     public static LabPage? Read(string path, out string? error)
     {
         var lines = File.ReadAllText(path).Replace("\r\n", "\n").Split('\n');
-        string? script = null;
+        string? script = null, trace = null;
         MemorySize memory = MemorySize.Default;
         var blocks = new List<Block>();
         error = null;
@@ -56,6 +64,7 @@ public sealed partial class LabPage
                 if (script != null) { error = $"{path}:{i + 1}: a second '<!-- lab: ... -->' line"; return null; }
                 script = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, h.Groups["script"].Value));
                 if (!MemorySize.TryParse(h.Groups["memory"].Value, out memory, out var bad)) { error = $"{path}:{i + 1}: {bad}"; return null; }
+                if (h.Groups["trace"].Success) trace = h.Groups["trace"].Value;
                 continue;
             }
             if (!lines[i].StartsWith("<!-- output:", StringComparison.Ordinal)) continue;
@@ -76,7 +85,7 @@ public sealed partial class LabPage
             i = close;
         }
         if (script == null) { error = $"{path}: no '<!-- lab: script FILE, memory SIZE -->' line names the page's script"; return null; }
-        return new LabPage(path, lines, script, memory, blocks);
+        return new LabPage(path, lines, script, memory, blocks, trace);
     }
 
     /// <summary>

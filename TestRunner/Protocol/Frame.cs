@@ -17,6 +17,8 @@ public enum FrameKind
     NoSuite,
     /// <summary>Sent before any test runs, one per suite of the request: the suite and the names of all its tests (docs/testing.md).</summary>
     Plan,
+    /// <summary>A sample of memory over time (the shell's <c>trace</c>; docs/memory-trace.md): six fields, parsed by <see cref="MemoryTrace.Sample.Parse(IReadOnlyList{string}, out string?)"/>.</summary>
+    Sample,
 }
 
 /// <summary>

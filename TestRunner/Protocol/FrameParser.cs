@@ -30,6 +30,7 @@ public static class FrameParser
         ["END"] = FrameKind.End,
         ["NOSUITE"] = FrameKind.NoSuite,
         ["PLAN"] = FrameKind.Plan,
+        [MemoryTrace.Sample.FrameKind] = FrameKind.Sample,
     };
 
     /// <summary>Returns the contract's word for a kind (READY, ENDSUITE, ...).</summary>
@@ -103,6 +104,7 @@ public static class FrameParser
     {
         FrameKind.Ready or FrameKind.Suite or FrameKind.Panic => 1,
         FrameKind.Test or FrameKind.NoSuite or FrameKind.Plan => 2,
+        FrameKind.Sample => MemoryTrace.Sample.FieldCount,
         _ => 3,
     };
 
@@ -167,6 +169,9 @@ public static class FrameParser
                 if (f[0].Length == 0) return "empty suite name";
                 if (f[1].Length > 0 && f[1].Split(' ').Any(name => name.Length == 0))
                     return $"test list '{f[1]}' is not names separated by single spaces";
+                break;
+            case FrameKind.Sample:
+                if (MemoryTrace.Sample.Parse(f, out var sampleError) == null) return sampleError;
                 break;
             case FrameKind.Metric:
                 if (f[0].Length == 0) return "empty metric name";

@@ -98,7 +98,7 @@ public sealed class ConsoleReporter : IRunObserver, IScriptObserver
 
     void IScriptObserver.FrameReceived(Frame frame)
     {
-        if (frame.Kind != FrameKind.Ready) Info($"[{frame}]");
+        if (frame.Kind != FrameKind.Ready && frame.Kind != FrameKind.Sample) Info($"[{frame}]");
     }
 
     void IScriptObserver.ScreendumpSaved(string path, Screen.RgbImage image) =>

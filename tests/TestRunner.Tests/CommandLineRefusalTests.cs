@@ -142,6 +142,12 @@ public class CommandLineRefusalTests : IDisposable
         AssertRefused("script", "--screendump", value, problem);
 
     [Theory]
+    [InlineData("{folder}/lab.txt", "is a file, not a folder")]
+    [InlineData("", "is not a folder name")]
+    public Task A_trace_folder_that_is_a_file_or_empty_is_refused(string value, string problem) =>
+        AssertRefused("script", "--trace", value, problem);
+
+    [Theory]
     [InlineData("test")]
     [InlineData("run")]
     [InlineData("script")]

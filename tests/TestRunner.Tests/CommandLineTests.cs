@@ -103,6 +103,35 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Script_with_trace_runs_the_sampler_around_the_script_and_writes_the_CSV_the_plots_and_the_report()
+    {
+        const string sample = "4/100\t0 DMA32 2000 10 12 15 1000 0\t0 running\t0 0 0 0 0 1 0 1\t3 memhog 400 0\t3 3 memhog";
+        List<string> transcript =
+        [
+            Kernel.Ready(), "@read", "trace: a SAMPLE frame every 5 tick(s) of 100 Hz",
+            Kernel.Ready(), "@read", $"#KT1 SAMPLE {sample.Length} {sample}", "Out of memory: Killed process 3 (memhog)",
+            Kernel.Ready(), "@read", "kernel> trace off", "trace: off", "trace: off, 1 sample(s) (0 missed, 0 dropped), 120 bytes sent", "trace: cost 9 cycles sampling, 9 cycles sending",
+        ];
+        foreach (var file in TestRunner.Running.ScriptTrace.ProcFiles) transcript.AddRange([Kernel.Ready(), "@read", $"kernel> {file}", $"{file} text"]);
+        transcript.AddRange([Kernel.Ready(), "@read", "@exit 33"]);
+        using var fake = new FakeEmulator(transcript);
+        var script = Path.Combine(fake.Folder, "lab.txt");
+        File.WriteAllText(script, "run memhog 1M\n");
+        string folder = Path.Combine(fake.Folder, "out");
+        var (exit, output) = await Invoke("script", script, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath, "--timeout", "10", "--trace", folder);
+        Assert.True(exit == 0, output);
+        Assert.Equal(["trace 5", "run memhog 1M", "trace off", .. TestRunner.Running.ScriptTrace.ProcFiles, "halt"], fake.Received);
+        Assert.Equal(["memory.png", "memory.svg", "report.html", "trace.csv"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(folder, "trace.csv")).Length);
+        string report = File.ReadAllText(Path.Combine(folder, "report.html"));
+        Assert.Contains("<td>3</td><td>memhog</td>", report);
+        Assert.Contains("trace: cost 9 cycles sampling, 9 cycles sending", report);
+        Assert.Contains("<pre class=\"proc\" id=\"proc-vmstat\">vmstat text</pre>", report);
+        Assert.DoesNotContain("#KT1 SAMPLE", output);
+        Assert.Contains("trace: 1 sample(s), 1 OOM kill(s)", output);
+    }
+
+    [Fact]
     public async Task Script_with_a_screendump_starts_QEMU_with_a_QMP_socket_and_exits_2_when_QEMU_gives_no_screen()
     {
         using var fake = new FakeEmulator([Kernel.Ready(), "@read", "MemFree: 1000 kB", Kernel.Ready(), "@raw kernel> ", "@sleep 15"]);
