@@ -17,7 +17,11 @@ namespace MemoryManager.Allocator
         /// input is refused with its MmResult and a "BUG: Bad page state" line in Log, and
         /// nothing changes. A block with extra references only loses one (put_page).
         /// </summary>
-        public MmResult FreePages(ulong pfn, int order, int ownerPid)
+        public MmResult FreePages(ulong pfn, int order, int ownerPid) => FreeBlock(pfn, order, ownerPid);
+
+        /// <summary>__free_pages' body, inlined into FreePages and into the bulk frees (FreePagesBulk), so both take exactly the same steps.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private MmResult FreeBlock(ulong pfn, int order, int ownerPid)
         {
             // Locals: stores through Page* could alias this object's fields, so the JIT would
             // otherwise load _memmap and MinPfn again after each one.
