@@ -15,8 +15,24 @@ namespace MemoryManager.Benchmarks
     {
         public const ulong ZoneBase = 4UL << 30;
         public const int Pid = 1;
-        /// <summary>The sizes every benchmark runs at, in MiB: 256 MiB, 1 GiB, 16 GiB, 64 GiB.</summary>
-        public static readonly int[] SizesMiB = { 256, 1024, 16384, 65536 };
+        /// <summary>
+        /// The sizes every benchmark runs at, in MiB: 256 MiB, 1 GiB, 16 GiB, 64 GiB, or the
+        /// comma-separated list in the environment variable MM_BENCH_SIZES (e.g. "256,16384"),
+        /// to run fewer sizes or keep to what a smaller machine holds.
+        /// </summary>
+        public static readonly int[] SizesMiB = SizesFromEnvironment() ?? new[] { 256, 1024, 16384, 65536 };
+
+        private static int[] SizesFromEnvironment()
+        {
+            string s = Environment.GetEnvironmentVariable("MM_BENCH_SIZES");
+            if (string.IsNullOrWhiteSpace(s)) return null;
+            string[] parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var sizes = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], out sizes[i]) || sizes[i] < 64)
+                    throw new ArgumentException("MM_BENCH_SIZES: '" + parts[i] + "' is not a size in MiB of at least 64");
+            return sizes;
+        }
 
         public static ulong Pages(int sizeMiB) => ((ulong)sizeMiB << 20) >> MmConstants.PageShift;
 
