@@ -26,6 +26,10 @@ namespace MemoryManager.Benchmarks
         public int SizeMiB;
         public static int[] Sizes => Machine.SizesMiB;
 
+        /// <summary>The memmap on 2 MiB pages (as the kernel and Linux map it) or on the host's 4 KiB pages.</summary>
+        [Params(false, true)]
+        public bool HugeMemmap;
+
         private PageAllocator _buddy;
         private byte* _memmap;
         private LiveBlocks _live;
@@ -41,7 +45,8 @@ namespace MemoryManager.Benchmarks
         public void Setup()
         {
             _task = Machine.Task();
-            _buddy = HalfUsedZone.BuildBuddy(SizeMiB, true, out _memmap, out _live);
+            _buddy = HalfUsedZone.BuildBuddy(SizeMiB, true, out _memmap, out _live, HugeMemmap);
+            Console.WriteLine("// memmap on " + (HugeMemmap ? "2 MiB" : "4 KiB") + " pages; " + Machine.AnonHugePages());
             _rng = new Rng(0xB01C);
             _pfns = (ulong*)Machine.Native(Blocks * sizeof(ulong));
             _orders = Machine.Native(Blocks);
