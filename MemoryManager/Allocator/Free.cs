@@ -29,14 +29,15 @@ namespace MemoryManager.Allocator
             ulong minPfn = MinPfn;
             ulong idx = pfn - minPfn;
             Page* p = memmap + idx;
-            if (order == 0
+            // (The options first: without per-cpu lists, or with poisoning, nothing else is read here.)
+            if (Options.PerCpuLists
+                && !Options.PoisonFreePages
+                && order == 0
                 && idx < MaxPfn - minPfn
                 && (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) == 0
                 && p->RefCount == 1
                 && p->Order == 0
-                && p->Owner == ownerPid
-                && Options.PerCpuLists
-                && !Options.PoisonFreePages)
+                && p->Owner == ownerPid)
             {
                 ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
                 int count = z.Pcp.Count + 1;
