@@ -6,6 +6,7 @@ using MemoryManager.Allocator;
 using MemoryManager.Common;
 using MemoryManager.Core;
 using MemoryManager.Slab;
+using System.Runtime.CompilerServices;
 
 namespace Kernel.Mm
 {
@@ -44,7 +45,7 @@ namespace Kernel.Mm
     /// then panics.
     ///
     /// Only plain statics: Init runs before the managed (reference-typed) statics exist, so the
-    /// allocator object is kept as a raw address.
+    /// allocator object is kept as a raw address (read back without a cast: AsPageAllocator).
     /// </summary>
     public static unsafe class BuddyHeap
     {
@@ -97,11 +98,24 @@ namespace Kernel.Mm
         public static BuddyHeapMode Mode => s_mode;
 
         /// <summary>The page allocator underneath (null before Init).</summary>
-        public static PageAllocator Allocator => s_pa == null ? null : (PageAllocator)ObjectModel.FromAddress(s_pa);
+        public static PageAllocator Allocator => AsPageAllocator(s_pa);
         /// <summary>The object heap (kmalloc caches) on the page allocator (null before Init).</summary>
-        public static SlabAllocator Slab => s_slab == null ? null : (SlabAllocator)ObjectModel.FromAddress(s_slab);
+        public static SlabAllocator Slab => AsSlabAllocator(s_slab);
         /// <summary>The sink the allocator logs to (the console).</summary>
-        public static ITextSink Log => s_log == null ? null : (ITextSink)ObjectModel.FromAddress(s_log);
+        public static ITextSink Log => AsConsoleSink(s_log);
+
+        // The statics above hold raw addresses (no reference statics exist when Init runs). These
+        // read one back as the reference it is, with no type check: each address was stored from
+        // an object of exactly that type (CreateAllocator), and null stays null. A castclass here
+        // cost a call into the cast helper on every kmalloc and kfree.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static PageAllocator AsPageAllocator(void* p) { PageAllocator o = null; *(void**)&o = p; return o; }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static SlabAllocator AsSlabAllocator(void* p) { SlabAllocator o = null; *(void**)&o = p; return o; }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ConsoleSink AsConsoleSink(void* p) { ConsoleSink o = null; *(void**)&o = p; return o; }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static object[] AsObjectArray(void* p) { object[] o = null; *(void**)&o = p; return o; }
 
         /// <summary>Slots of <see cref="ArenaRoots"/>.</summary>
         public const int ArenaRootSlots = 4;
@@ -109,7 +123,7 @@ namespace Kernel.Mm
         /// An object[] made in the boot arena (never swept, scanned conservatively by the collector):
         /// a reference stored in it keeps its object alive through the boot-arena root only (the gc suite's test hook).
         /// </summary>
-        public static object[] ArenaRoots => s_arenaRoots == null ? null : (object[])ObjectModel.FromAddress(s_arenaRoots);
+        public static object[] ArenaRoots => AsObjectArray(s_arenaRoots);
 
         public static int ReservationCount => s_reservedCount;
         public static ulong ReservationStart(int i) => s_reserved.Words[2 * i];
@@ -453,8 +467,8 @@ namespace Kernel.Mm
         {
             s_dead = true;
             s_ready = false;
-            PageAllocator pa = (PageAllocator)ObjectModel.FromAddress(s_pa);
-            SlabAllocator slab = (SlabAllocator)ObjectModel.FromAddress(s_slab);
+            PageAllocator pa = AsPageAllocator(s_pa);
+            SlabAllocator slab = AsSlabAllocator(s_slab);
             int ci = slab.CacheIndexFor((nuint)size);
             int order = ci >= 0 ? slab.Cache(ci).Order : SlabAllocator.LargeOrder((nuint)size);
             Gfp gfp = GfpFor(ref current);

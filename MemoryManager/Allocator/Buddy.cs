@@ -172,9 +172,35 @@ namespace MemoryManager.Allocator
             z.Pcp.Count--;
         }
 
-        /// <summary>free_pcppages_bulk: returns up to count pages from the cold end of the per-cpu list to the buddy lists.</summary>
+        /// <summary>
+        /// free_pcppages_bulk: returns up to count pages from the cold end of the per-cpu list to
+        /// the buddy lists. Where prefetching is real (the host build, MemoryManager.Core.Cpu), two
+        /// cursors walk ahead of the tail (prefetch_buddy): PrefetchDistance pages ahead the
+        /// buddy's descriptor is requested, half as far ahead the merge's next touches (the
+        /// buddy's free-list neighbours); the pages are freed in the same order either way.
+        /// </summary>
         private void FreePcppagesBulk(ref Zone z, int count)
         {
+            if (Cpu.PrefetchesForReal && count > 1)
+            {
+                Page* memmap = _memmap;
+                uint far = z.Pcp.Tail, near = far;
+                for (int j = 0; j < PrefetchDistance && far != Page.None; j++)
+                {
+                    PrefetchPcpBuddy(far);
+                    far = memmap[far].Prev;
+                    if (j == PrefetchDistance / 2) near = far;
+                }
+                while (count-- > 0 && z.Pcp.Count > 0)
+                {
+                    if (far != Page.None) { PrefetchPcpBuddy(far); far = memmap[far].Prev; }
+                    if (near != Page.None) { PrefetchPcpMergeLinks(near); near = memmap[near].Prev; }
+                    uint idx = z.Pcp.Tail;
+                    PcpUnlink(ref z, idx);
+                    FreeOneBlock(ref z, MinPfn + idx, 0);
+                }
+                return;
+            }
             while (count-- > 0 && z.Pcp.Count > 0)
             {
                 uint idx = z.Pcp.Tail;

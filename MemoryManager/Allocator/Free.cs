@@ -17,7 +17,56 @@ namespace MemoryManager.Allocator
         /// input is refused with its MmResult and a "BUG: Bad page state" line in Log, and
         /// nothing changes. A block with extra references only loses one (put_page).
         /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]   // one copy of the free path, not one per caller
         public MmResult FreePages(ulong pfn, int order, int ownerPid)
+        {
+            // The order-0 per-cpu fast path as a leaf: a head of order 0 that passes every check
+            // (as in FreeBlock), per-cpu lists on, no poisoning, and a list that stays below
+            // pcp.high (no batch to give back) is pushed here; anything else goes to FreeBlock,
+            // whose call is the last thing this method does (a jump, no frame). The result is
+            // the same either way: this is FreeBlock's own pcp push for that case.
+            Page* memmap = _memmap;
+            ulong minPfn = MinPfn;
+            ulong idx = pfn - minPfn;
+            Page* p = memmap + idx;
+            // (The options first: without per-cpu lists, or with poisoning, nothing else is read here.)
+            if (Options.PerCpuLists
+                && !Options.PoisonFreePages
+                && order == 0
+                && idx < MaxPfn - minPfn
+                && (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) == 0
+                && p->RefCount == 1
+                && p->Order == 0
+                && p->Owner == ownerPid)
+            {
+                ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
+                int count = z.Pcp.Count + 1;
+                if (count < z.Pcp.High)
+                {
+                    uint head = z.Pcp.Head;
+                    p->Flags = PageFlags.Pcp;
+                    p->RefCount = 0;
+                    p->Owner = -1;
+                    p->Prev = Page.None;
+                    p->Next = head;
+                    p->Private = 0;
+                    Stat.Pgfree += 1;
+                    if (head != Page.None) memmap[head].Prev = (uint)idx; else z.Pcp.Tail = (uint)idx;
+                    z.Pcp.Head = (uint)idx;
+                    z.Pcp.Count = count;
+                    return MmResult.Ok;
+                }
+            }
+            return FreePagesGeneral(pfn, order, ownerPid);
+        }
+
+        /// <summary>FreePages for every case its fast path leaves: FreeBlock, out of line.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private MmResult FreePagesGeneral(ulong pfn, int order, int ownerPid) => FreeBlock(pfn, order, ownerPid);
+
+        /// <summary>__free_pages' body, inlined into FreePages and into the bulk frees (FreePagesBulk), so both take exactly the same steps.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private MmResult FreeBlock(ulong pfn, int order, int ownerPid)
         {
             // Locals: stores through Page* could alias this object's fields, so the JIT would
             // otherwise load _memmap and MinPfn again after each one.
@@ -38,9 +87,8 @@ namespace MemoryManager.Allocator
                   && p->Order == order
                   && p->Owner == ownerPid))
             {
-                MmResult r = CheckAllocatedBlock(pfn, order, ownerPid, true);
-                if (r != MmResult.Ok) { BadPage(pfn, order, ownerPid, r); return r; }
-                if (p->RefCount > 1) { p->RefCount--; return MmResult.Ok; }
+                MmResult r = FreeCheckedSlow(pfn, order, ownerPid, out bool lastReference);
+                if (r != MmResult.Ok || !lastReference) return r;
             }
             ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
             if (order == 0 && Options.PerCpuLists)
@@ -73,6 +121,23 @@ namespace MemoryManager.Allocator
             Stat.Pgfree += 1UL << order;
             if (Options.PoisonFreePages) PoisonPages(pfn, 1UL << order);
             FreeOneBlock(ref z, pfn, order);
+            return MmResult.Ok;
+        }
+
+        /// <summary>
+        /// The free path's uncommon case, out of line so the common one keeps its registers: the
+        /// full check in its documented order (a refusal is reported, "BUG: Bad page state"), or
+        /// put_page of a block with more references (one dropped, <paramref name="lastReference"/> false).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private MmResult FreeCheckedSlow(ulong pfn, int order, int ownerPid, out bool lastReference)
+        {
+            lastReference = false;
+            MmResult r = CheckAllocatedBlock(pfn, order, ownerPid, true);
+            if (r != MmResult.Ok) { BadPage(pfn, order, ownerPid, r); return r; }
+            Page* p = Desc(pfn);
+            if (p->RefCount > 1) { p->RefCount--; return MmResult.Ok; }
+            lastReference = true;
             return MmResult.Ok;
         }
 

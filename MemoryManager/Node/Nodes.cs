@@ -37,6 +37,15 @@ namespace MemoryManager.Node
         /// <summary>The descriptor of a pfn (callers pass pfns the allocator handed out).</summary>
         public Page* PageOf(ulong pfn) => _memmap + (pfn - _minPfn);
 
+        /// <summary>When the page of <paramref name="pfn"/> is on an LRU list, prefetches its neighbours there (what LruVec.Del writes); see MemoryManager.Core.Cpu.</summary>
+        public void PrefetchLruNeighbours(ulong pfn)
+        {
+            Page* p = PageOf(pfn);
+            if ((p->Flags & PageFlags.Lru) == 0) return;
+            if (p->Next != Page.None) Cpu.Prefetch(_memmap + p->Next);
+            if (p->Prev != Page.None) Cpu.Prefetch(_memmap + p->Prev);
+        }
+
         /// <summary>The node a page belongs to (page_pgdat).</summary>
         public PgData NodeOf(ulong pfn) => _nodes[PageOf(pfn)->Nid];
 

@@ -161,19 +161,50 @@ namespace MemoryManager.Processes
         /// </summary>
         internal ulong ZapAnonymous(int pid, ref Process t)
         {
+            ulong freed = ZapPtes(pid, ref t, true);
+            _files.UnchargeFilePages(pid, ref t);
+            _files.UnchargeFilePages(pid, ref t);
+            _nodes.UpdateStat();
+            return freed;
+        }
+
+        /// <summary>Ptes ahead of the teardown whose page descriptor is prefetched (half as far ahead: the descriptor is read and its LRU neighbours are prefetched).</summary>
+        public const int ZapPrefetchDistance = 16;
+
+        /// <summary>
+        /// zap_pte_range with tlb_finish_mmu's batched free: empties the process's page-table
+        /// entries in order and gives back their pages in batches of PageBatch.Capacity (one
+        /// bulk free each, PageAllocator.FreePagesBulk) and their swap slots one by one. Each page
+        /// is freed in the same order, with the same LRU removals, as Unmap page by page would:
+        /// only later, a batch at a time. While it walks, it prefetches the descriptors of the
+        /// pages ZapPrefetchDistance entries ahead and the LRU neighbours of those half as far
+        /// ahead (what the LRU removal touches), where prefetching is real (MemoryManager.Core.Cpu).
+        /// <paramref name="reaper"/>: the oom_reaper's rules (a page off the LRU, isolated by a
+        /// running scan, is left for exit; total_vm stays); otherwise exit's (every page goes,
+        /// total_vm counts down). A page charged to another pid is never touched. Returns the
+        /// pages and swap slots given back.
+        /// </summary>
+        private ulong ZapPtes(int pid, ref Process t, bool reaper)
+        {
+            PageBatch batch = default;
             ulong freed = 0;
-            for (int v = 0; v < _procs.VpagesPerProcess; v++)
+            int n = _procs.VpagesPerProcess;
+            for (int v = 0; v < n; v++)
             {
+                if (Cpu.PrefetchesForReal) PrefetchAhead(ref t, v, n);
                 ref ulong pte = ref _procs.PteOf(ref t, v);
                 if (pte == Pte.None) continue;
                 if (Pte.IsPresent(pte))
                 {
                     ulong pfn = Pte.Pfn(pte);
                     Page* p = _nodes.PageOf(pfn);
-                    if (p->Owner != pid || (p->Flags & PageFlags.Lru) == 0) continue;   // isolated by a scan: exit frees it
-                    _nodes[p->Nid].Lru.Del(pfn);
-                    _pages.FreeUserPage(pfn);
+                    if (p->Owner != pid) continue;
+                    bool onLru = (p->Flags & PageFlags.Lru) != 0;
+                    if (reaper && !onLru) continue;   // isolated by a scan: exit frees it
+                    if (onLru) _nodes[p->Nid].Lru.Del(pfn);
+                    _pages.QueueUserPage(ref batch, pfn);
                     t.RssAnon--;
+                    if (!reaper) t.TotalVm--;
                     freed++;
                 }
                 else if (Pte.IsSwap(pte))
@@ -181,15 +212,31 @@ namespace MemoryManager.Processes
                     if (_swap == null) continue;
                     _swap.SwapFree(Pte.SwapEntry(pte));
                     t.SwapEnts--;
+                    if (!reaper) t.TotalVm--;
                     freed++;
                 }
                 else continue;
                 pte = Pte.None;
             }
-            _files.UnchargeFilePages(pid, ref t);
-            _files.UnchargeFilePages(pid, ref t);
-            _nodes.UpdateStat();
+            if (batch.Count > 0) _pages.FreeBatch(ref batch);
             return freed;
+        }
+
+        // The teardown's look-ahead: the page descriptor ZapPrefetchDistance ptes ahead, and the LRU
+        // neighbours of the page half as far ahead (its descriptor requested earlier).
+        private void PrefetchAhead(ref Process t, int v, int n)
+        {
+            int far = v + ZapPrefetchDistance, near = v + ZapPrefetchDistance / 2;
+            if (far < n)
+            {
+                ulong pte = _procs.PteOf(ref t, far);
+                if (Pte.IsPresent(pte)) Cpu.Prefetch(_nodes.PageOf(Pte.Pfn(pte)));
+            }
+            if (near < n)
+            {
+                ulong pte = _procs.PteOf(ref t, near);
+                if (Pte.IsPresent(pte)) _nodes.PrefetchLruNeighbours(Pte.Pfn(pte));
+            }
         }
 
         /// <summary>The bytes of a process's present anonymous page without faulting (null if not present or no memory behind pages).</summary>
@@ -211,7 +258,7 @@ namespace MemoryManager.Processes
 
         /// <summary>
         /// do_exit → exit_mm: frees every anonymous page and swap slot of the process, its
-        /// page-table pages, re-charges its page-cache pages to the kernel (they stay
+        /// page-table pages (both in bulk frees, ZapPtes), re-charges its page-cache pages to the kernel (they stay
         /// cached), then frees the process-table slot. Init and kernel threads may not exit.
         /// </summary>
         public ProcResult ExitProcess(int pid)
@@ -219,21 +266,21 @@ namespace MemoryManager.Processes
             if (!_procs.Exists(pid)) return ProcResult.NoSuchProcess;
             ref Process t = ref _procs.Get(pid);
             if (pid == ProcessTable.InitPid || (t.Flags & TaskFlags.KernelThread) != 0) return ProcResult.NotOwner;
-            for (int v = 0; v < _procs.VpagesPerProcess; v++)
-            {
-                ulong pte = _procs.PteOf(ref t, v);
-                if (pte != Pte.None) Unmap(pid, v);
-            }
+            ZapPtes(pid, ref t, false);
             _files.UnchargeFilePages(pid, ref t);
+            // free_pgtables: the page-table pages, in one batch after another.
+            PageBatch batch = default;
             for (int i = 0; i < _procs.PtPagesPerProcess; i++)
             {
                 ref ulong pt = ref _procs.PtPageAt(ref t, i);
                 if (pt == PageAllocator.NoPfn) continue;
                 _nodes.PageOf(pt)->Private = 0;
-                _pa.FreePages(pt, 0, pid);
+                if (batch.IsFull) _pa.FreePagesBulk(ref batch, out _);
+                batch.Add(pt, 0, pid);
                 pt = PageAllocator.NoPfn;
                 t.NrPtes--;
             }
+            if (batch.Count > 0) _pa.FreePagesBulk(ref batch, out _);
             t.Flags &= ~TaskFlags.MemDie;
             t.State = ProcessState.Zombie;
             _nodes.UpdateStat();

@@ -43,12 +43,38 @@ namespace MemoryManager.Processes
         public MmResult FreeUserPage(ulong pfn)
         {
             Page* p = _nodes.PageOf(pfn);
+            ClearForFree(p);
+            return _pa.FreePages(pfn, 0, p->Owner);
+        }
+
+        /// <summary>
+        /// FreeUserPage in a batch (release_pages' shape): the page, off every list, is readied
+        /// for freeing and added to <paramref name="batch"/>; a full batch is freed first
+        /// (<see cref="FreeBatch"/>). The pages are freed in the order they were queued.
+        /// </summary>
+        public void QueueUserPage(ref PageBatch batch, ulong pfn)
+        {
+            Page* p = _nodes.PageOf(pfn);
+            ClearForFree(p);
+            if (batch.IsFull) FreeBatch(ref batch);
+            batch.Add(pfn, 0, p->Owner);
+        }
+
+        /// <summary>Frees every page of <paramref name="batch"/> in one bulk free (PageAllocator.FreePagesBulk) and empties it; returns the pages refused.</summary>
+        public int FreeBatch(ref PageBatch batch)
+        {
+            _pa.FreePagesBulk(ref batch, out int refused);
+            return refused;
+        }
+
+        // The flags and links a user page may still carry once it is off every list.
+        private static void ClearForFree(Page* p)
+        {
             p->Flags &= ~(PageFlags.Lru | PageFlags.Active | PageFlags.Referenced | PageFlags.Dirty |
                           PageFlags.Writeback | PageFlags.SwapBacked | PageFlags.SwapCache);
             p->Next = Page.None;
             p->Prev = Page.None;
             p->Private = 0;
-            return _pa.FreePages(pfn, 0, p->Owner);
         }
     }
 }

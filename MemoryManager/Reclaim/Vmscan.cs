@@ -154,6 +154,7 @@ namespace MemoryManager.Reclaim
         private void ShrinkInactiveList(int nid, LruList list, ulong nrToScan, ref ScanControl sc)
         {
             LruVec lru = _nodes[nid].Lru;
+            PageBatch freeList = default;   // shrink_page_list's free_pages: given back a batch at a time
             for (ulong i = 0; i < nrToScan && sc.NrReclaimed < sc.NrToReclaim; i++)
             {
                 ulong pfn = lru.TailPfn(list);
@@ -193,11 +194,19 @@ namespace MemoryManager.Reclaim
                 NrIsolated++;
                 if (anon) SwapOutPage(pfn, entry, ref sc);
                 else _files.DeleteFromPageCache(pfn);
-                _pages.FreeUserPage(pfn);
-                NrIsolated--;
+                if (freeList.IsFull) FreeIsolated(ref freeList);
+                _pages.QueueUserPage(ref freeList, pfn);   // still isolated until its batch is freed
                 sc.NrReclaimed++;
                 if (sc.IsKswapd) _pa.Stat.PgstealKswapd++; else _pa.Stat.PgstealDirect++;
             }
+            if (freeList.Count > 0) FreeIsolated(ref freeList);
+        }
+
+        /// <summary>free_unref_page_list for shrink_page_list: the reclaimed pages of <paramref name="freeList"/> in one bulk free; they stop counting as isolated.</summary>
+        private void FreeIsolated(ref PageBatch freeList)
+        {
+            NrIsolated -= (ulong)freeList.Count;
+            _pages.FreeBatch(ref freeList);
         }
 
         /// <summary>

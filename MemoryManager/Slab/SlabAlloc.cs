@@ -167,12 +167,18 @@ namespace MemoryManager.Slab
         /// <summary>discard_slab: off its list, slab state cleared, the block back to the buddy allocator.</summary>
         private void DiscardSlab(ref KmemCache c, Page* head)
         {
+            ReleaseSlab(ref c, head);
+            Pa.FreePages(PfnOf(head), c.Order, 0);
+        }
+
+        // discard_slab up to the free: off its list, slab state cleared, counted.
+        private void ReleaseSlab(ref KmemCache c, Page* head)
+        {
             ListDel(ref c, head);
             head->Flags &= ~PageFlags.Slab;
             head->Private = 0;
             if (c.BitmapOffset == NoBitmapInSlab) (head + 1)->Private = 0;
             c.SlabsFreed++;
-            Pa.FreePages(PfnOf(head), c.Order, 0);
         }
 
         /// <summary>
@@ -183,15 +189,20 @@ namespace MemoryManager.Slab
         public ulong Shrink()
         {
             ulong pages = 0;
+            PageBatch batch = default;   // the discarded slabs go back to the buddy allocator in bulk frees
             for (int ci = 0; ci < CacheCount; ci++)
             {
                 ref KmemCache c = ref _caches[ci];
                 while (c.Empty != Page.None)
                 {
-                    DiscardSlab(ref c, _memmap + c.Empty);
+                    Page* head = _memmap + c.Empty;
+                    ReleaseSlab(ref c, head);
+                    if (batch.IsFull) Pa.FreePagesBulk(ref batch, out _);
+                    batch.Add(PfnOf(head), c.Order, 0);
                     pages += c.PagesPerSlab;
                 }
             }
+            if (batch.Count > 0) Pa.FreePagesBulk(ref batch, out _);
             return pages;
         }
 

@@ -15,8 +15,24 @@ namespace MemoryManager.Benchmarks
     {
         public const ulong ZoneBase = 4UL << 30;
         public const int Pid = 1;
-        /// <summary>The sizes every benchmark runs at, in MiB: 256 MiB, 1 GiB, 16 GiB, 64 GiB.</summary>
-        public static readonly int[] SizesMiB = { 256, 1024, 16384, 65536 };
+        /// <summary>
+        /// The sizes every benchmark runs at, in MiB: 256 MiB, 1 GiB, 16 GiB, 64 GiB, or the
+        /// comma-separated list in the environment variable MM_BENCH_SIZES (e.g. "256,16384"),
+        /// to run fewer sizes or keep to what a smaller machine holds.
+        /// </summary>
+        public static readonly int[] SizesMiB = SizesFromEnvironment() ?? new[] { 256, 1024, 16384, 65536 };
+
+        private static int[] SizesFromEnvironment()
+        {
+            string s = Environment.GetEnvironmentVariable("MM_BENCH_SIZES");
+            if (string.IsNullOrWhiteSpace(s)) return null;
+            string[] parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var sizes = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], out sizes[i]) || sizes[i] < 64)
+                    throw new ArgumentException("MM_BENCH_SIZES: '" + parts[i] + "' is not a size in MiB of at least 64");
+            return sizes;
+        }
 
         public static ulong Pages(int sizeMiB) => ((ulong)sizeMiB << 20) >> MmConstants.PageShift;
 
@@ -33,6 +49,39 @@ namespace MemoryManager.Benchmarks
         public static byte* Native(ulong bytes)
         {
             return (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        }
+
+        private const ulong HugePage = 2UL << 20;
+        private const int MadvHugepage = 14;
+
+        [DllImport("libc", EntryPoint = "madvise")]
+        private static extern int Madvise(void* address, nuint length, int advice);
+
+        /// <summary>
+        /// Native memory the host is asked to back with 2 MiB pages (madvise MADV_HUGEPAGE, for
+        /// transparent huge pages in "madvise" or "always" mode), the way the kernel maps its
+        /// memmap (Kernel.Hal.Paging: all RAM in 2 MiB pages) and Linux its vmemmap. Where the
+        /// host refuses, the memory is ordinary pages. Free it with Release.
+        /// </summary>
+        public static byte* NativeHuge(ulong bytes)
+        {
+            ulong size = (bytes + HugePage - 1) & ~(HugePage - 1);
+            byte* p = (byte*)NativeMemory.AlignedAlloc((nuint)size, (nuint)HugePage);
+            if (OperatingSystem.IsLinux()) Madvise(p, (nuint)size, MadvHugepage);
+            return p;
+        }
+
+        /// <summary>The process's AnonHugePages line from /proc/self/smaps_rollup (Linux), for the benchmark log.</summary>
+        public static string AnonHugePages()
+        {
+            try
+            {
+                foreach (string line in System.IO.File.ReadAllLines("/proc/self/smaps_rollup"))
+                    if (line.StartsWith("AnonHugePages:", StringComparison.Ordinal)) return line;
+            }
+            catch (System.IO.IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return "AnonHugePages: unknown";
         }
 
         public static void Release(ref byte* p)
@@ -126,9 +175,9 @@ namespace MemoryManager.Benchmarks
         }
 
         /// <summary>A buddy allocator over sizeMiB (memmap in native memory the caller frees), in the half-used, fragmented state.</summary>
-        public static PageAllocator BuildBuddy(int sizeMiB, bool pcp, out byte* memmap, out LiveBlocks live)
+        public static PageAllocator BuildBuddy(int sizeMiB, bool pcp, out byte* memmap, out LiveBlocks live, bool hugeMemmap = false)
         {
-            PageAllocator pa = Fresh(sizeMiB, pcp, out memmap);
+            PageAllocator pa = Fresh(sizeMiB, pcp, out memmap, hugeMemmap);
             var (order, keep, n) = Script(Machine.Pages(sizeMiB));
             var all = new ulong[n];
             TaskContext task = Machine.Task();
@@ -146,11 +195,12 @@ namespace MemoryManager.Benchmarks
             return pa;
         }
 
-        /// <summary>A fresh buddy allocator over sizeMiB, everything free.</summary>
-        public static PageAllocator Fresh(int sizeMiB, bool pcp, out byte* memmap)
+        /// <summary>A fresh buddy allocator over sizeMiB, everything free; its memmap on 2 MiB pages when <paramref name="hugeMemmap"/> (Machine.NativeHuge).</summary>
+        public static PageAllocator Fresh(int sizeMiB, bool pcp, out byte* memmap, bool hugeMemmap = false)
         {
             MemoryMap map = Machine.Map(sizeMiB);
-            memmap = Machine.Native(PageAllocator.MemmapBytes(map));
+            ulong bytes = PageAllocator.MemmapBytes(map);
+            memmap = hugeMemmap ? Machine.NativeHuge(bytes) : Machine.Native(bytes);
             var o = new AllocatorOptions { PerCpuLists = pcp, WatermarkScaleFactor = 10 };
             Machine.Check(PageAllocator.Create(map, (Page*)memmap, null, o, out PageAllocator pa), "PageAllocator.Create");
             return pa;

@@ -11,8 +11,10 @@ using BenchmarkDotNet.Running;
 // `--job short` (3 + 3 iterations) is the quick variant.
 public partial class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args)
     {
+        // `swing <MiB>`: the no-pcp pair's run-to-run probe (SwingProbe.cs), not a BenchmarkDotNet run.
+        if (args.Length > 0 && args[0] == "swing") return MemoryManager.Benchmarks.SwingProbe.Run(args);
         bool jobGiven = Array.Exists(args, a => a == "--job" || a == "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
         // Min and Median beside the Mean: the cores are shared, and the fastest iteration is the
         // one least disturbed by other processes.
@@ -28,5 +30,6 @@ public partial class Program
                 .AsDefault());
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        return 0;
     }
 }
