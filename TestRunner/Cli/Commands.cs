@@ -152,7 +152,7 @@ public static class Commands
             if (target.Check(out var emulator) is string missing) { reporter.Error(missing); return 2; }
             KernelOptions.WriteVmx(target, reporter);
             bool debugExit = !parse.GetValue(noDebugExit);
-            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit);
+            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit, target.NumaNodes);
             reporter.Info(qemu.ToString());
             var info = new ProcessStartInfo(qemu.Program) { UseShellExecute = false };
             foreach (var a in qemu.Arguments) info.ArgumentList.Add(a);

@@ -21,6 +21,12 @@ public sealed class KernelOptions
     {
         Description = "Do not build the kernel; boot the ISO that is there",
     };
+    public Option<int> Numa { get; } = new("--numa")
+    {
+        Description = $"Boot QEMU with N NUMA nodes ({QemuCommand.MinNumaNodes} to {QemuCommand.MaxNumaNodes}): memory split evenly, SLIT distance 10 + 10 x |i - j|; the kernel reads them from the ACPI SRAT and SLIT",
+        HelpName = "N",
+        CustomParser = r => OptionValues.WholeNumber(r, QemuCommand.MinNumaNodes, QemuCommand.MaxNumaNodes, "nodes"),
+    };
     public Option<bool> Direct { get; } = new("--direct")
     {
         Description = "Boot kernel.elf with QEMU's -kernel (multiboot1) instead of the ISO through GRUB",
@@ -60,6 +66,13 @@ public sealed class KernelOptions
         command.Options.Add(Heap);
         command.Options.Add(NoBuild);
         if (bootable) command.Options.Add(Direct);
+        if (bootable) command.Options.Add(Numa);
+        if (bootable)
+            command.Validators.Add(r =>
+            {
+                if (r.GetResult(Numa) is not { Implicit: false } numa || numa.Errors.Any()) return;
+                if (QemuCommand.CheckNuma(r.GetValue(Memory), r.GetValue(Numa)) is string error) r.AddError(error);
+            });
         command.Validators.Add(r =>
         {
             if (r.GetResult(Iso) is not { Implicit: false }) return;
@@ -76,6 +89,7 @@ public sealed class KernelOptions
     public async Task<KernelTarget?> ResolveAsync(ParseResult parse, ConsoleReporter reporter, CancellationToken cancel)
     {
         var memory = parse.GetValue(Memory);
+        int numa = bootable ? parse.GetValue(Numa) : 0;
         string? iso = parse.GetValue(Iso);
         string? config = parse.GetValue(Config);
         string? heap = parse.GetValue(Heap);
@@ -87,7 +101,7 @@ public sealed class KernelOptions
         {
             string full = Path.GetFullPath(iso);
             string image = direct ? Path.Combine(Path.GetDirectoryName(full)!, "kernel.elf") : full;
-            return new KernelTarget(image, medium, memory, emulator);
+            return new KernelTarget(image, medium, memory, emulator) { NumaNodes = numa };
         }
 
         string? root = KernelLayout.FindRepoRoot(Environment.CurrentDirectory);
@@ -120,7 +134,7 @@ public sealed class KernelOptions
                 }
             }
         }
-        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout);
+        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout) { NumaNodes = numa };
     }
 
     /// <summary>The exit code of a command whose <see cref="ResolveAsync"/> gave no target: 130 after an interrupt, else 2.</summary>
