@@ -70,8 +70,11 @@ public sealed class KernelOptions
         if (bootable)
             command.Validators.Add(r =>
             {
-                if (r.GetResult(Numa) is not { Implicit: false } numa || numa.Errors.Any()) return;
-                if (QemuCommand.CheckNuma(r.GetValue(Memory), r.GetValue(Numa)) is string error) r.AddError(error);
+                // Only a node count the option itself accepted (its parser reports the others).
+                if (r.GetResult(Numa) is not { Implicit: false } numa || numa.Tokens.Count != 1) return;
+                if (!int.TryParse(numa.Tokens[0].Value, out int nodes) || nodes < QemuCommand.MinNumaNodes || nodes > QemuCommand.MaxNumaNodes) return;
+                if (r.GetResult(Memory) is { } m && m.Tokens.Count == 1 && !MemorySize.TryParse(m.Tokens[0].Value, out _, out _)) return;
+                if (QemuCommand.CheckNuma(r.GetValue(Memory), nodes) is string error) r.AddError(error);
             });
         command.Validators.Add(r =>
         {
