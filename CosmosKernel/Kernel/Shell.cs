@@ -376,8 +376,7 @@ namespace Kernel
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | numa | numastat | sysctl | ps | run | kill");
-            Console.WriteLine("  | oom_adj | alloc | free");
-            Console.WriteLine("  | bench | sleep | gc | test | halt");
+            Console.WriteLine("  | oom_adj | alloc | free | bench | sleep | gc | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -386,17 +385,18 @@ namespace Kernel
             Console.WriteLine("  watermarks              per-zone min/low/high/free/managed pages");
             Console.WriteLine("  watermarks min_free_kbytes <n> | scale <n>   set them");
             Console.WriteLine("  kswapd                  each node's kswapd: state, order, failures, counters");
-            Console.WriteLine("  numa                    nodes from the SRAT, their sizes, zonelist order, SLIT");
+            Console.WriteLine("  numa                    SRAT nodes, sizes, free, zonelist order, distances");
             Console.WriteLine("  numastat                numa_hit/miss/foreign, local_node/other_node per node");
-            Console.WriteLine("  sysctl [<name> <value>] zone_reclaim_mode 0..7, numa_zonelist_order node|zone,");
-            Console.WriteLine("                          fair_zone_alloc 0|1");
+            Console.WriteLine("  sysctl [<name> <value>] vm knobs: zone_reclaim_mode 0..7,");
+            Console.WriteLine("                          numa_zonelist_order node|zone, fair_zone_alloc 0|1");
             Console.WriteLine("  ps                      pid, state, rss, swap, oom_score, oom_score_adj");
-            Console.WriteLine("  run memhog <size> [rate] [adj=N] [node=N]  anon memory, rate pages/tick up to size");
+            Console.WriteLine("  run memhog <size> [rate] [adj=N]  anon memory, rate pages/tick up to size");
             Console.WriteLine("  run idle <size> [adj=N]           touch size at once, then sit on it");
             Console.WriteLine("  run reader|writer <size> [rate] [adj=N]  a file (<= 4M) via the page cache");
             Console.WriteLine("  run leaker [rate] [adj=N]         leak pages until its address space is full");
             Console.WriteLine("  run garbage <size> [rate]         kernel objects made and dropped (for gc)");
             Console.WriteLine("      size: pages (4096) or K/M/G bytes (64M); rate 1..4096; adj -1000..1000");
+            Console.WriteLine("      node=N (any run): the home node, where its pages come from first");
             Console.WriteLine("  kill <pid>              the process exits and frees its memory");
             Console.WriteLine("  oom_adj <pid> <n>       write oom_score_adj (-1000..1000)");
             Console.WriteLine("  alloc <order> [gfp]     2^order pages as init; gfp: kernel atomic nowait");
