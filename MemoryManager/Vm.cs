@@ -88,6 +88,7 @@ namespace MemoryManager
             }
             pa.Kswapd = vm.Kswapd;
             pa.DirectReclaim = vm.Vmscan;
+            pa.NodeReclaim = vm.Vmscan;
             pa.OomKiller = vm.Oom;
             vm.Nodes.UpdateStat();
             return MmResult.Ok;

@@ -196,8 +196,11 @@ namespace Kernel.Mm
             BootArena.Open(arena, ArenaBytes);
             s_mode = BuddyHeapMode.Heap;
 
-            // 2. The memory map: usable RAM that paging mapped, with its holes.
+            // 2. The memory map: usable RAM that paging mapped, with its holes, each piece on the
+            //    node the SRAT gives it (AcpiNuma; without an SRAT everything is node 0), and the
+            //    SLIT's distances between the nodes.
             MemoryMap map = new MemoryMap();
+            int nodes = AcpiNuma.Info.NodeCount;
             for (int i = 0; i < BootInfo.RegionCount; i++)
             {
                 MemoryRegion r = BootInfo.Region(i);
@@ -205,8 +208,23 @@ namespace Kernel.Mm
                 ulong s = r.Base, e = r.End;
                 if (e > Paging.MappedLimit) e = Paging.MappedLimit;
                 if (e <= s + PageSize) continue;
-                if (map.Add(s, e - s) != MmResult.Ok) return "the memory map has overlapping or too many usable regions";
+                while (s < e)
+                {
+                    int nid = 0;
+                    ulong end = e;
+                    if (nodes > 0)
+                    {
+                        nid = AcpiNuma.Info.NodeOf(s, out ulong rangeEnd);
+                        if (nid < 0) return "the SRAT gives usable RAM no node";
+                        if (rangeEnd < end) end = rangeEnd;
+                    }
+                    if (map.Add(s, end - s, nid) != MmResult.Ok) return "the memory map has overlapping or too many usable regions";
+                    s = end;
+                }
             }
+            for (int f = 0; f < nodes && AcpiNuma.Info.Slit == SlitState.Ok; f++)
+                for (int t = 0; t < nodes; t++)
+                    if (map.SetDistance(f, t, AcpiNuma.Info.Distance(f, t)) != MmResult.Ok) return "the SLIT gives a distance the memory map refuses";
             Reserve(map, 0, LowMemoryEnd, ReservationKind.LowMemory);
             Reserve(map, BootInfo.KernelStart, PageUp(BootInfo.KernelEnd), ReservationKind.KernelImage);
             Reserve(map, BootInfo.InfoStart & ~(PageSize - 1), PageUp(BootInfo.InfoEnd), ReservationKind.BootInfo);

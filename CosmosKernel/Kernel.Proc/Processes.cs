@@ -31,6 +31,8 @@ namespace Kernel.Proc
         BadAdj,
         /// <summary>No room for the file's backing store or in the page cache's file table.</summary>
         NoFile,
+        /// <summary>The home node asked for does not exist.</summary>
+        NoSuchNode,
     }
 
     /// <summary>
@@ -240,8 +242,13 @@ namespace Kernel.Proc
         /// The task has not run yet when this returns (it runs when the caller yields or sleeps).
         /// </summary>
         public static RunError Run(WorkloadKind kind, int pages, int rate, int adj, out Program program)
+            => Run(kind, pages, rate, adj, 0, out program);
+
+        /// <summary>The same, with the process's home node <paramref name="node"/> (its pages come from that node first).</summary>
+        public static RunError Run(WorkloadKind kind, int pages, int rate, int adj, int node, out Program program)
         {
             program = null;
+            if (s_vm != null && (uint)node >= (uint)s_vm.Pa.NodeCount) return RunError.NoSuchNode;
             if (s_vm == null) return RunError.Unavailable;
             if (adj < ProcessTable.OomScoreAdjMin || adj > ProcessTable.OomScoreAdjMax) return RunError.BadAdj;
             bool file = kind == WorkloadKind.Reader || kind == WorkloadKind.Writer;
@@ -254,6 +261,7 @@ namespace Kernel.Proc
             if (file && !FileFor(pages, out fileId)) return RunError.NoFile;
             ProcResult pr = s_vm.Procs.Spawn(KindName(kind), TaskFlags.None, adj, out int pid);
             if (pr != ProcResult.Ok) return RunError.TableFull;
+            s_vm.Procs.SetHomeNode(pid, node, s_vm.Pa.NodeCount);
             Program p = s_programs[slot];
             if (p == null) { p = new Program(); s_programs[slot] = p; }
             p.Pid = pid;

@@ -36,6 +36,7 @@ namespace Kernel
             Paging.MapAllRam(BootInfo.HighestRamAddress);
             bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
             Acpi.Init(); // the ACPI tables, read before anything rewrites or owns RAM
+            AcpiNuma.Init(Paging.MappedLimit); // SRAT/SLIT: the nodes the buddy heap builds (none: one node)
             // Enough RAM for what the kernel sets up (MemoryNeeds)? If not, say so and stop here,
             // before any heap exists: nothing fails half-way in a constructor.
             if (!MemoryNeeds.Enough) StopTooSmall();
@@ -165,6 +166,7 @@ namespace Kernel
             Console.WriteLine("), interrupts on");
             Console.Write("scheduler: cooperative, "); Console.WriteDecimal((ulong)Scheduler.Capacity); Console.WriteLine(" task slots; this shell is task 0");
             Acpi.PrintSummary();
+            AcpiNuma.PrintReport();
         }
     }
 }

@@ -319,6 +319,9 @@ namespace Kernel
             else if (Is(0, "buddyinfo") || Is(0, "zoneinfo") || Is(0, "meminfo") || Is(0, "vmstat") || Is(0, "slabinfo")) PrintProc();
             else if (Is(0, "watermarks")) Watermarks();
             else if (Is(0, "kswapd")) KswapdInfo();
+            else if (Is(0, "numastat")) NumaStat();
+            else if (Is(0, "numa")) NumaHardware();
+            else if (Is(0, "sysctl")) Sysctl();
             else if (Is(0, "ps")) Ps();
             else if (Is(0, "run")) RunProgram();
             else if (Is(0, "kill")) Kill();
@@ -381,8 +384,8 @@ namespace Kernel
         private static void Help()
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
-            Console.WriteLine("  | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free");
-            Console.WriteLine("  | bench | sleep | gc | trace | test | halt");
+            Console.WriteLine("  | slabinfo | watermarks | kswapd | numa | numastat | sysctl | ps | run | kill");
+            Console.WriteLine("  | oom_adj | alloc | free | bench | sleep | gc | trace | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -391,6 +394,10 @@ namespace Kernel
             Console.WriteLine("  watermarks              per-zone min/low/high/free/managed pages");
             Console.WriteLine("  watermarks min_free_kbytes <n> | scale <n>   set them");
             Console.WriteLine("  kswapd                  each node's kswapd: state, order, failures, counters");
+            Console.WriteLine("  numa                    SRAT nodes, sizes, free, zonelist order, distances");
+            Console.WriteLine("  numastat                numa_hit/miss/foreign, local_node/other_node per node");
+            Console.WriteLine("  sysctl [<name> <value>] vm knobs: zone_reclaim_mode 0..7,");
+            Console.WriteLine("                          numa_zonelist_order node|zone, fair_zone_alloc 0|1");
             Console.WriteLine("  ps                      pid, state, rss, swap, oom_score, oom_score_adj");
             Console.WriteLine("  run memhog <size> [rate] [adj=N]  anon memory, rate pages/tick up to size");
             Console.WriteLine("  run idle <size> [adj=N]           touch size at once, then sit on it");
@@ -398,6 +405,7 @@ namespace Kernel
             Console.WriteLine("  run leaker [rate] [adj=N]         leak pages until its address space is full");
             Console.WriteLine("  run garbage <size> [rate]         kernel objects made and dropped (for gc)");
             Console.WriteLine("      size: pages (4096) or K/M/G bytes (64M); rate 1..4096; adj -1000..1000");
+            Console.WriteLine("      node=N (any run): the home node, where its pages come from first");
             Console.WriteLine("  kill <pid>              the process exits and frees its memory");
             Console.WriteLine("  oom_adj <pid> <n>       write oom_score_adj (-1000..1000)");
             Console.WriteLine("  alloc <order> [gfp]     2^order pages as init; gfp: kernel atomic nowait");
@@ -639,7 +647,7 @@ namespace Kernel
             Console.WriteLine("       run reader|writer <size> [rate] [adj=N] | run leaker [rate] [adj=N]");
             Console.WriteLine("       run garbage <size> [rate] [adj=N]: rate pages of kernel objects a tick, size of them kept");
             Console.WriteLine("       size: pages (4096) or K/M/G bytes (64M); rate: pages per tick 1..4096;");
-            Console.WriteLine("       adj: oom_score_adj -1000..1000");
+            Console.WriteLine("       adj: oom_score_adj -1000..1000; node: the home node (its pages come from there first)");
         }
 
         private static void RunProgram()
@@ -662,7 +670,7 @@ namespace Kernel
             if (vm == null) return;
             long pages = kind == WorkloadKind.Leaker ? Processes.VpagesPerProcess : 0;
             long rate = kind == WorkloadKind.Memhog ? 256 : kind == WorkloadKind.Leaker ? 64 : 128;
-            long adj = 0;
+            long adj = 0, node = 0;
             int next = 2;
             bool file = kind == WorkloadKind.Reader || kind == WorkloadKind.Writer;
             long limit = file ? (long)Processes.SwapSegmentPages : Processes.VpagesPerProcess;
@@ -695,18 +703,29 @@ namespace Kernel
                     if (a != NumberResult.Ok) { Console.Write("run: bad adj '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
                     continue;
                 }
+                if (Len(t) > 5 && Ch(t, 0) == 'n' && Ch(t, 1) == 'o' && Ch(t, 2) == 'd' && Ch(t, 3) == 'e' && Ch(t, 4) == '=')
+                {
+                    // node=N: the process's home node.
+                    s_tok.Start[t] += 5; s_tok.Length[t] -= 5;
+                    int nodes = vm.Pa.NodeCount;
+                    NumberResult nr = Number(t, 0, nodes - 1, out node);
+                    if (nr == NumberResult.OutOfRange) { Console.Write("run: node must be 0.."); Console.WriteDecimal((ulong)(nodes - 1)); Console.WriteLine(" (the nodes this machine has)"); return; }
+                    if (nr != NumberResult.Ok) { Console.Write("run: bad node '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
+                    continue;
+                }
                 NumberResult r = haveRate || kind == WorkloadKind.Idle ? NumberResult.NotANumber : Number(t, 1, 4096, out rate);
                 if (r == NumberResult.Ok) haveRate = true;
                 else if (r == NumberResult.OutOfRange) { Console.WriteLine("run: rate must be 1..4096 pages per tick"); return; }
                 else { Console.Write("run: unexpected argument '"); WriteToken(t); Console.WriteLine("'"); RunUsage(); return; }
             }
-            RunError e = Processes.Run(kind, (int)pages, (int)rate, (int)adj, out Program p);
+            RunError e = Processes.Run(kind, (int)pages, (int)rate, (int)adj, (int)node, out Program p);
             if (e != RunError.None)
             {
                 Console.Write("run: ");
                 Console.WriteLine(e == RunError.TableFull ? "the process table is full (kill something first)"
                     : e == RunError.NoTask ? "the scheduler's task table is full"
                     : e == RunError.NoFile ? "no memory or file slot for the file's disk"
+                    : e == RunError.NoSuchNode ? "no such node"
                     : "refused");
                 return;
             }
@@ -718,7 +737,69 @@ namespace Kernel
             Console.Write(")");
             if (kind != WorkloadKind.Idle) { Console.Write(", "); Console.WriteDecimal((ulong)rate); Console.Write(" pages/tick"); }
             Console.Write(", oom_score_adj "); TextFormat.Signed(Out, adj);
+            if (vm.Pa.NodeCount > 1) { Console.Write(", node "); Console.WriteDecimal((ulong)node); }
             Console.WriteLine();
+        }
+
+        /// <summary>numastat: per node numa_hit, numa_miss, numa_foreign, local_node, other_node.</summary>
+        private static void NumaStat()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            pa.WriteNumaStat(Out);
+        }
+
+        /// <summary>numa: the SRAT's ranges (or why there are none), then numactl --hardware's nodes, sizes and distances.</summary>
+        private static void NumaHardware()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            if (AcpiNuma.Info.NodeCount == 0) { Console.Write("numa: one node: "); Console.WriteLine(AcpiNuma.Describe(AcpiNuma.Info.Error)); }
+            else AcpiNuma.PrintReport();
+            pa.WriteNumaHardware(Out);
+            for (int n = 0; n < pa.NodeCount; n++)
+            {
+                Console.Write("node "); Console.WriteDecimal((ulong)n); Console.Write(" kswapd wakes: ");
+                Console.WriteDecimal(Processes.Vm != null ? Processes.Vm.Nodes[n].Kswapd.Wakes : 0);
+                Console.WriteLine();
+            }
+        }
+
+        /// <summary>sysctl: the NUMA policy knobs (vm.zone_reclaim_mode, vm.numa_zonelist_order) and the fair pass switch.</summary>
+        private static void Sysctl()
+        {
+            PageAllocator pa = Allocator();
+            if (pa == null) return;
+            if (s_tokens == 3)
+            {
+                if (Is(1, "zone_reclaim_mode"))
+                {
+                    NumberResult r = Number(2, 0, 7, out long mode);
+                    if (r != NumberResult.Ok) { Console.WriteLine("sysctl: zone_reclaim_mode must be 0..7 (1 reclaim the local node first, +2 write dirty pages, +4 unmap and swap)"); return; }
+                    pa.ZoneReclaimMode = (int)mode;
+                }
+                else if (Is(1, "numa_zonelist_order"))
+                {
+                    if (Is(2, "node")) pa.SetZonelistOrder(ZonelistOrder.Node);
+                    else if (Is(2, "zone")) pa.SetZonelistOrder(ZonelistOrder.Zone);
+                    else { Console.WriteLine("sysctl: numa_zonelist_order must be node or zone"); return; }
+                }
+                else if (Is(1, "fair_zone_alloc"))
+                {
+                    NumberResult r = Number(2, 0, 1, out long on);
+                    if (r != NumberResult.Ok) { Console.WriteLine("sysctl: fair_zone_alloc must be 0 (the 2.6 single scan) or 1 (the fair pass)"); return; }
+                    pa.Options.FairZoneAllocation = on != 0;
+                }
+                else { Console.Write("sysctl: no setting named '"); WriteToken(1); Console.WriteLine("'"); return; }
+            }
+            else if (s_tokens != 1)
+            {
+                Console.WriteLine("usage: sysctl [zone_reclaim_mode <0..7> | numa_zonelist_order <node|zone> | fair_zone_alloc <0|1>]");
+                return;
+            }
+            Console.Write("vm.zone_reclaim_mode = "); Console.WriteDecimal((ulong)pa.ZoneReclaimMode); Console.WriteLine();
+            Console.Write("vm.numa_zonelist_order = "); Console.WriteLine(pa.Options.ZonelistOrder == ZonelistOrder.Zone ? "Zone" : "Node");
+            Console.Write("vm.fair_zone_alloc = "); Console.WriteLine(pa.Options.FairZoneAllocation ? "1" : "0");
         }
 
         private static void SleepCommand()

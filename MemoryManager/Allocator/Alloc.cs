@@ -34,7 +34,7 @@ namespace MemoryManager.Allocator
                 WarnBadRequest(ref current, "__GFP_DMA and __GFP_DMA32 together (GFP_ZONE_BAD)", order, gfp);
                 return NoPfn;
             }
-            int nid = (uint)current.Nid < (uint)NodeCount ? current.Nid : 0;
+            int nid = LocalNid(ref current);
             int zonelist = ZonelistOffset(nid, highZoneIdx, (gfp & Gfp.ThisNode) != 0);
             int first = _zonelists[zonelist];
             if (first < 0) return NoPfn;   // no zone can satisfy this gfp mask
@@ -42,12 +42,18 @@ namespace MemoryManager.Allocator
             ref Zone z = ref _zones[first];
             int classzoneIdx = (int)z.Type;
 
-            // First allocation attempt: get_page_from_freelist at ALLOC_WMARK_LOW|ALLOC_CPUSET.
-            // Its first zone is tried here, with the zone already in hand (one zonelist and one
-            // zone-table lookup per call instead of two); the rest of the zonelist, if the first
-            // zone is below its low watermark or has nothing, goes through the walk as before.
+            // First allocation attempt: get_page_from_freelist at ALLOC_WMARK_LOW|ALLOC_CPUSET,
+            // with ALLOC_FAIR (3.12+) unless the fair pass is switched off. Its first zone is tried
+            // here, with the zone already in hand (one zonelist and one zone-table lookup per call
+            // instead of two); the rest of the zonelist, if the first zone is below its low
+            // watermark, has nothing or has used up its fair batch, goes through the walk.
             Gfp fastGfp = gfp | Gfp.Hardwall;
+            AllocFlags fastFlags = Options.FairZoneAllocation ? AllocFlags.WmarkLow | AllocFlags.Cpuset | AllocFlags.Fair
+                                                              : AllocFlags.WmarkLow | AllocFlags.Cpuset;
+            int skip = 1;
             ulong pfn;
+            // The fair pass skips a depleted zone (and counts it): leave that to the walk.
+            if ((fastFlags & AllocFlags.Fair) != 0 && z.FairDepleted) { skip = 0; goto rest; }
             // (Two ifs rather than one on a ?: of both checks, so the JIT branches on the
             // comparison itself instead of materialising a bool and testing it.)
             if (Options.ModernWatermarkCheck)
@@ -57,16 +63,15 @@ namespace MemoryManager.Allocator
             else if (!ZoneWatermarkOk(ref z, order, z.WatermarkLow, classzoneIdx, AllocFlags.WmarkLow | AllocFlags.Cpuset)) goto rest;
             if (order == 0 && Options.PerCpuLists)
             {
-                if (PcpAllocPrep(ref z, fastGfp, current.Pid, out pfn)) return pfn;
+                if (PcpAllocPrep(ref z, fastGfp, current.Pid, out pfn)) { ZoneStatistics(ref z, ref z, nid); return pfn; }
             }
             else
             {
                 pfn = RmqueuePrep(ref z, order, fastGfp, current.Pid);
-                if (pfn != NoPfn) return pfn;
+                if (pfn != NoPfn) { ZoneStatistics(ref z, ref z, nid); return pfn; }
             }
         rest:
-            pfn = GetPageFromFreelist(current.Pid, fastGfp, order, zonelist + 1,
-                AllocFlags.WmarkLow | AllocFlags.Cpuset, classzoneIdx);
+            pfn = GetPageFromFreelist(ref current, fastGfp, order, zonelist, skip, fastFlags, classzoneIdx);
             if (pfn != NoPfn) return pfn;
             return AllocPagesSlowpath(ref current, gfp, order, zonelist, highZoneIdx, classzoneIdx);
         }
@@ -131,43 +136,136 @@ namespace MemoryManager.Allocator
             return true;
         }
 
-        /// <summary>pgalloc_dma/dma32/normal += n for the zone's type.</summary>
+        /// <summary>
+        /// pgalloc_dma/dma32/normal += n for the zone's type; and NR_ALLOC_BATCH -= n, the zone
+        /// marked ZONE_FAIR_DEPLETED once its batch is used up (buffered_rmqueue, 3.12+).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void CountPgalloc(ref Zone z, ulong n)
         {
             if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
             else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
             else Stat.PgallocDma += n;
+            z.AllocBatch -= (long)n;
+            if (z.AllocBatch <= 0) z.FairDepleted = true;
         }
 
         /// <summary>
-        /// get_page_from_freelist: walks the zonelist and takes the pages from the first zone
-        /// that passes the watermark alloc_flags select (none with ALLOC_NO_WATERMARKS).
+        /// zone_statistics: numa_hit on z when it is on the preferred zone's node, else numa_miss
+        /// on z and numa_foreign on the preferred zone; local_node when z is on the allocating
+        /// task's node <paramref name="nid"/>, else other_node. Once per allocation.
         /// </summary>
-        private ulong GetPageFromFreelist(int pid, Gfp gfp, int order, int zonelist, AllocFlags allocFlags, int classzoneIdx)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ZoneStatistics(ref Zone preferred, ref Zone z, int nid)
         {
-            for (int i = zonelist; ; i++)
+            if (z.Nid == preferred.Nid) z.NumaHit++;
+            else { z.NumaMiss++; preferred.NumaForeign++; }
+            if (z.Nid == nid) z.NumaLocal++; else z.NumaOther++;
+        }
+
+        /// <summary>numa_node_id() of the allocating task: its node, or node 0 for a nid that does not exist.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int LocalNid(ref TaskContext current) => (uint)current.Nid < (uint)NodeCount ? current.Nid : 0;
+
+        /// <summary>
+        /// get_page_from_freelist (3.18, seed 003): walks the zonelist from entry
+        /// <paramref name="skip"/> (1 when the fast path already tried the first zone) and takes
+        /// the pages from the first zone that passes the watermark alloc_flags select (none with
+        /// ALLOC_NO_WATERMARKS). With ALLOC_FAIR only the preferred node's zones are tried and a
+        /// zone whose batch is used up (ZONE_FAIR_DEPLETED) is skipped; after that pass the walk
+        /// runs once more without fairness from the first zone, with the batches reset if a zone
+        /// was skipped, and always when there are other nodes (remote zones are considered only
+        /// now: spill to a remote node before the slow path wakes kswapd). A zone below its
+        /// watermark is reclaimed first when vm.zone_reclaim_mode asks for it (zone_reclaim) and
+        /// the zone is on the allocating task's node.
+        /// </summary>
+        private ulong GetPageFromFreelist(ref TaskContext current, Gfp gfp, int order, int zonelist, int skip, AllocFlags allocFlags, int classzoneIdx)
+        {
+            int first = _zonelists[zonelist];
+            if (first < 0) return NoPfn;
+            ref Zone preferred = ref _zones[first];
+            int nid = LocalNid(ref current);
+            int nrFairSkipped;
+        zonelist_scan:
+            nrFairSkipped = 0;
+            for (int i = zonelist + skip; ; i++)
             {
                 int zi = _zonelists[i];
-                if (zi < 0) return NoPfn;
+                if (zi < 0) break;
                 ref Zone z = ref _zones[zi];
+                if ((allocFlags & AllocFlags.Fair) != 0)
+                {
+                    if (z.Nid != preferred.Nid) break;                   // the fair pass stays on the local node
+                    if (z.FairDepleted) { nrFairSkipped++; continue; }
+                }
                 if ((allocFlags & AllocFlags.NoWatermarks) == 0)
                 {
                     long mark = (allocFlags & AllocFlags.WmarkMin) != 0 ? z.WatermarkMin
                               : (allocFlags & AllocFlags.WmarkLow) != 0 ? z.WatermarkLow
                               : z.WatermarkHigh;
-                    bool ok = Options.ModernWatermarkCheck
-                        ? ZoneWatermarkOkModern(ref z, order, mark, classzoneIdx, allocFlags)
-                        : ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags);
-                    if (!ok) continue;
+                    if (!WatermarkOk(ref z, order, mark, classzoneIdx, allocFlags))
+                    {
+                        // zone_reclaim_mode: reclaim this (local) zone's node before going further.
+                        if ((ZoneReclaimMode & ReclaimZone) == 0 || NodeReclaim == null || z.Nid != nid) continue;
+                        if (!ZoneReclaim(ref current, nid, gfp, order)) continue;
+                        if (!WatermarkOk(ref z, order, mark, classzoneIdx, allocFlags)) continue;
+                    }
                 }
                 ulong pfn = BufferedRmqueue(ref z, order, gfp);
                 if (pfn != NoPfn)
                 {
-                    PrepNewPage(ref z, pfn, order, gfp, pid);
+                    PrepNewPage(ref z, pfn, order, gfp, current.Pid);
+                    ZoneStatistics(ref preferred, ref z, nid);
                     return pfn;
                 }
             }
+            if ((allocFlags & AllocFlags.Fair) != 0)
+            {
+                // The first pass spread allocations fairly within the local node. The local node
+                // may still have free pages once the batches are used up, and remote zones have
+                // not been considered yet: try once more without fairness, remote zones included.
+                allocFlags &= ~AllocFlags.Fair;
+                bool rescan = false;
+                if (nrFairSkipped != 0) { rescan = true; ResetAllocBatches(ref preferred); }
+                if (NodeCount > 1) rescan = true;
+                if (rescan) { skip = 0; goto zonelist_scan; }
+            }
+            return NoPfn;
+        }
+
+        /// <summary>zone_watermark_ok by the rule in effect (the seed's per-order loop, or the later "a free list at or above the order").</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool WatermarkOk(ref Zone z, int order, long mark, int classzoneIdx, AllocFlags allocFlags)
+            => Options.ModernWatermarkCheck
+                ? ZoneWatermarkOkModern(ref z, order, mark, classzoneIdx, allocFlags)
+                : ZoneWatermarkOk(ref z, order, mark, classzoneIdx, allocFlags);
+
+        /// <summary>
+        /// reset_alloc_batches: every zone of the preferred zone's node from DMA up to the
+        /// preferred zone gets its batch back (high - low) and loses ZONE_FAIR_DEPLETED.
+        /// </summary>
+        private void ResetAllocBatches(ref Zone preferred)
+        {
+            for (int t = 0; t <= (int)preferred.Type; t++)
+            {
+                ref Zone z = ref _zones[ZoneIndex(preferred.Nid, t)];
+                z.AllocBatch = z.WatermarkHigh - z.WatermarkLow;
+                z.FairDepleted = false;
+            }
+        }
+
+        /// <summary>
+        /// zone_reclaim: reclaims on the allocating task's node through NodeReclaim, unless the
+        /// caller cannot wait or is itself reclaiming (ZONE_RECLAIM_NOSCAN). True when pages were
+        /// reclaimed; a scan that frees nothing counts zone_reclaim_failed.
+        /// </summary>
+        private bool ZoneReclaim(ref TaskContext current, int nid, Gfp gfp, int order)
+        {
+            if ((gfp & Gfp.Wait) == 0 || (current.Flags & TaskFlags.MemAlloc) != 0) return false;
+            Stat.ZoneReclaim++;
+            ulong reclaimed = NodeReclaim.NodeReclaim(ref current, nid, gfp, order, ZoneReclaimMode);
+            if (reclaimed == 0) { Stat.ZoneReclaimFailed++; return false; }
+            return true;
         }
 
         /// <summary>prep_new_page: the head page becomes an allocated block (order, refcount 1, owner); poison checked, __GFP_ZERO honoured.</summary>
@@ -233,7 +331,7 @@ namespace MemoryManager.Allocator
             //    and callers that cannot wait (ALLOC_HARDER) and for __GFP_HIGH (ALLOC_HIGH).
             allocFlags = GfpToAllocFlags(ref current, gfp);
             TraceFlags(ref current, "try min watermark", allocFlags);
-            pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
+            pfn = GetPageFromFreelist(ref current, gfp, order, zonelist, 0, allocFlags, classzoneIdx);
             if (pfn != NoPfn) goto got_pg;
 
         rebalance:
@@ -365,7 +463,7 @@ namespace MemoryManager.Allocator
             ulong pfn;
             do
             {
-                pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, AllocFlags.NoWatermarks, classzoneIdx);
+                pfn = GetPageFromFreelist(ref current, gfp, order, zonelist, 0, AllocFlags.NoWatermarks, classzoneIdx);
                 if (pfn == NoPfn && (gfp & Gfp.NoFail) != 0)
                 {
                     if (Congestion == null) return NoPfn;   // nobody can let time pass: do not spin
@@ -392,12 +490,12 @@ namespace MemoryManager.Allocator
             didSomeProgress = DirectReclaim.TryToFreePages(ref current, gfp, order, (ZoneType)highZoneIdx);
             current.Flags = (current.Flags & ~TaskFlags.MemAlloc) | saved;
             if (didSomeProgress == 0) return NoPfn;
-            ulong pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
+            ulong pfn = GetPageFromFreelist(ref current, gfp, order, zonelist, 0, allocFlags, classzoneIdx);
             if (pfn == NoPfn && Options.PerCpuLists)
             {
                 // Pages may be pinned on the per-cpu lists: drain them and try again.
                 DrainPerCpuLists();
-                pfn = GetPageFromFreelist(current.Pid, gfp, order, zonelist, allocFlags, classzoneIdx);
+                pfn = GetPageFromFreelist(ref current, gfp, order, zonelist, 0, allocFlags, classzoneIdx);
             }
             return pfn;
         }
@@ -432,7 +530,7 @@ namespace MemoryManager.Allocator
                 return NoPfn;
             }
             // Keep a very high watermark here: this only catches a parallel OOM kill.
-            ulong pfn = GetPageFromFreelist(current.Pid, gfp | Gfp.Hardwall, order, zonelist,
+            ulong pfn = GetPageFromFreelist(ref current, gfp | Gfp.Hardwall, order, zonelist, 0,
                 AllocFlags.WmarkHigh | AllocFlags.Cpuset, classzoneIdx);
             if (pfn == NoPfn)
             {

@@ -51,6 +51,33 @@ namespace MemoryManager.Allocator
             return MmResult.Ok;
         }
 
+        /// <summary>LOCAL_DISTANCE and REMOTE_DISTANCE: a node to itself, and between nodes when the firmware gives no SLIT.</summary>
+        public const int LocalDistance = 10, RemoteDistance = 20;
+
+        // node_distance(from, to) as the firmware's SLIT gives it; 0 = not given (the defaults apply).
+        private readonly byte[] _distance = new byte[PageAllocator.MaxNodes * PageAllocator.MaxNodes];
+
+        /// <summary>
+        /// Sets node_distance(from, to) from the SLIT: 10 to itself, 11..254 to another node
+        /// (255 means unreachable and is refused here, as is anything below 10).
+        /// </summary>
+        public MmResult SetDistance(int from, int to, int distance)
+        {
+            if ((uint)from >= PageAllocator.MaxNodes || (uint)to >= PageAllocator.MaxNodes) return MmResult.BadArgument;
+            if (from == to ? distance != LocalDistance : (distance <= LocalDistance || distance > 254)) return MmResult.BadArgument;
+            _distance[from * PageAllocator.MaxNodes + to] = (byte)distance;
+            return MmResult.Ok;
+        }
+
+        /// <summary>node_distance(from, to): the SLIT's value, or 10 / 20 when none was given.</summary>
+        public int Distance(int from, int to)
+        {
+            if ((uint)from >= PageAllocator.MaxNodes || (uint)to >= PageAllocator.MaxNodes) return 0;
+            int d = _distance[from * PageAllocator.MaxNodes + to];
+            if (d != 0) return d;
+            return from == to ? LocalDistance : RemoteDistance;
+        }
+
         /// <summary>Marks a byte range as not managed by the allocator (kernel image, memmap, firmware tables).</summary>
         public MmResult Reserve(ulong start, ulong length)
         {

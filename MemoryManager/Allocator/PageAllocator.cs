@@ -59,6 +59,16 @@ namespace MemoryManager.Allocator
         private readonly ulong[] _rangeStart, _rangeEnd;
         private readonly int _rangeCount;
         private Zone _noZone;                    // returned by GetZone for a bad nid
+        private readonly int[] _distance;        // node_distance, [from * NodeCount + to]
+
+        /// <summary>RECLAIM_DISTANCE: zone reclaim runs only on zones at most this far from the allocating node.</summary>
+        public const int ReclaimDistance = 30;
+        /// <summary>zone_reclaim_mode bits: RECLAIM_ZONE (1) reclaim before going off node, RECLAIM_WRITE (2) may write dirty pages, RECLAIM_UNMAP (4) may unmap and swap.</summary>
+        public const int ReclaimZone = 1, ReclaimWrite = 2, ReclaimUnmap = 4;
+        /// <summary>vm.zone_reclaim_mode (0: spill to a remote node before reclaiming locally, the seed's preference; see SetZoneReclaimMode).</summary>
+        public int ZoneReclaimMode;
+        /// <summary>zone_reclaim's partner: reclaims on one node (null = no zone reclaim even when the mode asks for it).</summary>
+        public INodeReclaim NodeReclaim;
 
         /// <summary>Allocates the set-up tables; Create fills them.</summary>
         private PageAllocator(AllocatorOptions o, Page* memmap, byte* phys, int ranges, int nodes)
@@ -72,6 +82,7 @@ namespace MemoryManager.Allocator
             _rangeStart = new ulong[ranges];
             _rangeEnd = new ulong[ranges];
             _rangeCount = ranges;
+            _distance = new int[nodes * nodes];
         }
 
         /// <summary>First whole pfn at or above a byte address.</summary>
@@ -161,6 +172,8 @@ namespace MemoryManager.Allocator
                     for (int k = 0; k < MmConstants.MaxOrder; k++) z.FreeAreaHead[k] = Page.None;
                     z.Pcp.Head = Page.None; z.Pcp.Tail = Page.None;
                 }
+            for (int f = 0; f < nodes; f++)
+                for (int t = 0; t < nodes; t++) a._distance[f * nodes + t] = map.Distance(f, t);
             a.InitMemmapAndFree(map);
             a.BuildZonelists();
             a.MinFreeKbytes = o.MinFreeKbytesOverride != 0 ? o.MinFreeKbytesOverride
@@ -287,25 +300,66 @@ namespace MemoryManager.Allocator
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int ZoneIndex(int nid, int type) => nid * MmConstants.MaxNrZones + type;
 
-        /// <summary>build_zonelists: for each node and highest zone, the node's zones from that zone down to DMA, then the other nodes' (node order); a second list per node holds only its own zones (__GFP_THISNODE).</summary>
+        /// <summary>
+        /// build_zonelists: for each node and highest zone, the populated zones from that zone down
+        /// to DMA, nodes taken nearest first (node_distance from the SLIT; equally distant nodes in
+        /// the order after the local node, as find_next_best_node's "n &lt; node" penalty gives). Node
+        /// order: all of a node's zones before the next node's; zone order: each zone type across
+        /// the nodes, then the next lower type. A second list per node holds only its own zones
+        /// (__GFP_THISNODE).
+        /// </summary>
         private void BuildZonelists()
         {
             _zonelistStride = NodeCount * MmConstants.MaxNrZones + 1;
             _zonelists = new int[NodeCount * MmConstants.MaxNrZones * 2 * _zonelistStride];
+            int[] byDistance = new int[NodeCount];
             for (int nid = 0; nid < NodeCount; nid++)
+            {
+                NodesByDistance(nid, byDistance);
                 for (int high = 0; high < MmConstants.MaxNrZones; high++)
                     for (int thisNode = 0; thisNode < 2; thisNode++)
                     {
                         int at = ZonelistOffset(nid, high, thisNode != 0);
                         int nodes = thisNode != 0 ? 1 : NodeCount;
-                        for (int k = 0; k < nodes; k++)
+                        if (Options.ZonelistOrder == ZonelistOrder.Zone)
                         {
-                            int node = (nid + k) % NodeCount;
                             for (int t = high; t >= 0; t--)
-                                if (_zones[ZoneIndex(node, t)].PresentPages != 0) _zonelists[at++] = ZoneIndex(node, t);
+                                for (int k = 0; k < nodes; k++)
+                                    if (_zones[ZoneIndex(byDistance[k], t)].PresentPages != 0) _zonelists[at++] = ZoneIndex(byDistance[k], t);
+                        }
+                        else
+                        {
+                            for (int k = 0; k < nodes; k++)
+                                for (int t = high; t >= 0; t--)
+                                    if (_zones[ZoneIndex(byDistance[k], t)].PresentPages != 0) _zonelists[at++] = ZoneIndex(byDistance[k], t);
                         }
                         _zonelists[at] = -1;
                     }
+            }
+        }
+
+        /// <summary>The nodes ordered by node_distance from <paramref name="nid"/> (itself first), ties in the order after nid (nid+1, ..., wrapping).</summary>
+        private void NodesByDistance(int nid, int[] order)
+        {
+            for (int k = 0; k < NodeCount; k++) order[k] = (nid + k) % NodeCount;
+            // Insertion sort by distance; stable, so equal distances keep the cyclic order.
+            for (int i = 1; i < NodeCount; i++)
+            {
+                int n = order[i], d = NodeDistance(nid, n), j = i;
+                while (j > 0 && NodeDistance(nid, order[j - 1]) > d) { order[j] = order[j - 1]; j--; }
+                order[j] = n;
+            }
+        }
+
+        /// <summary>node_distance(a, b) from the memory map's SLIT (10 to itself, 20 between nodes by default); 0 for a nid that does not exist.</summary>
+        public int NodeDistance(int a, int b)
+            => (uint)a < (uint)NodeCount && (uint)b < (uint)NodeCount ? _distance[a * NodeCount + b] : 0;
+
+        /// <summary>Rebuilds every zonelist in the given order (sysctl numa_zonelist_order).</summary>
+        public void SetZonelistOrder(ZonelistOrder order)
+        {
+            Options.ZonelistOrder = order;
+            BuildZonelists();
         }
 
         /// <summary>Where the zonelist of (node, highest zone, __GFP_THISNODE) starts in the zonelist table.</summary>

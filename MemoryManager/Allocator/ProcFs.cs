@@ -75,6 +75,14 @@ namespace MemoryManager.Allocator
                 o.Write("              count: "); TextFormat.Signed(o, z.Pcp.Count); o.Write('\n');
                 o.Write("              high:  "); TextFormat.Signed(o, z.Pcp.High); o.Write('\n');
                 o.Write("              batch: "); TextFormat.Signed(o, z.Pcp.Batch); o.Write('\n');
+                if (NodeCount > 1)
+                {
+                    Field(o, "    ", "numa_hit", 0, (long)z.NumaHit);
+                    Field(o, "    ", "numa_miss", 0, (long)z.NumaMiss);
+                    Field(o, "    ", "numa_foreign", 0, (long)z.NumaForeign);
+                    Field(o, "    ", "numa_local", 0, (long)z.NumaLocal);
+                    Field(o, "    ", "numa_other", 0, (long)z.NumaOther);
+                }
                 o.Write("  all_unreclaimable: "); o.Write(z.AllUnreclaimable ? '1' : '0'); o.Write('\n');
                 o.Write("  start_pfn:         "); TextFormat.Dec(o, z.ZoneStartPfn); o.Write('\n');
             }
@@ -115,8 +123,102 @@ namespace MemoryManager.Allocator
             Line(o, "allocstall", Stat.Allocstall);
             Line(o, "compact_stall", Stat.CompactStall);
             Line(o, "oom_kill", Stat.OomKill);
+            if (NodeCount > 1)
+            {
+                // CONFIG_NUMA's lines (a one-node machine prints none of them, as a kernel without NUMA).
+                NumaCounters(-1, out ulong hit, out ulong miss, out ulong foreign, out ulong local, out ulong other);
+                Line(o, "numa_hit", hit);
+                Line(o, "numa_miss", miss);
+                Line(o, "numa_foreign", foreign);
+                Line(o, "numa_local", local);
+                Line(o, "numa_other", other);
+                Line(o, "zone_reclaim_failed", Stat.ZoneReclaimFailed);
+            }
             Line(o, "alloc_fail", Stat.AllocFail);
             Line(o, "warn_alloc_suppressed", Stat.WarnAllocSuppressed);
+        }
+
+        /// <summary>The numa_* counters of node <paramref name="nid"/>'s zones summed (all nodes for -1).</summary>
+        public void NumaCounters(int nid, out ulong hit, out ulong miss, out ulong foreign, out ulong local, out ulong other)
+        {
+            hit = miss = foreign = local = other = 0;
+            for (int i = 0; i < _zones.Length; i++)
+            {
+                ref Zone z = ref _zones[i];
+                if (nid >= 0 && z.Nid != nid) continue;
+                hit += z.NumaHit; miss += z.NumaMiss; foreign += z.NumaForeign; local += z.NumaLocal; other += z.NumaOther;
+            }
+        }
+
+        /// <summary>numastat: one column per node (node0, node1, ...) of numa_hit, numa_miss, numa_foreign, local_node, other_node.</summary>
+        public void WriteNumaStat(ITextSink o)
+        {
+            TextFormat.Left(o, "", 16);
+            for (int n = 0; n < NodeCount; n++)
+            {
+                TextFormat.Left(o, "", 11 - (n >= 10 ? 1 : 0));
+                o.Write("node");
+                TextFormat.Dec(o, (ulong)n);
+            }
+            o.Write('\n');
+            for (int row = 0; row < 5; row++)
+            {
+                TextFormat.Left(o, row == 0 ? "numa_hit" : row == 1 ? "numa_miss" : row == 2 ? "numa_foreign" : row == 3 ? "local_node" : "other_node", 16);
+                for (int n = 0; n < NodeCount; n++)
+                {
+                    NumaCounters(n, out ulong hit, out ulong miss, out ulong foreign, out ulong local, out ulong other);
+                    ulong v = row == 0 ? hit : row == 1 ? miss : row == 2 ? foreign : row == 3 ? local : other;
+                    TextFormat.Dec(o, v, 16);
+                }
+                o.Write('\n');
+            }
+        }
+
+        /// <summary>Managed and free pages (buddy lists plus per-cpu lists) of node <paramref name="nid"/>.</summary>
+        public void NodePages(int nid, out ulong managed, out ulong free)
+        {
+            managed = free = 0;
+            for (int t = 0; t < MmConstants.MaxNrZones && (uint)nid < (uint)NodeCount; t++)
+            {
+                ref Zone z = ref _zones[ZoneIndex(nid, t)];
+                managed += z.ManagedPages;
+                free += (ulong)z.NrFree + (ulong)z.Pcp.Count;
+            }
+        }
+
+        /// <summary>Present pages (usable RAM the firmware gave the node, reserved pages included) of node <paramref name="nid"/>.</summary>
+        public ulong NodePresentPages(int nid)
+        {
+            ulong present = 0;
+            for (int t = 0; t < MmConstants.MaxNrZones && (uint)nid < (uint)NodeCount; t++) present += _zones[ZoneIndex(nid, t)].PresentPages;
+            return present;
+        }
+
+        /// <summary>
+        /// numactl --hardware, reduced: "available: N nodes (0-N-1)", each node's size (present) and
+        /// free memory in MB, the zonelist order and the node distance table.
+        /// </summary>
+        public void WriteNumaHardware(ITextSink o)
+        {
+            o.Write("available: "); TextFormat.Dec(o, (ulong)NodeCount); o.Write(NodeCount == 1 ? " node (0" : " nodes (0");
+            if (NodeCount > 1) { o.Write('-'); TextFormat.Dec(o, (ulong)(NodeCount - 1)); }
+            o.Write(")\n");
+            for (int n = 0; n < NodeCount; n++)
+            {
+                NodePages(n, out ulong managed, out ulong free);
+                o.Write("node "); TextFormat.Dec(o, (ulong)n); o.Write(" size: "); TextFormat.Dec(o, NodePresentPages(n) >> 8); o.Write(" MB\n");
+                o.Write("node "); TextFormat.Dec(o, (ulong)n); o.Write(" free: "); TextFormat.Dec(o, free >> 8); o.Write(" MB\n");
+            }
+            o.Write("zonelist order: "); o.Write(Options.ZonelistOrder == ZonelistOrder.Zone ? "Zone" : "Node");
+            o.Write("\nnode distances:\nnode ");
+            for (int n = 0; n < NodeCount; n++) TextFormat.Dec(o, (ulong)n, 4);
+            o.Write('\n');
+            for (int f = 0; f < NodeCount; f++)
+            {
+                TextFormat.Dec(o, (ulong)f, 3); o.Write(": ");
+                for (int t = 0; t < NodeCount; t++) TextFormat.Dec(o, (ulong)NodeDistance(f, t), 4);
+                o.Write('\n');
+            }
         }
 
         /// <summary>One meminfo line: label padded to 16, pages in kB right-aligned in 8, " kB".</summary>

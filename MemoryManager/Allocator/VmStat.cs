@@ -23,6 +23,8 @@ namespace MemoryManager.Allocator
         public ulong AllocFail;
         /// <summary>Failure reports held back by warn_alloc's rate limit (<see cref="PageAllocator.WarnAllocLimit"/>).</summary>
         public ulong WarnAllocSuppressed;
+        /// <summary>zone_reclaim runs from the fast path (vm.zone_reclaim_mode), and those that reclaimed nothing (zone_reclaim_failed).</summary>
+        public ulong ZoneReclaim, ZoneReclaimFailed;
         /// <summary>Poison overwritten on free pages (seen on allocation or by the checker).</summary>
         public ulong PoisonCorrupted;
         // LRU and swap sizes in pages, kept by reclaim (for /proc/meminfo).

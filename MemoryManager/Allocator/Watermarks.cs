@@ -97,6 +97,9 @@ namespace MemoryManager.Allocator
                     z.WatermarkLow = (long)(tmp + (tmp >> 2));
                     z.WatermarkHigh = (long)(tmp + (tmp >> 1));
                 }
+                // NR_ALLOC_BATCH follows the new marks (3.12+): high - low, depletion cleared.
+                z.AllocBatch = z.WatermarkHigh - z.WatermarkLow;
+                z.FairDepleted = false;
             }
         }
 

@@ -42,6 +42,17 @@ namespace MemoryManager.Allocator
         public ulong PagesScanned;
         /// <summary>For reclaim: the zone is considered unreclaimable (zone->all_unreclaimable).</summary>
         public bool AllUnreclaimable;
+        /// <summary>NR_ALLOC_BATCH (3.12+): pages the fair pass may still take from this zone (high - low when reset); each allocation subtracts its pages.</summary>
+        public long AllocBatch;
+        /// <summary>ZONE_FAIR_DEPLETED: the batch is used up; the fair pass skips the zone until the batches are reset.</summary>
+        public bool FairDepleted;
+        /// <summary>
+        /// zone_statistics (per allocation, on the zone that served it): NUMA_HIT (the preferred
+        /// node's zone served it), NUMA_MISS (another node's did), NUMA_LOCAL / NUMA_OTHER (the zone
+        /// is / is not on the allocating task's node); NUMA_FOREIGN counts on the preferred zone
+        /// the allocations meant for it that another node served.
+        /// </summary>
+        public ulong NumaHit, NumaMiss, NumaForeign, NumaLocal, NumaOther;
 
         /// <summary>populated_zone(): the zone has present pages.</summary>
         public bool IsPopulated => PresentPages != 0;

@@ -12,6 +12,7 @@ namespace MemoryManager.Core
         Harder = 0x10,       // ALLOC_HARDER: try to alloc harder
         High = 0x20,         // ALLOC_HIGH: __GFP_HIGH set
         Cpuset = 0x40,       // ALLOC_CPUSET: check for correct cpuset
+        Fair = 0x100,        // ALLOC_FAIR (3.12+): fair zone allocation, local zones in proportion to their size
         WmarkMask = WmarkMin | WmarkLow | WmarkHigh,
     }
 }

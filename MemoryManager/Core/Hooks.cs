@@ -19,6 +19,13 @@ namespace MemoryManager.Core
         ulong TryToFreePages(ref TaskContext current, Gfp gfp, int order, ZoneType highZoneIdx);
     }
 
+    /// <summary>zone_reclaim() / node_reclaim(): reclaim on the allocating task's own node before the allocation goes off node (vm.zone_reclaim_mode).</summary>
+    public interface INodeReclaim
+    {
+        /// <returns>Pages reclaimed on node <paramref name="nid"/>.</returns>
+        ulong NodeReclaim(ref TaskContext current, int nid, Gfp gfp, int order, int zoneReclaimMode);
+    }
+
     /// <summary>out_of_memory(): choose and kill a victim.</summary>
     public interface IOomKiller
     {

@@ -30,5 +30,7 @@ namespace MemoryManager.Node
         public ulong NapUntil;
         /// <summary>Pid of the kswapdN kernel thread in the process table.</summary>
         public int Pid;
+        /// <summary>Times this node's kswapd was woken (sleeping or napping to running).</summary>
+        public ulong Wakes;
     }
 }

@@ -26,5 +26,7 @@ namespace MemoryManager.Processes
         NoSuchFile,
         /// <summary>The page cache's file table is full.</summary>
         FileTableFull,
+        /// <summary>No node has that id.</summary>
+        NoSuchNode,
     }
 }

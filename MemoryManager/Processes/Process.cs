@@ -28,6 +28,8 @@ namespace MemoryManager.Processes
         public ulong NrPtes;
         /// <summary>Virtual pages in use: mapped, swapped or file-backed (total_vm).</summary>
         public ulong TotalVm;
+        /// <summary>The process's home node (numa_node_id() of the cpu it runs on): its allocations start with this node's zonelist.</summary>
+        public int HomeNid;
         /// <summary>First index of this slot's entries in the table's shared page-table arrays.</summary>
         internal int PteBase;
         internal int PtPageBase;

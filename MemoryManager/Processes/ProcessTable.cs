@@ -112,6 +112,16 @@ namespace MemoryManager.Processes
             return ProcResult.Ok;
         }
 
+        /// <summary>Sets a process's home node (its allocations start there); refused for an unknown pid or a node outside 0..nodeCount-1.</summary>
+        public ProcResult SetHomeNode(int pid, int nid, int nodeCount)
+        {
+            int slot = SlotOf(pid);
+            if (slot == NoSlot) return ProcResult.NoSuchProcess;
+            if ((uint)nid >= (uint)nodeCount) return ProcResult.NoSuchNode;
+            _procs[slot].HomeNid = nid;
+            return ProcResult.Ok;
+        }
+
         /// <summary>The slot of a pid that is in the table (any state), or NoSlot.</summary>
         public int SlotOf(int pid)
         {
@@ -132,7 +142,9 @@ namespace MemoryManager.Processes
         public TaskContext ContextOf(int pid)
         {
             ref Process t = ref Get(pid);
-            return new TaskContext(t.Pid, t.Comm, t.Flags);
+            TaskContext c = new TaskContext(t.Pid, t.Comm, t.Flags);
+            c.Nid = t.HomeNid;
+            return c;
         }
 
         /// <summary>Frees the slot and the pid of a process whose memory is already released (release_task).</summary>

@@ -111,6 +111,7 @@ namespace MemoryManager.Reclaim
             w.Low = z.WatermarkLow;
             w.High = z.WatermarkHigh;
             Wakes++;
+            node.Kswapd.Wakes++;
             if (w.BelowLow) WakesBelowLow++;
             LastWake = w;
             if (_pa.Events != null) _pa.Events.KswapdWoken(w);

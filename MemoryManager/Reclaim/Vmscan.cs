@@ -18,8 +18,11 @@ namespace MemoryManager.Reclaim
     /// cache page). try_to_free_pages is the allocator's direct reclaim (IDirectReclaim); kswapd
     /// (Kswapd.cs) runs the same shrink_node in the background.
     /// </summary>
-    public sealed unsafe class Vmscan : IDirectReclaim
+    public sealed unsafe class Vmscan : IDirectReclaim, INodeReclaim
     {
+        /// <summary>ZONE_RECLAIM_PRIORITY: zone reclaim starts scanning at 1/16 of the lists.</summary>
+        public const int ZoneReclaimPriority = 4;
+
         /// <summary>SWAP_CLUSTER_MAX: the unit of reclaim work.</summary>
         public const int SwapClusterMax = 32;
         /// <summary>DEF_PRIORITY: the first scan priority (scan size >> priority).</summary>
@@ -71,6 +74,34 @@ namespace MemoryManager.Reclaim
                 }
                 if (sc.NrReclaimed >= sc.NrToReclaim) break;
             }
+            _nodes.UpdateStat();
+            return sc.NrReclaimed;
+        }
+
+        /// <summary>
+        /// zone_reclaim() / __node_reclaim(): the fast path's reclaim on the allocating task's own
+        /// node when vm.zone_reclaim_mode has RECLAIM_ZONE: under PF_MEMALLOC, from
+        /// ZONE_RECLAIM_PRIORITY down until max(2^order, SWAP_CLUSTER_MAX) pages are reclaimed;
+        /// dirty pages are written only with RECLAIM_WRITE, anon pages unmapped to swap only with
+        /// RECLAIM_UNMAP. Returns the pages reclaimed.
+        /// </summary>
+        public ulong NodeReclaim(ref TaskContext current, int nid, Gfp gfp, int order, int zoneReclaimMode)
+        {
+            if ((uint)nid >= (uint)_nodes.Count) return 0;
+            gfp = MemallocScope.CurrentGfpContext(ref current, gfp);
+            ScanControl sc = default;
+            sc.NrToReclaim = 1UL << order;
+            if (sc.NrToReclaim < SwapClusterMax) sc.NrToReclaim = SwapClusterMax;
+            sc.MayWritepage = (zoneReclaimMode & PageAllocator.ReclaimWrite) != 0 && (gfp & Gfp.Fs) != 0;
+            sc.MaySwap = (zoneReclaimMode & PageAllocator.ReclaimUnmap) != 0 && (gfp & Gfp.Io) != 0;
+            sc.IsKswapd = false;
+            sc.GfpMask = gfp;
+            sc.MayShrinkSlab = (current.Flags & TaskFlags.MemallocNoshrink) == 0;
+            TaskFlags saved = current.Flags & TaskFlags.MemAlloc;
+            current.Flags |= TaskFlags.MemAlloc;
+            for (sc.Priority = ZoneReclaimPriority; sc.Priority >= 0 && sc.NrReclaimed < sc.NrToReclaim; sc.Priority--)
+                ShrinkNode(nid, ref sc);
+            current.Flags = (current.Flags & ~TaskFlags.MemAlloc) | saved;
             _nodes.UpdateStat();
             return sc.NrReclaimed;
         }

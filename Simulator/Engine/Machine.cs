@@ -126,15 +126,22 @@ namespace Simulator.Engine
                 MmResult ar = map.Add(start, end - start, n);
                 if (ar != MmResult.Ok) { error = $"memory map refused a range: {ar}"; return false; }
             }
+            for (int a = 0; a < s.Nodes; a++)
+                for (int b = 0; b < s.Nodes; b++)
+                    if (s.Distances[a, b] != 0 && map.SetDistance(a, b, s.Distances[a, b]) != MmResult.Ok)
+                    { error = $"memory map refused the distance {a} -> {b}"; return false; }
             ulong memmapBytes = PageAllocator.MemmapBytes(map);
             _memmap = (byte*)NativeMemory.AllocZeroed((nuint)memmapBytes);
             _phys = (byte*)NativeMemory.AllocZeroed((nuint)(perNode * (ulong)s.Nodes));
             var o = AllocatorOptions.Default;
             o.PerCpuLists = s.PerCpuLists;
             o.ModernWatermarks = s.ModernWatermarks;
+            o.FairZoneAllocation = s.FairZoneAllocation;
+            o.ZonelistOrder = s.ZonelistOrder;
             MmResult r = PageAllocator.Create(map, (Page*)_memmap, _phys, o, out PageAllocator pa);
             if (r != MmResult.Ok) { error = $"page allocator set-up failed: {r}"; return false; }
             Pa = pa;
+            pa.ZoneReclaimMode = s.ZoneReclaimMode;
             pa.Clock = Clock;
             pa.Log = _log;
             ISwapDevice swap = null;
@@ -226,6 +233,7 @@ namespace Simulator.Engine
                 case "meminfo": Vm.Nodes.UpdateStat(); Pa.WriteMemInfo(sink); break;
                 case "ps": WritePs(sink); break;
                 case "kswapd": WriteKswapd(sink); break;
+                case "numastat": Pa.WriteNumaStat(sink); break;
             }
             return sink.Text.ToString().TrimEnd('\n');
         }
@@ -319,10 +327,11 @@ namespace Simulator.Engine
                     TaskFlags f = e.RealTime ? TaskFlags.RealTime : TaskFlags.None;
                     ProcResult r = Vm.Procs.Spawn(e.Name, f, e.Adj, out int pid);
                     if (r != ProcResult.Ok) { _out($"[{Stamp()}] line {e.Line}: spawn refused: {Describe(r)}"); break; }
+                    Vm.Procs.SetHomeNode(pid, e.Node, Pa.NodeCount);
                     int fileId = e.Kind == WorkloadKind.Reader || e.Kind == WorkloadKind.Writer ? _fileByName[e.File] : -1;
                     var p = new SimProcess { Name = e.Name, Pid = pid, Work = Workload.Create(e.Kind, pid, e.Pages, e.Rate, fileId) };
                     Processes.Add(p);
-                    _out($"[{Stamp()}] spawned {e.Name} (pid {pid}) {e.Kind.ToString().ToLowerInvariant()} oom_score_adj={e.Adj}");
+                    _out($"[{Stamp()}] spawned {e.Name} (pid {pid}) {e.Kind.ToString().ToLowerInvariant()} oom_score_adj={e.Adj}{(Pa.NodeCount > 1 ? $" node={e.Node}" : "")}");
                     break;
                 }
                 case "exit":

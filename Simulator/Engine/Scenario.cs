@@ -22,6 +22,8 @@ namespace Simulator.Engine
         public string Name = "";       // process or file name, or what to print
         public WorkloadKind Kind;
         public int Pages, Rate = 1, Adj, Value;
+        /// <summary>The process's home node (spawn node=N).</summary>
+        public int Node;
         public string File = "";
         public bool RealTime;
         public int Line;
@@ -44,6 +46,14 @@ namespace Simulator.Engine
         public int MaxProcesses = 64;
         public int VpagesPerProcess = 8192;
         public bool Check;
+        /// <summary>The fair zone allocation pass (option fair_zone_alloc, default on as in the allocator).</summary>
+        public bool FairZoneAllocation = true;
+        /// <summary>vm.zone_reclaim_mode (option zone_reclaim_mode 0..7).</summary>
+        public int ZoneReclaimMode;
+        /// <summary>numa_zonelist_order (option zonelist_order node|zone).</summary>
+        public MemoryManager.Allocator.ZonelistOrder ZonelistOrder;
+        /// <summary>SLIT distances the scenario declares ("distance A B D", both ways); 0 = the default (10 / 20).</summary>
+        public readonly int[,] Distances = new int[4, 4];
         public ulong RunTicks;
         public readonly List<FileSpec> Files = new();
         public readonly List<ScenarioEvent> Events = new();
@@ -82,6 +92,17 @@ namespace Simulator.Engine
                 case "nodes":
                     if (w.Length != 2 || !int.TryParse(w[1], out Nodes) || Nodes < 1 || Nodes > 4) return "usage: nodes <1..4>";
                     return null;
+                case "distance":
+                {
+                    if (w.Length != 4 || !int.TryParse(w[1], out int a) || !int.TryParse(w[2], out int b) || !int.TryParse(w[3], out int d))
+                        return "usage: distance <node> <node> <11..254>";
+                    if (a < 0 || b < 0 || a >= Nodes || b >= Nodes) return $"distance: nodes are 0..{Nodes - 1} (declare 'nodes' first)";
+                    if (a == b) return "distance: a node is 10 from itself";
+                    if (d <= 10 || d > 254) return "distance: between two nodes it is 11..254";
+                    Distances[a, b] = d;
+                    Distances[b, a] = d;
+                    return null;
+                }
                 case "swap":
                     if (w.Length != 2 || !TrySize(w[1], out SwapBytes)) return "usage: swap <size>  (0 for none)";
                     if (SwapBytes > (4UL << 30)) return "swap must be at most 4G";
@@ -114,7 +135,7 @@ namespace Simulator.Engine
                     sawRun = true;
                     return null;
                 default:
-                    return $"unknown command '{w[0]}' (expected memory, nodes, swap, hz, option, file, at, every or run)";
+                    return $"unknown command '{w[0]}' (expected memory, nodes, distance, swap, hz, option, file, at, every or run)";
             }
         }
 
@@ -139,6 +160,14 @@ namespace Simulator.Engine
                     ModernWatermarks = v == "scale_factor";
                     return null;
                 case "check": if (!isBool) return "check is 0 or 1"; Check = b; return null;
+                case "fair_zone_alloc": if (!isBool) return "fair_zone_alloc is 0 or 1"; FairZoneAllocation = b; return null;
+                case "zone_reclaim_mode":
+                    if (!int.TryParse(v, out ZoneReclaimMode) || ZoneReclaimMode < 0 || ZoneReclaimMode > 7) return "zone_reclaim_mode is 0..7";
+                    return null;
+                case "zonelist_order":
+                    if (v != "node" && v != "zone") return "zonelist_order is 'node' or 'zone'";
+                    ZonelistOrder = v == "zone" ? MemoryManager.Allocator.ZonelistOrder.Zone : MemoryManager.Allocator.ZonelistOrder.Node;
+                    return null;
                 case "kswapd_batch":
                     if (!int.TryParse(v, out KswapdBatch) || KswapdBatch < 1 || KswapdBatch > 65536) return "kswapd_batch is 1..65536 pages";
                     return null;
@@ -160,14 +189,14 @@ namespace Simulator.Engine
             switch (e.Verb)
             {
                 case "print":
-                    if (w.Length != rest + 1) return "usage: print <vmstat|buddyinfo|zoneinfo|meminfo|ps|kswapd>";
+                    if (w.Length != rest + 1) return "usage: print <vmstat|buddyinfo|zoneinfo|meminfo|ps|kswapd|numastat>";
                     e.Name = w[rest];
-                    if (Array.IndexOf(new[] { "vmstat", "buddyinfo", "zoneinfo", "meminfo", "ps", "kswapd" }, e.Name) < 0)
-                        return $"cannot print '{e.Name}' (vmstat, buddyinfo, zoneinfo, meminfo, ps or kswapd)";
+                    if (Array.IndexOf(new[] { "vmstat", "buddyinfo", "zoneinfo", "meminfo", "ps", "kswapd", "numastat" }, e.Name) < 0)
+                        return $"cannot print '{e.Name}' (vmstat, buddyinfo, zoneinfo, meminfo, ps, kswapd or numastat)";
                     break;
                 case "spawn":
                 {
-                    if (w.Length < rest + 2) return "usage: spawn <name> <memhog|idle|reader|writer|leaker> [pages=N] [rate=N] [adj=N] [file=NAME] [rt]";
+                    if (w.Length < rest + 2) return "usage: spawn <name> <memhog|idle|reader|writer|leaker> [pages=N] [rate=N] [adj=N] [file=NAME] [node=N] [rt]";
                     e.Name = w[rest];
                     switch (w[rest + 1])
                     {
@@ -191,6 +220,9 @@ namespace Simulator.Engine
                             case "rate": if (!int.TryParse(v, out e.Rate) || e.Rate < 1) return "rate must be at least 1 page per tick"; break;
                             case "adj": if (!int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out e.Adj)) return "adj must be a number"; break;
                             case "file": e.File = v; break;
+                            case "node":
+                                if (!int.TryParse(v, out e.Node) || e.Node < 0 || e.Node >= Nodes) return $"node must be 0..{Nodes - 1} (declare 'nodes' first)";
+                                break;
                             default: return $"unknown spawn parameter '{k}'";
                         }
                     }

@@ -17,10 +17,13 @@ public static class Commands
     public static string Usage(string command) => command switch
     {
         "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
-                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]",
-        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]",
+                  "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]\n" +
+                  "                       [--numa N]",
+        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]\n" +
+                 "                      [--numa N]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
-                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]",
+                    "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]\n" +
+                    "                         [--numa N]",
         "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
         "grade" => GradeCommand.Usage,
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
@@ -154,7 +157,7 @@ public static class Commands
             if (target.Check(out var emulator) is string missing) { reporter.Error(missing); return 2; }
             KernelOptions.WriteVmx(target, reporter);
             bool debugExit = !parse.GetValue(noDebugExit);
-            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit);
+            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit, target.NumaNodes);
             reporter.Info(qemu.ToString());
             // QEMU's COM1 output comes through the runner, which leaves out the protocol's frames (the READY before each
             // prompt is for the runner, not for people); the keyboard (stdin) stays QEMU's, in raw mode as QEMU sets it.
@@ -291,6 +294,7 @@ public static class Commands
         command.Arguments.Add(page);
         // The page names its memory size ('<!-- lab: script FILE, memory SIZE -->'): lab has no --memory.
         command.Options.Remove(kernel.Memory);
+        command.Options.Remove(kernel.Numa);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);

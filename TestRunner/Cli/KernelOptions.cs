@@ -22,6 +22,12 @@ public sealed class KernelOptions
     {
         Description = "Do not build the kernel; boot the ISO that is there",
     };
+    public Option<int> Numa { get; } = new("--numa")
+    {
+        Description = $"Boot QEMU with N NUMA nodes ({QemuCommand.MinNumaNodes} to {QemuCommand.MaxNumaNodes}): memory split evenly, SLIT distance 10 + 10 x |i - j|; the kernel reads them from the ACPI SRAT and SLIT",
+        HelpName = "N",
+        CustomParser = r => OptionValues.WholeNumber(r, QemuCommand.MinNumaNodes, QemuCommand.MaxNumaNodes, "nodes"),
+    };
     public Option<bool> Direct { get; } = new("--direct")
     {
         Description = "Boot kernel.elf with QEMU's -kernel (multiboot1) instead of the ISO through GRUB",
@@ -62,6 +68,16 @@ public sealed class KernelOptions
         command.Options.Add(HeapPlug);
         command.Options.Add(NoBuild);
         if (bootable) command.Options.Add(Direct);
+        if (bootable) command.Options.Add(Numa);
+        if (bootable)
+            command.Validators.Add(r =>
+            {
+                // Only a node count the option itself accepted (its parser reports the others).
+                if (r.GetResult(Numa) is not { Implicit: false } numa || numa.Tokens.Count != 1) return;
+                if (!int.TryParse(numa.Tokens[0].Value, out int nodes) || nodes < QemuCommand.MinNumaNodes || nodes > QemuCommand.MaxNumaNodes) return;
+                if (r.GetResult(Memory) is { } m && m.Tokens.Count == 1 && !MemorySize.TryParse(m.Tokens[0].Value, out _, out _)) return;
+                if (QemuCommand.CheckNuma(r.GetValue(Memory), nodes) is string error) r.AddError(error);
+            });
         command.Validators.Add(r =>
         {
             if (r.GetResult(Heap) is { Implicit: false } && r.GetResult(HeapPlug) is { Implicit: false })
@@ -80,6 +96,7 @@ public sealed class KernelOptions
     public async Task<KernelTarget?> ResolveAsync(ParseResult parse, ConsoleReporter reporter, CancellationToken cancel)
     {
         var memory = parse.GetValue(Memory);
+        int numa = bootable ? parse.GetValue(Numa) : 0;
         string? iso = parse.GetValue(Iso);
         string? config = parse.GetValue(Config);
         string? heap = parse.GetValue(Heap);
@@ -92,7 +109,7 @@ public sealed class KernelOptions
         {
             string full = Path.GetFullPath(iso);
             string image = direct ? Path.Combine(Path.GetDirectoryName(full)!, "kernel.elf") : full;
-            return new KernelTarget(image, medium, memory, emulator);
+            return new KernelTarget(image, medium, memory, emulator) { NumaNodes = numa };
         }
 
         string? root = KernelLayout.FindRepoRoot(Environment.CurrentDirectory);
@@ -130,7 +147,7 @@ public sealed class KernelOptions
                 }
             }
         }
-        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout);
+        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout) { NumaNodes = numa };
     }
 
     /// <summary>The exit code of a command whose <see cref="ResolveAsync"/> gave no target: 130 after an interrupt, else 2.</summary>

@@ -24,8 +24,8 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// is not QEMU: the kernel's <c>halt</c> then powers off through ACPI and QEMU exits with 0.
     /// </summary>
     public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null, bool debugExit = true,
-        Determinism? determinism = null) =>
-        new(program, Common(image, medium, memory, debugExit, determinism, new[]
+        Determinism? determinism = null, int numaNodes = 0) =>
+        new(program, Common(image, medium, memory, debugExit, determinism, numaNodes, new[]
         {
             "-display", "none", "-no-reboot", "-monitor", "none",
         }.Concat(qmpSocket == null ? [] : new[] { "-qmp", $"unix:{qmpSocket.Replace(",", ",,")},server=on,wait=off" })
@@ -38,8 +38,8 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// The interactive command of <c>run</c>: COM1 on the terminal both ways; Ctrl-C stops QEMU
     /// (signal=on); with <paramref name="window"/> QEMU also opens its VGA window.
     /// </summary>
-    public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window, bool debugExit = true) =>
-        new(program, Common(image, medium, memory, debugExit, null, (window ? Array.Empty<string>() : new[] { "-display", "none" })
+    public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window, bool debugExit = true, int numaNodes = 0) =>
+        new(program, Common(image, medium, memory, debugExit, null, numaNodes, (window ? Array.Empty<string>() : new[] { "-display", "none" })
             .Concat(new[]
             {
                 "-no-reboot", "-monitor", "none",
@@ -54,9 +54,44 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     public static readonly IReadOnlyList<string> DeterministicArguments =
         ["-icount", $"shift={Determinism.Shift},sleep=off", "-rtc", "base=2000-01-01T00:00:00,clock=vm"];
 
-    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, Determinism? determinism, string[] middle)
+    /// <summary>The fewest and most nodes <c>--numa</c> takes, and the least memory each node gets.</summary>
+    public const int MinNumaNodes = 2, MaxNumaNodes = 8, MinNodeMiB = 16;
+
+    /// <summary>
+    /// The NUMA machine of <c>--numa N</c>: N RAM backends of memory/N MiB each (the last one takes
+    /// the remainder), one <c>-numa node</c> per backend, and a SLIT of 10 + 10 x |i - j| between
+    /// nodes i and j (a chain: each node's nearest neighbours are the next ones), from which QEMU
+    /// builds the ACPI SRAT and SLIT the kernel reads. Empty for 0 nodes.
+    /// </summary>
+    public static IReadOnlyList<string> NumaArguments(MemorySize memory, int nodes)
+    {
+        var args = new List<string>();
+        if (nodes == 0) return args;
+        long each = memory.MiB / nodes;
+        for (int i = 0; i < nodes; i++)
+        {
+            long size = i == nodes - 1 ? memory.MiB - each * (nodes - 1) : each;
+            args.AddRange(new[] { "-object", $"memory-backend-ram,id=ram{i},size={size}M", "-numa", $"node,nodeid={i},memdev=ram{i}" });
+        }
+        for (int i = 0; i < nodes; i++)
+            for (int j = 0; j < nodes; j++)
+                if (i != j) args.AddRange(new[] { "-numa", $"dist,src={i},dst={j},val={NumaDistance(i, j)}" });
+        return args;
+    }
+
+    /// <summary>The SLIT distance <c>--numa</c> gives nodes i and j: 10 to itself, 10 more per step along the chain.</summary>
+    public static int NumaDistance(int i, int j) => 10 + 10 * Math.Abs(i - j);
+
+    /// <summary>Null when <paramref name="memory"/> splits into <paramref name="nodes"/> nodes of at least <see cref="MinNodeMiB"/> MiB, else why not.</summary>
+    public static string? CheckNuma(MemorySize memory, int nodes) =>
+        nodes != 0 && memory.MiB / nodes < MinNodeMiB
+            ? $"--numa {nodes} with --memory {memory} gives each node {memory.MiB / nodes} MiB: each node needs at least {MinNodeMiB} MiB (use --memory {nodes * MinNodeMiB}M or more)"
+            : null;
+
+    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, Determinism? determinism, int numaNodes, string[] middle)
     {
         var args = new List<string> { "-machine", "q35,accel=tcg", "-cpu", "max", "-m", memory.ToString() };
+        args.AddRange(NumaArguments(memory, numaNodes));
         if (medium == BootMedium.Iso) args.AddRange(new[] { "-cdrom", image, "-boot", "d" });
         else args.AddRange(new[] { "-kernel", image });
         if (determinism != null)

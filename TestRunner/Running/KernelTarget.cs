@@ -16,6 +16,9 @@ public sealed record KernelTarget(string Image, BootMedium Medium, MemorySize Me
     /// </summary>
     public bool DebugExitDevice { get; init; } = true;
 
+    /// <summary>NUMA nodes QEMU gives the machine (<c>--numa N</c>, memory split evenly, QemuCommand.NumaArguments); 0 = none (one node, no SRAT).</summary>
+    public int NumaNodes { get; init; }
+
     /// <summary>Checks that the image and the emulator exist; returns a message for the first that does not, else null.</summary>
     public string? Check(out string emulatorPath)
     {

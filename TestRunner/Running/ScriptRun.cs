@@ -279,7 +279,7 @@ public static class ScriptRun
                 using (module)
                     await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                     {
-                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, null, options.Target.DebugExitDevice, module.Determinism),
+                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, null, options.Target.DebugExitDevice, module.Determinism, options.Target.NumaNodes),
                         Timeout = options.Timeout,
                         SerialLog = options.SerialLog,
                     }, cancel).ConfigureAwait(false);
@@ -292,7 +292,7 @@ public static class ScriptRun
             {
                 await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                 {
-                    Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice),
+                    Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice, numaNodes: options.Target.NumaNodes),
                     Timeout = options.Timeout,
                     SerialLog = options.SerialLog,
                     BeforeSending = qmpSocket == null ? null : ScreendumpBeforeHalt(options, state, qmpSocket),

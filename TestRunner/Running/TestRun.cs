@@ -67,7 +67,7 @@ public static class TestRun
                 using (module)
                     await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                     {
-                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, determinism: module.Determinism),
+                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, determinism: module.Determinism, numaNodes: options.Target.NumaNodes),
                         Timeout = options.Timeout,
                         ExitGrace = options.ExitGrace,
                         SerialLog = options.SerialLog,
@@ -76,7 +76,7 @@ public static class TestRun
         else
             await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
             {
-                Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory),
+                Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, numaNodes: options.Target.NumaNodes),
                 Timeout = options.Timeout,
                 ExitGrace = options.ExitGrace,
                 SerialLog = options.SerialLog,

@@ -73,19 +73,21 @@ public static class KernelImage
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
     /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null,
-        string? configuration = null, bool deterministic = false, TextWriter? serialLog = null)
+        string? configuration = null, bool deterministic = false, TextWriter? serialLog = null, int numaNodes = 0)
     {
         var layout = await RequireAsync(heap, configuration);
         var size = memory == null ? MemorySize.Default : MemorySize.Parse(memory);
         var result = await TestRun.RunAsync(new TestRunOptions
         {
-            Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, size),
+            Target = new KernelTarget(layout.IsoPath, BootMedium.Iso, size) { NumaNodes = numaNodes },
             Suite = suite,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             Deterministic = deterministic,
             SerialLog = serialLog,
         });
-        JUnitWriter.Write(result, JUnitPath(layout.RepoRoot, suite, size, configuration == null ? heap : $"{heap}{configuration}".ToLowerInvariant()));
+        string? variant = configuration == null ? heap : $"{heap}{configuration}".ToLowerInvariant();
+        if (numaNodes != 0) variant = $"{variant}numa{numaNodes}";
+        JUnitWriter.Write(result, JUnitPath(layout.RepoRoot, suite, size, variant));
         return result;
     }
 
@@ -106,13 +108,14 @@ public static class KernelImage
     /// </summary>
     /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null,
-        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso, bool deterministic = false, TextWriter? serialLog = null)
+        string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso, bool deterministic = false, TextWriter? serialLog = null,
+        int numaNodes = 0)
     {
         var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
         {
             Target = new KernelTarget(medium == BootMedium.Iso ? layout.IsoPath : layout.ElfPath, medium,
-                memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice },
+                memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice, NumaNodes = numaNodes },
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             Screendump = screendump == null ? null : Path.Combine(layout.RepoRoot, "artifacts", "test-results", screendump),
             Deterministic = deterministic,

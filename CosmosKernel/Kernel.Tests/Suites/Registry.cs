@@ -18,6 +18,7 @@ namespace Kernel.Tests
             new SchedSuite(),
             new ProcSuite(),
             new GcSuite(),
+            new NumaSuite(),
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),

@@ -211,6 +211,7 @@ namespace MemoryManager.Tests.Reclaim
             var pre = VmOptions.Default;
             pre.PreLinux48Balance = true;
             using var r = new Rig(options: pre);
+            r.Pa.Options.FairZoneAllocation = false;   // DMA must stay untouched (the fair pass would take from it too)
             var k = new TaskContext(0, "kernel", TaskFlags.MemAlloc);
             ref Zone dma32 = ref r.Pa.GetZone(0, ZoneType.Dma32);
             ref Zone dma = ref r.Pa.GetZone(0, ZoneType.Dma);

@@ -175,6 +175,67 @@ run 300
             Assert.Empty(m.OomVictims);
         }
 
+        /// <summary>remote-rescan.sim (fair pass on) or remote-rescan-2.6.sim (off), cut to <paramref name="ticks"/> ticks.</summary>
+        private static Simulator.Engine.Machine RunRemoteRescan(bool fair, int ticks)
+        {
+            string text = File.ReadAllText(ShippedScenarios().First(f => f.EndsWith(fair ? "remote-rescan.sim" : "remote-rescan-2.6.sim")));
+            Assert.Contains(fair ? "option fair_zone_alloc 1" : "option fair_zone_alloc 0", text);
+            text = System.Text.RegularExpressions.Regex.Replace(text, @"^(at \d+ print .*|run \d+)$", "", System.Text.RegularExpressions.RegexOptions.Multiline) + $"run {ticks}\n";
+            return Run(text);
+        }
+
+        [Fact]
+        public void With_the_fair_pass_the_home_node_zones_share_its_pages_in_proportion_to_their_batches()
+        {
+            using var fair = RunRemoteRescan(true, 40);
+            using var single = RunRemoteRescan(false, 40);
+            // 1640 pages in: node 0's DMA (15 MiB) and DMA32 (8 MiB) both serve with the fair pass...
+            ulong dma = fair.Pa.Stat.PgallocDma, dma32 = fair.Pa.Stat.PgallocDma32;
+            Assert.InRange(dma * 100 / (dma + dma32), 50UL, 80UL);
+            // ...while the 2.6 single scan takes all of them from DMA32, which is not yet at low.
+            Assert.True(single.Pa.Stat.PgallocDma * 100 < single.Pa.Stat.PgallocDma32, $"pgalloc_dma {single.Pa.Stat.PgallocDma}, pgalloc_dma32 {single.Pa.Stat.PgallocDma32}");
+            foreach (var m in new[] { fair, single })
+            {
+                m.Pa.NumaCounters(1, out ulong hit1, out ulong miss1, out _, out _, out _);
+                Assert.Equal(0UL, hit1 + miss1);   // node 0 is above low: nothing went remote yet
+            }
+        }
+
+        [Fact]
+        public void With_or_without_the_fair_pass_the_rescan_spills_to_the_remote_node_only_at_low_and_before_any_reclaim()
+        {
+            foreach (bool fairPass in new[] { true, false })
+            {
+                using var m = RunRemoteRescan(fairPass, 150);
+                m.Pa.NumaCounters(1, out _, out ulong miss1, out _, out _, out ulong other1);
+                m.Pa.NumaCounters(0, out _, out _, out ulong foreign0, out _, out _);
+                Assert.True(miss1 > 0, $"fair={fairPass}: the hog's later pages came from node 1");
+                Assert.Equal(miss1, other1);
+                Assert.Equal(miss1, foreign0);
+                for (int t = 0; t < 2; t++)
+                {
+                    ref var z = ref m.Pa.GetZone(0, (MemoryManager.Common.ZoneType)t);
+                    Assert.True(z.NrFree <= z.WatermarkLow + z.Protection(1), $"fair={fairPass}: node 0 zone {t} at low when it spilled");
+                }
+                Assert.Equal(0UL, m.Pa.Stat.PgscanKswapd + m.Pa.Stat.PgscanDirect);
+                Assert.DoesNotContain(m.KswapdEvents, e => e.Woken);
+                Assert.Empty(m.CensusFailures);
+            }
+        }
+
+        [Theory]
+        [InlineData("memory 24M\nnodes 2\ndistance 0 0 10\nrun 10", "line 3: distance: a node is 10 from itself")]
+        [InlineData("memory 24M\nnodes 2\ndistance 0 1 10\nrun 10", "line 3: distance: between two nodes it is 11..254")]
+        [InlineData("memory 24M\ndistance 0 1 20\nrun 10", "line 2: distance: nodes are 0..0 (declare 'nodes' first)")]
+        [InlineData("memory 24M\nnodes 2\nat 0 spawn a memhog pages=10 node=2\nrun 10", "line 3: node must be 0..1")]
+        [InlineData("memory 24M\noption zone_reclaim_mode 8\nrun 10", "line 2: zone_reclaim_mode is 0..7")]
+        [InlineData("memory 24M\noption zonelist_order numa\nrun 10", "line 2: zonelist_order is 'node' or 'zone'")]
+        public void A_bad_numa_line_is_reported_with_its_line_number(string text, string expected)
+        {
+            Assert.False(Scenario.TryParse(text, out _, out string error));
+            Assert.StartsWith(expected, error);
+        }
+
         [Theory]
         [InlineData("memory 24M\nfrobnicate 3\nrun 10", "line 2: unknown command 'frobnicate'")]
         [InlineData("memory 24X\nrun 10", "line 1: usage: memory <size>")]

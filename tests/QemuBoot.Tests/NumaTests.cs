@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using TestRunner.Emulator;
+using TestRunner.Running;
+using Xunit;
+
+namespace QemuBoot.Tests;
+
+/// <summary>
+/// The kernel on a NUMA machine (TestRunner --numa N): the in-kernel numa suite at 2 and 4 nodes
+/// (one boot each, small memory), and the shell's numa, numastat and buddyinfo showing the nodes
+/// QEMU was given (QemuCommand.NumaArguments: memory split evenly, distance 10 + 10 x |i - j|).
+/// </summary>
+public class NumaTests
+{
+    static async Task NumaSuitePasses(int nodes, string memory)
+    {
+        var run = await KernelImage.RunAsync("numa", memory, timeoutSeconds: 180, numaNodes: nodes);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.Equal(0, run.Failed);
+        Assert.Equal(0, run.Skipped);
+        Assert.True(run.Passed >= 7, KernelImage.Describe(run));
+    }
+
+    [Fact]
+    public Task The_numa_suite_passes_with_2_nodes_at_128M() => NumaSuitePasses(2, "128M");
+
+    [Fact]
+    public Task The_numa_suite_passes_with_4_nodes_at_256M() => NumaSuitePasses(4, "256M");
+
+    [Fact]
+    public async Task Script_with_two_nodes_shows_both_nodes_in_numa_numastat_and_buddyinfo()
+    {
+        var run = await KernelImage.ScriptAsync(["numa", "numastat", "buddyinfo"], "128M", timeoutSeconds: 90, numaNodes: 2);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        string numa = string.Join("\n", run.Exchanges[0].Output);
+        // The SRAT ranges are QEMU's split of 128M: node 1 is [64M, 128M).
+        Assert.Contains("SRAT: Node 1 PXM 1 [mem 0x0004000000-0x0007ffffff]", numa);
+        Assert.Contains("available: 2 nodes (0-1)", numa);
+        int d = QemuCommand.NumaDistance(0, 1);   // what --numa gave QEMU's SLIT
+        Assert.Contains($"node distances:\nnode    0   1\n  0:   10  {d}\n  1:   {d}  10", numa);
+        Assert.Matches(new Regex(@"^\s+node0\s+node1$", RegexOptions.Multiline), string.Join("\n", run.Exchanges[1].Output));
+        Assert.Matches(new Regex(@"^numa_hit\s+\d+\s+\d+$", RegexOptions.Multiline), string.Join("\n", run.Exchanges[1].Output));
+        string buddy = string.Join("\n", run.Exchanges[2].Output);
+        Assert.Contains("Node 0, zone    DMA32", buddy);
+        Assert.Contains("Node 1, zone    DMA32", buddy);
+    }
+
+    [Fact]
+    public async Task Without_numa_the_machine_is_one_node()
+    {
+        var run = await KernelImage.ScriptAsync(["numa", "numastat"], "64M", timeoutSeconds: 90);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        string numa = string.Join("\n", run.Exchanges[0].Output);
+        Assert.Contains("numa: one node: no SRAT (one node)", numa);
+        Assert.Contains("available: 1 node (0)", numa);
+        Assert.Matches(new Regex(@"^\s+node0$", RegexOptions.Multiline), string.Join("\n", run.Exchanges[1].Output));
+    }
+}
