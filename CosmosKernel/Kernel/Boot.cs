@@ -24,6 +24,7 @@ namespace Kernel
             Serial.Init();
             Cpu.InstallExceptionHandlers();
             PanicReport.Install();
+            ExceptionReport.Install();   // throw/catch work from here on (docs/exceptions.md)
             Vga.Clear();
             Console.EnableScreen();
             Console.Write(Version);

@@ -59,7 +59,9 @@ namespace Kernel
                 else fixed (char* buf = s_line.Chars) s_length = Console.ReadLine(buf, MaxLine);
                 if (!Accept() || s_tokens == 0) continue;
                 Commands++;
-                Execute();
+                // A command that throws is abandoned with a report; the shell prompts again.
+                try { Execute(); }
+                catch (System.Exception e) { ExceptionReport.Print("command failed with an unhandled exception", e); }
             }
         }
 

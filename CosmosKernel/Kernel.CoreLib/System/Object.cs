@@ -68,7 +68,7 @@ namespace System
         private static uint ConvertToUInt32Checked(double v) { if (!(v > -1.0 && v < 4294967296.0)) Overflow(); return (uint)v; }
         private static long ConvertToInt64Checked(double v) { if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) Overflow(); return (long)v; }
         private static ulong ConvertToUInt64Checked(double v) { if (!(v > -1.0 && v < 18446744073709551616.0)) Overflow(); return (ulong)v; }
-        private static void Overflow() => Kernel.Core.Runtime.Panic.Fail("arithmetic overflow in a checked conversion");
+        private static void Overflow() => throw new OverflowException();
     }
 }
 

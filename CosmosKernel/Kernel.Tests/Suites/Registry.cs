@@ -8,6 +8,7 @@ namespace Kernel.Tests
         public static TestSuite[] CreateSuites() => new TestSuite[]
         {
             new RuntimeSuite(),
+            new EhSuite(),
             new MemoryMapSuite(),
             new AcpiSuite(),
             new HeapSuite(),
