@@ -202,6 +202,10 @@ namespace Kernel.Mm
             ulong* b = stackalloc ulong[2];
             DataBounds(b);
             ulong stackLo = KernelStack.GuardPage, stackHi = KernelStack.Top;   // the boot stack (scanned as a stack) and its unmapped guard page
+            // ... and the boot page tables below them: every 2 MiB entry is an address of RAM plus
+            // flags, which pinned the object covering each 2 MiB boundary of the heap.
+            ulong tables = Paging.TablesStart;
+            if (tables < stackLo && tables > b[0]) stackLo = tables;
             if (stackLo > b[0] && stackHi <= b[1])
             {
                 gc.ScanRange(b[0], stackLo, GcRootKind.Data);

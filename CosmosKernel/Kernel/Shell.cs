@@ -323,6 +323,8 @@ namespace Kernel
             else if (Is(0, "bench")) Bench();
             else if (Is(0, "sleep")) SleepCommand();
             else if (Is(0, "gc")) GcCommand();
+            else if (Is(0, "oomcatch")) OomCatchCommand();
+            else if (Is(0, "throw")) ThrowCommand();
             else if (Is(0, "test")) RunTests();
             else if (Is(0, "halt"))
             {
