@@ -23,7 +23,7 @@ namespace Kernel.Core.Runtime
 
         /// <summary>Resolves the target of the call through <paramref name="cell"/> on <paramref name="thisObj"/> and caches it.</summary>
         [RuntimeExport("RhpResolveInterfaceDispatch")]
-        private static void* Resolve(object thisObj, nint* cell)
+        internal static void* Resolve(object thisObj, nint* cell)
         {
             Resolutions++;
             MethodTable* objMT = ObjectModel.MethodTableOf(thisObj);

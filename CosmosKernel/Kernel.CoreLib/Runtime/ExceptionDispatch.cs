@@ -92,6 +92,10 @@ namespace Kernel.Core.Runtime
                 if (r == ResolveEnd) break;
                 if (r == ResolveFilterLanding) { handlerFrame = frame; landing = true; break; }
                 if (kind != KindRethrow) ex.AddFrame(it.Ctx.Rip);
+                // A throw in the memory manager, the heap or the collector (its own frame, or the
+                // helper's caller) is a panic: their state is not exception-safe.
+                if (frame < 2 && Symbols.IsNoThrowCode(it.Ctx.Rip))
+                    Panic.Fail(Describe("exception in code that must not throw (the memory manager, the kernel heap or the collector): ", ex));
                 if (it.Info.EhInfo != null && FindHandler(ex, ref it, out handlerIdx, out handler)) { handlerFrame = frame; break; }
                 if (!Step(ref it, bounds)) break;
                 frame++;

@@ -50,8 +50,52 @@ namespace Kernel.Core.Runtime
         /// </summary>
         public static bool IsNoThrowCode(ulong address)
         {
+            if (!s_rangesKnown) FindNoThrowRanges();
+            if (s_rangesContiguous)
+                return (address >= s_mmStart && address < s_mmEnd) || (address >= s_kmStart && address < s_kmEnd);
             if (!Lookup(address, out byte* name, out _)) return false;
             return StartsWith(name, "MemoryManager_") || StartsWith(name, "Kernel_Mm_");
+        }
+
+        private static ulong s_mmStart, s_mmEnd, s_kmStart, s_kmEnd;
+        private static bool s_rangesKnown, s_rangesContiguous;
+
+        /// <summary>
+        /// ilc lays each assembly's methods out together: the two groups are found once as address
+        /// ranges (each ends where the next foreign symbol starts). If some foreign symbol lies
+        /// inside a range, every check looks the name up instead.
+        /// </summary>
+        private static void FindNoThrowRanges()
+        {
+            Range("MemoryManager_", out s_mmStart, out s_mmEnd, out bool mmOk);
+            Range("Kernel_Mm_", out s_kmStart, out s_kmEnd, out bool kmOk);
+            s_rangesContiguous = mmOk && kmOk;
+            s_rangesKnown = true;
+        }
+
+        private static void Range(string prefix, out ulong start, out ulong end, out bool contiguous)
+        {
+            ulong* table = SymbolTable();
+            ulong count = table[0];
+            ulong lo = ulong.MaxValue, hi = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                if (!StartsWith((byte*)table[2 + 2 * i], prefix)) continue;
+                ulong a = table[1 + 2 * i];
+                if (a < lo) lo = a;
+                if (a > hi) hi = a;
+            }
+            contiguous = true;
+            ulong next = ulong.MaxValue;
+            for (ulong i = 0; i < count; i++)
+            {
+                ulong a = table[1 + 2 * i];
+                bool mine = StartsWith((byte*)table[2 + 2 * i], prefix);
+                if (!mine && a >= lo && a <= hi) contiguous = false;
+                if (a > hi && a < next) next = a;
+            }
+            start = lo;
+            end = hi == 0 ? 0 : next;
         }
 
         private static bool StartsWith(byte* name, string prefix)

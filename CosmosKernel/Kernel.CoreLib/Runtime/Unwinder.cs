@@ -170,6 +170,16 @@ namespace Kernel.Core.Runtime
 
         private static byte CieFdeEncoding(byte* cie) { ParseCie(cie, out Cie c); return c.FdeEncoding; }
 
+        // ilc writes one CIE for all its FDEs: the last one parsed is kept.
+        private static byte* s_lastCie;
+        private static Cie s_lastParsed;
+
+        private static void CachedCie(byte* cie, out Cie c)
+        {
+            if (cie != s_lastCie) { ParseCie(cie, out s_lastParsed); s_lastCie = cie; }
+            c = s_lastParsed;
+        }
+
         /// <summary>The FDE covering <paramref name="address"/>, or false (assembly code, data, a wild address).</summary>
         public static bool FindMethod(ulong address, out MethodCodeInfo info)
         {
@@ -189,7 +199,7 @@ namespace Kernel.Core.Runtime
             fixed (uint* ends = s_index.End) info.FdeEnd = ends[found];
             fixed (uint* fdes = s_index.Fde) info.Fde = (byte*)(ulong)fdes[found];
             byte* fde = info.Fde;
-            ParseCie(fde + 4 - *(int*)(fde + 4), out Cie cie);
+            CachedCie(fde + 4 - *(int*)(fde + 4), out Cie cie);
             byte* q = fde + 8;
             ReadEncoded(ref q, cie.FdeEncoding);
             ReadEncoded(ref q, (byte)(cie.FdeEncoding & 0x0F));
@@ -229,7 +239,7 @@ namespace Kernel.Core.Runtime
         public static bool Step(ref EhContext ctx, MethodCodeInfo info, bool exactPc)
         {
             byte* fde = info.Fde;
-            ParseCie(fde + 4 - *(int*)(fde + 4), out Cie cie);
+            CachedCie(fde + 4 - *(int*)(fde + 4), out Cie cie);
             byte* fdeEnd = fde + 4 + *(uint*)fde;
             byte* q = fde + 8;
             ReadEncoded(ref q, cie.FdeEncoding);

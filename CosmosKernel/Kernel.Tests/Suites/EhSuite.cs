@@ -396,7 +396,7 @@ namespace Kernel.Tests
 
         private sealed class OomBody : Kernel.Sched.ITaskBody
         {
-            public int Chunks;
+            public int Chunks, ChunkBytes;
             public bool Caught;
             public string Message;
             public void Run(Kernel.Sched.KTask self)
@@ -407,7 +407,7 @@ namespace Kernel.Tests
                     while (true)
                     {
                         var c = new Chunk();
-                        c.Data = new byte[(64 << 10) - 64];   // with its header, one order-4 block
+                        c.Data = new byte[ChunkBytes - 64];   // with its header, one buddy block
                         c.Next = head;
                         head = c;
                         Chunks++;
@@ -430,12 +430,16 @@ namespace Kernel.Tests
             GC.Collect();
             ulong freeBefore = Kernel.Core.Memory.Heap.Stats.FreePages;
             ulong totalPages = Kernel.Core.Memory.Heap.Stats.TotalPages;
-            var body = new OomBody();
+            // 64 KiB chunks (one order-4 block each), bigger on big machines so that the fill stays
+            // near 4096 allocations: what a stale stack word pins is one chunk.
+            int chunk = 64 << 10;
+            while ((ulong)chunk * 4096 < totalPages * 4096 && chunk < (4 << 20)) chunk *= 2;
+            var body = new OomBody { ChunkBytes = chunk };
             Kernel.Sched.KTask t = Kernel.Sched.Scheduler.Spawn("oomcatch", body);
             a.True(Kernel.Sched.Scheduler.Join(t), "joined the task");
             a.True(body.Caught, "the task's catch (OutOfMemoryException) ran");
             a.Equal("Insufficient memory to continue the execution of the program.", body.Message ?? "", "message");
-            a.True((ulong)body.Chunks * 16 >= freeBefore / 2, string.Concat((body.Chunks / 16).ToString(), " MiB held before the failure, of ", (freeBefore / 256).ToString(), " MiB free"));
+            a.True((ulong)body.Chunks * (ulong)(chunk / 4096) >= freeBefore / 2, string.Concat(((ulong)body.Chunks * (ulong)chunk >> 20).ToString(), " MiB held before the failure, of ", (freeBefore / 256).ToString(), " MiB free"));
             Kernel.Mm.KernelGcFigures f = Kernel.Proc.GcRoots.Collect();
             ulong freeAfter = Kernel.Core.Memory.Heap.Stats.FreePages;
             

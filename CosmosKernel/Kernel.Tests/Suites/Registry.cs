@@ -9,6 +9,7 @@ namespace Kernel.Tests
         {
             new RuntimeSuite(),
             new EhSuite(),
+            new CSharpSuite(),
             new MemoryMapSuite(),
             new AcpiSuite(),
             new HeapSuite(),
