@@ -91,3 +91,68 @@ namespace Kernel
         }
     }
 }
+
+namespace Kernel
+{
+    using System.Runtime.CompilerServices;
+    using Kernel.Core;
+
+    public static unsafe partial class Shell
+    {
+        private sealed class BenchException : System.Exception
+        {
+            public BenchException() : base("bench") { }
+        }
+
+        private static BenchException s_benchException;
+
+        /// <summary>10 frames down, then return (or throw the preallocated exception).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int Down(int n, bool doThrow)
+        {
+            if (n == 0)
+            {
+                if (doThrow) throw s_benchException;
+                return 1;
+            }
+            return Down(n - 1, doThrow) + 1;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int CallInTry(bool doThrow)
+        {
+            try { return Down(9, doThrow); }
+            catch (BenchException) { return -1; }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int CallPlain() => Down(9, false);
+
+        /// <summary>`bench eh`: cycles of a call 10 frames deep with and without a try around it, and of a throw caught 10 frames up.</summary>
+        private static void BenchEh()
+        {
+            s_benchException ??= new BenchException();
+            const int Rounds = 5, Ops = 1000;
+            ulong plain = ulong.MaxValue, inTry = ulong.MaxValue, thrown = ulong.MaxValue;
+            int sink = 0;
+            for (int r = 0; r < Rounds; r++)
+            {
+                ulong t0 = Native.ReadTimeStampCounter();
+                for (int i = 0; i < Ops; i++) sink += CallPlain();
+                ulong t1 = Native.ReadTimeStampCounter();
+                for (int i = 0; i < Ops; i++) sink += CallInTry(false);
+                ulong t2 = Native.ReadTimeStampCounter();
+                for (int i = 0; i < Ops; i++) sink += CallInTry(true);
+                ulong t3 = Native.ReadTimeStampCounter();
+                plain = Math.Min(plain, (t1 - t0) / Ops);
+                inTry = Math.Min(inTry, (t2 - t1) / Ops);
+                thrown = Math.Min(thrown, (t3 - t2) / Ops);
+            }
+            Console.WriteLine("exceptions, TSC cycles per operation (best of 5 rounds of 1000; compare within one boot)");
+            Console.WriteLine($"  call 10 frames deep, no try             {plain,10}");
+            Console.WriteLine($"  the same inside try/catch, no throw     {inTry,10}");
+            Console.WriteLine($"  throw caught 10 frames up               {thrown,10}  ({(plain == 0 ? 0 : thrown / plain)}x the plain call)");
+            if (sink == 42) Console.WriteLine();   // keeps the calls from being optimised away
+        }
+    }
+}
