@@ -341,15 +341,22 @@ namespace Kernel.Tests
 
         // ------------------------------------------------------------ nothing leaks
 
+        private static TestException s_reused;
+
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void Thrower10(int n)
+        private static void Thrower10(int n, bool fresh)
         {
-            if (n == 0) throw new TestException(n);
-            Thrower10(n - 1);
+            if (n == 0) throw fresh ? new TestException(n) : s_reused;
+            Thrower10(n - 1, fresh);
         }
 
         private static void A_hundred_thousand_throws_leave_the_stack_and_heap_as_they_were(Assert a)
         {
+            // With a collector each round throws a new exception (garbage, collected); on a heap
+            // without one (the RAT image) the rounds rethrow one object, so any byte the
+            // dispatcher itself allocated would show.
+            bool collector = Kernel.Mm.KernelGc.IsReady;
+            s_reused ??= new TestException(0);
             GC.Collect();
             ulong heapBefore = Kernel.Core.Memory.Heap.Stats.BytesInUse;
             ulong spBefore = Kernel.Core.Native.ReadStackPointer();
@@ -357,18 +364,19 @@ namespace Kernel.Tests
             int caught = 0;
             for (int i = 0; i < 100_000; i++)
             {
-                try { Thrower10(3); }
+                try { Thrower10(3, collector); }
                 catch (TestException) { caught++; }
                 if (Kernel.Core.Native.ReadStackPointer() != spBefore) spMoved++;
                 // Each round leaves its exception as garbage, and a `new` never runs the collector
                 // itself (the heap's allocations may not shrink): collect as a long loop must.
-                if (i % 2000 == 1999) GC.Collect();
+                if (collector && i % 2000 == 1999) GC.Collect();
             }
             GC.Collect();
             ulong heapAfter = Kernel.Core.Memory.Heap.Stats.BytesInUse;
             a.Equal(100_000, caught, "every throw was caught");
             a.Equal(0UL, spMoved, "rounds after which the stack pointer differed");
-            a.True(heapAfter <= heapBefore + 4096, string.Concat("heap in use after a collection: ", heapBefore.ToString(), " bytes before, ", heapAfter.ToString(), " after"));
+            ulong slack = collector ? 4096UL : 0UL;
+            a.True(heapAfter <= heapBefore + slack, string.Concat("heap in use: ", heapBefore.ToString(), " bytes before, ", heapAfter.ToString(), " after", collector ? " a collection" : " (no collector: one exception object rethrown)"));
         }
 
         // ------------------------------------------------------------ tasks and out of memory
