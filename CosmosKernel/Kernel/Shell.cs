@@ -377,7 +377,7 @@ namespace Kernel
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | ps | run | kill | oom_adj | alloc | free");
-            Console.WriteLine("  | bench | sleep | gc | test | halt");
+            Console.WriteLine("  | bench | sleep | gc | oomcatch | throw | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -400,8 +400,12 @@ namespace Kernel
             Console.WriteLine("  free <pfn>              free what alloc returned (other pfns: as order 0)");
             Console.WriteLine("  bench                   buddy vs RAT, cycles per alloc+free");
             Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
+            Console.WriteLine("  bench eh                cycles: a call, a try, a throw caught 10 frames up");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
+            Console.WriteLine("  oomcatch [n]            a task fills memory with 64 KiB objects until new");
+            Console.WriteLine("                          throws; MemFree before, after, after gc");
+            Console.WriteLine("  throw [task|null]       throw from a command or a task, or read through null");
             Console.WriteLine("  test <suite>            run in-kernel tests; suites:");
             WriteSuiteNamesWrapped(5, 79);
             Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");
