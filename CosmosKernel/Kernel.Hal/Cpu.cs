@@ -106,10 +106,42 @@ namespace Kernel.Hal
             19 => "SIMD floating-point error", _ => "exception",
         };
 
-        /// <summary>Called by the assembly stubs with the saved registers. Never returns: a CPU exception is a panic.</summary>
+        private static bool s_inFault;
+
+        /// <summary>CPU faults turned into exceptions since boot (#PF at a null-ish address, #DE).</summary>
+        public static ulong FaultsRaised { get; private set; }
+
+        /// <summary>
+        /// A #PF below 4 KiB (a null reference: page 0 is never mapped) or a #DE in managed kernel
+        /// code becomes a NullReferenceException / DivideByZeroException thrown at the faulting
+        /// instruction. Not in the memory manager, the kernel heap or the collector, not in
+        /// assembly, not while a panic or another fault is handled: those stay panics.
+        /// </summary>
+        private static void TryRaise(ExceptionFrame* frame, ulong cr2)
+        {
+            bool nullRef = frame->Vector == 14 && cr2 < 4096;
+            bool divide = frame->Vector == 0;
+            if (!nullRef && !divide) return;
+            if (s_inFault || Panic.InProgress || ExceptionDispatch.StackBounds == null) return;
+            if (!Unwinder.FindMethod(frame->Rip, out _) || Symbols.IsNoThrowCode(frame->Rip)) return;
+            EhContext ctx;
+            ctx.Rip = frame->Rip; ctx.Rsp = frame->Rsp; ctx.Rbx = frame->Rbx; ctx.Rbp = frame->Rbp;
+            ctx.R12 = frame->R12; ctx.R13 = frame->R13; ctx.R14 = frame->R14; ctx.R15 = frame->R15;
+            s_inFault = true;
+            System.Exception ex = nullRef ? new System.NullReferenceException() : new System.DivideByZeroException();
+            s_inFault = false;
+            FaultsRaised++;
+            // The dispatcher resumes a catching frame and never comes back here: the iretq that
+            // would have restored IF does not run, so interrupts come back on as they were.
+            if ((frame->Rflags & 0x200) != 0) Interrupts.Enable();
+            ExceptionDispatch.Dispatch(ex, ExceptionDispatch.KindHardware, &ctx);
+        }
+
+        /// <summary>Called by the assembly stubs with the saved registers: a fault that becomes an exception (<see cref="TryRaise"/>), else a panic.</summary>
         [RuntimeExport("kernel_on_exception")]
         private static void OnException(ExceptionFrame* frame)
         {
+            TryRaise(frame, Native.ReadCr2());
             s_lastFrame = *frame;
             s_haveFrame = true;
             ulong cr2 = Native.ReadCr2();
@@ -214,7 +246,7 @@ namespace Kernel.Hal
                 Reg("RBP", f.Rbp); Reg("R8", f.R8); Reg("R9", f.R9); Console.WriteLine();
                 Reg("R10", f.R10); Reg("R11", f.R11); Reg("R12", f.R12); Console.WriteLine();
                 Reg("R13", f.R13); Reg("R14", f.R14); Reg("R15", f.R15); Console.WriteLine();
-                Backtrace.Print(f.Rip, f.Rbp);
+                Backtrace.Print(f);
             }
             else
             {

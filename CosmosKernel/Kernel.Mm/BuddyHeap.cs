@@ -310,8 +310,31 @@ namespace Kernel.Mm
         /// <summary><paramref name="size"/> zeroed bytes, 16-byte aligned from 16 bytes up, 8 below (the slab's kmalloc-8). Never null: out of memory panics after the failure report.</summary>
         public static void* Alloc(nuint size)
         {
+            // A `new` in task context may fail softly: null after the whole slow path (reclaim,
+            // the OOM killer), and `new` throws OutOfMemoryException (docs/exceptions.md).
+            bool mayFail = Kernel.Core.Runtime.Allocator.TakeMayFail();
             TaskContext t = Current;
+            if (mayFail && !t.InInterrupt && !KernelGc.IsRunning) return AllocOrNull(size, ref t);
             return Alloc(size, ref t);
+        }
+
+        /// <summary>`new` requests the slow path could not serve (each became an OutOfMemoryException).</summary>
+        public static ulong SoftFailures { get; private set; }
+
+        /// <summary>kmalloc without a failure report or a panic: null when the slow path found nothing (`new`'s path).</summary>
+        private static void* AllocOrNull(nuint size, ref TaskContext current)
+        {
+            if (s_dead || !s_ready) return Alloc(size, ref current);
+            if (size == 0) size = 1;
+            SlabAllocator slab = Slab;
+            TaskFlags scope = MemallocScope.Save(ref current, HeapScope);
+            void* p = slab.Alloc(size, GfpFor(ref current) | Gfp.NoWarn, ref current, out SlabResult r, out nuint usable);
+            MemallocScope.Restore(ref current, HeapScope, scope);
+            if (p == null) { SoftFailures++; return null; }
+            s_stats.Allocations++;
+            s_stats.BytesRequested += size;
+            s_stats.BytesInUse += usable;
+            return p;
         }
 
         /// <summary>

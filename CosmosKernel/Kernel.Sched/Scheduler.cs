@@ -50,6 +50,8 @@ namespace Kernel.Sched
         /// <summary>Dead tasks whose stacks went back to the heap.</summary>
         public static ulong Reaped => s_reaped;
         public static ulong ContextSwitches => s_switches;
+        /// <summary>Tasks ended by an exception their body did not catch (since boot).</summary>
+        public static ulong UncaughtExceptions { get; private set; }
 
         /// <summary>The task in table slot <paramref name="slot"/> (0 .. <see cref="Capacity"/>-1), or null: iterate for a `ps` listing.</summary>
         public static KTask TaskAt(int slot) => s_tasks == null || (uint)slot >= Capacity ? null : s_tasks[slot];
@@ -375,7 +377,13 @@ namespace Kernel.Sched
         {
             FinishSwitch();
             KTask t = s_current;
-            t.Body.Run(t);
+            // An exception no frame of the task catches ends the task (with a report), not the kernel.
+            try { t.Body.Run(t); }
+            catch (System.Exception e)
+            {
+                UncaughtExceptions++;
+                ExceptionReport.Print(string.Concat("task ", t.Id.ToString(), " '", t.Name, "' ended by an unhandled exception"), e);
+            }
             Exit();
         }
 

@@ -24,6 +24,7 @@ namespace Kernel
             Serial.Init();
             Cpu.InstallExceptionHandlers();
             PanicReport.Install();
+            ExceptionReport.Install();   // throw/catch work from here on (docs/exceptions.md)
             Vga.Clear();
             Console.EnableScreen();
             Console.Write(Version);
@@ -73,6 +74,7 @@ namespace Kernel
             // 8. Processes: the Vm (reclaim, swap, OOM killer) over the buddy heap, kswapd tasks.
             string procError = Processes.Init();
             GcRoots.Install();   // GC.Collect reaches the collector (the buddy heap only)
+            Allocator.PrepareOutOfMemory();   // from here on a `new` the heap cannot serve throws OutOfMemoryException
 
             PrintBootReport();
             if ((object)procError != null) { Console.Write("processes: not available: "); Console.WriteLine(procError); }

@@ -66,7 +66,9 @@ namespace Kernel
                 // Each command starts on zeroed stack: what the last command or a task switch left
                 // below here cannot keep its objects alive through the next frames' unwritten slots.
                 KernelStack.ClearDeadStack(DeadStackClearBytes);
-                Execute();
+                // A command that throws is abandoned with a report; the shell prompts again.
+                try { Execute(); }
+                catch (System.Exception e) { ExceptionReport.Print("command failed with an unhandled exception", e); }
             }
         }
 
@@ -331,6 +333,8 @@ namespace Kernel
             else if (Is(0, "bench")) Bench();
             else if (Is(0, "sleep")) SleepCommand();
             else if (Is(0, "gc")) GcCommand();
+            else if (Is(0, "oomcatch")) OomCatchCommand();
+            else if (Is(0, "throw")) ThrowCommand();
             else if (Is(0, "test")) RunTests();
             else if (Is(0, "trace")) TraceCommand();
             else if (Is(0, "halt"))
@@ -385,7 +389,8 @@ namespace Kernel
         {
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | numa | numastat | sysctl | ps | run | kill");
-            Console.WriteLine("  | oom_adj | alloc | free | bench | sleep | gc | trace | test | halt");
+            Console.WriteLine("  | oom_adj | alloc | free | bench | sleep | gc | trace | oomcatch | throw");
+            Console.WriteLine("  | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -413,9 +418,13 @@ namespace Kernel
             Console.WriteLine("  free <pfn>              free what alloc returned (other pfns: as order 0)");
             Console.WriteLine("  bench                   buddy vs RAT, cycles per alloc+free");
             Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
+            Console.WriteLine("  bench eh                cycles: a call, a try, a throw caught 10 frames up");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
             Console.WriteLine("  trace <ticks> | off     SAMPLE frames of memory every <ticks> (1..6000)");
+            Console.WriteLine("  oomcatch [n]            a task fills memory with 64 KiB objects until new");
+            Console.WriteLine("                          throws; MemFree before, after, after gc");
+            Console.WriteLine("  throw [task|null]       throw from a command or a task, or read through null");
             Console.WriteLine("  test <suite> [<n>]      run in-kernel tests (from the n-th); suites:");
             WriteSuiteNamesWrapped(5, 79);
             Console.WriteLine("  halt                    power off: isa-debug-exit (QEMU status 33) or ACPI S5");

@@ -120,6 +120,7 @@ namespace Kernel
             PageAllocator pa = Allocator();
             if (pa == null) return;
             if (Is(1, "gc")) { BenchGc(); return; }
+            if (Is(1, "eh")) { BenchEh(); return; }
             if (s_benchRegion == null)
             {
                 s_benchRegion = (byte*)BuddyHeap.AllocPages(PageBench.RatRegionPages);

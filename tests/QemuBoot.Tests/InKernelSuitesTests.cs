@@ -105,6 +105,14 @@ public class FailureReportingTests
     }
 
     [Fact]
+    public async Task An_exception_a_test_does_not_catch_fails_that_test_with_its_type_message_and_thrower()
+    {
+        var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-throw");
+        Assert.Null(run.Panic);
+        Assert.Equal("threw System.InvalidOperationException: deliberate throw at Kernel_Tests_Kernel_Tests_SelfTestThrowSuite__Throw", failed.Message);
+    }
+
+    [Fact]
     public async Task A_deliberate_page_fault_is_reported_as_an_error_of_its_test_that_names_PF()
     {
         var (run, failed) = await KernelImage.RunDeliberateFailureAsync("selftest-fault");

@@ -32,7 +32,7 @@ namespace Kernel.Core.Runtime
             BareReport(summary);
         }
 
-        public static void IndexOutOfRange(int index, int length) => Fail("IndexOutOfRangeException: index out of range");
+        public static void IndexOutOfRange(int index, int length) => throw new IndexOutOfRangeException();
 
         /// <summary>Panic output that needs nothing but COM1: no heap, no console, no formatting.</summary>
         [DoesNotReturn]

@@ -28,11 +28,56 @@ namespace Kernel.Core.Runtime
         /// </summary>
         public static delegate*<void*, void> ObjectAllocated;
 
+        /// <summary>
+        /// True while `new` asks the heap for memory: a heap that supports it answers null when
+        /// its whole slow path failed (instead of its out-of-memory panic), and `new` throws
+        /// <see cref="OutOfMemoryException"/>. The heap reads and clears it on entry
+        /// (<see cref="TakeMayFail"/>), so nothing the heap allocates for itself can fail softly.
+        /// </summary>
+        private static bool s_newMayFail;
+
+        /// <summary>Whether `new` may throw OutOfMemoryException (set at boot once exceptions work).</summary>
+        public static bool NewThrowsOutOfMemory;
+
+        /// <summary>`new` that found no memory since boot (each threw OutOfMemoryException).</summary>
+        public static ulong OutOfMemoryThrown;
+
+        private static OutOfMemoryException s_outOfMemory;
+
+        /// <summary>Called by the heap at its entry: may this allocation fail with null? (Clears the flag.)</summary>
+        public static bool TakeMayFail()
+        {
+            bool may = s_newMayFail;
+            s_newMayFail = false;
+            return may;
+        }
+
+        /// <summary>Makes the exception `new` throws out of memory now, while there is memory (boot, after the heap is up).</summary>
+        public static void PrepareOutOfMemory()
+        {
+            s_outOfMemory ??= new OutOfMemoryException();
+            NewThrowsOutOfMemory = true;
+        }
+
+        /// <summary>The heap block for a managed object of <paramref name="size"/> bytes, or OutOfMemoryException.</summary>
+        private static byte* AllocObject(nuint size)
+        {
+            s_newMayFail = NewThrowsOutOfMemory;
+            byte* mem = (byte*)Heap.Alloc(size);
+            s_newMayFail = false;
+            if (mem == null)
+            {
+                OutOfMemoryThrown++;
+                throw s_outOfMemory ?? new OutOfMemoryException();
+            }
+            return mem;
+        }
+
         /// <summary>A zeroed object of type <paramref name="pMT"/>. The reference points past the 8-byte header.</summary>
         [RuntimeExport("RhpNewFast")]
         public static object RhpNewFast(MethodTable* pMT)
         {
-            byte* mem = (byte*)Heap.Alloc(pMT->BaseSize);
+            byte* mem = AllocObject(pMT->BaseSize);
             *(MethodTable**)(mem + 8) = pMT;
             if (ObjectAllocated != null) ObjectAllocated(mem);
             return ObjectModel.FromAddress(mem + 8);
@@ -48,10 +93,10 @@ namespace Kernel.Core.Runtime
         [RuntimeExport("RhpNewArrayFast")]
         public static object RhpNewArrayFast(MethodTable* pMT, nint length)
         {
-            if (length < 0 || length > 0x7FFFFFC7) Panic.Fail("OverflowException: array length out of range");
+            if (length < 0 || length > 0x7FFFFFC7) throw new OverflowException();
             nuint size = pMT->BaseSize + (nuint)length * pMT->ComponentSize;
             size = (size + 7) & ~(nuint)7;
-            byte* mem = (byte*)Heap.Alloc(size);
+            byte* mem = AllocObject(size);
             *(MethodTable**)(mem + 8) = pMT;
             *(int*)(mem + 16) = (int)length;
             if (ObjectAllocated != null) ObjectAllocated(mem);

@@ -23,7 +23,7 @@ namespace Kernel.Core.Runtime
 
         /// <summary>Resolves the target of the call through <paramref name="cell"/> on <paramref name="thisObj"/> and caches it.</summary>
         [RuntimeExport("RhpResolveInterfaceDispatch")]
-        private static void* Resolve(object thisObj, nint* cell)
+        internal static void* Resolve(object thisObj, nint* cell)
         {
             Resolutions++;
             MethodTable* objMT = ObjectModel.MethodTableOf(thisObj);
@@ -87,23 +87,9 @@ namespace Kernel.Core.Runtime
         }
     }
 
-    /// <summary>`throw` without an unwinder: a panic naming the exception type and its message.</summary>
+    /// <summary>FailFast: a panic. (`throw` and `throw;` are boot/eh.asm's RhpThrowEx and RhpRethrow, see ExceptionDispatch.)</summary>
     public static class ExceptionHandling
     {
-        [RuntimeExport("RhpThrowEx")]
-        private static void RhpThrowEx(object exception)
-        {
-            var ex = exception as System.Exception;
-            if (ex == null) Panic.Fail("unhandled managed exception (not a System.Exception)");
-            string message = ex.Message;
-            Panic.Fail(message.Length == 0
-                ? string.Concat("unhandled managed exception ", ex.TypeName)
-                : string.Concat("unhandled managed exception ", ex.TypeName, ": ", message));
-        }
-
-        [RuntimeExport("RhpRethrow")]
-        private static void RhpRethrow() => Panic.Fail("unhandled managed exception (rethrow)");
-
         [RuntimeExport("RhpFallbackFailFast")]
         private static void RhpFallbackFailFast() => Panic.Fail("FailFast");
     }

@@ -38,7 +38,7 @@ namespace System.Runtime
             => to->IsInterface ? ImplementsInterface(from, to) : IsSubclassOrSame(from, to);
 
         [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-        private static void InvalidCast() => Panic.Fail("InvalidCastException: the object is not of the target type");
+        private static void InvalidCast() => throw new InvalidCastException();
 
         public static object IsInstanceOfClass(MethodTable* pTargetType, object obj)
             => obj == null || IsSubclassOrSame(MT(obj), pTargetType) ? obj : null;
@@ -75,13 +75,13 @@ namespace System.Runtime
         /// <summary>stelem.ref: bounds check, then the array-covariance check.</summary>
         public static void StelemRef(object[] array, nint index, object obj)
         {
-            if ((nuint)index >= (nuint)array.Length) Panic.IndexOutOfRange((int)index, array.Length);
+            if ((nuint)index >= (nuint)array.Length) throw new IndexOutOfRangeException();
             if (obj != null)
             {
                 MethodTable* element = MT(array)->RelatedType;
                 MethodTable* actual = MT(obj);
                 if (actual != element && !IsAssignable(actual, element))
-                    Panic.Fail("ArrayTypeMismatchException: the element does not fit the array's type");
+                    throw new ArrayTypeMismatchException();
             }
             byte* p = (byte*)ObjectModel.AddressOf(array) + 16 + index * 8;
             *(void**)p = obj == null ? null : ObjectModel.AddressOf(obj);
@@ -89,9 +89,9 @@ namespace System.Runtime
 
         public static ref object LdelemaRef(object[] array, nint index, MethodTable* elementType)
         {
-            if ((nuint)index >= (nuint)array.Length) Panic.IndexOutOfRange((int)index, array.Length);
+            if ((nuint)index >= (nuint)array.Length) throw new IndexOutOfRangeException();
             if (MT(array)->RelatedType != elementType)
-                Panic.Fail("ArrayTypeMismatchException: ldelema on a covariant array");
+                throw new ArrayTypeMismatchException();
             byte* p = (byte*)ObjectModel.AddressOf(array) + 16 + index * 8;
             return ref *(object*)p;
         }
@@ -112,8 +112,8 @@ namespace System.Runtime
 
         public static ref byte RhUnbox2(MethodTable* pUnboxToEEType, object obj)
         {
-            if (obj == null) Panic.Fail("NullReferenceException: unboxing null");
-            if (MT(obj) != pUnboxToEEType) Panic.Fail("InvalidCastException: unboxing to the wrong type");
+            if (obj == null) throw new NullReferenceException();
+            if (MT(obj) != pUnboxToEEType) throw new InvalidCastException();
             return ref *((byte*)ObjectModel.AddressOf(obj) + 8);
         }
 
@@ -122,7 +122,7 @@ namespace System.Runtime
 
         public static void RhUnboxTypeTest(MethodTable* pType, MethodTable* pBoxType)
         {
-            if (pType != pBoxType) Panic.Fail("InvalidCastException: unboxing to the wrong type");
+            if (pType != pBoxType) throw new InvalidCastException();
         }
 
         private static MethodTable* MT(object o) => ObjectModel.MethodTableOf(o);
@@ -235,17 +235,17 @@ namespace Internal.Runtime.CompilerHelpers
         }
     }
 
-    // Helpers ILC's generated code calls to throw; with no unwinder each is a named panic.
+    // Helpers ILC's generated code calls to throw (range checks, null checks, checked arithmetic, casts).
     internal static class ThrowHelpers
     {
-        private static void ThrowOverflowException() => Panic.Fail("OverflowException: arithmetic overflow");
-        private static void ThrowIndexOutOfRangeException() => Panic.Fail("IndexOutOfRangeException: index out of range");
-        private static void ThrowNullReferenceException() => Panic.Fail("NullReferenceException");
-        private static void ThrowDivideByZeroException() => Panic.Fail("DivideByZeroException");
-        private static void ThrowArgumentOutOfRangeException() => Panic.Fail("ArgumentOutOfRangeException");
-        private static void ThrowArgumentException() => Panic.Fail("ArgumentException");
-        private static void ThrowPlatformNotSupportedException() => Panic.Fail("PlatformNotSupportedException");
-        private static void ThrowNotImplementedException() => Panic.Fail("NotImplementedException");
+        private static void ThrowOverflowException() => throw new OverflowException();
+        private static void ThrowIndexOutOfRangeException() => throw new IndexOutOfRangeException();
+        private static void ThrowNullReferenceException() => throw new NullReferenceException();
+        private static void ThrowDivideByZeroException() => throw new DivideByZeroException();
+        private static void ThrowArgumentOutOfRangeException() => throw new ArgumentOutOfRangeException();
+        private static void ThrowArgumentException() => throw new ArgumentException();
+        private static void ThrowPlatformNotSupportedException() => throw new PlatformNotSupportedException();
+        private static void ThrowNotImplementedException() => throw new NotImplementedException();
         private static void ThrowFeatureBodyRemoved() => Panic.Fail("FeatureBodyRemoved");
         private static void ThrowTypeLoadException() => Panic.Fail("TypeLoadException");
         private static void ThrowInvalidProgramException() => Panic.Fail("InvalidProgramException");
@@ -254,7 +254,7 @@ namespace Internal.Runtime.CompilerHelpers
         private static void ThrowBadImageFormatException() => Panic.Fail("BadImageFormatException");
         private static void ThrowMarshalDirectiveException() => Panic.Fail("MarshalDirectiveException");
         private static void ThrowAmbiguousMatchException() => Panic.Fail("AmbiguousMatchException");
-        private static void ThrowInvalidCastException() => Panic.Fail("InvalidCastException");
-        private static void ThrowArrayTypeMismatchException() => Panic.Fail("ArrayTypeMismatchException");
+        private static void ThrowInvalidCastException() => throw new InvalidCastException();
+        private static void ThrowArrayTypeMismatchException() => throw new ArrayTypeMismatchException();
     }
 }

@@ -22,7 +22,30 @@ namespace System
         public override string ToString() => "System.ValueType";
     }
 
-    public abstract class Enum : ValueType { }
+    /// <summary>
+    /// Enums. The image carries no metadata, so no names: ToString is the number (the
+    /// underlying value, read by the boxed object's element type).
+    /// </summary>
+    public abstract unsafe class Enum : ValueType
+    {
+        public override string ToString()
+        {
+            object self = this;
+            byte* data = (byte*)Kernel.Core.Runtime.ObjectModel.AddressOf(self) + 8;
+            switch (Kernel.Core.Runtime.ObjectModel.MethodTableOf(self)->ElementType)
+            {
+                case 0x04: return Number.Format((long)*(sbyte*)data);
+                case 0x05: return Number.Format((ulong)*data);
+                case 0x06: return Number.Format((long)*(short*)data);
+                case 0x07: return Number.Format((ulong)*(ushort*)data);
+                case 0x08: return Number.Format((long)*(int*)data);
+                case 0x09: return Number.Format((ulong)*(uint*)data);
+                case 0x0A: return Number.Format(*(long*)data);
+                case 0x0B: return Number.Format(*(ulong*)data);
+                default: return Number.Format((long)*(int*)data);
+            }
+        }
+    }
 
     public struct Void { }
 
@@ -36,8 +59,6 @@ namespace System
         public T GetValueOrDefault() => value;
     }
 
-    public abstract class Delegate { }
-    public abstract class MulticastDelegate : Delegate { }
 
     public struct RuntimeTypeHandle { private IntPtr _value; internal RuntimeTypeHandle(IntPtr value) { _value = value; } }
     public struct RuntimeMethodHandle { private IntPtr _value; internal RuntimeMethodHandle(IntPtr value) { _value = value; } }
@@ -68,7 +89,7 @@ namespace System
         private static uint ConvertToUInt32Checked(double v) { if (!(v > -1.0 && v < 4294967296.0)) Overflow(); return (uint)v; }
         private static long ConvertToInt64Checked(double v) { if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) Overflow(); return (long)v; }
         private static ulong ConvertToUInt64Checked(double v) { if (!(v > -1.0 && v < 18446744073709551616.0)) Overflow(); return (ulong)v; }
-        private static void Overflow() => Kernel.Core.Runtime.Panic.Fail("arithmetic overflow in a checked conversion");
+        private static void Overflow() => throw new OverflowException();
     }
 }
 

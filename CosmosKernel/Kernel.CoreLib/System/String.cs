@@ -4,7 +4,7 @@ using Kernel.Core.Runtime;
 namespace System
 {
     /// <summary>Immutable UTF-16 text. Layout contract with ILC: [MethodTable*][int length][chars...][0].</summary>
-    public sealed unsafe class String
+    public sealed unsafe partial class String
     {
         private int _stringLength;
         private char _firstChar;
@@ -50,6 +50,26 @@ namespace System
         }
 
         public static string FromChar(char c) => FromChars(&c, 1);
+
+        /// <summary><paramref name="count"/> copies of <paramref name="c"/> (csc calls this constructor's factory, Ctor).</summary>
+        public extern String(char c, int count);
+
+        private static string Ctor(char c, int count)
+        {
+            if (count < 0) throw new ArgumentOutOfRangeException("count");
+            if (count == 0) return "";
+            string s = Allocate(count);
+            fixed (char* d = &s._firstChar) for (int i = 0; i < count; i++) d[i] = c;
+            return s;
+        }
+
+        public extern String(char[] value);
+
+        private static string Ctor(char[] value)
+        {
+            if (value == null || value.Length == 0) return "";
+            fixed (char* p = value) return FromChars(p, value.Length);
+        }
 
         public static string Concat(string a, string b)
         {

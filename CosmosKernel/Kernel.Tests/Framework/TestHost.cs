@@ -152,7 +152,12 @@ namespace Kernel.Tests.Framework
                 }
                 var asserts = new Assert();
                 ulong start = Timer.Cycles;
-                test.Body(asserts);
+                // A test that throws fails with the exception's type, message and throw site.
+                try { test.Body(asserts); }
+                catch (System.Exception e)
+                {
+                    asserts.Fail(string.Concat("threw ", e.ToString(), " at ", e.StackFrameCount > 0 ? Backtrace.NameOf(e.StackFrame(0)) : "?"));
+                }
                 ulong cycles = Timer.Cycles - start;
                 if (asserts.Failed)
                 {

@@ -19,6 +19,8 @@ namespace Kernel.Tests
             new ProcSuite(),
             new GcSuite(),
             new NumaSuite(),
+            new CSharpSuite(),
+            new EhSuite(),          // last: its out-of-memory test exhausts the heap (and fragments it at 32M)
             new SelfTestFailSuite(),
             new SelfTestFaultSuite(),
             new SelfTestThrowSuite(),

@@ -38,17 +38,20 @@ namespace Kernel.Tests
         }
     }
 
-    /// <summary>Proves a managed `throw` becomes a panic naming the exception type.</summary>
+    /// <summary>
+    /// Proves an exception a test does not catch fails that test (not the kernel): the FAIL names
+    /// the exception's type, its message and the method that threw it (docs/exceptions.md).
+    /// </summary>
     public sealed unsafe class SelfTestThrowSuite : TestSuite
     {
         public SelfTestThrowSuite() : base("selftest-throw", AnyMemory, null)
         {
-            Add("A_managed_throw_panics_with_the_type_name", &A_managed_throw_panics_with_the_type_name);
+            Add("An_uncaught_throw_fails_its_test_with_the_type_and_the_thrower", &An_uncaught_throw_fails_its_test_with_the_type_and_the_thrower);
         }
 
         public override bool IsSelfTest => true;
 
-        private static void A_managed_throw_panics_with_the_type_name(Assert a)
+        private static void An_uncaught_throw_fails_its_test_with_the_type_and_the_thrower(Assert a)
         {
             Throw();
             a.Fail("the throw returned");
