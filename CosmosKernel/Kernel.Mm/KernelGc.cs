@@ -24,6 +24,11 @@ namespace Kernel.Mm
             byte* start = (byte*)BuddyHeap.Slab.ObjectContaining((void*)address, out nuint _);
             if (start == null) return 0;
             ulong obj = (ulong)start + 8;
+            // A reference points at an object's MethodTable word or into its fields, never at its
+            // header: a word equal to the block's start is the end of the object before it, or a
+            // page address (a block at a page boundary begins there: the heap's start, a page
+            // run's address in some table), and keeps nothing alive.
+            if (address < obj) return 0;
             return KernelGc.IsManaged(obj) ? obj : 0;
         }
 
@@ -118,6 +123,7 @@ namespace Kernel.Mm
                 (ulong*)(memory + managedBytes + markBytes), MarkStackEntries, out MarkSweep ms);
             if (r != GcResult.Ok) return "the collector refused its memory";
             s_collector = ObjectModel.AddressOf(ms);
+            s_stringMt = *(ulong*)ObjectModel.AddressOf("");
             s_imageStart = BootInfo.KernelStart;
             s_imageEnd = BootInfo.KernelEnd;
             Allocator.ObjectAllocated = &ObjectAllocated;
@@ -216,13 +222,40 @@ namespace Kernel.Mm
             if (y1 < x1) { ulong t1 = x1, t2 = x2; x1 = y1; x2 = y2; y1 = t1; y2 = t2; }
             ulong at = lo;
             ulong end = x1 < hi ? x1 : hi;
-            if (end > at) gc.ScanRange(at, end, GcRootKind.Data);
+            if (end > at) ScanData(gc, at, end);
             if (x2 > at) at = x2;
             end = y1 < hi ? y1 : hi;
-            if (end > at) gc.ScanRange(at, end, GcRootKind.Data);
+            if (end > at) ScanData(gc, at, end);
             if (y2 > at) at = y2;
-            if (at < hi) gc.ScanRange(at, hi, GcRootKind.Data);
+            if (at < hi) ScanData(gc, at, hi);
         }
+
+        /// <summary>
+        /// Scans data [lo, hi) conservatively, less the frozen string literals ilc puts in .data:
+        /// their UTF-16 text holds no references, but two ASCII characters read as a word
+        /// (0x0065_0064, "de") are an address 6.3 MiB up, inside the heap, and pinned whatever
+        /// large object lay there (about 1.4 MiB after the first out-of-memory of a boot). A
+        /// string is known by its MethodTable word and a length that fits the range.
+        /// </summary>
+        private static void ScanData(MarkSweep gc, ulong lo, ulong hi)
+        {
+            ulong stringMt = s_stringMt;
+            ulong from = (lo + 7) & ~7UL;
+            ulong p = from;
+            while (p + 16 <= hi)
+            {
+                if (*(ulong*)p != stringMt) { p += 8; continue; }
+                uint length = *(uint*)(p + 8);
+                ulong next = (p + 12 + 2UL * length + 2 + 7) & ~7UL;   // MT, length, the characters and their terminator
+                if (next > hi) { p += 8; continue; }
+                if (p > from) gc.ScanRange(from, p, GcRootKind.Data);
+                from = p = next;
+            }
+            if (hi > from) gc.ScanRange(from, hi, GcRootKind.Data);
+        }
+
+        /// <summary>System.String's MethodTable (a literal's first word).</summary>
+        private static ulong s_stringMt;
 
         /// <summary>Scans a stack range conservatively.</summary>
         public static void ScanStack(ulong from, ulong to) => Collector.ScanRange(from, to, GcRootKind.Stack);

@@ -189,6 +189,10 @@ namespace Kernel.Proc
             s_kswapd = new KswapdTask[pa.NodeCount];
             pa.Events = new KswapdWakeups();
             s_programs = new Program[MaxPrograms];
+            // The whole program table at once, as Linux's fixed tables are: a slot's object is
+            // reused by every program that takes the slot, so running programs never grows the
+            // heap, however many are still exiting when the next one starts.
+            for (int i = 0; i < MaxPrograms; i++) s_programs[i] = new Program { Reaped = true };   // free: no program has run in it
             s_files = new FileDisk[MaxFiles];
             s_vm = vm;
             if (KernelGc.IsReady)
