@@ -213,7 +213,34 @@ namespace Kernel.Mm
             Paging.TableBounds(out ulong tablesLo, out ulong tablesHi);
             ScanRangeExcept(gc, b[0], b[1], tablesLo, tablesHi, KernelStack.GuardPage, KernelStack.Top);
             BuddyHeapDetails d = BuddyHeap.Details;
-            gc.ScanRange(d.ArenaStart, d.ArenaStart + d.ArenaUsed, GcRootKind.BootArena);
+            ScanArena(gc, d.ArenaStart, d.ArenaStart + d.ArenaUsed);
+        }
+
+        /// <summary>
+        /// The boot arena's objects, precisely: the arena hands out 16-byte aligned blocks one
+        /// after the other, each a managed object (header, MethodTable, fields) made before the
+        /// buddy heap existed, so the blocks are walked by their sizes and each object's reference
+        /// fields are marked through its GC descriptor. Integers in them (a slab cache's
+        /// reciprocal, 2^32 / 192 = 0x1555556) no longer read as heap addresses. A block that is no
+        /// object (a raw allocation) ends the walk: the rest is scanned conservatively.
+        /// </summary>
+        private static void ScanArena(MarkSweep gc, ulong start, ulong end)
+        {
+            ulong p = start;
+            while (p < end)
+            {
+                ulong block = (p + 15) & ~15UL;
+                if (block + 16 > end) return;
+                ulong obj = block + 8;
+                ulong mt = *(ulong*)obj;
+                if (!InImage(mt) || !NativeAotLayout.Describe(obj, mt, out ulong size, out ulong _) || size < 16 || block + size > end)
+                {
+                    gc.ScanRange(block, end, GcRootKind.BootArena);
+                    return;
+                }
+                gc.ScanRootObject(obj, GcRootKind.BootArena);
+                p = block + size;
+            }
         }
 
         /// <summary>Scans [lo, hi) as data, except [x1, x2) and [y1, y2) (either may lie outside it).</summary>

@@ -140,6 +140,19 @@ namespace MemoryManager.Gc
             }
         }
 
+        /// <summary>
+        /// A root object outside the collected heap (never swept, never marked: e.g. one made
+        /// before the heap existed): its reference fields are marked precisely, through its GC
+        /// descriptor, with everything they reach. <paramref name="obj"/> must be described by the model.
+        /// </summary>
+        public void ScanRootObject(ulong obj, GcRootKind kind)
+        {
+            _root = obj;
+            _rootKind = kind;
+            ScanObject(obj);
+            Drain();
+        }
+
         /// <summary>One possible reference <paramref name="value"/> (found at <paramref name="where"/>, for reports): marks its object and everything it reaches.</summary>
         public void MarkRoot(ulong value, ulong where, GcRootKind kind)
         {

@@ -45,6 +45,29 @@ namespace MemoryManager.Tests.Gc
         }
 
         [Fact]
+        public void A_root_object_outside_the_heap_keeps_what_its_reference_fields_name_and_nothing_its_integers_happen_to_point_at()
+        {
+            using var h = new GcTestHeap();
+            ulong b = h.New(h.Types.Leaf), c = h.New(h.Types.Leaf);
+            // A Node3 made outside the heap (as the kernel's boot-arena objects are): header, MethodTable, 48 bytes.
+            ulong* block = (ulong*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(64);
+            try
+            {
+                ulong outside = (ulong)block + 8;
+                *(ulong*)outside = h.Types.Node3;
+                *(ulong*)(outside + 8) = b;          // a reference field
+                *(ulong*)(outside + 40) = c + 4;     // a data word that happens to point into c
+                h.Gc.Begin();
+                h.Gc.ScanRootObject(outside, GcRootKind.BootArena);
+                GcCycleStats s = h.Gc.Finish();
+                Assert.True(h.IsLive(b));
+                Assert.False(h.IsLive(c));
+                Assert.Equal(1UL, s.FreedObjects);
+            }
+            finally { System.Runtime.InteropServices.NativeMemory.Free(block); }
+        }
+
+        [Fact]
         public void An_interior_pointer_on_a_stack_keeps_its_object_alive()
         {
             using var h = new GcTestHeap();
