@@ -17,13 +17,6 @@ namespace Kernel.Hal
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_paging_info")]
         private static extern void PagingInfo(ulong* info);
 
-        /// <summary>
-        /// The boot page tables (PML4, PDPT, page directories, the pool) lie in .bss right below the
-        /// boot stack's guard page, from here up. Their entries hold physical addresses with flag
-        /// bits: words the collector must not take for references (docs/exceptions.md, out of memory).
-        /// </summary>
-        public static ulong TablesStart { get { ulong* info = stackalloc ulong[4]; PagingInfo(info); return info[0]; } }
-
         /// <summary>Addresses below this are mapped.</summary>
         public static ulong MappedLimit { get; private set; } = BootMappedLimit;
 

@@ -189,13 +189,7 @@ namespace System
         {
             if ((object)format == null || format.Length == 0) return Format(value);
             char kind = format[0];
-            int width = 0;
-            for (int i = 1; i < format.Length; i++)
-            {
-                char c = format[i];
-                if (c < '0' || c > '9') throw new FormatException("Format specifier was invalid.");
-                width = width * 10 + (c - '0');
-            }
+            int width = Width(format);
             if (kind == 'X' || kind == 'x')
             {
                 ulong u = bits == 64 ? (ulong)value : (ulong)value & ((1UL << bits) - 1);
@@ -210,6 +204,14 @@ namespace System
         {
             if ((object)format == null || format.Length == 0) return Format(value);
             char kind = format[0];
+            int width = Width(format);
+            if (kind == 'X' || kind == 'x') return Hex(value, width, kind == 'X');
+            return FormatMagnitude(false, value, kind, width);
+        }
+
+        /// <summary>The digits after a format's letter ("D8": 8); anything else there is a FormatException.</summary>
+        private static int Width(string format)
+        {
             int width = 0;
             for (int i = 1; i < format.Length; i++)
             {
@@ -217,8 +219,7 @@ namespace System
                 if (c < '0' || c > '9') throw new FormatException("Format specifier was invalid.");
                 width = width * 10 + (c - '0');
             }
-            if (kind == 'X' || kind == 'x') return Hex(value, width, kind == 'X');
-            return FormatMagnitude(false, value, kind, width);
+            return width;
         }
 
         private static string Hex(ulong u, int width, bool upper)
