@@ -89,6 +89,52 @@ namespace Kernel.Hal
                 for (int i = 0; i < keep; i++) b[i] = ((byte*)start)[i];
         }
 
+        /// <summary>The most bytes of the kernel command line the kernel keeps (the runner's --cmdline refuses longer ones).</summary>
+        public const int MaxCommandLineBytes = 255;
+        private struct CommandLineStore { public fixed byte Bytes[MaxCommandLineBytes]; }
+        private static CommandLineStore s_cmdline;
+        private static int s_cmdlineLength;
+
+        /// <summary>
+        /// Bytes of the kernel command line kept (multiboot2 tag 1, or multiboot1's cmdline with QEMU's
+        /// image path in front left out): copied into static storage while parsing, before the heap exists.
+        /// </summary>
+        public static int CommandLineLength => s_cmdlineLength;
+        /// <summary>True when the loader's command line was longer than <see cref="MaxCommandLineBytes"/> (only its start was kept).</summary>
+        public static bool CommandLineCut { get; private set; }
+        /// <summary>Byte <paramref name="index"/> of the kept command line (0 outside it).</summary>
+        public static byte CommandLineByte(int index)
+        {
+            if ((uint)index >= (uint)s_cmdlineLength) return 0;
+            fixed (byte* b = s_cmdline.Bytes) return b[index];
+        }
+        /// <summary>The kept command line as a string (allocates: after the heap only).</summary>
+        public static string CommandLine
+        {
+            get { fixed (byte* b = s_cmdline.Bytes) return string.FromAscii(b, s_cmdlineLength); }
+        }
+
+        // Copies the NUL-terminated command line at text, without its first word when skipFirstWord
+        // (QEMU's multiboot1 loader puts the image's path before what -append gave).
+        private static void KeepCommandLine(byte* text, bool skipFirstWord)
+        {
+            s_cmdlineLength = 0;
+            CommandLineCut = false;
+            if (text == null) return;
+            int i = 0;
+            if (skipFirstWord)
+            {
+                while (text[i] != 0 && text[i] != (byte)' ') i++;
+                while (text[i] == (byte)' ') i++;
+            }
+            fixed (byte* b = s_cmdline.Bytes)
+                for (; text[i] != 0; i++)
+                {
+                    if (s_cmdlineLength == MaxCommandLineBytes) { CommandLineCut = true; break; }
+                    b[s_cmdlineLength++] = text[i];
+                }
+        }
+
         public static BootProtocol Protocol { get; private set; }
         /// <summary>The boot information block [InfoStart, InfoEnd): the heap must stay above it.</summary>
         public static ulong InfoStart { get; private set; }
@@ -142,6 +188,7 @@ namespace Kernel.Hal
             s_count = 0;
             s_hasModule = false;
             s_moduleLength = 0;
+            s_cmdlineLength = 0;
             BootInfoResult r;
             if (magic == Multiboot2Magic) r = ParseMultiboot2(info);
             else if (magic == Multiboot1Magic) r = ParseMultiboot1(info);
@@ -162,6 +209,7 @@ namespace Kernel.Hal
                 uint type = *(uint*)tag, size = *(uint*)(tag + 4);
                 if (type == 0 || size < 8) break;
                 if (type == 2) s_loaderName = tag + 8;
+                else if (type == 1) KeepCommandLine(tag + 8, false);
                 else if (type == 14) { s_acpiOldRsdp = tag + 8; s_acpiOldRsdpLength = size - 8; }
                 else if (type == 15) { s_acpiNewRsdp = tag + 8; s_acpiNewRsdpLength = size - 8; }
                 else if (type == 3 && size >= 16) KeepModule(*(uint*)(tag + 8), *(uint*)(tag + 12));
@@ -185,6 +233,8 @@ namespace Kernel.Hal
             InfoStart = (ulong)info;
             InfoEnd = (ulong)info + 120;
             if ((flags & (1 << 9)) != 0) s_loaderName = (byte*)(ulong)*(uint*)(info + 64);
+            // QEMU's -kernel loader (boot loader name "qemu") passes "<image path> <-append text>".
+            if ((flags & (1 << 2)) != 0) KeepCommandLine((byte*)(ulong)*(uint*)(info + 16), IsQemuLoader());
             if ((flags & (1 << 3)) != 0 && *(uint*)(info + 20) > 0)
             {
                 byte* mod = (byte*)(ulong)*(uint*)(info + 24); // {u32 start, u32 end, u32 cmdline, u32 reserved}
@@ -197,6 +247,12 @@ namespace Kernel.Hal
             for (byte* e = map; e < map + length; e += *(uint*)e + 4)
                 AddRegion(*(ulong*)(e + 4), *(ulong*)(e + 12), *(uint*)(e + 20));
             return BootInfoResult.Ok;
+        }
+
+        private static bool IsQemuLoader()
+        {
+            if (s_loaderName == null) return false;
+            return s_loaderName[0] == (byte)'q' && s_loaderName[1] == (byte)'e' && s_loaderName[2] == (byte)'m' && s_loaderName[3] == (byte)'u' && s_loaderName[4] == 0;
         }
 
         private static void AddRegion(ulong baseAddress, ulong length, uint type)

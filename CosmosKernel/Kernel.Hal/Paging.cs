@@ -104,6 +104,51 @@ namespace Kernel.Hal
             return true;
         }
 
+        /// <summary>
+        /// Where the virtual memmap of a machine of several NUMA nodes starts (Linux's vmemmap): 256 GiB,
+        /// entry 256 of the page directory pointer table, far above the identity map (at most 64 GiB).
+        /// One page directory covers it: at most 1 GiB of descriptors (128 GiB of RAM).
+        /// </summary>
+        public const ulong VmemmapStart = 256 * GiB;
+        public const ulong VmemmapMaxBytes = GiB;
+
+        /// <summary>
+        /// Hooks page directory <paramref name="pd"/> (a page whose entries the caller fills with page
+        /// tables) in for [<see cref="VmemmapStart"/>, +1 GiB) and flushes the TLB. False when that
+        /// slot is already taken.
+        /// </summary>
+        public static bool InstallVmemmapDirectory(ulong pd)
+        {
+            ulong* info = stackalloc ulong[4];
+            PagingInfo(info);
+            ulong* pdpt = (ulong*)info[1];
+            ulong slot = VmemmapStart / GiB;
+            if ((pdpt[slot] & 1) != 0) return false;
+            pdpt[slot] = pd | 0x3;
+            Native.WriteCr3(Native.ReadCr3());
+            return true;
+        }
+
+        /// <summary>The physical address <paramref name="address"/> maps to, walking the page tables; false when it is not mapped.</summary>
+        public static bool Translate(ulong address, out ulong physical)
+        {
+            const ulong AddressBits = 0x000FFFFFFFFFF000UL;
+            physical = 0;
+            ulong* pml4 = (ulong*)(Native.ReadCr3() & ~0xFFFUL);
+            ulong e = pml4[(address >> 39) & 511];
+            if ((e & 1) == 0) return false;
+            e = ((ulong*)(e & AddressBits))[(address >> 30) & 511];
+            if ((e & 1) == 0) return false;
+            if ((e & 0x80) != 0) { physical = (e & AddressBits & ~(GiB - 1)) | (address & (GiB - 1)); return true; }
+            e = ((ulong*)(e & AddressBits))[(address >> 21) & 511];
+            if ((e & 1) == 0) return false;
+            if ((e & 0x80) != 0) { physical = (e & AddressBits & ~((2UL << 20) - 1)) | (address & ((2UL << 20) - 1)); return true; }
+            e = ((ulong*)(e & AddressBits))[(address >> 12) & 511];
+            if ((e & 1) == 0) return false;
+            physical = (e & AddressBits) | (address & 0xFFF);
+            return true;
+        }
+
         /// <summary>Is <paramref name="address"/> mapped (present) in the current page tables?</summary>
         public static bool IsMapped(ulong address)
         {

@@ -85,7 +85,7 @@ namespace Kernel.Mm
         public static bool InInterrupt;
 
         // Ranges the buddy must never hand out, as recorded at Init (for the mm suite and `mem`).
-        public const int MaxReservations = 8;
+        public const int MaxReservations = 16;
         private struct ReservedStore { public fixed ulong Words[MaxReservations * 2]; public fixed byte Kinds[MaxReservations]; }
         private static ReservedStore s_reserved;
         private static int s_reservedCount;
@@ -230,17 +230,32 @@ namespace Kernel.Mm
             Reserve(map, BootInfo.InfoStart & ~(PageSize - 1), PageUp(BootInfo.InfoEnd), ReservationKind.BootInfo);
             Reserve(map, arena, arena + ArenaBytes, ReservationKind.BootArena);
 
-            // 3. The memmap (one 32-byte descriptor per spanned page) right after the arena.
+            // 3. The memmap (one 32-byte descriptor per spanned page) right after the arena; on a
+            //    machine of several nodes each node's part on the node (Vmemmap), and the
+            //    collector's maps after the arena instead.
             ulong memmapBytes = PageAllocator.MemmapBytes(map);
             ulong memmap = arena + ArenaBytes;
-            if (memmapBytes == 0 || memmap + memmapBytes > regionEnd) return "the heap region cannot hold the memmap";
-            Reserve(map, memmap, PageUp(memmap + memmapBytes), ReservationKind.Memmap);
+            if (memmapBytes == 0) return "the heap region cannot hold the memmap";
+            ulong gcMaps = nodes >= 2 ? memmap : PageUp(memmap + memmapBytes);
+            if (nodes < 2)
+            {
+                if (memmap + memmapBytes > regionEnd) return "the heap region cannot hold the memmap";
+                Reserve(map, memmap, PageUp(memmap + memmapBytes), ReservationKind.Memmap);
+            }
 
             // 3b. The collector's maps (a managed bit and a mark bit per 16 bytes, the mark stack) after the memmap.
-            ulong gcMaps = PageUp(memmap + memmapBytes);
             ulong gcBytes = KernelGc.ReservedBytes(memmapBytes / (ulong)sizeof(Page) * PageSize);
             if (gcMaps + gcBytes > regionEnd) return "the heap region cannot hold the memmap and the collector's maps";
             Reserve(map, gcMaps, PageUp(gcMaps + gcBytes), ReservationKind.GcMaps);
+            if (nodes >= 2)
+            {
+                string placed = Vmemmap.Build(map, memmapBytes, nodes);
+                if (placed != null) return placed;
+                memmap = Paging.VmemmapStart;
+                for (int n = 0; n < nodes; n++)
+                    if (Vmemmap.BlockPages(n) != 0)
+                        Reserve(map, Vmemmap.BlockStart(n), Vmemmap.BlockStart(n) + Vmemmap.BlockPages(n) * PageSize, ReservationKind.Memmap);
+            }
             s_gcMaps = gcMaps;
             s_gcBytes = gcBytes;
 
@@ -278,6 +293,8 @@ namespace Kernel.Mm
             AllocatorOptions o = new AllocatorOptions();
             o.IdentityMapped = true;   // pfn N's bytes are at N * 4096
             o.PoisonFreePages = PoisonsFreePages;
+            // numa_zonelist_order= on the kernel command line (a refused value leaves the default, node order).
+            if (BootOptions.ZonelistOrder == ZonelistOrderOption.Zone) o.ZonelistOrder = ZonelistOrder.Zone;
             MmResult r = PageAllocator.Create(map, (Page*)memmap, null, o, out PageAllocator pa);
             if (r != MmResult.Ok) return string.Concat("PageAllocator.Create refused the memory map: ", PageAllocator.Reason(r));
             ConsoleSink log = new ConsoleSink();

@@ -34,6 +34,7 @@ namespace Kernel
             BootInfoResult parsed = BootInfo.Parse(magic, bootInfo, KernelLoadAddress, kernelEnd);
             if (parsed == BootInfoResult.UnknownLoader) Panic.Fail("boot: not started by a multiboot loader (bad magic in EAX)");
             if (parsed == BootInfoResult.NoMemoryMap) Panic.Fail("boot: the loader gave no memory map");
+            BootOptions.Parse();   // the kernel command line (numa_zonelist_order=), reported with the boot report
             Paging.MapAllRam(BootInfo.HighestRamAddress);
             bool guarded = Paging.UnmapSmallPage(KernelStack.GuardPage); // a stack overflow now faults
             Acpi.Init(); // the ACPI tables, read before anything rewrites or owns RAM
@@ -139,6 +140,7 @@ namespace Kernel
         {
             string loader = BootInfo.LoaderName;
             if (loader.Length != 0) { Console.Write("boot loader: "); Console.WriteLine(loader); }
+            BootOptions.PrintReport();
             BootInfo.PrintMemoryMap();
             MemoryNeeds.PrintSummary();
             Console.Write("kernel image: "); Console.WriteHex(BootInfo.KernelStart, 10); Console.Write(" - "); Console.WriteHex(BootInfo.KernelEnd, 10);
@@ -160,7 +162,16 @@ namespace Kernel
             {
                 BuddyHeapDetails b = BuddyHeap.Details;
                 Console.Write("      boot arena "); Console.WriteHex(b.ArenaStart, 10); Console.Write(" ("); Console.WriteDecimal(b.ArenaUsed); Console.Write(" bytes used)");
-                Console.Write(", memmap "); Console.WriteHex(b.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(b.MemmapStart + b.MemmapBytes, 10); Console.WriteLine();
+                Console.Write(", memmap "); Console.WriteHex(b.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(b.MemmapStart + b.MemmapBytes, 10);
+                if (Vmemmap.IsUsed) Console.Write(" (virtual: each node's part on the node)");
+                Console.WriteLine();
+                for (int n = 0; n < Vmemmap.NodeCount && Vmemmap.IsUsed; n++)
+                {
+                    Console.Write("      memmap of node "); Console.WriteDecimal((ulong)n); Console.Write(": ");
+                    Console.WriteHex(Vmemmap.BlockStart(n), 10); Console.Write(" - "); Console.WriteHex(Vmemmap.BlockStart(n) + Vmemmap.BlockPages(n) * 4096, 10);
+                    Console.Write(" ("); Console.WriteDecimal(Vmemmap.MemmapPages(n)); Console.Write(" pages of descriptors, ");
+                    Console.WriteDecimal(Vmemmap.TablePages(n)); Console.WriteLine(" of page tables)");
+                }
                 if (BuddyHeap.PoisonsFreePages) Console.WriteLine("      free pages poisoned with 0xAA and checked on allocation (Debug image)");
             }
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");

@@ -766,6 +766,19 @@ namespace Kernel
             if (AcpiNuma.Info.NodeCount == 0) { Console.Write("numa: one node: "); Console.WriteLine(AcpiNuma.Describe(AcpiNuma.Info.Error)); }
             else AcpiNuma.PrintReport();
             pa.WriteNumaHardware(Out);
+            int* zl = stackalloc int[PageAllocator.MaxNodes * MemoryManager.Common.MmConstants.MaxNrZones];
+            for (int n = 0; n < pa.NodeCount; n++)
+            {
+                // The node's GFP_KERNEL zonelist (node/zone, in the order the allocator tries them).
+                int len = pa.GetZonelist(n, Gfp.GFP_KERNEL, zl, PageAllocator.MaxNodes * MemoryManager.Common.MmConstants.MaxNrZones);
+                Console.Write("node "); Console.WriteDecimal((ulong)n); Console.Write(" zonelist:");
+                for (int i = 0; i < len; i++)
+                {
+                    Console.Write(' '); Console.WriteDecimal((ulong)(zl[i] / MemoryManager.Common.MmConstants.MaxNrZones)); Console.Write('/');
+                    Console.Write(Zone.ZoneName((MemoryManager.Common.ZoneType)(zl[i] % MemoryManager.Common.MmConstants.MaxNrZones)));
+                }
+                Console.WriteLine();
+            }
             for (int n = 0; n < pa.NodeCount; n++)
             {
                 Console.Write("node "); Console.WriteDecimal((ulong)n); Console.Write(" kswapd wakes: ");

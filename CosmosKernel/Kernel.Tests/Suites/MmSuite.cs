@@ -57,10 +57,11 @@ namespace Kernel.Tests
             PageAllocator pa = Pa(a);
             if (pa == null) return;
             ulong managed = 0;
-            for (int t = 0; t < 3; t++)
+            for (int zi = 0; zi < 3 * pa.NodeCount; zi++)
             {
-                if (!pa.HasZone(0, (ZoneType)t)) continue;
-                ref Zone z = ref pa.GetZone(0, (ZoneType)t);
+                int t = zi % 3;
+                if (!pa.HasZone(zi / 3, (ZoneType)t)) continue;
+                ref Zone z = ref pa.GetZone(zi / 3, (ZoneType)t);
                 ulong lo = t == 0 ? 0 : t == 1 ? 4096UL : 1UL << 20;
                 ulong hi = t == 0 ? 4096UL : t == 1 ? 1UL << 20 : 0xFFFFFFFFFFFFFFFFUL;
                 a.True(z.ZoneStartPfn >= lo && z.ZoneStartPfn + z.SpannedPages <= hi, string.Concat(z.Name, " lies within its pfn limits"));
@@ -89,8 +90,8 @@ namespace Kernel.Tests
                     if (e > s + 1) usable += e - s;
                 }
                 ulong present = 0;
-                for (int t = 0; t < 3; t++) if (pa.HasZone(0, (ZoneType)t)) present += pa.GetZone(0, (ZoneType)t).PresentPages;
-                a.Equal(usable, present, "present pages = usable pages of the memory map");
+                for (int zi = 0; zi < 3 * pa.NodeCount; zi++) if (pa.HasZone(zi / 3, (ZoneType)(zi % 3))) present += pa.GetZone(zi / 3, (ZoneType)(zi % 3)).PresentPages;
+                a.Equal(usable, present, "present pages (of every node) = usable pages of the memory map");
             }
         }
 
@@ -358,7 +359,15 @@ namespace Kernel.Tests
                 if (BuddyHeap.ReservationKindOf(i) == BuddyHeap.ReservationKind.Memmap)
                 {
                     sawMemmap = true;
-                    a.Equal(d.MemmapStart, BuddyHeap.ReservationStart(i), "the memmap reservation is where the memmap is");
+                    if (!Vmemmap.IsUsed) a.Equal(d.MemmapStart, BuddyHeap.ReservationStart(i), "the memmap reservation is where the memmap is");
+                    else
+                    {
+                        // Several nodes: one reservation per node, each that node's block of the virtual memmap.
+                        bool block = false;
+                        for (int nid = 0; nid < Vmemmap.NodeCount; nid++)
+                            block |= BuddyHeap.ReservationStart(i) == Vmemmap.BlockStart(nid) && BuddyHeap.ReservationEnd(i) == Vmemmap.BlockStart(nid) + Vmemmap.BlockPages(nid) * 4096;
+                        a.True(block, "each memmap reservation is one node's block of the memmap");
+                    }
                 }
                 for (ulong addr = BuddyHeap.ReservationStart(i); addr < BuddyHeap.ReservationEnd(i); addr += 16 * 4096)
                 {
@@ -412,7 +421,8 @@ namespace Kernel.Tests
             a.True(arena, "the boot arena is reserved");
             a.True(low, "the first MiB is reserved");
             a.True(d.ArenaStart >= BootInfo.KernelEnd && d.ArenaStart >= BootInfo.InfoEnd, "the arena lies above the kernel and the boot information");
-            a.Equal(d.ArenaStart + d.ArenaBytes, d.MemmapStart, "the memmap follows the arena");
+            if (!Vmemmap.IsUsed) a.Equal(d.ArenaStart + d.ArenaBytes, d.MemmapStart, "the memmap follows the arena");
+            else a.Equal(Paging.VmemmapStart, d.MemmapStart, "on several nodes the memmap is the virtual one (each node's part on the node: the numa suite)");
             a.True(d.ArenaUsed > 0 && d.ArenaUsed <= d.ArenaBytes, "the arena served the allocator's set-up objects");
             a.True(!Heap.Contains((void*)BootInfo.KernelStart) && !Heap.Contains((void*)(d.MemmapStart + 4096)), "the kernel and the memmap are not heap memory");
             a.True(Heap.Contains((void*)(d.ArenaStart + 16)), "early objects (in the arena) are heap objects");

@@ -1,3 +1,4 @@
+using Kernel.Core.Memory;
 using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Proc;
@@ -30,6 +31,7 @@ namespace Kernel.Tests
         {
             Add("The_SRAT_gives_each_node_the_memory_and_distances_QEMU_was_given", &The_SRAT_gives_each_node_the_memory_and_distances_QEMU_was_given);
             Add("Each_node_has_its_own_zones_watermarks_and_kswapd_task", &Each_node_has_its_own_zones_watermarks_and_kswapd_task);
+            Add("Each_node_memmap_lies_on_the_node_and_its_zones_managed_pages_pay_for_it", &Each_node_memmap_lies_on_the_node_and_its_zones_managed_pages_pay_for_it);
             Add("A_local_allocation_is_served_by_the_home_node_while_it_is_above_low", &A_local_allocation_is_served_by_the_home_node_while_it_is_above_low);
             Add("At_the_low_watermark_an_allocation_spills_to_the_nearest_remote_node", &At_the_low_watermark_an_allocation_spills_to_the_nearest_remote_node);
             Add("Only_the_home_node_kswapd_wakes_for_a_node_bound_allocation", &Only_the_home_node_kswapd_wakes_for_a_node_bound_allocation);
@@ -165,6 +167,77 @@ namespace Kernel.Tests
                 a.Equal(MemoryManager.Reclaim.Kswapd.ThreadName(n), vm.Procs.Get(vm.Nodes[n].Kswapd.Pid).Comm, "the node's kswapd thread is named for it");
                 KswapdTask k = Processes.Kswapd(n);
                 a.True(k != null && k.Nid == n && k.Task != null, "the node's kswapd runs as its own scheduler task");
+            }
+        }
+
+        /// <summary>Is the page at <paramref name="address"/> wholly inside a usable region of the boot memory map (below the mapped limit)?</summary>
+        private static bool Usable(ulong address)
+        {
+            if (address + 4096 > Paging.MappedLimit) return false;
+            for (int i = 0; i < BootInfo.RegionCount; i++)
+            {
+                MemoryRegion r = BootInfo.Region(i);
+                if (r.Type == MemoryRegionType.Usable && address >= r.Base && address + 4096 <= r.End) return true;
+            }
+            return false;
+        }
+
+        private static bool Reserved(ulong address)
+        {
+            for (int i = 0; i < BuddyHeap.ReservationCount; i++)
+                if (address >= BuddyHeap.ReservationStart(i) && address < BuddyHeap.ReservationEnd(i)) return true;
+            return false;
+        }
+
+        private static void Each_node_memmap_lies_on_the_node_and_its_zones_managed_pages_pay_for_it(Assert a)
+        {
+            if (!MultiNode(a)) return;
+            if (Heap.Name != BuddyHeap.HeapName) { a.Skip("the buddy is not the kernel heap in this image"); return; }
+            PageAllocator pa = BuddyHeap.Allocator;
+            ref NumaInfo info = ref AcpiNuma.Info;
+            a.True(Vmemmap.IsUsed, "a machine of several nodes has the virtual memmap");
+            a.Equal(Paging.VmemmapStart, (ulong)pa.PfnToPage(pa.MinPfn), "pfn_to_page(min_pfn) is the start of the vmemmap");
+            for (int n = 0; n < Nodes; n++)
+            {
+                // The node's block (its memmap pages and page tables) lies in its SRAT range and is reserved there.
+                ulong start = Vmemmap.BlockStart(n), end = start + Vmemmap.BlockPages(n) * 4096;
+                a.True(Vmemmap.MemmapPages(n) > 0, "every node holds memmap pages");
+                a.Equal((long)n, (long)info.NodeOf(start, out _), "the node's memmap block starts on the node (SRAT)");
+                a.Equal((long)n, (long)info.NodeOf(end - 1, out _), "and ends on it");
+                bool reservedOnNode = true;
+                for (ulong p = start; p < end; p += 4096)
+                {
+                    Page* d = pa.PfnToPage(p >> 12);
+                    if (d == null || d->Nid != n || (d->Flags & PageFlags.Reserved) == 0 || !Reserved(p)) reservedOnNode = false;
+                }
+                a.True(reservedOnNode, "every page of the block is a reserved page of the node (PG_reserved, its nid, a boot reservation)");
+                // Through the page tables: the descriptor of every page of the node is stored on the node.
+                // (QEMU's nodes are whole MiB, so no memmap page holds descriptors of two nodes.)
+                ulong checkedPages = 0, offNode = 0, unmapped = 0, reservedUsable = 0, present = 0, managed = 0;
+                for (int t = 0; t < MmConstants.MaxNrZones; t++)
+                {
+                    if (!pa.HasZone(n, (ZoneType)t)) continue;
+                    ref Zone z = ref pa.GetZone(n, (ZoneType)t);
+                    present += z.PresentPages;
+                    managed += z.ManagedPages;
+                    for (ulong pfn = z.ZoneStartPfn; pfn < z.ZoneStartPfn + z.SpannedPages; pfn++)
+                    {
+                        if (pfn % Vmemmap.PfnsPerPage == 0 || pfn == z.ZoneStartPfn)
+                        {
+                            checkedPages++;
+                            if (!Paging.Translate((ulong)pa.PfnToPage(pfn), out ulong phys)) unmapped++;
+                            else if (info.NodeOf(phys, out _) != n) offNode++;
+                        }
+                        if (Usable(pfn << 12) && Reserved(pfn << 12)) reservedUsable++;
+                    }
+                }
+                a.True(checkedPages > 0, "the node's descriptors were looked up");
+                a.Equal(0UL, unmapped, "no descriptor of the node is unmapped");
+                a.Equal(0UL, offNode, "descriptors of the node's pages stored on another node");
+                // present - managed = the usable pages reserved at boot on this node: the memmap block
+                // counts on its own node (node 0 also pays for the kernel, the arena, the collector's maps).
+                a.Equal(reservedUsable, present - managed, "the node's present - managed pages are the boot reservations on it, its memmap block among them");
+                if (n != 0) a.Equal(Vmemmap.BlockPages(n), present - managed, "a node holding no kernel data gives exactly its memmap block");
             }
         }
 
