@@ -6,10 +6,11 @@ using TestRunner.Running;
 namespace TestRunner.Build;
 
 /// <summary>
-/// The files of one deterministic run (docs/test-runner.md, "Deterministic runs"): the script the
-/// kernel's shell runs as a boot module, and for an ISO boot a per-run ISO whose GRUB hands that module
-/// over (<c>module2</c>) beside the same kernel.elf. They live in a temporary folder that
-/// <see cref="Dispose"/> deletes.
+/// The files of one run that boots something other than the build's own image: for a deterministic
+/// run (docs/test-runner.md, "Deterministic runs") the script the kernel's shell runs as a boot
+/// module, and for an ISO boot a per-run ISO whose GRUB hands that module over (<c>module2</c>)
+/// and/or the kernel command line of <c>--cmdline</c> (on the <c>multiboot2</c> line) beside the same
+/// kernel.elf. They live in a temporary folder that <see cref="Dispose"/> deletes.
 /// </summary>
 public sealed class BootModule : IDisposable
 {
@@ -23,16 +24,31 @@ public sealed class BootModule : IDisposable
     /// The kernel's grub.cfg (CosmosKernel/Kernel/grub/grub.cfg) with the line that loads the script
     /// as a multiboot2 module after the kernel.
     /// </summary>
-    public static readonly string GrubConfig =
+    public static readonly string GrubConfig = GrubConfigFor(null, module: true);
+
+    /// <summary>
+    /// The kernel's grub.cfg with <paramref name="commandLine"/> after the kernel's path on the
+    /// <c>multiboot2</c> line (GRUB passes it as multiboot2 tag 1) and, with <paramref name="module"/>,
+    /// the line that loads the script as a module.
+    /// </summary>
+    public static string GrubConfigFor(string? commandLine, bool module) =>
         "set timeout=0\n" +
         "set timeout_style=hidden\n" +
         "set default=0\n" +
         "menuentry \"CosmosKernel\" {\n" +
         "    set gfxpayload=text\n" +
-        "    multiboot2 /boot/kernel.elf\n" +
-        $"    module2 {IsoPath} script\n" +
+        $"    multiboot2 /boot/kernel.elf{(string.IsNullOrEmpty(commandLine) ? "" : " " + commandLine)}\n" +
+        (module ? $"    module2 {IsoPath} script\n" : "") +
         "    boot\n" +
         "}\n";
+
+    /// <summary>
+    /// Does a boot of <paramref name="target"/> need this per-run folder: a deterministic run (the
+    /// script module), or an ISO boot with a kernel command line (GRUB's config carries it; a direct
+    /// boot gives it to QEMU's -append instead).
+    /// </summary>
+    public static bool IsNeeded(KernelTarget target, bool deterministic) =>
+        deterministic || (target.CommandLine != null && target.Medium == BootMedium.Iso);
 
     /// <summary>The arguments of grub-mkrescue, as the kernel build gives them (CosmosKernel/Kernel/Kernel.csproj).</summary>
     public static IReadOnlyList<string> MkrescueArguments(string iso, string staging) =>
@@ -55,53 +71,56 @@ public sealed class BootModule : IDisposable
 
     readonly string folder;
 
-    BootModule(string folder, Determinism determinism, string image)
+    BootModule(string folder, Determinism? determinism, string image)
     {
         this.folder = folder;
         Determinism = determinism;
         Image = image;
     }
 
-    /// <summary>What QEMU gets: the clock and the module file.</summary>
-    public Determinism Determinism { get; }
+    /// <summary>What QEMU gets: the clock and the module file (null when there is no script: a command line only).</summary>
+    public Determinism? Determinism { get; }
     /// <summary>The image to boot: the per-run ISO for an ISO boot, the target's kernel.elf for --direct.</summary>
     public string Image { get; }
 
     /// <summary>
-    /// Writes <paramref name="text"/> as the module and, for an ISO target, builds the per-run ISO from
-    /// the kernel.elf beside the target's ISO. Returns null and why not when it cannot.
+    /// Writes <paramref name="text"/> as the module (none when null: a run with a command line only)
+    /// and, for an ISO target, builds the per-run ISO from the kernel.elf beside the target's ISO, with
+    /// the target's command line in its grub.cfg. Returns null and why not when it cannot.
     /// </summary>
-    public static async Task<(BootModule? Module, string? Error)> PrepareAsync(KernelTarget target, string text, CancellationToken cancel = default)
+    public static async Task<(BootModule? Module, string? Error)> PrepareAsync(KernelTarget target, string? text, CancellationToken cancel = default)
     {
+        string why = text != null ? "--deterministic" : "--cmdline";
         string folder = Path.Combine(Path.GetTempPath(), $"kt-det-{Guid.NewGuid().ToString("N")[..12]}");
         Directory.CreateDirectory(folder);
         var done = false;
         try
         {
             string module = Path.Combine(folder, "script");
-            await File.WriteAllTextAsync(module, text, Encoding.ASCII, cancel).ConfigureAwait(false);
+            if (text != null) await File.WriteAllTextAsync(module, text, Encoding.ASCII, cancel).ConfigureAwait(false);
+            var determinism = text != null ? new Determinism(module) : null;
             if (target.Medium == BootMedium.Direct)
             {
                 done = true;
-                return (new BootModule(folder, new Determinism(module), target.Image), null);
+                return (new BootModule(folder, determinism, target.Image), null);
             }
             string elf = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target.Image))!, "kernel.elf");
             if (!File.Exists(elf))
-                return (null, $"--deterministic builds a per-run ISO with the script as a GRUB module from the kernel.elf beside the ISO, and there is none: looked for {elf}");
+                return (null, $"{why} builds a per-run ISO {(text != null ? "with the script as a GRUB module" : "with the kernel command line in its grub.cfg")} from the kernel.elf beside the ISO, and there is none: looked for {elf}");
             string staging = Path.Combine(folder, "iso");
             Directory.CreateDirectory(Path.Combine(staging, "boot", "grub"));
             File.Copy(elf, Path.Combine(staging, "boot", "kernel.elf"));
-            File.Copy(module, Path.Combine(staging, "boot", "script"));
-            await File.WriteAllTextAsync(Path.Combine(staging, "boot", "grub", "grub.cfg"), GrubConfig, cancel).ConfigureAwait(false);
+            if (text != null) File.Copy(module, Path.Combine(staging, "boot", "script"));
+            await File.WriteAllTextAsync(Path.Combine(staging, "boot", "grub", "grub.cfg"), GrubConfigFor(target.CommandLine, text != null), cancel).ConfigureAwait(false);
             string iso = Path.Combine(folder, "kernel.iso");
-            string? failure = await MkrescueAsync(iso, staging, cancel).ConfigureAwait(false);
+            string? failure = await MkrescueAsync(iso, staging, why, cancel).ConfigureAwait(false);
             if (failure != null) return (null, failure);
             done = true;
-            return (new BootModule(folder, new Determinism(module), iso), null);
+            return (new BootModule(folder, determinism, iso), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (null, $"--deterministic: cannot prepare the boot module in {folder}: {e.Message}");
+            return (null, $"{why}: cannot prepare the per-run files in {folder}: {e.Message}");
         }
         finally
         {
@@ -109,7 +128,7 @@ public sealed class BootModule : IDisposable
         }
     }
 
-    static async Task<string?> MkrescueAsync(string iso, string staging, CancellationToken cancel)
+    static async Task<string?> MkrescueAsync(string iso, string staging, string why, CancellationToken cancel)
     {
         var info = new ProcessStartInfo("grub-mkrescue") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in MkrescueArguments(iso, staging)) info.ArgumentList.Add(a);
@@ -117,7 +136,7 @@ public sealed class BootModule : IDisposable
         try { process = Process.Start(info)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return $"--deterministic builds a per-run ISO and cannot run grub-mkrescue ({e.Message}): install grub-common, grub-pc-bin, xorriso and mtools (tools/ensure-deps.sh), or boot with --direct";
+            return $"{why} builds a per-run ISO and cannot run grub-mkrescue ({e.Message}): install grub-common, grub-pc-bin, xorriso and mtools (tools/ensure-deps.sh), or boot with --direct";
         }
         using (process)
         {
@@ -126,7 +145,7 @@ public sealed class BootModule : IDisposable
             try { await process.WaitForExitAsync(cancel).ConfigureAwait(false); }
             catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
             if (process.ExitCode != 0 || !File.Exists(iso))
-                return $"--deterministic: grub-mkrescue failed (exit {process.ExitCode}) building the per-run ISO:{Environment.NewLine}{await output}{await errors}";
+                return $"{why}: grub-mkrescue failed (exit {process.ExitCode}) building the per-run ISO:{Environment.NewLine}{await output}{await errors}";
         }
         return null;
     }

@@ -18,12 +18,12 @@ public static class Commands
     {
         "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]\n" +
-                  "                       [--numa N]",
+                  "                       [--numa N] [--cmdline <text>]",
         "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]\n" +
-                 "                      [--numa N]",
+                 "                      [--numa N] [--cmdline <text>]",
         "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]\n" +
-                    "                         [--numa N]",
+                    "                         [--numa N] [--cmdline <text>]",
         "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
         "grade" => GradeCommand.Usage,
         "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
@@ -157,7 +157,17 @@ public static class Commands
             if (target.Check(out var emulator) is string missing) { reporter.Error(missing); return 2; }
             KernelOptions.WriteVmx(target, reporter);
             bool debugExit = !parse.GetValue(noDebugExit);
-            var qemu = QemuCommand.Interactive(emulator, target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit, target.NumaNodes);
+            // A kernel command line on an ISO boot: a per-run ISO with it in the grub.cfg, deleted when QEMU is done.
+            BootModule? perRun = null;
+            if (BootModule.IsNeeded(target, deterministic: false))
+            {
+                var (prepared, failure) = await BootModule.PrepareAsync(target, null, cancel);
+                if (prepared == null) { reporter.Error(failure!); return 2; }
+                perRun = prepared;
+            }
+            using var perRunFiles = perRun;
+            var qemu = QemuCommand.Interactive(emulator, perRun?.Image ?? target.Image, target.Medium, target.Memory, parse.GetValue(window), debugExit, target.NumaNodes,
+                target.CommandLine);
             reporter.Info(qemu.ToString());
             // QEMU's COM1 output comes through the runner, which leaves out the protocol's frames (the READY before each
             // prompt is for the runner, not for people); the keyboard (stdin) stays QEMU's, in raw mode as QEMU sets it.
@@ -295,6 +305,7 @@ public static class Commands
         // The page names its memory size ('<!-- lab: script FILE, memory SIZE -->'): lab has no --memory.
         command.Options.Remove(kernel.Memory);
         command.Options.Remove(kernel.Numa);
+        command.Options.Remove(kernel.CommandLine);
         command.SetAction(async (parse, cancel) =>
         {
             var reporter = new ConsoleReporter(fancy, output);

@@ -28,6 +28,11 @@ public sealed class KernelOptions
         HelpName = "N",
         CustomParser = r => OptionValues.WholeNumber(r, QemuCommand.MinNumaNodes, QemuCommand.MaxNumaNodes, "nodes"),
     };
+    public Option<string?> CommandLine { get; } = new("--cmdline")
+    {
+        Description = "The kernel command line, e.g. \"numa_zonelist_order=zone\" (an ISO boot gets a per-run ISO whose grub.cfg carries it; --direct passes it with QEMU's -append)",
+        HelpName = "text",
+    };
     public Option<bool> Direct { get; } = new("--direct")
     {
         Description = "Boot kernel.elf with QEMU's -kernel (multiboot1) instead of the ISO through GRUB",
@@ -56,6 +61,11 @@ public sealed class KernelOptions
     {
         this.bootable = bootable;
         OptionValues.MustBeAnExistingFile(Iso);
+        CommandLine.Validators.Add(r =>
+        {
+            if (r.Implicit || r.Tokens.Count != 1) return;
+            if (QemuCommand.CheckCommandLine(r.Tokens[0].Value) is string error) r.AddError(error);
+        });
     }
 
     /// <summary>Adds the options to <paramref name="command"/>, with the rule that --iso names the image alone.</summary>
@@ -69,6 +79,7 @@ public sealed class KernelOptions
         command.Options.Add(NoBuild);
         if (bootable) command.Options.Add(Direct);
         if (bootable) command.Options.Add(Numa);
+        if (bootable) command.Options.Add(CommandLine);
         if (bootable)
             command.Validators.Add(r =>
             {
@@ -97,6 +108,7 @@ public sealed class KernelOptions
     {
         var memory = parse.GetValue(Memory);
         int numa = bootable ? parse.GetValue(Numa) : 0;
+        string? commandLine = bootable ? parse.GetValue(CommandLine) : null;
         string? iso = parse.GetValue(Iso);
         string? config = parse.GetValue(Config);
         string? heap = parse.GetValue(Heap);
@@ -109,7 +121,7 @@ public sealed class KernelOptions
         {
             string full = Path.GetFullPath(iso);
             string image = direct ? Path.Combine(Path.GetDirectoryName(full)!, "kernel.elf") : full;
-            return new KernelTarget(image, medium, memory, emulator) { NumaNodes = numa };
+            return new KernelTarget(image, medium, memory, emulator) { NumaNodes = numa, CommandLine = commandLine };
         }
 
         string? root = KernelLayout.FindRepoRoot(Environment.CurrentDirectory);
@@ -147,7 +159,7 @@ public sealed class KernelOptions
                 }
             }
         }
-        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout) { NumaNodes = numa };
+        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, medium, memory, emulator, layout) { NumaNodes = numa, CommandLine = commandLine };
     }
 
     /// <summary>The exit code of a command whose <see cref="ResolveAsync"/> gave no target: 130 after an interrupt, else 2.</summary>

@@ -24,8 +24,8 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// is not QEMU: the kernel's <c>halt</c> then powers off through ACPI and QEMU exits with 0.
     /// </summary>
     public static QemuCommand Headless(string program, string image, BootMedium medium, MemorySize memory, string? qmpSocket = null, bool debugExit = true,
-        Determinism? determinism = null, int numaNodes = 0) =>
-        new(program, Common(image, medium, memory, debugExit, determinism, numaNodes, new[]
+        Determinism? determinism = null, int numaNodes = 0, string? commandLine = null) =>
+        new(program, Common(image, medium, memory, debugExit, determinism, numaNodes, commandLine, new[]
         {
             "-display", "none", "-no-reboot", "-monitor", "none",
         }.Concat(qmpSocket == null ? [] : new[] { "-qmp", $"unix:{qmpSocket.Replace(",", ",,")},server=on,wait=off" })
@@ -38,8 +38,9 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
     /// The interactive command of <c>run</c>: COM1 on the terminal both ways; Ctrl-C stops QEMU
     /// (signal=on); with <paramref name="window"/> QEMU also opens its VGA window.
     /// </summary>
-    public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window, bool debugExit = true, int numaNodes = 0) =>
-        new(program, Common(image, medium, memory, debugExit, null, numaNodes, (window ? Array.Empty<string>() : new[] { "-display", "none" })
+    public static QemuCommand Interactive(string program, string image, BootMedium medium, MemorySize memory, bool window, bool debugExit = true, int numaNodes = 0,
+        string? commandLine = null) =>
+        new(program, Common(image, medium, memory, debugExit, null, numaNodes, commandLine, (window ? Array.Empty<string>() : new[] { "-display", "none" })
             .Concat(new[]
             {
                 "-no-reboot", "-monitor", "none",
@@ -88,12 +89,36 @@ public sealed record QemuCommand(string Program, IReadOnlyList<string> Arguments
             ? $"--numa {nodes} with --memory {memory} gives each node {memory.MiB / nodes} MiB: each node needs at least {MinNodeMiB} MiB (use --memory {nodes * MinNodeMiB}M or more)"
             : null;
 
-    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, Determinism? determinism, int numaNodes, string[] middle)
+    /// <summary>The most bytes of a kernel command line (BootInfo.MaxCommandLineBytes in CosmosKernel/Kernel.Hal/BootInfo.cs).</summary>
+    public const int MaxCommandLineBytes = 255;
+
+    /// <summary>Characters GRUB's config language gives a meaning (quotes, escapes, variables, separators, comments, blocks).</summary>
+    public const string CommandLineRefusedCharacters = "\"'\\$;#{}|&<>`";
+
+    /// <summary>
+    /// Null when <paramref name="commandLine"/> can be the kernel's command line (<c>--cmdline</c>): words of
+    /// printable ASCII, none of <see cref="CommandLineRefusedCharacters"/> (the per-run grub.cfg puts it on the
+    /// multiboot2 line as it is), at most <see cref="MaxCommandLineBytes"/> bytes; else why not.
+    /// </summary>
+    public static string? CheckCommandLine(string commandLine)
+    {
+        if (commandLine.Trim().Length == 0) return "--cmdline: the kernel command line is empty (leave the option out for none)";
+        if (commandLine.Length > MaxCommandLineBytes)
+            return $"--cmdline: the kernel command line is {commandLine.Length} characters; the kernel keeps at most {MaxCommandLineBytes}";
+        foreach (char c in commandLine)
+            if (c < ' ' || c > '~' || CommandLineRefusedCharacters.Contains(c))
+                return $"--cmdline: '{commandLine}' contains {(c < ' ' || c > '~' ? $"the character U+{(int)c:X4}" : $"'{c}'")}: the kernel command line is words of printable ASCII without any of {CommandLineRefusedCharacters} (GRUB's config would read them)";
+        return null;
+    }
+
+    static List<string> Common(string image, BootMedium medium, MemorySize memory, bool debugExit, Determinism? determinism, int numaNodes, string? commandLine, string[] middle)
     {
         var args = new List<string> { "-machine", "q35,accel=tcg", "-cpu", "max", "-m", memory.ToString() };
         args.AddRange(NumaArguments(memory, numaNodes));
         if (medium == BootMedium.Iso) args.AddRange(new[] { "-cdrom", image, "-boot", "d" });
         else args.AddRange(new[] { "-kernel", image });
+        // The kernel command line: QEMU's multiboot1 loader takes it from -append; an ISO's grub.cfg carries it itself (BootModule).
+        if (medium == BootMedium.Direct && !string.IsNullOrEmpty(commandLine)) args.AddRange(new[] { "-append", commandLine });
         if (determinism != null)
         {
             // With -kernel the module rides on QEMU's multiboot1 loader; an ISO carries it itself (BootModule).

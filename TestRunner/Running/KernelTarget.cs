@@ -19,6 +19,12 @@ public sealed record KernelTarget(string Image, BootMedium Medium, MemorySize Me
     /// <summary>NUMA nodes QEMU gives the machine (<c>--numa N</c>, memory split evenly, QemuCommand.NumaArguments); 0 = none (one node, no SRAT).</summary>
     public int NumaNodes { get; init; }
 
+    /// <summary>
+    /// The kernel command line (<c>--cmdline</c>, e.g. <c>numa_zonelist_order=zone</c>), or null for none: an
+    /// ISO boot gets a per-run ISO whose grub.cfg carries it (BootModule), a direct boot QEMU's <c>-append</c>.
+    /// </summary>
+    public string? CommandLine { get; init; }
+
     /// <summary>Checks that the image and the emulator exist; returns a message for the first that does not, else null.</summary>
     public string? Check(out string emulatorPath)
     {

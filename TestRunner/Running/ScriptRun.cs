@@ -279,20 +279,30 @@ public static class ScriptRun
                 using (module)
                     await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                     {
-                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, null, options.Target.DebugExitDevice, module.Determinism, options.Target.NumaNodes),
+                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, null, options.Target.DebugExitDevice, module.Determinism, options.Target.NumaNodes,
+                            options.Target.CommandLine),
                         Timeout = options.Timeout,
                         SerialLog = options.SerialLog,
                     }, cancel).ConfigureAwait(false);
         }
         else
         {
+            // A kernel command line on an ISO boot: a per-run ISO with it in the grub.cfg.
+            BootModule? perRun = null;
+            if (BootModule.IsNeeded(options.Target, deterministic: false))
+            {
+                var (prepared, failure) = await BootModule.PrepareAsync(options.Target, null, cancel).ConfigureAwait(false);
+                if (prepared == null) { state.Refuse(failure!); return state.Result; }
+                perRun = prepared;
+            }
             string? qmpSocket = options.Screendump == null ? null
                 : Path.Combine(Path.GetTempPath(), $"kt-qmp-{Guid.NewGuid().ToString("N")[..12]}.sock");
             try
             {
                 await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                 {
-                    Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice, numaNodes: options.Target.NumaNodes),
+                    Command = QemuCommand.Headless(emulator, perRun?.Image ?? options.Target.Image, options.Target.Medium, options.Target.Memory, qmpSocket, options.Target.DebugExitDevice,
+                        numaNodes: options.Target.NumaNodes, commandLine: options.Target.CommandLine),
                     Timeout = options.Timeout,
                     SerialLog = options.SerialLog,
                     BeforeSending = qmpSocket == null ? null : ScreendumpBeforeHalt(options, state, qmpSocket),
@@ -301,6 +311,7 @@ public static class ScriptRun
             finally
             {
                 if (qmpSocket != null) File.Delete(qmpSocket);
+                perRun?.Dispose();
             }
         }
         return state.Result;

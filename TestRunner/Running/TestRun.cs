@@ -59,15 +59,16 @@ public static class TestRun
     /// <summary>One boot of the run: QEMU started, <c>state.Command</c> sent (or put in the boot module), the session to its end.</summary>
     static async Task BootAsync(TestRunState state, TestRunOptions options, string emulator, CancellationToken cancel)
     {
-        if (options.Deterministic)
+        if (BootModule.IsNeeded(options.Target, options.Deterministic))
         {
-            var (module, failure) = await BootModule.PrepareAsync(options.Target, BootModule.Text([state.Command], out _)!, cancel).ConfigureAwait(false);
+            var (module, failure) = await BootModule.PrepareAsync(options.Target, options.Deterministic ? BootModule.Text([state.Command], out _)! : null, cancel).ConfigureAwait(false);
             if (module == null) state.Refuse(failure!);
             else
                 using (module)
                     await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
                     {
-                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, determinism: module.Determinism, numaNodes: options.Target.NumaNodes),
+                        Command = QemuCommand.Headless(emulator, module.Image, options.Target.Medium, options.Target.Memory, determinism: module.Determinism, numaNodes: options.Target.NumaNodes,
+                            commandLine: options.Target.CommandLine),
                         Timeout = options.Timeout,
                         ExitGrace = options.ExitGrace,
                         SerialLog = options.SerialLog,
@@ -76,7 +77,8 @@ public static class TestRun
         else
             await EmulatorSession.RunAsync(state, new EmulatorSessionOptions
             {
-                Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, numaNodes: options.Target.NumaNodes),
+                Command = QemuCommand.Headless(emulator, options.Target.Image, options.Target.Medium, options.Target.Memory, numaNodes: options.Target.NumaNodes,
+                    commandLine: options.Target.CommandLine),
                 Timeout = options.Timeout,
                 ExitGrace = options.ExitGrace,
                 SerialLog = options.SerialLog,

@@ -104,18 +104,19 @@ public static class KernelImage
     /// <paramref name="screendump"/> (a file name such as "screen-help.png"), the VGA screen after
     /// the last command is saved under artifacts/test-results/ and returned in <see cref="ScriptResult.Screen"/>.
     /// <paramref name="debugExitDevice"/> false boots QEMU without isa-debug-exit (TestRunner's
-    /// --no-debug-exit); <paramref name="medium"/> Direct boots kernel.elf with -kernel (--direct).
+    /// --no-debug-exit); <paramref name="medium"/> Direct boots kernel.elf with -kernel (--direct);
+    /// <paramref name="commandLine"/> is the kernel command line (--cmdline).
     /// </summary>
     /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<ScriptResult> ScriptAsync(IReadOnlyList<string> commands, string? memory = null, int timeoutSeconds = 60, string? heap = null,
         string? screendump = null, bool debugExitDevice = true, BootMedium medium = BootMedium.Iso, bool deterministic = false, TextWriter? serialLog = null,
-        int numaNodes = 0)
+        int numaNodes = 0, string? commandLine = null)
     {
         var layout = await RequireAsync(heap);
         return await ScriptRun.RunAsync(new ScriptRunOptions
         {
             Target = new KernelTarget(medium == BootMedium.Iso ? layout.IsoPath : layout.ElfPath, medium,
-                memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice, NumaNodes = numaNodes },
+                memory == null ? MemorySize.Default : MemorySize.Parse(memory)) { DebugExitDevice = debugExitDevice, NumaNodes = numaNodes, CommandLine = commandLine },
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             Screendump = screendump == null ? null : Path.Combine(layout.RepoRoot, "artifacts", "test-results", screendump),
             Deterministic = deterministic,

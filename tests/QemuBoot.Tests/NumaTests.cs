@@ -46,6 +46,61 @@ public class NumaTests
     }
 
     [Fact]
+    public async Task Script_FILE_with_numa_2_prints_two_nodes_in_numastat_and_buddyinfo()
+    {
+        // Issue 15's "done when", through the command line exactly as a person types it.
+        var layout = await KernelImage.RequireAsync();
+        string file = Path.Combine(Path.GetTempPath(), $"numa-script-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, "numastat\nbuddyinfo\n");
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            int exit = await TestRunner.Cli.Entry.RunAsync(["script", file, "--numa", "2", "--memory", "128M", "--iso", layout.IsoPath, "--timeout", "90"], output, error, fancy: false);
+            string text = output.ToString().Replace("\r\n", "\n");
+            Assert.True(exit == 0, $"exit {exit}\n{text}\n{error}");
+            Assert.Matches(new Regex(@"^\s+node0\s+node1$", RegexOptions.Multiline), text);
+            Assert.Matches(new Regex(@"^numa_hit\s+\d+\s+\d+$", RegexOptions.Multiline), text);
+            Assert.Matches(new Regex(@"^Node 0, zone    DMA32(\s+\d+){11}\s*$", RegexOptions.Multiline), text);
+            Assert.Matches(new Regex(@"^Node 1, zone    DMA32(\s+\d+){11}\s*$", RegexOptions.Multiline), text);
+            Assert.DoesNotContain("Node 2,", text);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public async Task Numa_zonelist_order_zone_on_the_kernel_command_line_builds_the_zonelists_in_zone_order()
+    {
+        // An ISO boot: the per-run grub.cfg puts the option on the multiboot2 line (tag 1).
+        var serial = new StringWriter();
+        var run = await KernelImage.ScriptAsync(["numa"], "128M", timeoutSeconds: 90, numaNodes: 2, commandLine: "numa_zonelist_order=zone", serialLog: serial);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        string boot = serial.ToString();
+        Assert.Contains("Kernel command line: numa_zonelist_order=zone", boot);
+        Assert.Contains("numa_zonelist_order: zone order (from the command line)", boot);
+        string numa = string.Join("\n", run.Exchanges[0].Output);
+        Assert.Contains("zonelist order: Zone", numa);
+        // Zone order: each node's DMA32 by distance, then DMA (node order would be 0/DMA32 0/DMA 1/DMA32).
+        Assert.Contains("node 0 zonelist: 0/DMA32 1/DMA32 0/DMA", numa);
+        Assert.Contains("node 1 zonelist: 1/DMA32 0/DMA32 0/DMA", numa);
+    }
+
+    [Fact]
+    public async Task A_bad_numa_zonelist_order_is_refused_at_boot_with_a_message_and_node_order_is_kept()
+    {
+        // A direct boot: QEMU's multiboot1 loader passes -append's text behind the image's path.
+        var serial = new StringWriter();
+        var run = await KernelImage.ScriptAsync(["numa"], "128M", timeoutSeconds: 90, numaNodes: 2, medium: BootMedium.Direct,
+            commandLine: "numa_zonelist_order=sideways", serialLog: serial);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        Assert.Contains("numa_zonelist_order: bad value \"sideways\" refused (node or zone): node order, the default, is used", serial.ToString());
+        string numa = string.Join("\n", run.Exchanges[0].Output);
+        Assert.Contains("zonelist order: Node", numa);
+        Assert.Contains("node 0 zonelist: 0/DMA32 0/DMA 1/DMA32", numa);
+        Assert.Contains("node 1 zonelist: 1/DMA32 0/DMA32 0/DMA", numa);
+    }
+
+    [Fact]
     public async Task Without_numa_the_machine_is_one_node()
     {
         var run = await KernelImage.ScriptAsync(["numa", "numastat"], "64M", timeoutSeconds: 90);

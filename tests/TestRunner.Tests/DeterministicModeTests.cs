@@ -126,7 +126,7 @@ public class DeterministicModeTests
             using (module)
             {
                 Assert.NotEqual(target.Image, module!.Image);
-                Assert.Equal("meminfo\n", File.ReadAllText(module.Determinism.Module));
+                Assert.Equal("meminfo\n", File.ReadAllText(module.Determinism!.Module));
                 var xorriso = Process.Start(new ProcessStartInfo("xorriso", ["-osirrox", "on", "-indev", module.Image, "-extract", "/boot", extracted])
                     { RedirectStandardError = true, RedirectStandardOutput = true })!;
                 await xorriso.WaitForExitAsync();
