@@ -23,19 +23,6 @@ namespace Kernel.Hal
         /// <summary>RAM the map reports but the page tables could not cover (beyond the pool).</summary>
         public static ulong UnmappedRam { get; private set; }
 
-        /// <summary>
-        /// The boot stub's page tables (PML4, PDPT, the page directories, the first page table
-        /// and the directory pool), one range in its bss: [start, end). Their entries are
-        /// physical addresses with flag bits, which a conservative scan must not read as references.
-        /// </summary>
-        public static void TableBounds(out ulong start, out ulong end)
-        {
-            ulong* info = stackalloc ulong[4];
-            PagingInfo(info);
-            start = info[0];
-            end = info[2] + info[3] * 4096;
-        }
-
         /// <summary>Maps [4 GiB, <paramref name="highestAddress"/>) rounded up to a GiB.</summary>
         public static void MapAllRam(ulong highestAddress)
         {

@@ -71,7 +71,7 @@ namespace Kernel.Mm
     /// The kernel's garbage collector: the managed map (a bit per 16 bytes of buddy memory, set
     /// for the block of each managed object), the collector with its mark bits and mark stack
     /// (memory reserved at boot after the memmap), and the roots that live in Kernel.Mm's reach:
-    /// the GC static regions, the kernel's data and bss (less the boot stack), the boot arena.
+    /// the GC static regions, ilc's frozen objects, the boot arena (all precisely).
     /// Stacks are scanned by whoever knows the tasks (Kernel.Proc.GcRoots) between
     /// <see cref="Begin"/> and <see cref="Finish"/>. docs/gc.md.
     /// </summary>
@@ -83,8 +83,6 @@ namespace Kernel.Mm
         public const byte FreePoison = 0xD5;
         private const ulong FreePoisonWord = 0xD5D5_D5D5_D5D5_D5D5UL;
 
-        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_data_bounds")]
-        private static extern void DataBounds(ulong* bounds);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kernel_spill_callee_saved")]
         public static extern void SpillCalleeSaved(ulong* regs);
 
@@ -123,7 +121,6 @@ namespace Kernel.Mm
                 (ulong*)(memory + managedBytes + markBytes), MarkStackEntries, out MarkSweep ms);
             if (r != GcResult.Ok) return "the collector refused its memory";
             s_collector = ObjectModel.AddressOf(ms);
-            s_stringMt = *(ulong*)ObjectModel.AddressOf("");
             s_imageStart = BootInfo.KernelStart;
             s_imageEnd = BootInfo.KernelEnd;
             Allocator.ObjectAllocated = &ObjectAllocated;
@@ -172,8 +169,8 @@ namespace Kernel.Mm
 
         /// <summary>
         /// Stops the world (interrupts off) and starts a collection with the roots Kernel.Mm
-        /// knows: GC static regions (precisely), data and bss less the boot stack, the boot
-        /// arena. The caller adds the stacks, then calls <see cref="Finish"/>.
+        /// knows: GC static regions, frozen objects, the boot arena (<see cref="ScanKernelRoots"/>).
+        /// The caller adds the stacks, then calls <see cref="Finish"/>.
         /// </summary>
         public static bool Begin()
         {
@@ -190,9 +187,14 @@ namespace Kernel.Mm
         }
 
         /// <summary>
-        /// Marks, in <paramref name="gc"/>, from the roots Kernel.Mm knows: the GC static regions
-        /// (precisely), the kernel's data and bss less the boot stack, the boot arena (conservatively).
-        /// Also used by the RAT heap's collector (<see cref="RatGc"/>), so both scan the same roots.
+        /// Marks, in <paramref name="gc"/>, from the roots Kernel.Mm knows, all of them precisely:
+        /// the GC static regions (each slot holds a static base object), ilc's frozen objects in
+        /// .data (their reference fields, through their descriptors) and the boot arena's objects.
+        /// The rest of data and bss (plain statics, the page tables, assembly's variables) is not
+        /// read: it holds numbers, and a number that happens to be a heap address (a counter of
+        /// bytes, a region's length) pinned whatever object lay there (docs/gc.md). A plain static
+        /// therefore keeps nothing alive (docs/kernel-csharp-subset.md). Also used by the RAT
+        /// heap's collector (<see cref="RatGc"/>), so both scan the same roots.
         /// </summary>
         public static void ScanKernelRoots(MarkSweep gc)
         {
@@ -205,84 +207,80 @@ namespace Kernel.Mm
                     gc.MarkRoot((ulong)*slot, (ulong)slot, GcRootKind.Static);
                 }
             }
-            ulong* b = stackalloc ulong[2];
-            DataBounds(b);
-            // Data and bss, less two ranges that hold no references: the boot page tables (their
-            // entries, a physical address | 0x83, would pin whatever object spans 2 MiB * k + 0x83)
-            // and the boot stack with its unmapped guard page (scanned as a stack, from its SP).
-            Paging.TableBounds(out ulong tablesLo, out ulong tablesHi);
-            ScanRangeExcept(gc, b[0], b[1], tablesLo, tablesHi, KernelStack.GuardPage, KernelStack.Top);
+            for (int i = 0; i < ModuleInit.FrozenRegionCount; i++)
+            {
+                ModuleInit.FrozenRegion(i, out ulong start, out ulong end);
+                ScanObjects(gc, start, end, 8, GcRootKind.Data);
+            }
             BuddyHeapDetails d = BuddyHeap.Details;
-            ScanArena(gc, d.ArenaStart, d.ArenaStart + d.ArenaUsed);
+            ScanObjects(gc, d.ArenaStart, d.ArenaStart + d.ArenaUsed, 16, GcRootKind.BootArena);
         }
 
         /// <summary>
-        /// The boot arena's objects, precisely: the arena hands out 16-byte aligned blocks one
-        /// after the other, each a managed object (header, MethodTable, fields) made before the
-        /// buddy heap existed, so the blocks are walked by their sizes and each object's reference
-        /// fields are marked through its GC descriptor. Integers in them (a slab cache's
-        /// reciprocal, 2^32 / 192 = 0x1555556) no longer read as heap addresses. A block that is no
-        /// object (a raw allocation) ends the walk: the rest is scanned conservatively.
+        /// Objects laid one after the other in [<paramref name="start"/>, <paramref name="end"/>),
+        /// each block <paramref name="align"/>-aligned and starting with the 8-byte header, marked
+        /// precisely: each object's reference fields through its GC descriptor. Two such areas:
+        /// the boot arena (16-byte blocks, objects made before the buddy heap existed: integers in
+        /// them, such as a slab cache's reciprocal 2^32 / 192 = 0x1555556, no longer read as heap
+        /// addresses) and ilc's frozen object region (string literals, whose UTF-16 text read as
+        /// words such as 0x0065_0064 is an address inside the heap; frozen arrays; the static
+        /// lambda caches). A block that is no object (a raw arena allocation) ends the walk: the
+        /// rest is scanned conservatively.
         /// </summary>
-        private static void ScanArena(MarkSweep gc, ulong start, ulong end)
+        private static void ScanObjects(MarkSweep gc, ulong start, ulong end, ulong align, GcRootKind kind)
         {
             ulong p = start;
             while (p < end)
             {
-                ulong block = (p + 15) & ~15UL;
-                if (block + 16 > end) return;
-                ulong obj = block + 8;
-                ulong mt = *(ulong*)obj;
-                if (!InImage(mt) || !NativeAotLayout.Describe(obj, mt, out ulong size, out ulong _) || size < 16 || block + size > end)
-                {
-                    gc.ScanRange(block, end, GcRootKind.BootArena);
-                    return;
-                }
-                gc.ScanRootObject(obj, GcRootKind.BootArena);
-                p = block + size;
+                ulong obj = NextObject(ref p, end, align);
+                if (obj == 0) break;
+                gc.ScanRootObject(obj, kind);
             }
-        }
-
-        /// <summary>Scans [lo, hi) as data, except [x1, x2) and [y1, y2) (either may lie outside it).</summary>
-        private static void ScanRangeExcept(MarkSweep gc, ulong lo, ulong hi, ulong x1, ulong x2, ulong y1, ulong y2)
-        {
-            if (y1 < x1) { ulong t1 = x1, t2 = x2; x1 = y1; x2 = y2; y1 = t1; y2 = t2; }
-            ulong at = lo;
-            ulong end = x1 < hi ? x1 : hi;
-            if (end > at) ScanData(gc, at, end);
-            if (x2 > at) at = x2;
-            end = y1 < hi ? y1 : hi;
-            if (end > at) ScanData(gc, at, end);
-            if (y2 > at) at = y2;
-            if (at < hi) ScanData(gc, at, hi);
+            if (p < end) gc.ScanRange(p, end, kind);
         }
 
         /// <summary>
-        /// Scans data [lo, hi) conservatively, less the frozen string literals ilc puts in .data:
-        /// their UTF-16 text holds no references, but two ASCII characters read as a word
-        /// (0x0065_0064, "de") are an address 6.3 MiB up, inside the heap, and pinned whatever
-        /// large object lay there (about 1.4 MiB after the first out-of-memory of a boot). A
-        /// string is known by its MethodTable word and a length that fits the range.
+        /// The object whose block starts at or after <paramref name="p"/> (aligned up to
+        /// <paramref name="align"/>), <paramref name="p"/> moved past it; 0 when no object starts
+        /// there (<paramref name="p"/> then at that block, or at <paramref name="end"/> when too
+        /// little is left for one).
         /// </summary>
-        private static void ScanData(MarkSweep gc, ulong lo, ulong hi)
+        private static ulong NextObject(ref ulong p, ulong end, ulong align)
         {
-            ulong stringMt = s_stringMt;
-            ulong from = (lo + 7) & ~7UL;
-            ulong p = from;
-            while (p + 16 <= hi)
-            {
-                if (*(ulong*)p != stringMt) { p += 8; continue; }
-                uint length = *(uint*)(p + 8);
-                ulong next = (p + 12 + 2UL * length + 2 + 7) & ~7UL;   // MT, length, the characters and their terminator
-                if (next > hi) { p += 8; continue; }
-                if (p > from) gc.ScanRange(from, p, GcRootKind.Data);
-                from = p = next;
-            }
-            if (hi > from) gc.ScanRange(from, hi, GcRootKind.Data);
+            ulong block = (p + align - 1) & ~(align - 1);
+            if (block + 16 > end) { p = end; return 0; }
+            ulong obj = block + 8;
+            ulong mt = *(ulong*)obj;
+            p = block;
+            if (!InImage(mt) || !NativeAotLayout.Describe(obj, mt, out ulong size, out ulong _) || size < 16 || block + size > end) return 0;
+            p = block + size;
+            return obj;
         }
 
-        /// <summary>System.String's MethodTable (a literal's first word).</summary>
-        private static ulong s_stringMt;
+        /// <summary>
+        /// Walks ilc's frozen object regions as the collector does: how many objects, how many of
+        /// them have reference fields (ilc preinitialises none: its preinitialiser refuses them),
+        /// and whether every region was read object by object to its end (false: the collector
+        /// scans a region's rest conservatively). For the gc suite.
+        /// </summary>
+        public static bool WalkFrozen(out ulong objects, out ulong withReferences)
+        {
+            objects = withReferences = 0;
+            bool whole = true;
+            for (int i = 0; i < ModuleInit.FrozenRegionCount; i++)
+            {
+                ModuleInit.FrozenRegion(i, out ulong p, out ulong end);
+                while (p < end)
+                {
+                    ulong obj = NextObject(ref p, end, 8);
+                    if (obj == 0) break;
+                    objects++;
+                    if (NativeAotLayout.Describe(obj, *(ulong*)obj, out ulong _, out ulong descriptor) && descriptor != 0) withReferences++;
+                }
+                if (p < end) whole = false;
+            }
+            return whole;
+        }
 
         /// <summary>Scans a stack range conservatively.</summary>
         public static void ScanStack(ulong from, ulong to) => Collector.ScanRange(from, to, GcRootKind.Stack);
@@ -329,7 +327,7 @@ namespace Kernel.Mm
         {
             GcRootKind.Stack => "stack",
             GcRootKind.Static => "GC static",
-            GcRootKind.Data => "data/bss",
+            GcRootKind.Data => "frozen object in .data",
             GcRootKind.BootArena => "boot arena",
             GcRootKind.Explicit => "explicit",
             GcRootKind.Rescan => "overflow rescan",

@@ -97,7 +97,7 @@ namespace Kernel.Mm
 
         /// <summary>
         /// One stop-the-world collection of the RAT heap: <paramref name="root"/> (a reference its
-        /// holder gives), the kernel's GC statics, data/bss and boot arena (as the kernel's collector), the running
+        /// holder gives), the kernel's GC statics, frozen objects and boot arena (as the kernel's collector), the running
         /// stack from here up, then the sweep over the table. The pause
         /// in TSC cycles comes back in <paramref name="cycles"/>.
         /// </summary>
@@ -110,7 +110,7 @@ namespace Kernel.Mm
             MarkSweep gc = s_collector;
             gc.Begin();
             gc.MarkRoot(root, 0, GcRootKind.Explicit);
-            KernelGc.ScanKernelRoots(gc);   // the same GC statics, data/bss and boot arena the kernel's collector scans
+            KernelGc.ScanKernelRoots(gc);   // the same GC statics, frozen objects and boot arena the kernel's collector scans
             KernelStack.CurrentBounds(out ulong _, out ulong top);
             gc.ScanRange(Native.ReadStackPointer(), top, GcRootKind.Stack);
             GcCycleStats s = gc.Finish();

@@ -71,6 +71,8 @@ public static class PlugPatcher
 
         if (diagnostics.Any(d => d.IsError)) return new PatchResult(diagnostics, applied, Array.Empty<string>());
 
+        EnumNamer.Apply(kernel.Select(k => k.Assembly).ToList(), changed, applied);
+
         Directory.CreateDirectory(request.OutputDirectory);
         foreach (var stale in Directory.EnumerateFiles(request.OutputDirectory, "*.dll")) File.Delete(stale);
         var outputs = new List<string>();

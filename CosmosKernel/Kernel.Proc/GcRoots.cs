@@ -2,11 +2,12 @@ using Kernel.Core;
 using Kernel.Hal;
 using Kernel.Mm;
 using Kernel.Sched;
+using System.Runtime.CompilerServices;
 
 namespace Kernel.Proc
 {
     /// <summary>
-    /// Runs a whole collection with every root: KernelGc's (GC statics, data/bss, boot arena),
+    /// Runs a whole collection with every root: KernelGc's (GC statics, frozen objects, boot arena),
     /// every parked task's stack from its saved stack pointer to its top, and the running stack
     /// from here up with the callee-saved registers spilled. Plugged into System.GC at boot
     /// (<see cref="Install"/>). docs/gc.md.
@@ -26,8 +27,22 @@ namespace Kernel.Proc
 
         private static void CollectNow() => Collect();
 
+        /// <summary>Bytes of dead stack below the caller zeroed before a collection: more than the frame that scans from its own stack pointer up.</summary>
+        public const ulong DeadStackBytes = 1024;
+
         /// <summary>One stop-the-world collection; its figures (Collections unchanged when the collector is not set up).</summary>
         public static KernelGcFigures Collect()
+        {
+            // The collecting frame below is scanned from its own stack pointer up, and the slots it
+            // never writes still hold whatever the caller's last calls left there (a copy of the
+            // heap's statistics, whose byte counts read as heap addresses, pinned two 64 KiB
+            // objects after an out-of-memory: docs/gc.md). Zero that dead stack first.
+            KernelStack.ClearDeadStack(DeadStackBytes);
+            return CollectAll();
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static KernelGcFigures CollectAll()
         {
             if (!KernelGc.Begin()) return KernelGc.Figures;
             // The running stack: callee-saved registers first (a caller's value may live only there), then from here up.

@@ -8,7 +8,7 @@ namespace Kernel.Core.Runtime
     /// </summary>
     public static unsafe class ModuleInit
     {
-        private const int GCStaticRegion = 201, EagerCctor = 205, ModuleInitializerList = 213;
+        private const int GCStaticRegion = 201, EagerCctor = 205, FrozenObjectRegion = 206, ModuleInitializerList = 213;
 
         /// <summary>The GC static regions met (for the collector's roots): up to this many are recorded.</summary>
         public const int MaxGcStaticRegions = 8;
@@ -20,6 +20,13 @@ namespace Kernel.Core.Runtime
 
         /// <summary>The slot a GC static region entry points at (it holds the static base object's address once initialised).</summary>
         public static nint* GcStaticSlot(byte* entry) => (nint*)ReadRelPtr32(entry);
+
+        /// <summary>The frozen object regions met (ilc's preinitialised objects in .data: string literals, frozen arrays, static lambda caches).</summary>
+        public const int MaxFrozenRegions = MaxGcStaticRegions;
+        private static RegionStore s_frozen;
+        public static int FrozenRegionCount { get; private set; }
+        /// <summary>Frozen region <paramref name="i"/>: objects one after the other, each an 8-byte header, its MethodTable pointer and its fields.</summary>
+        public static void FrozenRegion(int i, out ulong start, out ulong end) { start = s_frozen.Words[2 * i]; end = s_frozen.Words[2 * i + 1]; }
 
         public static int ModuleCount { get; private set; }
         public static int GCStaticBases { get; private set; }
@@ -37,7 +44,10 @@ namespace Kernel.Core.Runtime
                 ModuleCount++;
                 var rows = (ModuleInfoRow*)(header + 1);
                 for (int i = 0; i < header->NumberOfSections; i++)
+                {
                     if (rows[i].SectionId == GCStaticRegion) InitializeStatics(rows[i].Start, rows[i].End);
+                    else if (rows[i].SectionId == FrozenObjectRegion) RecordFrozen(rows[i].Start, rows[i].End);
+                }
                 for (int i = 0; i < header->NumberOfSections; i++)
                 {
                     if (rows[i].SectionId != EagerCctor && rows[i].SectionId != ModuleInitializerList) continue;
@@ -45,6 +55,14 @@ namespace Kernel.Core.Runtime
                         ((delegate*<void>)ReadRelPtr32(p))();
                 }
             }
+        }
+
+        private static void RecordFrozen(nint start, nint end)
+        {
+            if (FrozenRegionCount >= MaxFrozenRegions) Panic.Fail("module init: more frozen object regions than the collector records");
+            s_frozen.Words[2 * FrozenRegionCount] = (ulong)start;
+            s_frozen.Words[2 * FrozenRegionCount + 1] = (ulong)end;
+            FrozenRegionCount++;
         }
 
         private static void InitializeStatics(nint regionStart, nint regionEnd)

@@ -23,27 +23,44 @@ namespace System
     }
 
     /// <summary>
-    /// Enums. The image carries no metadata, so no names: ToString is the number (the
-    /// underlying value, read by the boxed object's element type).
+    /// Enums. The image carries no metadata: the names come from tables the build generates
+    /// (Kernel.Core.Runtime.EnumNames). ToString gives the member's name, a [Flags] value as the
+    /// names of its bits ("Read, Write"), and the number when no member names the value.
     /// </summary>
     public abstract unsafe class Enum : ValueType
     {
         public override string ToString()
         {
             object self = this;
-            byte* data = (byte*)Kernel.Core.Runtime.ObjectModel.AddressOf(self) + 8;
-            switch (Kernel.Core.Runtime.ObjectModel.MethodTableOf(self)->ElementType)
+            ulong bits = Bits(self, out bool signed);
+            string name = Kernel.Core.Runtime.EnumNames.Of(self)?.Format(bits);
+            return name ?? (signed ? Number.Format((long)bits) : Number.Format(bits));
+        }
+
+        /// <summary>The boxed value's 64 bits: sign-extended for a signed underlying type (as EnumMembers keeps values).</summary>
+        private static ulong Bits(object boxed, out bool signed)
+        {
+            byte* data = (byte*)Kernel.Core.Runtime.ObjectModel.AddressOf(boxed) + 8;
+            signed = true;
+            switch (Kernel.Core.Runtime.ObjectModel.MethodTableOf(boxed)->ElementType)
             {
-                case 0x04: return Number.Format((long)*(sbyte*)data);
-                case 0x05: return Number.Format((ulong)*data);
-                case 0x06: return Number.Format((long)*(short*)data);
-                case 0x07: return Number.Format((ulong)*(ushort*)data);
-                case 0x08: return Number.Format((long)*(int*)data);
-                case 0x09: return Number.Format((ulong)*(uint*)data);
-                case 0x0A: return Number.Format(*(long*)data);
-                case 0x0B: return Number.Format(*(ulong*)data);
-                default: return Number.Format((long)*(int*)data);
+                case 0x04: return (ulong)(long)*(sbyte*)data;
+                case 0x06: return (ulong)(long)*(short*)data;
+                case 0x08: return (ulong)(long)*(int*)data;
+                case 0x0A: return (ulong)*(long*)data;
             }
+            signed = false;
+            switch (Kernel.Core.Runtime.ObjectModel.MethodTableOf(boxed)->ElementType)
+            {
+                case 0x02:
+                case 0x05: return *data;
+                case 0x03:
+                case 0x07: return *(ushort*)data;
+                case 0x09: return *(uint*)data;
+                case 0x0B: return *(ulong*)data;
+            }
+            signed = true;
+            return (ulong)(long)*(int*)data;
         }
     }
 

@@ -22,7 +22,9 @@ namespace Kernel.Tests
             Add("Interpolation_fills_holes_with_alignment_and_formats", &Interpolation_fills_holes_with_alignment_and_formats);
             Add("String_Format_handles_indexes_braces_and_bad_input", &String_Format_handles_indexes_braces_and_bad_input);
             Add("Numbers_format_with_ToString", &Numbers_format_with_ToString);
-            Add("Enums_format_with_ToString_as_their_number", &Enums_format_with_ToString_as_their_number);
+            Add("An_enum_formats_as_its_members_name_or_else_its_number", &An_enum_formats_as_its_members_name_or_else_its_number);
+            Add("A_Flags_enum_formats_as_the_names_of_its_bits", &A_Flags_enum_formats_as_the_names_of_its_bits);
+            Add("Enums_of_every_kernel_assembly_have_their_names", &Enums_of_every_kernel_assembly_have_their_names);
             Add("StringBuilder_appends_inserts_and_clears", &StringBuilder_appends_inserts_and_clears);
             Add("List_adds_inserts_removes_sorts_and_enumerates", &List_adds_inserts_removes_sorts_and_enumerates);
             Add("List_enumeration_refuses_a_change_meanwhile", &List_enumeration_refuses_a_change_meanwhile);
@@ -114,6 +116,10 @@ namespace Kernel.Tests
         }
 
         private enum Color { Red, Green = 5 }
+        private enum Delta : sbyte { Down = -1, Same, Up }
+        private enum Big : ulong { Small = 1, Top = 0xFFFF_FFFF_FFFF_FFFF }
+        [Flags] private enum Perm : byte { None = 0, Read = 1, Write = 2, Execute = 4, ReadWrite = Read | Write }
+        [Flags] private enum Bits { One = 1, Two = 2 }
 
         private static void Interpolation_fills_holes_with_alignment_and_formats(Assert a)
         {
@@ -150,10 +156,39 @@ namespace Kernel.Tests
             a.Equal("255", ((byte)255).ToString(), "byte");
         }
 
-        private static void Enums_format_with_ToString_as_their_number(Assert a)
+        private static void An_enum_formats_as_its_members_name_or_else_its_number(Assert a)
         {
-            a.Equal("5", Color.Green.ToString(), "no names in the image: an enum prints its value");
-            a.Equal("color 0", $"color {Color.Red}", "in interpolation too");
+            a.Equal("Green", Color.Green.ToString(), "a member's name (the build writes the names into the image)");
+            a.Equal("color Red", $"color {Color.Red}", "in interpolation too");
+            a.Equal("3", ((Color)3).ToString(), "a value no member has prints as its number");
+            a.Equal("Down", Delta.Down.ToString(), "a negative member of an sbyte enum");
+            a.Equal("-5", ((Delta)(-5)).ToString(), "a negative value without a member keeps its sign");
+            a.Equal("Top", Big.Top.ToString(), "a ulong member with the top bit set");
+            a.Equal("18446744073709551614", ((Big)0xFFFF_FFFF_FFFF_FFFE).ToString(), "an unnamed ulong value prints unsigned");
+            object boxed = Color.Green;
+            a.Equal("Green", boxed.ToString(), "through a boxed reference");
+        }
+
+        private static void A_Flags_enum_formats_as_the_names_of_its_bits(Assert a)
+        {
+            a.Equal("Read, Execute", (Perm.Read | Perm.Execute).ToString(), "two bits: their names, lowest first");
+            a.Equal("ReadWrite", (Perm.Read | Perm.Write).ToString(), "a value a member has exactly is that member");
+            a.Equal("ReadWrite, Execute", (Perm.Read | Perm.Write | Perm.Execute).ToString(), "the biggest members that fit first");
+            a.Equal("None", Perm.None.ToString(), "zero by its member");
+            a.Equal("0", ((Bits)0).ToString(), "zero without a member is the number");
+            a.Equal("8", ((Perm)8).ToString(), "a bit no member has: the number");
+            a.Equal("9", ((Perm)9).ToString(), "a named bit with an unnamed one: the number, not half the names");
+            a.Equal("3", ((Color)3).ToString(), "a plain enum does not combine names");
+        }
+
+        private static void Enums_of_every_kernel_assembly_have_their_names(Assert a)
+        {
+            a.True(Kernel.Core.Runtime.EnumNames.Lookups >= 5, "each kernel assembly with enums registered its name lookup");
+            a.Equal("AlreadyFree", Kernel.Core.Memory.HeapFreeResult.AlreadyFree.ToString(), "the core library's");
+            a.Equal("Dma32", MemoryManager.Common.ZoneType.Dma32.ToString(), "MemoryManager's, compiled into the core library");
+            a.Equal("GFP_KERNEL, NoWarn", (MemoryManager.Core.Gfp.GFP_KERNEL | MemoryManager.Core.Gfp.NoWarn).ToString(), "the memory manager's [Flags] Gfp, composites included");
+            a.Equal("AcpiNvs", Kernel.Hal.MemoryRegionType.AcpiNvs.ToString(), "Kernel.Hal's");
+            a.Equal("Blocked", Kernel.Sched.TaskState.Blocked.ToString(), "Kernel.Sched's");
         }
 
         private static void StringBuilder_appends_inserts_and_clears(Assert a)

@@ -16,10 +16,10 @@ namespace Kernel.Tests
     /// <summary>
     /// The kernel's garbage collector on the real heap (docs/gc.md): unreachable objects are
     /// freed and poisoned, and objects whose only root is a GC static, a parked task's local, a
-    /// boot-arena object or an interior pointer into an array live through a GiB of mixed garbage
+    /// boot-arena object or an interior pointer on a parked task's stack live through a GiB of mixed garbage
     /// (at 128 MiB and up; RAM x 8 below) with their contents intact, the slab back at its
     /// baseline and no OOM kill. Sized from the machine's memory; skipped on the RAT image (no
-    /// collector). The corrupt-header panic is <see cref="SelfTestGcCorruptSuite"/>.
+    /// collector). A heap address kept in a plain static keeps nothing alive. The corrupt-header panic is <see cref="SelfTestGcCorruptSuite"/>.
     /// </summary>
     public sealed unsafe class GcSuite : TestSuite
     {
@@ -32,6 +32,8 @@ namespace Kernel.Tests
         {
             Add("Unreachable_objects_are_freed_and_filled_with_0xD5", &Unreachable_objects_are_freed_and_filled_with_0xD5);
             Add("A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root", &A_GiB_of_mixed_garbage_leaves_every_survivor_intact_whatever_its_only_root);
+            Add("A_heap_address_in_a_plain_static_keeps_nothing_alive", &A_heap_address_in_a_plain_static_keeps_nothing_alive);
+            Add("The_frozen_object_region_is_read_object_by_object_to_its_end", &The_frozen_object_region_is_read_object_by_object_to_its_end);
             Add("Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before", &Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before);
             Add("The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage", &The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage,
                 128, "bench gc's RAT heap takes a 4 MiB buddy block and leaves 16 MiB free");
@@ -216,28 +218,47 @@ namespace Kernel.Tests
         // ---- 2. a GiB of garbage and four kinds of only-root -------------------------------
 
         private static Keep s_static;            // GC static: precise root
-        private static ulong s_interior;          // plain static (data/bss, scanned conservatively): points into an array's middle
-        private static ulong s_interiorHidden;    // that array's reference, hidden
-        private static int s_interiorBytes;
         private static object s_sink;             // the latest garbage escapes through here (overwritten by the next)
+
 
         /// <summary>A parked task whose local is the only reference to its survivor; it checks it when woken.</summary>
         private sealed class Holder : ITaskBody
         {
             private readonly WaitQueue _queue;
-            public ulong Hidden;      // the survivor's address, hidden
-            public bool Parked, Intact, Done;
+            public ulong Hidden;           // the survivor's address, hidden
+            public ulong InteriorHidden;   // the interior pointer's array, hidden
+            public bool Parked, Intact, InteriorIntact, Done;
             public Holder(WaitQueue q) { _queue = q; }
 
             public void Run(KTask self)
             {
                 Keep mine = Keep.Make(0x7A5C, 3000);
                 Hidden = (ulong)ObjectModel.AddressOf(mine) ^ Hide;
+                ulong interior = MakeInterior();   // a local holding the middle of an array, its only root
+                InteriorHidden = ArrayOf(interior) ^ Hide;
                 Parked = true;
                 _queue.Wait();
                 Intact = mine.Intact();
+                InteriorIntact = ArrayIntact(ArrayOf(interior));
                 Done = true;
             }
+        }
+
+        private const int InteriorBytes = 20000;   // a large kmalloc block (page run), not a slab object
+
+        /// <summary>An array of <see cref="InteriorBytes"/>; returns the address of its middle byte (not a reference: the array's own reference dies here).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static ulong MakeInterior() => (ulong)ObjectModel.AddressOf(Fill(0x1A7E, InteriorBytes)) + 16 + InteriorBytes / 2;
+
+        private static ulong ArrayOf(ulong interior) => interior - 16 - InteriorBytes / 2;
+
+        private static bool ArrayIntact(ulong obj)
+        {
+            if (!KernelGc.IsManaged(obj)) return false;
+            if (*(int*)(obj + 8) != InteriorBytes) return false;
+            byte* d = (byte*)(obj + 16);
+            for (int i = 0; i < InteriorBytes; i++) if (d[i] != Pattern(0x1A7E, i)) return false;
+            return true;
         }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -245,11 +266,6 @@ namespace Kernel.Tests
         {
             s_static = Keep.Make(0x51A7, 5000);
             BuddyHeap.ArenaRoots[0] = Keep.Make(0xA4E0, 7000);
-            s_interiorBytes = 20000;   // a large kmalloc block (page run), not a slab object
-            byte[] arr = Fill(0x1A7E, s_interiorBytes);
-            ulong obj = (ulong)ObjectModel.AddressOf(arr);
-            s_interiorHidden = obj ^ Hide;
-            s_interior = obj + 16 + (ulong)s_interiorBytes / 2;
         }
 
         /// <summary>One garbage allocation of a mixed size; returns its bytes. Nothing keeps it.</summary>
@@ -272,16 +288,6 @@ namespace Kernel.Tests
             b[0] = 1; b[(int)n - 1] = 2;
             s_sink = b;
             return n + 24;
-        }
-
-        private static bool InteriorIntact()
-        {
-            ulong obj = s_interiorHidden ^ Hide;
-            if (!KernelGc.IsManaged(obj)) return false;
-            if (*(int*)(obj + 8) != s_interiorBytes) return false;
-            byte* d = (byte*)(obj + 16);
-            for (int i = 0; i < s_interiorBytes; i++) if (d[i] != Pattern(0x1A7E, i)) return false;
-            return true;
         }
 
         private struct ChurnFigures { public ulong Allocated, Objects, Collections, FreedBytes; }
@@ -354,20 +360,67 @@ namespace Kernel.Tests
             object[] arena = BuddyHeap.ArenaRoots;
             Keep fromArena = arena[0] as Keep;
             a.True(fromArena != null && fromArena.Intact(), "the survivor reachable only from a boot-arena object is intact");
-            a.True(InteriorIntact(), "the array reachable only through an interior pointer is a managed object with its bytes intact");
             a.True(KernelGc.IsManaged(holder.Hidden ^ Hide), "the parked task's local still names a managed object");
+            a.True(KernelGc.IsManaged(holder.InteriorHidden ^ Hide), "the array the parked task's interior pointer points into is still a managed object");
             queue.WakeUp();
             a.True(Scheduler.Join(task), "join the holder task");
             a.True(holder.Done && holder.Intact, "the survivor reachable only from the parked task's local is intact");
+            a.True(holder.InteriorIntact, "the array reachable only through an interior pointer in the parked task's local is intact");
 
             s_static = null;
             arena[0] = null;
-            s_interior = 0;
             s_sink = null;
             GcRoots.Collect();
         }
 
-        // ---- 3. the RAT heap's collector (bench gc's) -------------------------------------
+        // ---- 3. plain statics are no roots ------------------------------------------------
+
+        /// <summary>A plain static (non-GC, in .bss): the collector does not read it (docs/gc.md, "Roots").</summary>
+        private static ulong s_plainAddress;
+
+        /// <summary>A task that makes an array and leaves its address in <see cref="s_plainAddress"/> only; when it ends, its stack and registers are gone.</summary>
+        private sealed class AddressKeeper : ITaskBody
+        {
+            public void Run(KTask self)
+            {
+                var o = new byte[3000];
+                o[0] = 1;
+                s_plainAddress = (ulong)ObjectModel.AddressOf(o);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool PlainStaticNamesAManagedObject() => KernelGc.IsManaged(s_plainAddress);
+
+        private static void A_heap_address_in_a_plain_static_keeps_nothing_alive(Assert a)
+        {
+            if (NoCollector(a)) return;
+            KTask t = Scheduler.Spawn("gc-plain", new AddressKeeper());
+            a.NotNull(t, "the task spawns");
+            if (t == null) return;
+            a.True(Scheduler.Join(t), "join the task");
+            Scheduler.Yield();   // the task's stack back in the heap
+            a.True(PlainStaticNamesAManagedObject(), "the array the task made is a managed object after the task ended");
+            // Only s_plainAddress names the array: the test's own frames never held its address
+            // (read in a helper whose frame is now dead stack, zeroed here).
+            KernelStack.ClearDeadStack(4096);
+            GcRoots.Collect();
+            a.False(PlainStaticNamesAManagedObject(), "the array whose address lies only in a plain static was freed by the collection");
+            s_plainAddress = 0;
+        }
+
+        private static void The_frozen_object_region_is_read_object_by_object_to_its_end(Assert a)
+        {
+            if (NoCollector(a)) return;
+            a.True(ModuleInit.FrozenRegionCount >= 1, "module init recorded ilc's frozen object region");
+            bool whole = KernelGc.WalkFrozen(out ulong objects, out ulong withReferences);
+            Console.Write("frozen objects: "); Console.WriteDecimal(objects); Console.Write(", with reference fields "); Console.WriteDecimal(withReferences); Console.WriteLine();
+            // Every string literal is a frozen object: the image has hundreds.
+            a.True(objects >= 100, "the walk met the string literals");
+            a.True(whole, "every frozen region was read object by object to its end (nothing left to a conservative scan)");
+        }
+
+        // ---- 4. the RAT heap's collector (bench gc's) -------------------------------------
 
         private static void The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage(Assert a)
         {

@@ -323,14 +323,7 @@ section .note.GNU-stack noalloc noexec nowrite progbits
 
 ; ---------------------------------------------------------------- the collector's roots
 section .text
-extern __data_start, __bss_end
-global kernel_data_bounds, kernel_spill_callee_saved, kernel_clear_dead_stack
-kernel_data_bounds:                   ; (ulong* out): out[0] = start of .data, out[1] = end of .bss
-    mov rax, __data_start
-    mov [rdi], rax
-    mov rax, __bss_end
-    mov [rdi + 8], rax
-    ret
+global kernel_spill_callee_saved, kernel_clear_dead_stack
 kernel_spill_callee_saved:            ; (ulong* out): rbx, rbp, r12-r15 as the caller has them
     mov [rdi], rbx
     mov [rdi + 8], rbp
