@@ -14,7 +14,7 @@ namespace Kernel.Tests
     /// </summary>
     public sealed unsafe class OomPolicySuite : TestSuite
     {
-        /// <summary>RAM + swap of a 128 MiB machine with 28 MiB of swap, in pages: the totalpages the cases use.</summary>
+        /// <summary>The totalpages most cases use: 156 MiB (RAM plus swap) in pages, about lab 4's machine.</summary>
         private const ulong TotalPages = 39936;
 
         public OomPolicySuite() : base("oom-policy", AnyMemory, null)
