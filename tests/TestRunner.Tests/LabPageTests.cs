@@ -1,3 +1,4 @@
+using TestRunner.Cli;
 using TestRunner.Labs;
 using TestRunner.Running;
 using Xunit;
@@ -91,6 +92,24 @@ public class LabPageTests : IDisposable
         runs.Remove("student");
         Assert.Null(page.Render(runs, out error));
         Assert.Contains("no result for run 'student'", error);
+    }
+
+    [Fact]
+    public async Task The_lab_command_refuses_an_iso_for_a_page_whose_run_boots_a_repository_build_of_its_own()
+    {
+        using var fake = new FakeEmulator([]);
+        File.WriteAllText(Path.Combine(folder.FullName, "a.script"), "ps\n");
+        File.WriteAllText(Path.Combine(folder.FullName, "b.script"), "ps\n");
+        string page = Path.Combine(folder.FullName, "lab.md");
+        File.WriteAllText(page, TwoRuns);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await Entry.RunAsync(["lab", page, "--iso", fake.IsoPath, "--qemu", fake.ProgramPath], output, error, fancy: false);
+        Assert.Equal(2, exit);
+        Assert.Contains("run 'template' boots a repository build (oom-plug CosmosKernel/Plugs/OomPolicyTemplate/Kernel.Plugs.OomPolicyTemplate.csproj); --iso cannot stand for it",
+            output.ToString() + error.ToString());
+        Assert.False(fake.Started, "the emulator was started");
+        Assert.Equal(TwoRuns, File.ReadAllText(page));   // nothing written
     }
 
     [Theory]
