@@ -99,10 +99,13 @@ public static class TracePlot
 
     static void KillLines(Plot plot, List<OomKillEvent> kills)
     {
-        foreach (var kill in kills)
+        for (int i = 0; i < kills.Count; i++)
         {
-            var line = plot.Add.VerticalLine(kill.Seconds, 1.5f, Colors.Magenta, LinePattern.Solid);
-            line.Text = $"OOM kill: {kill.Comm} {kill.Pid}";
+            var line = plot.Add.VerticalLine(kills[i].Seconds, 1.5f, Colors.Magenta, LinePattern.Solid);
+            line.Text = $"OOM kill: {kills[i].Comm} {kills[i].Pid}";
+            // Every second kill's name goes above the panel, so that two kills close in time do not hide each other's names.
+            line.LabelOppositeAxis = i % 2 == 1;
+            if (line.LabelOppositeAxis) line.LabelOffsetY = 24;   // inside the panel, below its title
         }
     }
 

@@ -331,6 +331,7 @@ namespace Kernel
             else if (Is(0, "alloc")) Alloc();
             else if (Is(0, "free")) Free();
             else if (Is(0, "bench")) Bench();
+            else if (Is(0, "kmalloc")) KmallocCommand();
             else if (Is(0, "sleep")) SleepCommand();
             else if (Is(0, "gc")) GcCommand();
             else if (Is(0, "oomcatch")) OomCatchCommand();
@@ -390,7 +391,7 @@ namespace Kernel
             Console.WriteLine("commands: help | mem | map | acpi | meminfo | buddyinfo | zoneinfo | vmstat");
             Console.WriteLine("  | slabinfo | watermarks | kswapd | numa | numastat | sysctl | ps | run | kill");
             Console.WriteLine("  | oom_adj | alloc | free | bench | sleep | gc | trace | oomcatch | throw");
-            Console.WriteLine("  | test | halt");
+            Console.WriteLine("  | kmalloc | test | halt");
             Console.WriteLine("  help                    this list");
             Console.WriteLine("  mem                     heap statistics (and the RAT's, on the RAT heap)");
             Console.WriteLine("  map                     the boot loader's memory map");
@@ -419,6 +420,9 @@ namespace Kernel
             Console.WriteLine("  bench                   buddy vs RAT, cycles per alloc+free");
             Console.WriteLine("  bench gc                gc pause and bytes freed, buddy vs RAT heap");
             Console.WriteLine("  bench eh                cycles: a call, a try, a throw caught 10 frames up");
+            Console.WriteLine("  bench heap              cycles of Heap.Alloc and Heap.Free per size");
+            Console.WriteLine("  kmalloc <bytes> <n>     hold n blocks from the heap: bytes and pages used");
+            Console.WriteLine("  kmalloc free            give the held blocks back");
             Console.WriteLine("  sleep <ms>              let programs and kswapd run (1..60000 ms)");
             Console.WriteLine("  gc                      collect garbage now: objects, bytes, pages, pause");
             Console.WriteLine("  trace <ticks> | off     SAMPLE frames of memory every <ticks> (1..6000)");

@@ -117,6 +117,7 @@ namespace Kernel
 
         private static void Bench()
         {
+            if (Is(1, "heap")) { BenchHeap(); return; }
             PageAllocator pa = Allocator();
             if (pa == null) return;
             if (Is(1, "gc")) { BenchGc(); return; }

@@ -12,6 +12,10 @@ namespace TestRunner.Build;
 public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null, string? HeapPlug = null)
 {
     public const string SolutionFile = "Kernel.sln";
+
+    /// <summary>An OOM policy plug (<c>--oom-plug</c>, Kernel.Proc.OomPolicy), a full path, with any heap: built with -p:KernelOomPlug,
+    /// its image folder ends in -oom-&lt;project name&gt;-&lt;hash of its path&gt; (after the heap's part of the name).</summary>
+    public string? OomPlug { get; init; }
     public const string KernelProject = "CosmosKernel/Kernel/Kernel.csproj";
 
     public string ProjectPath => Path.Combine(RepoRoot, KernelProject);
@@ -19,9 +23,10 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
 
     /// <summary>What the image folder adds to the configuration's name: "", "-rat", "-plug-kernel.plugs.myheap-1a2b3c4d".</summary>
     public string Suffix =>
-        HeapPlug != null ? $"-plug-{Path.GetFileNameWithoutExtension(HeapPlug).ToLowerInvariant()}-{PathHash(HeapPlug)}"
+        (HeapPlug != null ? $"-plug-{Path.GetFileNameWithoutExtension(HeapPlug).ToLowerInvariant()}-{PathHash(HeapPlug)}"
         : Heap != null ? $"-{Heap.ToLowerInvariant()}"
-        : "";
+        : "")
+        + (OomPlug != null ? $"-oom-{Path.GetFileNameWithoutExtension(OomPlug).ToLowerInvariant()}-{PathHash(OomPlug)}" : "");
 
     static string PathHash(string path) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(path))))[..8].ToLowerInvariant();
@@ -33,11 +38,16 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     /// Checks a --heap-plug path against <paramref name="repoRoot"/>: an existing .csproj under CosmosKernel/ (where
     /// CosmosKernel/Directory.Build.props makes it a kernel library). Null when it is one, else why not.
     /// </summary>
-    public static string? CheckHeapPlug(string repoRoot, string plug)
+    public static string? CheckHeapPlug(string repoRoot, string plug) => CheckPlug(repoRoot, plug, "Writing your own heap");
+
+    /// <summary>Checks an --oom-plug path as <see cref="CheckHeapPlug"/> checks a heap plug's: null when it is a .csproj under CosmosKernel/, else why not.</summary>
+    public static string? CheckOomPlug(string repoRoot, string plug) => CheckPlug(repoRoot, plug, "An OOM policy plug");
+
+    static string? CheckPlug(string repoRoot, string plug, string section)
     {
         string full = Path.GetFullPath(plug);
         if (!full.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase))
-            return $"'{plug}' is not a plug project: name the plug's .csproj (docs/plugs.md, \"Writing your own heap\")";
+            return $"'{plug}' is not a plug project: name the plug's .csproj (docs/plugs.md, \"{section}\")";
         if (!File.Exists(full))
             return $"'{plug}' does not exist";
         string under = Path.GetFullPath(Path.Combine(repoRoot, PlugRoot)) + Path.DirectorySeparatorChar;
@@ -80,12 +90,15 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     /// <summary>The image in words, for messages: "configuration Release, the default heap (buddy)".</summary>
     public string Describe() =>
         $"configuration {Configuration}, " + (HeapPlug != null ? $"heap plug {Path.GetRelativePath(RepoRoot, HeapPlug)}"
-            : Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}");
+            : Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}")
+        + (OomPlug != null ? $", OOM policy plug {Path.GetRelativePath(RepoRoot, OomPlug)}" : "");
 
     /// <summary>The command that builds this image, as a person types it at the repository root.</summary>
     public string BuildCommand =>
-        $"dotnet build {KernelProject} -c {Configuration}" + (HeapPlug != null ? $" -p:KernelHeapPlug={Path.GetRelativePath(RepoRoot, HeapPlug)} -p:KernelHeapSuffix={Suffix}"
-            : Heap == null ? "" : $" -p:KernelHeap={Heap}");
+        $"dotnet build {KernelProject} -c {Configuration}" + (HeapPlug != null ? $" -p:KernelHeapPlug={Path.GetRelativePath(RepoRoot, HeapPlug)}"
+            : Heap == null ? "" : $" -p:KernelHeap={Heap}")
+        + (OomPlug != null ? $" -p:KernelOomPlug={Path.GetRelativePath(RepoRoot, OomPlug)}" : "")
+        + (HeapPlug != null || OomPlug != null ? $" -p:KernelHeapSuffix={Suffix}" : "");
 }
 
 /// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>
@@ -102,12 +115,12 @@ public static class KernelBuilder
     {
         if (!File.Exists(layout.IsoPath)) return false;
         var built = File.GetLastWriteTimeUtc(layout.IsoPath);
-        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug))
+        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug, layout.OomPlug))
             if (File.GetLastWriteTimeUtc(file) > built) return false;
         return true;
     }
 
-    static IEnumerable<string> InputFiles(string root, string? plug)
+    static IEnumerable<string> InputFiles(string root, string? plug, string? oomPlug = null)
     {
         foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
         {
@@ -116,6 +129,7 @@ public static class KernelBuilder
         }
         // A plug in a folder the scan skips (a dot folder, say) is an input too.
         var folders = plug == null ? InputFolders : InputFolders.Append(Path.GetDirectoryName(Path.GetFullPath(plug))!);
+        if (oomPlug != null) folders = folders.Append(Path.GetDirectoryName(Path.GetFullPath(oomPlug))!);
         foreach (var folder in folders)
         {
             var dir = Path.Combine(root, folder);
@@ -146,6 +160,11 @@ public static class KernelBuilder
             args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
         }
         else if (layout.Heap != null) args.Add($"-p:KernelHeap={layout.Heap}");
+        if (layout.OomPlug != null)
+        {
+            args.Add($"-p:KernelOomPlug={Path.GetFullPath(layout.OomPlug)}");
+            if (layout.HeapPlug == null) args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
+        }
         return args;
     }
 

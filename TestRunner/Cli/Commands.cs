@@ -16,17 +16,17 @@ public static class Commands
     /// </summary>
     public static string Usage(string command) => command switch
     {
-        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
+        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>]\n" +
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]\n" +
                   "                       [--numa N] [--cmdline <text>]",
-        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]\n" +
+        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]\n" +
                  "                      [--numa N] [--cmdline <text>]",
-        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>]\n" +
+        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]\n" +
                     "                         [--numa N] [--cmdline <text>]",
-        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
+        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
         "grade" => GradeCommand.Usage,
-        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--no-build]",
+        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>] [--no-build]",
         _ => "usage: TestRunner test|run|script|lab|vmx|grade [options]   (TestRunner <command> --help lists a command's options)",
     };
 
@@ -312,50 +312,76 @@ public static class Commands
             string pagePath = Path.GetFullPath(parse.GetValue(page)!);
             var lab = Labs.LabPage.Read(pagePath, out var pageError);
             if (lab == null) { reporter.Error(pageError!); return 2; }
-            string text;
-            try { text = File.ReadAllText(lab.ScriptPath); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            var scripts = new Dictionary<string, IReadOnlyList<string>>();
+            foreach (var labRun in lab.Runs)
             {
-                reporter.Error($"{pagePath}: cannot read its script '{lab.ScriptPath}': {e.Message}");
+                string text;
+                try { text = File.ReadAllText(labRun.ScriptPath); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    reporter.Error($"{pagePath}: cannot read its script '{labRun.ScriptPath}': {e.Message}");
+                    return 2;
+                }
+                var commands = ScriptRun.ParseScript(text, out var scriptError);
+                if (scriptError != null) { reporter.Error($"{labRun.ScriptPath}: {scriptError}"); return 2; }
+                scripts[labRun.Name] = commands;
+            }
+            // The command line's image options stand for the runs that name no image; a run that names one is that repository build.
+            if (lab.Runs.FirstOrDefault(r => r.NamesImage) is { } own && parse.GetResult(kernel.Iso) is { Implicit: false })
+            {
+                reporter.Error($"{KernelOptions.Relative(pagePath)}:{own.Line}: run '{own.Name}' boots a repository build ({own.DescribeImage()}); {kernel.Iso.Name} cannot stand for it: run lab without {kernel.Iso.Name}");
                 return 2;
             }
-            var commands = ScriptRun.ParseScript(text, out var scriptError);
-            if (scriptError != null) { reporter.Error($"{lab.ScriptPath}: {scriptError}"); return 2; }
-            var target = await kernel.ResolveAsync(parse, reporter, cancel);
-            if (target == null) return KernelOptions.NoTargetExitCode(cancel);
-            reporter.Info($"running {KernelOptions.Relative(lab.ScriptPath)} --deterministic{(lab.TraceName != null ? " --trace" : "")} with {lab.Memory}");
-            var run = await Labs.LabRun.RunAsync(lab, commands, target, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel: cancel);
-            var result = run.Result;
-            if (result.ExitCode != RunExitCode.Passed)
+            KernelTarget? pageTarget = null;
+            if (lab.Runs.Any(r => !r.NamesImage))
             {
-                reporter.Summary(result);
-                return (int)result.ExitCode;
+                pageTarget = await kernel.ResolveAsync(parse, reporter, cancel);
+                if (pageTarget == null) return KernelOptions.NoTargetExitCode(cancel);
             }
-            string? rendered = lab.Render(result, out var renderError);
+            var runs = new List<(Labs.LabPage.Run Run, Labs.LabRun Result)>();
+            foreach (var labRun in lab.Runs)
+            {
+                var target = labRun.NamesImage ? await LabImageAsync(labRun, parse, kernel, reporter, cancel) : pageTarget;
+                if (target == null) return KernelOptions.NoTargetExitCode(cancel);
+                string name = labRun.Name == "" ? "" : $" (run {labRun.Name})";
+                reporter.Info($"running {KernelOptions.Relative(labRun.ScriptPath)}{name} --deterministic{(labRun.TraceName != null ? " --trace" : "")} with {labRun.Memory} on {KernelOptions.Relative(target.Image)}");
+                var run = await Labs.LabRun.RunAsync(labRun, scripts[labRun.Name], target, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel: cancel);
+                if (run.Result.ExitCode != RunExitCode.Passed)
+                {
+                    reporter.Summary(run.Result);
+                    return (int)run.Result.ExitCode;
+                }
+                runs.Add((labRun, run));
+            }
+            string? rendered = lab.Render(runs.ToDictionary(r => r.Run.Name, r => (ScriptResult)r.Result.Result), out var renderError);
             if (rendered == null) { reporter.Error(renderError!); return 2; }
-            string? csv = run.Csv;
-            bool csvSame = csv == null || (File.Exists(lab.TraceCsvPath) && File.ReadAllText(lab.TraceCsvPath!) == csv);
-            // The plot's bytes follow ScottPlot and the fonts of the machine that draws it: --check compares the CSV, a rewrite redraws the plot.
-            string? svg = run.Svg(lab);
-            bool svgSame = parse.GetValue(check) || svg == null || (File.Exists(lab.TraceSvgPath) && File.ReadAllText(lab.TraceSvgPath!) == svg);
+            // Each traced run's CSV and plot; the plot's bytes follow ScottPlot and the fonts of the machine that draws it:
+            // --check compares the CSV, a rewrite redraws the plot.
+            var traces = runs.Where(r => r.Result.Csv != null)
+                .Select(r => (Csv: r.Result.Csv!, CsvPath: lab.TraceCsvPathOf(r.Run)!, Svg: r.Result.Svg(r.Run), SvgPath: lab.TraceSvgPathOf(r.Run)!)).ToList();
+            bool CsvSame((string Csv, string CsvPath, string? Svg, string SvgPath) t) => File.Exists(t.CsvPath) && File.ReadAllText(t.CsvPath) == t.Csv;
+            bool SvgSame((string Csv, string CsvPath, string? Svg, string SvgPath) t) => t.Svg == null || (File.Exists(t.SvgPath) && File.ReadAllText(t.SvgPath) == t.Svg);
+            bool csvSame = traces.All(CsvSame);
+            bool svgSame = parse.GetValue(check) || traces.All(SvgSame);
+            string traceNames = string.Join(", ", traces.Select(t => Path.GetFileName(t.CsvPath)));
             if (rendered == lab.Text && csvSame && svgSame)
             {
-                reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s){(csv != null ? $" and {Path.GetFileName(lab.TraceCsvPath)}" : "")} match the run");
+                reporter.Info($"{KernelOptions.Relative(pagePath)}: its {lab.Blocks.Count} output block(s){(traces.Count > 0 ? $" and {traceNames}" : "")} match the run{(runs.Count > 1 ? "s" : "")}");
                 return 0;
             }
             if (parse.GetValue(check))
             {
-                string what = rendered != lab.Text ? "its output blocks differ" : $"its trace {Path.GetFileName(lab.TraceCsvPath)} differs";
+                string what = rendered != lab.Text ? "its output blocks differ" : $"its trace {string.Join(", ", traces.Where(t => !CsvSame(t)).Select(t => Path.GetFileName(t.CsvPath)))} differs";
                 reporter.Error($"{KernelOptions.Relative(pagePath)}: {what} from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
                 return 1;
             }
             try
             {
                 File.WriteAllText(pagePath, rendered);
-                if (csv != null)
+                foreach (var t in traces)
                 {
-                    File.WriteAllText(lab.TraceCsvPath!, csv);
-                    if (svg != null) File.WriteAllText(lab.TraceSvgPath!, svg);
+                    File.WriteAllText(t.CsvPath, t.Csv);
+                    if (t.Svg != null) File.WriteAllText(t.SvgPath, t.Svg);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -364,10 +390,47 @@ public static class Commands
                 return 2;
             }
             reporter.Info($"rewrote the {lab.Blocks.Count} output block(s) of {KernelOptions.Relative(pagePath)}" +
-                (csv != null ? $", {KernelOptions.Relative(lab.TraceCsvPath!)} and {KernelOptions.Relative(lab.TraceSvgPath!)}" : ""));
+                string.Concat(traces.Select(t => $", {KernelOptions.Relative(t.CsvPath)} and {KernelOptions.Relative(t.SvgPath)}")));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The image of a lab page's run that names its own (heap, heap-plug, oom-plug): the repository build in the command's
+    /// --config, built when out of date (unless --no-build); null with the reason reported.
+    /// </summary>
+    static async Task<KernelTarget?> LabImageAsync(Labs.LabPage.Run run, ParseResult parse, KernelOptions kernel, ConsoleReporter reporter, CancellationToken cancel)
+    {
+        string? root = KernelLayout.FindRepoRoot(Environment.CurrentDirectory);
+        if (root == null)
+        {
+            reporter.Error($"no {KernelLayout.SolutionFile} in {Environment.CurrentDirectory} or above: run '{run.Name}' of the page boots a repository build ({run.DescribeImage()})");
+            return null;
+        }
+        var layout = run.Layout(root, parse.GetValue(kernel.Config) ?? "Release");
+        string? plugError = (layout.HeapPlug != null ? KernelLayout.CheckHeapPlug(root, layout.HeapPlug) : null)
+            ?? (layout.OomPlug != null ? KernelLayout.CheckOomPlug(root, layout.OomPlug) : null);
+        if (plugError != null)
+        {
+            reporter.Error($"run '{run.Name}' (line {run.Line}): {plugError}");
+            return null;
+        }
+        if (!parse.GetValue(kernel.NoBuild) && !KernelBuilder.IsUpToDate(layout))
+        {
+            reporter.Info($"building kernel ({layout.Describe()}): {layout.BuildCommand}");
+            string? buildError;
+            try { buildError = await KernelBuilder.BuildAsync(layout, null, cancel); }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                reporter.Error($"interrupted while building the kernel ({layout.Describe()}): the build was stopped");
+                return null;
+            }
+            if (buildError != null) { reporter.Error(buildError); return null; }
+        }
+        bool direct = parse.GetValue(kernel.Direct);
+        return new KernelTarget(direct ? layout.ElfPath : layout.IsoPath, direct ? BootMedium.Direct : BootMedium.Iso, run.Memory,
+            parse.GetValue(KernelOptions.Qemu) ?? QemuCommand.DefaultProgram, layout);
     }
 
     static Command Vmx(TextWriter output, bool fancy)

@@ -18,6 +18,7 @@ public sealed class KernelOptions
     public Option<string?> Config { get; } = OptionValues.Configuration();
     public Option<string?> Heap { get; } = OptionValues.Heap();
     public Option<string?> HeapPlug { get; } = OptionValues.HeapPlug();
+    public Option<string?> OomPlug { get; } = OptionValues.OomPlug();
     public Option<bool> NoBuild { get; } = new("--no-build")
     {
         Description = "Do not build the kernel; boot the ISO that is there",
@@ -76,6 +77,7 @@ public sealed class KernelOptions
         command.Options.Add(Config);
         command.Options.Add(Heap);
         command.Options.Add(HeapPlug);
+        command.Options.Add(OomPlug);
         command.Options.Add(NoBuild);
         if (bootable) command.Options.Add(Direct);
         if (bootable) command.Options.Add(Numa);
@@ -94,7 +96,7 @@ public sealed class KernelOptions
             if (r.GetResult(Heap) is { Implicit: false } && r.GetResult(HeapPlug) is { Implicit: false })
                 r.AddError($"{Heap.Name} and {HeapPlug.Name} cannot be used together: each names the image's heap");
             if (r.GetResult(Iso) is not { Implicit: false }) return;
-            foreach (var other in new Option[] { Config, Heap, HeapPlug })
+            foreach (var other in new Option[] { Config, Heap, HeapPlug, OomPlug })
                 if (r.GetResult(other) is { Implicit: false })
                     r.AddError($"{Iso.Name} and {other.Name} cannot be used together: --iso names the image to boot, {other.Name} picks a repository build");
         });
@@ -113,6 +115,7 @@ public sealed class KernelOptions
         string? config = parse.GetValue(Config);
         string? heap = parse.GetValue(Heap);
         string? heapPlug = parse.GetValue(HeapPlug);
+        string? oomPlug = parse.GetValue(OomPlug);
         bool direct = bootable && parse.GetValue(Direct);
         var medium = direct ? BootMedium.Direct : BootMedium.Iso;
         string emulator = parse.GetValue(Qemu) ?? QemuCommand.DefaultProgram;
@@ -135,7 +138,15 @@ public sealed class KernelOptions
             reporter.Error($"{HeapPlug.Name}: {plugError}");
             return null;
         }
-        var layout = new KernelLayout(root, config ?? "Release", heap, heapPlug == null ? null : Path.GetFullPath(heapPlug));
+        if (oomPlug != null && KernelLayout.CheckOomPlug(root, oomPlug) is string oomPlugError)
+        {
+            reporter.Error($"{OomPlug.Name}: {oomPlugError}");
+            return null;
+        }
+        var layout = new KernelLayout(root, config ?? "Release", heap, heapPlug == null ? null : Path.GetFullPath(heapPlug))
+        {
+            OomPlug = oomPlug == null ? null : Path.GetFullPath(oomPlug),
+        };
         if (!parse.GetValue(NoBuild))
         {
             if (KernelBuilder.IsUpToDate(layout))

@@ -117,6 +117,14 @@ public static class OptionValues
         HelpName = "path/to/MyHeap.csproj",
     };
 
+    /// <summary>--oom-plug: an OOM policy plug project of one's own (checked against the repository when the command runs: <see cref="KernelLayout.CheckOomPlug"/>).</summary>
+    public static Option<string?> OomPlug() => new("--oom-plug")
+    {
+        Description = "An OOM policy plug project of your own (a .csproj under CosmosKernel/, e.g. a copy of CosmosKernel/Plugs/OomPolicyTemplate), with any heap: " +
+                      "builds with -p:KernelOomPlug=<path> into artifacts/kernel/<config>[-<heap>]-oom-<name>-<hash>/ (docs/plugs.md)",
+        HelpName = "path/to/MyPolicy.csproj",
+    };
+
     /// <summary>A file the run reads: it must exist and not be a folder.</summary>
     public static void MustBeAnExistingFile(Option<string?> option) => option.Validators.Add(r => Check(r, ExistingFile));
 

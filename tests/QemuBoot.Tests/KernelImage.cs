@@ -70,6 +70,42 @@ public static class KernelImage
         return layout;
     }
 
+    /// <summary>
+    /// The image built with the OOM policy plug <paramref name="oomPlug"/> (repository-relative .csproj) and the default heap,
+    /// as TestRunner's --oom-plug builds it (artifacts/kernel/&lt;config&gt;-oom-&lt;name&gt;-&lt;hash&gt;/): built once per test process.
+    /// </summary>
+    public static async Task<KernelLayout> RequireOomPlugAsync(string oomPlug)
+    {
+        string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}");
+        var layout = new KernelLayout(root, Configuration) { OomPlug = Path.GetFullPath(Path.Combine(root, oomPlug)) };
+        Lazy<Task<KernelLayout>> once;
+        lock (Built)
+        {
+            string key = "oom:" + layout.OomPlug + "|" + Configuration;
+            if (!Built.TryGetValue(key, out once!))
+                Built[key] = once = new Lazy<Task<KernelLayout>>(async () =>
+                {
+                    if (!KernelBuilder.IsUpToDate(layout))
+                    {
+                        await BuildLock.WaitAsync();
+                        try
+                        {
+                            if (await KernelBuilder.BuildAsync(layout) is string error)
+                                throw new InvalidOperationException(error);
+                        }
+                        finally { BuildLock.Release(); }
+                    }
+                    return layout;
+                });
+        }
+        try { layout = await once.Value; }
+        catch (InvalidOperationException e) { Assert.Fail(e.Message); throw; }
+        if (!File.Exists(layout.IsoPath))
+            Assert.Fail($"kernel ISO not found for {layout.Describe()}: {layout.BuildCommand}; looked for {layout.IsoPath}");
+        return layout;
+    }
+
     /// <summary>Boots the ISO with <paramref name="memory"/>, runs <paramref name="suite"/>, and writes its JUnit file under artifacts/test-results.</summary>
     /// <paramref name="deterministic"/> is TestRunner's --deterministic; <paramref name="serialLog"/> receives the raw serial text.
     public static async Task<RunResult> RunAsync(string suite, string? memory = null, int timeoutSeconds = 120, string? heap = null,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using TestRunner.Build;
 using TestRunner.Emulator;
@@ -9,7 +8,7 @@ namespace QemuBoot.Tests;
 
 /// <summary>
 /// The OOM-policy seam (Kernel.Proc.OomPolicy, docs/plugs.md "An OOM policy plug"): an image built
-/// with -p:KernelOomPlug runs the same deterministic scenario as the default image and its OOM
+/// with -p:KernelOomPlug (TestRunner's --oom-plug) runs the same deterministic scenario as the default image and its OOM
 /// killer chooses by the plugged badness function.
 /// </summary>
 public class OomPolicyPlugTests
@@ -33,18 +32,9 @@ public class OomPolicyPlugTests
         var linux = await KernelImage.ScriptAsync(Scenario, memory: "128M", timeoutSeconds: 300, deterministic: true);
         Assert.Equal(4, FirstVictim(linux));   // pid 4: 24 MiB, but oom_score_adj 800 adds 80 % of totalpages
 
-        string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)!;
-        string iso = Path.Combine(root, "artifacts", "kernel", "Release-oom-kernel.plugs.oompolicytemplate", "kernel.iso");
-        await KernelImage.WhileNoOtherBuildAsync(async () =>
-        {
-            var psi = new ProcessStartInfo("dotnet", ["build", Path.Combine(root, "CosmosKernel/Kernel/Kernel.csproj"), "-c", "Release", "--nologo", "-v", "q",
-                "-p:KernelOomPlug=" + TemplatePlug]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            string output = await p.StandardOutput.ReadToEndAsync();
-            await p.WaitForExitAsync();
-            Assert.True(p.ExitCode == 0, output);
-            return p.ExitCode;
-        });
+        // Built as TestRunner's --oom-plug builds it (the image lab 4's page test boots too).
+        var layout = await KernelImage.RequireOomPlugAsync(TemplatePlug);
+        string iso = layout.IsoPath;
         var serial = new StringWriter();
         var template = await ScriptRun.RunAsync(new ScriptRunOptions
         {

@@ -172,6 +172,41 @@ public class CommandLineRefusalTests : IDisposable
         Assert.False(fake.Started);
     }
 
+    [Theory]
+    [InlineData("test")]
+    [InlineData("run")]
+    [InlineData("script")]
+    public async Task An_oom_plug_with_an_iso_is_refused(string command)
+    {
+        string plug = Path.Combine(fake.Folder, "MyPolicy.csproj");
+        File.WriteAllText(plug, "");
+        List<string> head = command == "script" ? [command, script] : [command];
+        var (exit, _, error) = await Run([.. head, "--iso", fake.IsoPath, "--oom-plug", plug, "--qemu", fake.ProgramPath]);
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --iso and --oom-plug cannot be used together: --iso names the image to boot, --oom-plug picks a repository build", error);
+        Assert.Contains($"usage: TestRunner {command} ", error);
+        Assert.False(fake.Started);
+    }
+
+    [Theory]
+    [InlineData("test", "{folder}/MyPolicy.csproj", "is not under CosmosKernel/: a plug is compiled as a kernel library")]
+    [InlineData("run", "{folder}/MyPolicy.csproj", "is not under CosmosKernel/: a plug is compiled as a kernel library")]
+    [InlineData("script", "{folder}/MyPolicy.csproj", "is not under CosmosKernel/: a plug is compiled as a kernel library")]
+    [InlineData("test", "{folder}/MyPolicy.cs", "is not a plug project: name the plug's .csproj (docs/plugs.md, \"An OOM policy plug\")")]
+    [InlineData("script", "{repo}/CosmosKernel/Plugs/NoSuchPolicy/Kernel.Plugs.NoSuchPolicy.csproj", "does not exist")]
+    public async Task An_oom_plug_that_is_not_a_project_under_CosmosKernel_is_refused_before_anything_builds(string command, string value, string problem)
+    {
+        File.WriteAllText(Path.Combine(fake.Folder, "MyPolicy.csproj"), "");
+        File.WriteAllText(Path.Combine(fake.Folder, "MyPolicy.cs"), "");
+        string repo = TestRunner.Build.KernelLayout.FindRepoRoot(Environment.CurrentDirectory)!;
+        value = value.Replace("{folder}", fake.Folder).Replace("{repo}", repo);
+        List<string> head = command == "script" ? [command, script] : [command];
+        var (exit, output, error) = await Run([.. head, "--oom-plug", value, "--no-build", "--qemu", fake.ProgramPath]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"--oom-plug: '{value}' {problem}", output + error);
+        Assert.False(fake.Started, "the emulator was started");
+    }
+
     [Fact]
     public async Task A_script_file_that_is_a_folder_is_refused()
     {

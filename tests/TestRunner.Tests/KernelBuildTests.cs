@@ -48,6 +48,45 @@ public class KernelBuildTests : IDisposable
     }
 
     [Fact]
+    public void An_oom_plug_adds_its_own_part_to_the_image_folder_after_the_heaps_and_is_built_with_KernelOomPlug()
+    {
+        string policy = Touch("CosmosKernel/Plugs/MyPolicy/Kernel.Plugs.MyPolicy.csproj", Built);
+        string heap = Touch("CosmosKernel/Plugs/MyHeap/Kernel.Plugs.MyHeap.csproj", Built);
+        var alone = layout with { OomPlug = policy };
+        var withTemplate = layout with { Heap = "Template", OomPlug = policy };
+        var withHeapPlug = layout with { HeapPlug = heap, OomPlug = policy };
+        Assert.Matches(@"^-oom-kernel\.plugs\.mypolicy-[0-9a-f]{8}$", alone.Suffix);
+        Assert.Equal("-template" + alone.Suffix, withTemplate.Suffix);
+        Assert.Equal((layout with { HeapPlug = heap }).Suffix + alone.Suffix, withHeapPlug.Suffix);
+        Assert.Equal(Path.Combine(repo.FullName, "artifacts", "kernel", "Release" + alone.Suffix, "kernel.iso"), alone.IsoPath);
+        Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", $"-p:KernelOomPlug={policy}", $"-p:KernelHeapSuffix={alone.Suffix}"],
+            KernelBuilder.BuildArguments(alone));
+        Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", "-p:KernelHeap=Template", $"-p:KernelOomPlug={policy}", $"-p:KernelHeapSuffix={withTemplate.Suffix}"],
+            KernelBuilder.BuildArguments(withTemplate));
+        Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", $"-p:KernelHeapPlug={heap}", $"-p:KernelHeapSuffix={withHeapPlug.Suffix}", $"-p:KernelOomPlug={policy}"],
+            KernelBuilder.BuildArguments(withHeapPlug));
+        Assert.Equal("configuration Release, heap template, OOM policy plug CosmosKernel/Plugs/MyPolicy/Kernel.Plugs.MyPolicy.csproj", withTemplate.Describe());
+        Assert.Equal($"dotnet build CosmosKernel/Kernel/Kernel.csproj -c Release -p:KernelHeap=Template -p:KernelOomPlug=CosmosKernel/Plugs/MyPolicy/Kernel.Plugs.MyPolicy.csproj -p:KernelHeapSuffix={withTemplate.Suffix}",
+            withTemplate.BuildCommand);
+    }
+
+    [Fact]
+    public void An_oom_plug_must_be_an_existing_project_under_CosmosKernel_and_a_change_to_it_makes_its_image_out_of_date()
+    {
+        string inside = Touch("CosmosKernel/Plugs/.lab4-policy/Kernel.Plugs.MyPolicy.csproj", Built);
+        string outside = Touch("students/alice/Kernel.Plugs.MyPolicy.csproj", Built);
+        Assert.Null(KernelLayout.CheckOomPlug(repo.FullName, inside));
+        Assert.Contains("is not under CosmosKernel/", KernelLayout.CheckOomPlug(repo.FullName, outside));
+        Assert.Contains("does not exist", KernelLayout.CheckOomPlug(repo.FullName, Path.Combine(repo.FullName, "CosmosKernel/Plugs/None/X.csproj")));
+        Assert.Contains("(docs/plugs.md, \"An OOM policy plug\")", KernelLayout.CheckOomPlug(repo.FullName, Path.Combine(repo.FullName, "CosmosKernel/Plugs/.lab4-policy")));
+        var a = layout with { OomPlug = inside };
+        Touch(Path.GetRelativePath(repo.FullName, a.IsoPath), Built.AddMinutes(1));
+        Assert.True(KernelBuilder.IsUpToDate(a));
+        Touch("CosmosKernel/Plugs/.lab4-policy/MyPolicy.cs", Built.AddMinutes(2));   // a dot folder: outside the scan but for the plug
+        Assert.False(KernelBuilder.IsUpToDate(a));
+    }
+
+    [Fact]
     public void A_heap_plug_must_be_an_existing_project_under_CosmosKernel()
     {
         string inside = Touch("CosmosKernel/Plugs/MyHeap/Kernel.Plugs.MyHeap.csproj", Built);

@@ -119,6 +119,22 @@ public class MemoryTraceTests
     }
 
     [Fact]
+    public void Two_OOM_kills_close_in_time_have_their_names_at_different_heights_so_neither_hides_the_other()
+    {
+        Sample[] samples = [Make(5, [(0, "DMA32", 2000)]), Make(10, [(0, "DMA32", 20)], kills: "9 4 memhog"), Make(15, [(0, "DMA32", 30)], kills: "11 6 memhog"),
+            Make(300, [(0, "DMA32", 3000)])];
+        var svg = XElement.Parse(TracePlot.Svg(samples, "lab"));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var firstPanel = svg.Elements(ns + "svg").First();
+        double Height(string label) =>
+            firstPanel.Descendants(ns + "text").Where(t => t.Value.Contains(label))
+                .Select(t => double.Parse(System.Text.RegularExpressions.Regex.Match((string)t.Attribute("transform")!, @"translate\(\S+ (\S+)\)").Groups[1].Value,
+                    System.Globalization.CultureInfo.InvariantCulture)).Single();
+        Assert.True(Math.Abs(Height("OOM kill: memhog 4") - Height("OOM kill: memhog 6")) > 20,
+            $"the two kill names are at {Height("OOM kill: memhog 4")} and {Height("OOM kill: memhog 6")}");
+    }
+
+    [Fact]
     public void The_report_is_one_page_with_no_script_and_no_outside_file_that_lists_every_kill()
     {
         Sample[] samples = [Make(5, [(0, "DMA32", 2000)], kills: "3 4 memhog;4 6 writer"), Make(10, [(0, "DMA32", 20)], kills: "9 7 memhog")];

@@ -17,6 +17,7 @@ namespace Kernel.Tests
             new MeasurementSuite(),
             new SchedSuite(),
             new ProcSuite(),
+            new OomPolicySuite(),
             new GcSuite(),
             new NumaSuite(),
             new CSharpSuite(),
