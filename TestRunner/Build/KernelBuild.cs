@@ -9,7 +9,9 @@ namespace TestRunner.Build;
 /// </summary>
 /// <param name="HeapPlug">A heap plug project of one's own (<c>--heap-plug</c>), a full path: built with -p:KernelHeapPlug into
 /// artifacts/kernel/&lt;config&gt;-plug-&lt;project name&gt;-&lt;hash of its path&gt;/, so that two students' plugs of the same name never share an image.</param>
-public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null, string? HeapPlug = null)
+/// <param name="PagePlug">A page-allocator plug project (<c>--page-plug</c>), a full path: built with -p:KernelPagePlug; the image folder
+/// gets -page-&lt;project name&gt;-&lt;hash of its path&gt; after the heap's part (with any heap).</param>
+public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null, string? HeapPlug = null, string? PagePlug = null)
 {
     public const string SolutionFile = "Kernel.sln";
     public const string KernelProject = "CosmosKernel/Kernel/Kernel.csproj";
@@ -17,11 +19,12 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     public string ProjectPath => Path.Combine(RepoRoot, KernelProject);
     public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Configuration + Suffix);
 
-    /// <summary>What the image folder adds to the configuration's name: "", "-rat", "-plug-kernel.plugs.myheap-1a2b3c4d".</summary>
+    /// <summary>What the image folder adds to the configuration's name: "", "-rat", "-plug-kernel.plugs.myheap-1a2b3c4d", "-page-kernel.plugs.mypages-5e6f7a8b".</summary>
     public string Suffix =>
-        HeapPlug != null ? $"-plug-{Path.GetFileNameWithoutExtension(HeapPlug).ToLowerInvariant()}-{PathHash(HeapPlug)}"
+        (HeapPlug != null ? $"-plug-{Path.GetFileNameWithoutExtension(HeapPlug).ToLowerInvariant()}-{PathHash(HeapPlug)}"
         : Heap != null ? $"-{Heap.ToLowerInvariant()}"
-        : "";
+        : "")
+        + (PagePlug != null ? $"-page-{Path.GetFileNameWithoutExtension(PagePlug).ToLowerInvariant()}-{PathHash(PagePlug)}" : "");
 
     static string PathHash(string path) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(path))))[..8].ToLowerInvariant();
@@ -80,12 +83,15 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     /// <summary>The image in words, for messages: "configuration Release, the default heap (buddy)".</summary>
     public string Describe() =>
         $"configuration {Configuration}, " + (HeapPlug != null ? $"heap plug {Path.GetRelativePath(RepoRoot, HeapPlug)}"
-            : Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}");
+            : Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}")
+        + (PagePlug != null ? $", page-allocator plug {Path.GetRelativePath(RepoRoot, PagePlug)}" : "");
 
     /// <summary>The command that builds this image, as a person types it at the repository root.</summary>
     public string BuildCommand =>
-        $"dotnet build {KernelProject} -c {Configuration}" + (HeapPlug != null ? $" -p:KernelHeapPlug={Path.GetRelativePath(RepoRoot, HeapPlug)} -p:KernelHeapSuffix={Suffix}"
-            : Heap == null ? "" : $" -p:KernelHeap={Heap}");
+        $"dotnet build {KernelProject} -c {Configuration}" + (HeapPlug != null ? $" -p:KernelHeapPlug={Path.GetRelativePath(RepoRoot, HeapPlug)}"
+            : Heap == null ? "" : $" -p:KernelHeap={Heap}")
+        + (PagePlug != null ? $" -p:KernelPagePlug={Path.GetRelativePath(RepoRoot, PagePlug)}" : "")
+        + (HeapPlug != null || PagePlug != null ? $" -p:KernelHeapSuffix={Suffix}" : "");
 }
 
 /// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>
@@ -102,12 +108,12 @@ public static class KernelBuilder
     {
         if (!File.Exists(layout.IsoPath)) return false;
         var built = File.GetLastWriteTimeUtc(layout.IsoPath);
-        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug))
+        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug, layout.PagePlug))
             if (File.GetLastWriteTimeUtc(file) > built) return false;
         return true;
     }
 
-    static IEnumerable<string> InputFiles(string root, string? plug)
+    static IEnumerable<string> InputFiles(string root, params string?[] plugs)
     {
         foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
         {
@@ -115,7 +121,7 @@ public static class KernelBuilder
             if (File.Exists(path)) yield return path;
         }
         // A plug in a folder the scan skips (a dot folder, say) is an input too.
-        var folders = plug == null ? InputFolders : InputFolders.Append(Path.GetDirectoryName(Path.GetFullPath(plug))!);
+        var folders = InputFolders.Concat(plugs.OfType<string>().Select(plug => Path.GetDirectoryName(Path.GetFullPath(plug))!)).Distinct();
         foreach (var folder in folders)
         {
             var dir = Path.Combine(root, folder);
@@ -140,12 +146,10 @@ public static class KernelBuilder
     public static IReadOnlyList<string> BuildArguments(KernelLayout layout)
     {
         var args = new List<string> { "build", layout.ProjectPath, "-c", layout.Configuration, "--nologo", "-v", "quiet" };
-        if (layout.HeapPlug != null)
-        {
-            args.Add($"-p:KernelHeapPlug={Path.GetFullPath(layout.HeapPlug)}");
-            args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
-        }
+        if (layout.HeapPlug != null) args.Add($"-p:KernelHeapPlug={Path.GetFullPath(layout.HeapPlug)}");
         else if (layout.Heap != null) args.Add($"-p:KernelHeap={layout.Heap}");
+        if (layout.PagePlug != null) args.Add($"-p:KernelPagePlug={Path.GetFullPath(layout.PagePlug)}");
+        if (layout.HeapPlug != null || layout.PagePlug != null) args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
         return args;
     }
 
