@@ -109,12 +109,12 @@ public sealed class PageAllocatorPlugTests : IDisposable
     static string TemplateSource => File.ReadAllText(Path.Combine(RepoRoot(), "CosmosKernel/Plugs/PageAllocatorTemplate/TemplateFreeLists.cs"));
 
     /// <summary>The host MemoryManager patched with a page-allocator plug compiled from <paramref name="source"/>: the inputs to load.</summary>
-    IReadOnlyList<string> Patched(string source)
+    IReadOnlyList<string> Patched(string source, string plugClass = "Kernel.Plugs.PageAllocatorTemplate.TemplateFreeLists")
     {
         string plug = fixtures.Compile("Kernel.Plugs.PageAllocatorTemplate", source + "\n" + Fixtures.Attributes, MemoryManagerPath);
         var patched = PlugPatcher.Patch(new PatchRequest([MemoryManagerPath], [new PlugInput(plug, "Kernel.Plugs.PageAllocatorTemplate.csproj")], fixtures.OutputDirectory));
         Assert.True(patched.Succeeded, string.Join("\n", patched.Diagnostics));
-        Assert.Contains(patched.Applied, line => line.StartsWith("plugged MemoryManager.Allocator.FreeLists with Kernel.Plugs.PageAllocatorTemplate.TemplateFreeLists (4 methods"));
+        Assert.Contains(patched.Applied, line => line.StartsWith($"plugged MemoryManager.Allocator.FreeLists with {plugClass} (4 methods"));
         return patched.IlcInputs;
     }
 
@@ -147,5 +147,18 @@ public sealed class PageAllocatorPlugTests : IDisposable
         var broken = RunWorkload(Patched(TemplateSource.Replace(count, "")), seed: 12);
         Assert.Equal("False", broken["idle_invariants"]);
         Assert.Contains("invariant broken: free list length differs from nr_free", broken["log"]);
+    }
+
+    [Fact]
+    public void Lab_02s_reference_solution_merges_like_the_buddy_and_passes_the_checkers_merge_rule()
+    {
+        string source = File.ReadAllText(Path.Combine(RepoRoot(), "teacher/lab02-buddy/BuddyFreeLists.cs"));
+        var reference = RunWorkload(Patched(source, "Kernel.Plugs.BuddyFreeLists.BuddyFreeLists"), seed: 12);
+        var buddy = RunWorkload([MemoryManagerPath], seed: 12);
+        Assert.Equal(("lab02-reference", "True"), (reference["name"], reference["merges"]));
+        Assert.True(reference["busy_invariants"] == "True" && reference["idle_invariants"] == "True", reference["log"]);
+        Assert.Equal(reference["managed"], reference["free"]);
+        Assert.Equal(buddy["order10_at_end"], reference["order10_at_end"]);
+        Assert.Equal(buddy["order0_at_end"], reference["order0_at_end"]);
     }
 }
