@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using TestRunner.Build;
 using TestRunner.Emulator;
+using TestRunner.Labs;
 using TestRunner.Running;
 using Xunit;
 
@@ -12,7 +13,9 @@ namespace QemuBoot.Tests;
 /// (-p:KernelPagePlug, TestRunner's --page-plug), the image with the template heap
 /// (-p:KernelHeap=Template) and the image with both each run memhogs past RAM and swap, and
 /// kswapd wakes, the OOM killer kills, and the kernel still answers; the page template passes the
-/// `mm` suite (its invariant checker included). One boot per image for the memhogs, one for the suite.
+/// `mm` suite (its invariant checker included). Lab 2 (docs/labs/02-buddy-page-allocator.md) is the page
+/// template's memhog run, and its page shows exactly what that run prints. One boot per image for the
+/// memhogs, one for the suite.
 /// </summary>
 public class PagePlugTests
 {
@@ -66,14 +69,51 @@ public class PagePlugTests
         Assert.Contains(Exchange(run, "buddyinfo").Output, line => line.StartsWith("Node 0, zone    DMA32"));
     }
 
-    static ScriptExchange Exchange(ScriptResult run, string command) => Assert.Single(run.Exchanges, e => e.Command == command);
+    /// <summary>The last time the script ran <paramref name="command"/>.</summary>
+    static ScriptExchange Exchange(ScriptResult run, string command) => run.Exchanges.Last(e => e.Command == command);
+
+    static string LabPagePath => Path.Combine(KernelLayout.FindRepoRoot(AppContext.BaseDirectory)!, "docs", "labs", "02-buddy-page-allocator.md");
+
+    /// <summary>Lab 2's script on the page template, as <c>TestRunner lab ... --page-plug</c> runs it (deterministic); shared by the tests here.</summary>
+    static readonly Lazy<Task<LabRun>> Lab2Run = new(async () =>
+    {
+        var page = LabPage.Read(LabPagePath, out var error);
+        Assert.True(page != null, error);
+        var commands = ScriptRun.ParseScript(File.ReadAllText(page!.ScriptPath), out var scriptError);
+        Assert.Null(scriptError);
+        var layout = await ImageAsync(null, pageTemplate: true);
+        return await LabRun.RunAsync(page, commands, new KernelTarget(layout.IsoPath, BootMedium.Iso, page.Memory), TimeSpan.FromSeconds(300), new StringWriter());
+    });
 
     [Fact]
     public async Task On_the_page_template_memhogs_past_RAM_wake_kswapd_and_meet_the_OOM_killer_and_the_kernel_still_answers()
     {
-        var run = await MemhogsAsync(await ImageAsync(null, pageTemplate: true));
+        var run = (await Lab2Run.Value).Result;
         Assert.Contains(run.BootOutput, line => line.StartsWith("page allocator: template free lists (no merging), "));
         AssertReclaimAndOomKillAndAnswers(run);
+        // Never merged: after every page came back, a 2 MiB block cannot be had (lab 2, step 5).
+        Assert.Contains(Exchange(run, "alloc 9 nowait").Output, line => line == "alloc: failed (the allocator's report is above)");
+    }
+
+    [Fact]
+    public async Task Lab_2s_page_shows_exactly_what_a_fresh_deterministic_run_on_the_page_template_prints()
+    {
+        var page = LabPage.Read(LabPagePath, out var error);
+        Assert.True(page != null, error);
+        Assert.True(page!.Blocks.Count >= 5, $"the page marks {page.Blocks.Count} generated output blocks");
+        var run = await Lab2Run.Value;
+        Assert.True(run.Result.ExitCode == RunExitCode.Passed, KernelImage.Describe(run.Result));
+        string? rendered = page.Render(run.Result, out var renderError);
+        Assert.True(rendered != null, renderError);
+        if (rendered != page.Text)
+        {
+            var want = rendered!.Split('\n');
+            var have = page.Text.Split('\n');
+            int line = Enumerable.Range(0, Math.Min(want.Length, have.Length)).FirstOrDefault(i => want[i] != have[i], Math.Min(want.Length, have.Length));
+            Assert.Fail($"docs/labs/02-buddy-page-allocator.md drifted from a fresh deterministic run on the page template at line {line + 1}:\n" +
+                $"  page: {(line < have.Length ? have[line] : "(end)")}\n  run:  {(line < want.Length ? want[line] : "(end)")}\n" +
+                "rewrite its output blocks with: dotnet run --project TestRunner -c Release -- lab docs/labs/02-buddy-page-allocator.md --page-plug " + PageTemplate);
+        }
     }
 
     [Fact]
