@@ -5,9 +5,9 @@ namespace MemoryManager.Allocator
 {
     // The invariant checker: every managed page is in exactly one state (member of one free
     // buddy block, on a per-cpu list, or part of one allocated block); free lists and nr_free
-    // agree; no two free buddies of the same order are left unmerged (when the free lists say they
-    // merge: FreeLists.Merges); free + pcp + allocated
-    // = managed in every zone; NR_FREE_PAGES adds up. Costs one pass over present pages.
+    // agree; no two free buddies of the same order are left unmerged (when the free lists say
+    // they merge: FreeLists.Merges); free + pcp + allocated = managed in every zone;
+    // NR_FREE_PAGES adds up. Costs one pass over present pages.
     public sealed unsafe partial class PageAllocator
     {
         private const int MaxReportedErrors = 20;
