@@ -17,7 +17,7 @@ namespace Kernel.Mm
         None = 0,
         /// <summary>THE kernel heap (the heap plug): all mapped usable RAM of the boot memory map.</summary>
         Heap = 1,
-        /// <summary>A guest of the image's heap (RAT image): a run of pages taken from it, for tests.</summary>
+        /// <summary>A guest of the image's heap (RAT or a heap plug): a run of pages taken from it, the page allocator of the process layer (Processes.Init) and of the mm suite.</summary>
         Guest = 2,
     }
 
@@ -271,7 +271,8 @@ namespace Kernel.Mm
         /// <summary>
         /// Sets the buddy heap up as a guest of the image's heap (when another heap is THE heap):
         /// <paramref name="pages"/> contiguous pages from Heap.AllocPages become its only usable
-        /// range, memmap at their start. For the in-kernel suites of a RAT image. Null on success.
+        /// range, memmap at their start. For the process layer and the in-kernel suites of an image
+        /// whose heap is not the buddy (Processes.Init sets it up at boot). Null on success.
         /// </summary>
         public static string InitGuest(ulong pages)
         {

@@ -65,8 +65,8 @@ namespace Kernel.Proc
 
         private static ulong PageUp(ulong a) => (a + Page - 1) & ~(Page - 1);
 
-        /// <summary>Does this image have the process layer (only on the buddy heap)?</summary>
-        public static bool HasProcesses => Heap.Name == BuddyHeap.HeapName;
+        /// <summary>Does this image have the process layer? Every image: on the buddy heap, or on a page allocator beside another object heap (Processes.Init).</summary>
+        public static bool HasProcesses => true;
 
         /// <summary>Items of the budget.</summary>
         public const int Count = 10;

@@ -135,21 +135,55 @@ namespace Kernel.Proc
             return (int)(swapPages / segmentPages);
         }
 
+        /// <summary>The fewest pages worth a page allocator beside another object heap (8 MiB).</summary>
+        public const ulong MinLentPages = 2048;
+
         /// <summary>
-        /// Sets the process layer up (once). Needs the buddy as THE heap and a started scheduler.
+        /// The pages the zoned page allocator takes from an object heap other than the buddy (which
+        /// has <paramref name="heapFreePages"/> free): what is left after the object heap keeps an
+        /// eighth of its pages, what the process layer itself allocates from it (<see cref="MemoryNeeds"/>'
+        /// process table, page-cache index, task stacks, boot objects and working room) and the RAM
+        /// swap, a quarter of the page allocator's pages; 0 when nothing is left.
+        /// </summary>
+        public static ulong PageAllocatorPagesBeside(ulong heapFreePages)
+        {
+            ulong ram = BootInfo.RamMiB;
+            ulong keep = heapFreePages / 8;
+            keep += (MemoryNeeds.Bytes(3, ram) + MemoryNeeds.Bytes(4, ram) + MemoryNeeds.Bytes(6, ram)
+                   + MemoryNeeds.Bytes(7, ram) + MemoryNeeds.Bytes(9, ram)) / MmConstants.PageSize;
+            if (heapFreePages <= keep) return 0;
+            return (heapFreePages - keep) * 4 / 5;   // guest + guest/4 of swap = the rest
+        }
+
+        /// <summary>
+        /// Sets the process layer up (once). Needs a started scheduler; with an object heap other
+        /// than the buddy, the zoned page allocator is set up beside it first (<see cref="PageAllocatorPagesBeside"/>).
         /// Returns null, or why it is not available.
         /// </summary>
         public static string Init()
         {
             if (s_tried) return s_vm == null ? s_unavailable : null;
             s_tried = true;
-            if (Heap.Name != BuddyHeap.HeapName || BuddyHeap.Mode != BuddyHeapMode.Heap)
+            if (!Scheduler.IsStarted) { s_unavailable = "processes need the scheduler"; return s_unavailable; }
+            if (Heap.Name != BuddyHeap.HeapName && !BuddyHeap.IsReady)
             {
-                s_unavailable = string.Concat("processes need the buddy allocator as the kernel heap; this image's heap is '", Heap.Name,
-                    "' (buddy is the default: build without -p:KernelHeap and -p:KernelHeapPlug; docs/plugs.md)");
+                // Another object heap (the RAT, a heap plug): the zoned page allocator gets the
+                // pages that heap does not need, lent through the seam (Heap.AllocPages), and the
+                // process layer runs on it as it runs on the buddy heap (docs/plugs.md).
+                ulong lent = PageAllocatorPagesBeside(Heap.Stats.FreePages);
+                string guest = lent < MinLentPages ? "the heap has too little free memory to lend it 8 MiB"
+                             : BuddyHeap.InitGuest(lent);
+                if ((object)guest != null)
+                {
+                    s_unavailable = string.Concat("processes need a page allocator beside the '", Heap.Name, "' heap: ", guest);
+                    return s_unavailable;
+                }
+            }
+            if (!BuddyHeap.IsReady)
+            {
+                s_unavailable = "processes need the zoned page allocator, which is not set up";
                 return s_unavailable;
             }
-            if (!Scheduler.IsStarted) { s_unavailable = "processes need the scheduler"; return s_unavailable; }
             PageAllocator pa = BuddyHeap.Allocator;
 
             // RAM swap: a quarter of RAM in segments (a teaching device: swapping to RAM frees nothing overall).

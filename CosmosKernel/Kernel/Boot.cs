@@ -6,6 +6,7 @@ using Kernel.Hal;
 using Kernel.Sched;
 using Kernel.Mm;
 using Kernel.Proc;
+using MemoryManager.Allocator;
 
 namespace Kernel
 {
@@ -136,6 +137,18 @@ namespace Kernel
             }
         }
 
+        /// <summary>"page allocator: buddy free lists (merging buddies), 64981 pages" (docs/plugs.md, "The page-allocator seam").</summary>
+        private static void PrintPageAllocator()
+        {
+            Console.Write("page allocator: "); Console.Write(FreeLists.Name);
+            Console.Write(FreeLists.Merges ? " free lists (merging buddies)" : " free lists (no merging)");
+            PageAllocator pa = BuddyHeap.Allocator;
+            if (pa == null) { Console.WriteLine(", not set up"); return; }
+            Console.Write(", "); Console.WriteDecimal(pa.TotalManagedPages); Console.Write(" pages");
+            if (BuddyHeap.Mode == BuddyHeapMode.Guest) { Console.Write(" lent by the "); Console.Write(Heap.Name); Console.Write(" heap"); }
+            Console.WriteLine();
+        }
+
         private static void PrintBootReport()
         {
             string loader = BootInfo.LoaderName;
@@ -174,6 +187,7 @@ namespace Kernel
                 }
                 if (BuddyHeap.PoisonsFreePages) Console.WriteLine("      free pages poisoned with 0xAA and checked on allocation (Debug image)");
             }
+            PrintPageAllocator();
             Console.Write("timer: TSC "); Console.WriteDecimal(Timer.TscHz / 1000000); Console.WriteLine(" MHz (calibrated against PIT channel 2)");
             Console.Write("tick: PIT channel 0 at "); Console.WriteDecimal(Timer.TickHz); Console.Write(" Hz on IRQ0 (vector "); Console.WriteHex(Interrupts.FirstVector, 2);
             Console.WriteLine("), interrupts on");

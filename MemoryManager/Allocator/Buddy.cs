@@ -19,6 +19,11 @@ namespace MemoryManager.Allocator
     //
     //   Free (__free_one_page): while the buddy is a free block of the same order in the same
     //   zone, take it off its list and merge (pfn & buddy_pfn is the merged block's head).
+    //
+    //   These two are the default free lists behind the page-allocator seam (FreeLists.cs):
+    //   every take from and give to a zone's lists goes through Rmqueue and FreeOneBlock, which
+    //   keep NR_FREE_PAGES and call FreeLists.Take / FreeLists.Give, so that a page-allocator
+    //   plug sees every block. Code that moves blocks on or off free_area directly bypasses a plug.
     public sealed unsafe partial class PageAllocator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -69,13 +74,20 @@ namespace MemoryManager.Allocator
             return (b->Flags & PageFlags.Buddy) != 0 && b->Order == order && b->Zone == zone && b->Nid == nid;
         }
 
-        /// <summary>__free_one_page: puts a block back, merging with its buddy as long as the buddy is free at the same order; NR_FREE_PAGES += 2^order.</summary>
+        /// <summary>Gives a free block back to z's free lists through the page-allocator seam (FreeLists.Give); NR_FREE_PAGES += 2^order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void FreeOneBlock(ref Zone z, ulong pfn, int order)
+        {
+            z.NrFree += 1L << order;
+            NrFreePages += 1UL << order;
+            FreeLists.Give(this, ref z, pfn, order);
+        }
+
+        /// <summary>__free_one_page, the default free lists' Give: puts a block back, merging with its buddy as long as the buddy is free at the same order.</summary>
+        internal void BuddyFreeOneBlock(ref Zone z, ulong pfn, int order)
         {
             byte zone = (byte)z.Type;
             ushort nid = (ushort)z.Nid;
-            z.NrFree += 1L << order;
-            NrFreePages += 1UL << order;
             while (order < MmConstants.LargestOrder)
             {
                 ulong buddyPfn = pfn ^ (1UL << order);
@@ -88,8 +100,21 @@ namespace MemoryManager.Allocator
             AddToFreeArea(ref z, pfn, order);
         }
 
-        /// <summary>__rmqueue: takes a block of exactly 2^order pages from z (splitting a larger one), or NoPfn; NR_FREE_PAGES -= 2^order.</summary>
+        /// <summary>__rmqueue: takes a block of exactly 2^order pages from z through the page-allocator seam (FreeLists.Take), or NoPfn; NR_FREE_PAGES -= 2^order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private ulong Rmqueue(ref Zone z, int order)
+        {
+            ulong pfn = FreeLists.Take(this, ref z, order);
+            if (pfn != NoPfn)
+            {
+                z.NrFree -= 1L << order;
+                NrFreePages -= 1UL << order;
+            }
+            return pfn;
+        }
+
+        /// <summary>__rmqueue_smallest, the default free lists' Take: the first block of the smallest order &gt;= order, split down to order (expand), or NoPfn.</summary>
+        internal ulong BuddyRmqueueSmallest(ref Zone z, int order)
         {
             for (int current = order; current < MmConstants.MaxOrder; current++)
             {
@@ -107,8 +132,6 @@ namespace MemoryManager.Allocator
                 p->Prev = Page.None;
                 z.FreeAreaNrFree[current]--;
                 Expand(ref z, pfn, order, current);
-                z.NrFree -= 1L << order;
-                NrFreePages -= 1UL << order;
                 return pfn;
             }
             return NoPfn;

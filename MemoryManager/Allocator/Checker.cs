@@ -5,8 +5,9 @@ namespace MemoryManager.Allocator
 {
     // The invariant checker: every managed page is in exactly one state (member of one free
     // buddy block, on a per-cpu list, or part of one allocated block); free lists and nr_free
-    // agree; no two free buddies of the same order are left unmerged; free + pcp + allocated
-    // = managed in every zone; NR_FREE_PAGES adds up. Costs one pass over present pages.
+    // agree; no two free buddies of the same order are left unmerged (when the free lists say
+    // they merge: FreeLists.Merges); free + pcp + allocated = managed in every zone;
+    // NR_FREE_PAGES adds up. Costs one pass over present pages.
     public sealed unsafe partial class PageAllocator
     {
         private const int MaxReportedErrors = 20;
@@ -40,6 +41,7 @@ namespace MemoryManager.Allocator
         public bool CheckInvariants(ITextSink report, bool checkPoison)
         {
             bool poison = checkPoison && Options.PoisonFreePages;
+            bool merges = FreeLists.Merges;   // free lists that do not merge (a page-allocator plug) may leave buddies apart
             var st = new CheckState { Report = report };
             int nz = _zones.Length;
             ulong* freeBlocks = stackalloc ulong[nz * MmConstants.MaxOrder];
@@ -75,7 +77,7 @@ namespace MemoryManager.Allocator
                         CheckTails(ref st, pfn, o, p->Zone, p->Nid);
                         freeBlocks[zi * MmConstants.MaxOrder + o]++;
                         managedSeen[zi] += 1UL << o;
-                        if (o < MmConstants.MaxOrder - 1 && PageIsBuddy(pfn ^ (1UL << o), o, p->Zone, p->Nid))
+                        if (merges && o < MmConstants.MaxOrder - 1 && PageIsBuddy(pfn ^ (1UL << o), o, p->Zone, p->Nid))
                             Fail(ref st, "free buddies left unmerged", pfn, o, o);
                         if (poison && FindBrokenPoison(pfn, 1UL << o, out ulong off1) != NoPfn)
                             Fail(ref st, "free page poison overwritten", pfn, (long)off1, 0);

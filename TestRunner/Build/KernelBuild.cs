@@ -9,7 +9,9 @@ namespace TestRunner.Build;
 /// </summary>
 /// <param name="HeapPlug">A heap plug project of one's own (<c>--heap-plug</c>), a full path: built with -p:KernelHeapPlug into
 /// artifacts/kernel/&lt;config&gt;-plug-&lt;project name&gt;-&lt;hash of its path&gt;/, so that two students' plugs of the same name never share an image.</param>
-public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null, string? HeapPlug = null)
+/// <param name="PagePlug">A page-allocator plug project (<c>--page-plug</c>), a full path: built with -p:KernelPagePlug; the image folder
+/// gets -page-&lt;project name&gt;-&lt;hash of its path&gt; after the heap's part (with any heap).</param>
+public sealed record KernelLayout(string RepoRoot, string Configuration, string? Heap = null, string? HeapPlug = null, string? PagePlug = null)
 {
     public const string SolutionFile = "Kernel.sln";
 
@@ -21,11 +23,12 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     public string ProjectPath => Path.Combine(RepoRoot, KernelProject);
     public string OutputDirectory => Path.Combine(RepoRoot, "artifacts", "kernel", Configuration + Suffix);
 
-    /// <summary>What the image folder adds to the configuration's name: "", "-rat", "-plug-kernel.plugs.myheap-1a2b3c4d".</summary>
+    /// <summary>What the image folder adds to the configuration's name: "", "-rat", "-plug-kernel.plugs.myheap-1a2b3c4d", "-page-kernel.plugs.mypages-5e6f7a8b".</summary>
     public string Suffix =>
         (HeapPlug != null ? $"-plug-{Path.GetFileNameWithoutExtension(HeapPlug).ToLowerInvariant()}-{PathHash(HeapPlug)}"
         : Heap != null ? $"-{Heap.ToLowerInvariant()}"
         : "")
+        + (PagePlug != null ? $"-page-{Path.GetFileNameWithoutExtension(PagePlug).ToLowerInvariant()}-{PathHash(PagePlug)}" : "")
         + (OomPlug != null ? $"-oom-{Path.GetFileNameWithoutExtension(OomPlug).ToLowerInvariant()}-{PathHash(OomPlug)}" : "");
 
     static string PathHash(string path) =>
@@ -42,6 +45,9 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
 
     /// <summary>Checks an --oom-plug path as <see cref="CheckHeapPlug"/> checks a heap plug's: null when it is a .csproj under CosmosKernel/, else why not.</summary>
     public static string? CheckOomPlug(string repoRoot, string plug) => CheckPlug(repoRoot, plug, "An OOM policy plug");
+
+    /// <summary>Checks a --page-plug path as <see cref="CheckHeapPlug"/> checks a heap plug's.</summary>
+    public static string? CheckPagePlug(string repoRoot, string plug) => CheckPlug(repoRoot, plug, "The page-allocator seam");
 
     static string? CheckPlug(string repoRoot, string plug, string section)
     {
@@ -91,14 +97,16 @@ public sealed record KernelLayout(string RepoRoot, string Configuration, string?
     public string Describe() =>
         $"configuration {Configuration}, " + (HeapPlug != null ? $"heap plug {Path.GetRelativePath(RepoRoot, HeapPlug)}"
             : Heap == null ? $"the default heap ({DefaultHeap})" : $"heap {Heap.ToLowerInvariant()}")
+        + (PagePlug != null ? $", page-allocator plug {Path.GetRelativePath(RepoRoot, PagePlug)}" : "")
         + (OomPlug != null ? $", OOM policy plug {Path.GetRelativePath(RepoRoot, OomPlug)}" : "");
 
     /// <summary>The command that builds this image, as a person types it at the repository root.</summary>
     public string BuildCommand =>
         $"dotnet build {KernelProject} -c {Configuration}" + (HeapPlug != null ? $" -p:KernelHeapPlug={Path.GetRelativePath(RepoRoot, HeapPlug)}"
             : Heap == null ? "" : $" -p:KernelHeap={Heap}")
+        + (PagePlug != null ? $" -p:KernelPagePlug={Path.GetRelativePath(RepoRoot, PagePlug)}" : "")
         + (OomPlug != null ? $" -p:KernelOomPlug={Path.GetRelativePath(RepoRoot, OomPlug)}" : "")
-        + (HeapPlug != null || OomPlug != null ? $" -p:KernelHeapSuffix={Suffix}" : "");
+        + (HeapPlug != null || PagePlug != null || OomPlug != null ? $" -p:KernelHeapSuffix={Suffix}" : "");
 }
 
 /// <summary>Builds the kernel with <c>dotnet build</c> when its sources are newer than its ISO.</summary>
@@ -115,12 +123,12 @@ public static class KernelBuilder
     {
         if (!File.Exists(layout.IsoPath)) return false;
         var built = File.GetLastWriteTimeUtc(layout.IsoPath);
-        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug, layout.OomPlug))
+        foreach (var file in InputFiles(layout.RepoRoot, layout.HeapPlug, layout.PagePlug, layout.OomPlug))
             if (File.GetLastWriteTimeUtc(file) > built) return false;
         return true;
     }
 
-    static IEnumerable<string> InputFiles(string root, string? plug, string? oomPlug = null)
+    static IEnumerable<string> InputFiles(string root, params string?[] plugs)
     {
         foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
         {
@@ -128,8 +136,7 @@ public static class KernelBuilder
             if (File.Exists(path)) yield return path;
         }
         // A plug in a folder the scan skips (a dot folder, say) is an input too.
-        var folders = plug == null ? InputFolders : InputFolders.Append(Path.GetDirectoryName(Path.GetFullPath(plug))!);
-        if (oomPlug != null) folders = folders.Append(Path.GetDirectoryName(Path.GetFullPath(oomPlug))!);
+        var folders = InputFolders.Concat(plugs.OfType<string>().Select(plug => Path.GetDirectoryName(Path.GetFullPath(plug))!)).Distinct();
         foreach (var folder in folders)
         {
             var dir = Path.Combine(root, folder);
@@ -154,17 +161,11 @@ public static class KernelBuilder
     public static IReadOnlyList<string> BuildArguments(KernelLayout layout)
     {
         var args = new List<string> { "build", layout.ProjectPath, "-c", layout.Configuration, "--nologo", "-v", "quiet" };
-        if (layout.HeapPlug != null)
-        {
-            args.Add($"-p:KernelHeapPlug={Path.GetFullPath(layout.HeapPlug)}");
-            args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
-        }
+        if (layout.HeapPlug != null) args.Add($"-p:KernelHeapPlug={Path.GetFullPath(layout.HeapPlug)}");
         else if (layout.Heap != null) args.Add($"-p:KernelHeap={layout.Heap}");
-        if (layout.OomPlug != null)
-        {
-            args.Add($"-p:KernelOomPlug={Path.GetFullPath(layout.OomPlug)}");
-            if (layout.HeapPlug == null) args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
-        }
+        if (layout.PagePlug != null) args.Add($"-p:KernelPagePlug={Path.GetFullPath(layout.PagePlug)}");
+        if (layout.OomPlug != null) args.Add($"-p:KernelOomPlug={Path.GetFullPath(layout.OomPlug)}");
+        if (layout.HeapPlug != null || layout.PagePlug != null || layout.OomPlug != null) args.Add($"-p:KernelHeapSuffix={layout.Suffix}");
         return args;
     }
 

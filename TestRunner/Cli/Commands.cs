@@ -16,17 +16,17 @@ public static class Commands
     /// </summary>
     public static string Usage(string command) => command switch
     {
-        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>]\n" +
+        "test" => "usage: TestRunner test [--suite all|<name>] [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--page-plug <csproj>] [--oom-plug <csproj>]\n" +
                   "                       [--timeout 120] [--junit <path>] [--log <path>] [--no-build] [--direct] [--deterministic] [--verbose]\n" +
                   "                       [--numa N] [--cmdline <text>]",
-        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]\n" +
+        "run" => "usage: TestRunner run [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--page-plug <csproj>] [--oom-plug <csproj>] [--no-build] [--direct] [--window] [--no-debug-exit]\n" +
                  "                      [--numa N] [--cmdline <text>]",
-        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>]\n" +
+        "script" => "usage: TestRunner script <file> [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--page-plug <csproj>] [--oom-plug <csproj>]\n" +
                     "                         [--timeout 120] [--log <path>] [--screendump <file.png|file.ppm>] [--no-build] [--direct] [--no-debug-exit] [--deterministic] [--trace <folder>]\n" +
                     "                         [--numa N] [--cmdline <text>]",
-        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
+        "lab" => "usage: TestRunner lab <page> [--check] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--page-plug <csproj>] [--oom-plug <csproj>] [--timeout 120] [--no-build] [--direct]",
         "grade" => GradeCommand.Usage,
-        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--oom-plug <csproj>] [--no-build]",
+        "vmx" => "usage: TestRunner vmx [--memory 256M] [--iso <path> | --config Release] [--heap rat|buddy|template | --heap-plug <csproj>] [--page-plug <csproj>] [--oom-plug <csproj>] [--no-build]",
         _ => "usage: TestRunner test|run|script|lab|vmx|grade [options]   (TestRunner <command> --help lists a command's options)",
     };
 

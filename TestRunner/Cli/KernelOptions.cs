@@ -19,6 +19,7 @@ public sealed class KernelOptions
     public Option<string?> Heap { get; } = OptionValues.Heap();
     public Option<string?> HeapPlug { get; } = OptionValues.HeapPlug();
     public Option<string?> OomPlug { get; } = OptionValues.OomPlug();
+    public Option<string?> PagePlug { get; } = OptionValues.PagePlug();
     public Option<bool> NoBuild { get; } = new("--no-build")
     {
         Description = "Do not build the kernel; boot the ISO that is there",
@@ -78,6 +79,7 @@ public sealed class KernelOptions
         command.Options.Add(Heap);
         command.Options.Add(HeapPlug);
         command.Options.Add(OomPlug);
+        command.Options.Add(PagePlug);
         command.Options.Add(NoBuild);
         if (bootable) command.Options.Add(Direct);
         if (bootable) command.Options.Add(Numa);
@@ -96,7 +98,7 @@ public sealed class KernelOptions
             if (r.GetResult(Heap) is { Implicit: false } && r.GetResult(HeapPlug) is { Implicit: false })
                 r.AddError($"{Heap.Name} and {HeapPlug.Name} cannot be used together: each names the image's heap");
             if (r.GetResult(Iso) is not { Implicit: false }) return;
-            foreach (var other in new Option[] { Config, Heap, HeapPlug, OomPlug })
+            foreach (var other in new Option[] { Config, Heap, HeapPlug, PagePlug, OomPlug })
                 if (r.GetResult(other) is { Implicit: false })
                     r.AddError($"{Iso.Name} and {other.Name} cannot be used together: --iso names the image to boot, {other.Name} picks a repository build");
         });
@@ -116,6 +118,7 @@ public sealed class KernelOptions
         string? heap = parse.GetValue(Heap);
         string? heapPlug = parse.GetValue(HeapPlug);
         string? oomPlug = parse.GetValue(OomPlug);
+        string? pagePlug = parse.GetValue(PagePlug);
         bool direct = bootable && parse.GetValue(Direct);
         var medium = direct ? BootMedium.Direct : BootMedium.Iso;
         string emulator = parse.GetValue(Qemu) ?? QemuCommand.DefaultProgram;
@@ -143,7 +146,13 @@ public sealed class KernelOptions
             reporter.Error($"{OomPlug.Name}: {oomPlugError}");
             return null;
         }
-        var layout = new KernelLayout(root, config ?? "Release", heap, heapPlug == null ? null : Path.GetFullPath(heapPlug))
+        if (pagePlug != null && KernelLayout.CheckPagePlug(root, pagePlug) is string pagePlugError)
+        {
+            reporter.Error($"{PagePlug.Name}: {pagePlugError}");
+            return null;
+        }
+        var layout = new KernelLayout(root, config ?? "Release", heap, heapPlug == null ? null : Path.GetFullPath(heapPlug),
+                                      pagePlug == null ? null : Path.GetFullPath(pagePlug))
         {
             OomPlug = oomPlug == null ? null : Path.GetFullPath(oomPlug),
         };

@@ -125,6 +125,14 @@ public static class OptionValues
         HelpName = "path/to/MyPolicy.csproj",
     };
 
+    /// <summary>--page-plug: a page-allocator plug project of one's own (checked like --heap-plug).</summary>
+    public static Option<string?> PagePlug() => new("--page-plug")
+    {
+        Description = "A page-allocator plug project of your own (a .csproj under CosmosKernel/, e.g. a copy of CosmosKernel/Plugs/PageAllocatorTemplate), " +
+                      "with any heap: builds with -p:KernelPagePlug=<path> into artifacts/kernel/<config>[-<heap>]-page-<name>-<hash>/ (docs/plugs.md)",
+        HelpName = "path/to/MyPages.csproj",
+    };
+
     /// <summary>A file the run reads: it must exist and not be a folder.</summary>
     public static void MustBeAnExistingFile(Option<string?> option) => option.Validators.Add(r => Check(r, ExistingFile));
 

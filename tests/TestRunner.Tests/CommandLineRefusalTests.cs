@@ -207,6 +207,24 @@ public class CommandLineRefusalTests : IDisposable
         Assert.False(fake.Started, "the emulator was started");
     }
 
+    [Theory]
+    [InlineData("test")]
+    [InlineData("script")]
+    [InlineData("run")]
+    public async Task A_page_plug_goes_with_a_heap_but_not_with_iso_and_must_be_a_project_under_CosmosKernel(string command)
+    {
+        string plug = Path.Combine(fake.Folder, "My.csproj");
+        File.WriteAllText(plug, "");
+        List<string> head = command == "script" ? [command, script] : [command];
+        var (exit, _, error) = await Run([.. head, "--iso", fake.IsoPath, "--page-plug", plug, "--qemu", fake.ProgramPath]);
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --iso and --page-plug cannot be used together", error);
+        (exit, var output, error) = await Run([.. head, "--heap", "template", "--page-plug", plug, "--no-build", "--qemu", fake.ProgramPath]);
+        Assert.Equal(2, exit);
+        Assert.Contains("--page-plug: '" + plug + "' is not under CosmosKernel/", output + error);
+        Assert.False(fake.Started);
+    }
+
     [Fact]
     public async Task A_script_file_that_is_a_folder_is_refused()
     {

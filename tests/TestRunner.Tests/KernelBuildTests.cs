@@ -63,10 +63,32 @@ public class KernelBuildTests : IDisposable
             KernelBuilder.BuildArguments(alone));
         Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", "-p:KernelHeap=Template", $"-p:KernelOomPlug={policy}", $"-p:KernelHeapSuffix={withTemplate.Suffix}"],
             KernelBuilder.BuildArguments(withTemplate));
-        Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", $"-p:KernelHeapPlug={heap}", $"-p:KernelHeapSuffix={withHeapPlug.Suffix}", $"-p:KernelOomPlug={policy}"],
+        Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", $"-p:KernelHeapPlug={heap}", $"-p:KernelOomPlug={policy}", $"-p:KernelHeapSuffix={withHeapPlug.Suffix}"],
             KernelBuilder.BuildArguments(withHeapPlug));
         Assert.Equal("configuration Release, heap template, OOM policy plug CosmosKernel/Plugs/MyPolicy/Kernel.Plugs.MyPolicy.csproj", withTemplate.Describe());
         Assert.Equal($"dotnet build CosmosKernel/Kernel/Kernel.csproj -c Release -p:KernelHeap=Template -p:KernelOomPlug=CosmosKernel/Plugs/MyPolicy/Kernel.Plugs.MyPolicy.csproj -p:KernelHeapSuffix={withTemplate.Suffix}",
+            withTemplate.BuildCommand);
+    }
+
+    [Fact]
+    public void A_page_allocator_plug_adds_its_own_part_to_any_heaps_folder_and_is_built_with_KernelPagePlug()
+    {
+        string pages = Touch("CosmosKernel/Plugs/MyBuddy/Kernel.Plugs.MyBuddy.csproj", Built);
+        string heap = Touch("CosmosKernel/Plugs/.grade-alice/Kernel.Plugs.MyHeap.csproj", Built);
+        var alone = layout with { PagePlug = pages };
+        var withTemplate = layout with { Heap = "template", PagePlug = pages };
+        var withHeapPlug = layout with { HeapPlug = heap, PagePlug = pages };
+        string part = alone.Suffix;
+        Assert.StartsWith("-page-kernel.plugs.mybuddy-", part);
+        Assert.Equal(Path.Combine(repo.FullName, "artifacts", "kernel", "Release" + part), alone.OutputDirectory);
+        Assert.Equal("-template" + part, withTemplate.Suffix);
+        Assert.Equal((layout with { HeapPlug = heap }).Suffix + part, withHeapPlug.Suffix);
+        Assert.Equal(["build", alone.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", $"-p:KernelPagePlug={pages}", $"-p:KernelHeapSuffix={part}"],
+            KernelBuilder.BuildArguments(alone));
+        Assert.Equal(["build", withTemplate.ProjectPath, "-c", "Release", "--nologo", "-v", "quiet", "-p:KernelHeap=template", $"-p:KernelPagePlug={pages}", $"-p:KernelHeapSuffix=-template{part}"],
+            KernelBuilder.BuildArguments(withTemplate));
+        Assert.Equal("configuration Release, heap template, page-allocator plug CosmosKernel/Plugs/MyBuddy/Kernel.Plugs.MyBuddy.csproj", withTemplate.Describe());
+        Assert.Equal($"dotnet build CosmosKernel/Kernel/Kernel.csproj -c Release -p:KernelHeap=template -p:KernelPagePlug=CosmosKernel/Plugs/MyBuddy/Kernel.Plugs.MyBuddy.csproj -p:KernelHeapSuffix=-template{part}",
             withTemplate.BuildCommand);
     }
 
@@ -84,6 +106,17 @@ public class KernelBuildTests : IDisposable
         Assert.True(KernelBuilder.IsUpToDate(a));
         Touch("CosmosKernel/Plugs/.lab4-policy/MyPolicy.cs", Built.AddMinutes(2));   // a dot folder: outside the scan but for the plug
         Assert.False(KernelBuilder.IsUpToDate(a));
+    }
+
+    [Fact]
+    public void A_change_to_a_page_allocator_plug_outside_the_scanned_folders_makes_its_image_out_of_date()
+    {
+        string plug = Touch("CosmosKernel/Plugs/.grade-bob/Kernel.Plugs.MyBuddy.csproj", Built);
+        var b = layout with { PagePlug = plug };
+        Touch(Path.GetRelativePath(repo.FullName, b.IsoPath), Built.AddMinutes(1));
+        Assert.True(KernelBuilder.IsUpToDate(b));
+        Touch("CosmosKernel/Plugs/.grade-bob/MyBuddy.cs", Built.AddMinutes(2));
+        Assert.False(KernelBuilder.IsUpToDate(b));
     }
 
     [Fact]
