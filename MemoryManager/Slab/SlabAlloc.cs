@@ -87,9 +87,9 @@ namespace MemoryManager.Slab
             ulong* bm = c.BitmapOffset == NoBitmapInSlab ? &(head + 1)->Private : (ulong*)(slab + c.BitmapOffset);   // BitmapOf, the address in hand
             uint off = st->FreeHead;
             uint i = ObjectIndex(ref c, off);   // the head's index, kept for its bit below
-            bool headOk = i != NoObject && !TestBit(bm, i);
-            ulong next = headOk ? *(ulong*)(slab + off) : NoObject;
-            if (!headOk || (next != NoObject && (next == off || !IsFreeObject(ref c, bm, next))))
+            ulong next = NoObject;
+            if (i == NoObject || TestBit(bm, i)
+                || ((next = *(ulong*)(slab + off)) != NoObject && (next == off || !IsFreeObject(ref c, bm, next))))
             {
                 // A free object was written after its free (or the freelist is broken otherwise):
                 // the bitmap is authoritative, so report and rebuild the freelist from it.
@@ -120,11 +120,11 @@ namespace MemoryManager.Slab
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void ZeroObject(byte* p, uint bytes)
         {
-            // Two words a step (every cache's object size from 16 up is a multiple of 16), then
-            // kmalloc-8's single word.
+            // Four words a step, then what is left (every cache's object size is a multiple of 8).
             ulong* q = (ulong*)p;
-            ulong* end = (ulong*)(p + (bytes & ~15u));
-            for (; q < end; q += 2) { q[0] = 0; q[1] = 0; }
+            ulong* end = (ulong*)(p + (bytes & ~31u));
+            for (; q < end; q += 4) { q[0] = 0; q[1] = 0; q[2] = 0; q[3] = 0; }
+            if ((bytes & 16) != 0) { q[0] = 0; q[1] = 0; q += 2; }
             if ((bytes & 8) != 0) *q = 0;
         }
 
