@@ -3,7 +3,8 @@
 # QEMU's gdbstub (-s). Waits for PageBench.BuddyRound (the measure suite's buddy loop), then single-steps from one
 # entry of PageAllocator.AllocPages to the next (one loop iteration: alloc, the store into the
 # page, free, the loop) four times, and prints the counts. Single steps run with interrupts
-# masked (QEMU's default sstep flags), so nothing else is counted.
+# masked (QEMU's default sstep flags), so nothing else is counted. Then the same for the suite's
+# 48-byte object loop (BuddyHeap.Alloc(48) + BuddyHeap.Free through the slab's kmalloc-64).
 import gdb, time
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
@@ -38,5 +39,19 @@ for it in range(4):
         if pc == alloc:
             break
     print("ORDER0 pair: %d instructions per iteration (%d from AllocPages to FreePages, %d from FreePages back to AllocPages)" % (n, toFree, n - toFree))
+# Then the measure suite's 48-byte object loop (BuddyHeap.Alloc(48), a store, BuddyHeap.Free):
+# from one entry of BuddyHeap.Alloc(nuint) with size 48 to the next.
+obj = addr("Kernel_Mm_Kernel_Mm_BuddyHeap__Alloc")
+gdb.execute("hbreak *%d if $rdi == 48" % obj)
+gdb.execute("continue")
+gdb.execute("delete")
+for it in range(4):
+    n = 0
+    while n < 20000:
+        gdb.execute("stepi", to_string=True)
+        n += 1
+        if int(gdb.parse_and_eval("$pc")) == obj:
+            break
+    print("OBJECT48 pair: %d instructions per iteration (BuddyHeap.Alloc(48), the store, BuddyHeap.Free, the loop)" % n)
 gdb.execute("detach")
 gdb.execute("quit")

@@ -13,7 +13,7 @@ printf '#!/bin/sh\nexec %s -s "$@"\n' "$real" > "$wrap/qemu-system-x86_64"
 chmod +x "$wrap/qemu-system-x86_64"
 PATH=$wrap:$PATH dotnet run --project TestRunner -c Release -- test --suite measure --no-build --memory 512M --timeout 240 -v > "$wrap/run.log" 2>&1 &
 runner=$!
-gdb -q -batch -x "$root/tools/order0-instructions.py" "$elf" 2>&1 | grep '^ORDER0' || true
+gdb -q -batch -x "$root/tools/order0-instructions.py" "$elf" 2>&1 | grep -E '^(ORDER0|OBJECT48)' || true
 wait $runner || true
-grep -E 'metric (buddy|rat)\.page\.order0|passed,' "$wrap/run.log" || tail -5 "$wrap/run.log"
+grep -E 'metric (buddy|rat)\.(page\.order0|object48)|passed,' "$wrap/run.log" || tail -5 "$wrap/run.log"
 rm -rf "$wrap"

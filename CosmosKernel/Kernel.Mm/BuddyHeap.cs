@@ -373,9 +373,9 @@ namespace Kernel.Mm
             void* p = slab.Alloc(size, GfpFor(ref current), ref current, out SlabResult r, out nuint usable);
             MemallocScope.Restore(ref current, HeapScope, scope);
             if (p == null) OutOfMemory(ref current, size, r);
-            s_stats.Allocations++;
-            s_stats.BytesRequested += size;
-            s_stats.BytesInUse += usable;
+            s_stats.Allocations = s_stats.Allocations + 1;   // (x = x + 1: updated in place, no address computed)
+            s_stats.BytesRequested = s_stats.BytesRequested + size;
+            s_stats.BytesInUse = s_stats.BytesInUse + usable;
             return p;
         }
 
@@ -384,7 +384,7 @@ namespace Kernel.Mm
         {
             if (BootArena.Contains(pointer)) { BootArena.IgnoreFree(); return HeapFreeResult.Ok; } // early objects are permanent
             HeapFreeResult r = FreeObject((byte*)pointer);
-            if (r == HeapFreeResult.Ok) { s_stats.Frees++; KernelGc.Forget(pointer); }
+            if (r == HeapFreeResult.Ok) { s_stats.Frees = s_stats.Frees + 1; KernelGc.Forget(pointer); }
             else s_stats.RejectedFrees++;
             return r;
         }
@@ -397,7 +397,7 @@ namespace Kernel.Mm
             if (d == null || (d->Flags & PageFlags.Reserved) != 0) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "not in memory the heap manages");
             SlabAllocator slab = Slab;
             SlabResult r = slab.Free(p, out nuint usable);   // refusals are reported by the slab ("BUG kmalloc-64: double free ...")
-            if (r == SlabResult.Ok) { s_stats.BytesInUse -= usable; return HeapFreeResult.Ok; }
+            if (r == SlabResult.Ok) { s_stats.BytesInUse = s_stats.BytesInUse - usable; return HeapFreeResult.Ok; }
             if (r == SlabResult.DoubleFree) return HeapFreeResult.AlreadyFree;
             if (r == SlabResult.NotManaged) return HeapFreeResult.NotInHeap;
             return HeapFreeResult.NotAnAllocation;

@@ -17,11 +17,75 @@ namespace MemoryManager.Allocator
             return -1;
         }
 
+        /// <summary>Gfp bits that keep an order-0 request off <see cref="AllocPages"/>' per-cpu entry: a zone modifier below Normal, __GFP_THISNODE (its own zonelist), __GFP_COLD (the list's cold end), __GFP_ZERO (a call to clear the page).</summary>
+        private const Gfp PcpEntryExcluded = Gfp.Dma | Gfp.Dma32 | Gfp.ThisNode | Gfp.Cold | Gfp.Zero;
+
         /// <summary>
         /// __alloc_pages: allocates 2^order contiguous pages charged to current.Pid and returns
         /// the first pfn, or NoPfn. Fast path first (ALLOC_WMARK_LOW), then the slow path.
         /// </summary>
+        /// <remarks>
+        /// An order-0 request for ZONE_NORMAL's zonelist (no zone modifier, no __GFP_THISNODE, hot)
+        /// is served here, before anything else, from the per-cpu list of the zonelist's first
+        /// zone when that is exactly what the first attempt would do: per-cpu lists on, the list
+        /// not empty, the zone not skipped by the fair pass (ZONE_FAIR_DEPLETED), and the order-0
+        /// watermark test passing (zone_watermark_fast's "free pages above low + lowmem_reserve",
+        /// which for order 0 and ALLOC_WMARK_LOW is the whole of zone_watermark_ok, seed or modern
+        /// rule). Linux's order: get_page_from_freelist's first zone, rmqueue → rmqueue_pcplist.
+        /// The counters are the same (pgalloc, NR_ALLOC_BATCH, zone_statistics). Every other case,
+        /// an empty list included (its refill is rmqueue_bulk's), goes to <see cref="AllocPagesGeneral"/>.
+        /// </remarks>
         public ulong AllocPages(ref TaskContext current, Gfp gfp, int order)
+        {
+            // (Each way out calls AllocPagesGeneral last, so it is a jump; once the tests have
+            // passed, neither the arguments nor the node are needed again, which keeps the
+            // entry in scratch registers.)
+            if (order != 0 || (gfp & PcpEntryExcluded) != 0 || !Options.PerCpuLists || Options.PoisonFreePages)
+                return AllocPagesGeneral(ref current, gfp, order);
+            int nid = current.Nid;
+            if ((uint)nid >= (uint)NodeCount) nid = 0;
+            // ZonelistOffset(nid, ZONE_NORMAL, false): the zonelist's first (preferred) zone.
+            int first = _zonelists[(nid * MmConstants.MaxNrZones + (int)ZoneType.Normal) * 2 * _zonelistStride];
+            if (first < 0) return AllocPagesGeneral(ref current, gfp, 0);
+            ref Zone z = ref _zones[first];
+            int count = z.Pcp.Count;
+            if (count == 0
+                || z.NrFree <= z.WatermarkLow + z.LowmemReserve[(int)z.Type]
+                || (z.FairDepleted && Options.FairZoneAllocation))
+                return AllocPagesGeneral(ref current, gfp, 0);
+            int pid = current.Pid;
+            // zone_statistics(preferred = z, z): a hit, on the task's node or not. (Counters are
+            // written as x = x + 1: the JIT then updates the field in place.)
+            z.NumaHit = z.NumaHit + 1;
+            if (z.Nid == nid) z.NumaLocal = z.NumaLocal + 1; else z.NumaOther = z.NumaOther + 1;
+            // pgalloc and NR_ALLOC_BATCH, as CountPgalloc(z, 1).
+            if (z.Type == ZoneType.Normal) Stat.PgallocNormal = Stat.PgallocNormal + 1;
+            else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 = Stat.PgallocDma32 + 1;
+            else Stat.PgallocDma = Stat.PgallocDma + 1;
+            long batch = z.AllocBatch - 1;
+            z.AllocBatch = batch;
+            if (batch <= 0) z.FairDepleted = true;
+            // __rmqueue_pcplist's unlink from the hot end, then prep_new_page (as PcpAllocPrep).
+            Page* memmap = _memmap;
+            uint idx = z.Pcp.Head;
+            Page* p = memmap + idx;
+            uint next = p->Next;
+            z.Pcp.Head = next;
+            if (next != Page.None) memmap[next].Prev = Page.None; else z.Pcp.Tail = Page.None;
+            z.Pcp.Count = count - 1;
+            p->Flags = PageFlags.None;
+            p->Order = 0;
+            p->RefCount = 1;
+            p->Next = Page.None;
+            p->Prev = Page.None;
+            p->Owner = pid;
+            p->Private = 0;
+            return MinPfn + idx;
+        }
+
+        /// <summary>__alloc_pages for every request the per-cpu entry of <see cref="AllocPages"/> does not serve.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private ulong AllocPagesGeneral(ref TaskContext current, Gfp gfp, int order)
         {
             if ((uint)order >= MmConstants.MaxOrder)
             {

@@ -17,47 +17,39 @@ namespace MemoryManager.Allocator
         /// input is refused with its MmResult and a "BUG: Bad page state" line in Log, and
         /// nothing changes. A block with extra references only loses one (put_page).
         /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]   // one copy of the free path, not one per caller
         public MmResult FreePages(ulong pfn, int order, int ownerPid)
         {
             // The order-0 per-cpu fast path as a leaf: a head of order 0 that passes every check
             // (as in FreeBlock), per-cpu lists on, no poisoning, and a list that stays below
-            // pcp.high (no batch to give back) is pushed here; anything else goes to FreeBlock,
-            // whose call is the last thing this method does (a jump, no frame). The result is
-            // the same either way: this is FreeBlock's own pcp push for that case.
-            Page* memmap = _memmap;
-            ulong minPfn = MinPfn;
-            ulong idx = pfn - minPfn;
-            Page* p = memmap + idx;
+            // pcp.high (no batch to give back) is pushed here; anything else goes to
+            // FreePagesGeneral, whose call is the last thing each way out does (a jump, no frame).
+            // The result is the same either way: this is FreeBlock's own pcp push for that case.
             // (The options first: without per-cpu lists, or with poisoning, nothing else is read here.)
-            if (Options.PerCpuLists
-                && !Options.PoisonFreePages
-                && order == 0
-                && idx < MaxPfn - minPfn
-                && (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) == 0
-                && p->RefCount == 1
-                && p->Order == 0
-                && p->Owner == ownerPid)
-            {
-                ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
-                int count = z.Pcp.Count + 1;
-                if (count < z.Pcp.High)
-                {
-                    uint head = z.Pcp.Head;
-                    p->Flags = PageFlags.Pcp;
-                    p->RefCount = 0;
-                    p->Owner = -1;
-                    p->Prev = Page.None;
-                    p->Next = head;
-                    p->Private = 0;
-                    Stat.Pgfree += 1;
-                    if (head != Page.None) memmap[head].Prev = (uint)idx; else z.Pcp.Tail = (uint)idx;
-                    z.Pcp.Head = (uint)idx;
-                    z.Pcp.Count = count;
-                    return MmResult.Ok;
-                }
-            }
-            return FreePagesGeneral(pfn, order, ownerPid);
+            if (order != 0 || !Options.PerCpuLists || Options.PoisonFreePages) return FreePagesGeneral(pfn, order, ownerPid);
+            Page* memmap = _memmap;
+            ulong idx = pfn - MinPfn;
+            Page* p = memmap + idx;
+            if (idx >= MaxPfn - MinPfn
+                || (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) != 0
+                || p->RefCount != 1
+                || p->Order != 0
+                || p->Owner != ownerPid)
+                return FreePagesGeneral(pfn, 0, ownerPid);
+            ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
+            int count = z.Pcp.Count + 1;
+            if (count >= z.Pcp.High) return FreePagesGeneral(pfn, 0, ownerPid);
+            uint head = z.Pcp.Head;
+            p->Flags = PageFlags.Pcp;
+            p->RefCount = 0;
+            p->Owner = -1;
+            p->Prev = Page.None;
+            p->Next = head;
+            p->Private = 0;
+            Stat.Pgfree = Stat.Pgfree + 1;
+            if (head != Page.None) memmap[head].Prev = (uint)idx; else z.Pcp.Tail = (uint)idx;
+            z.Pcp.Head = (uint)idx;
+            z.Pcp.Count = count;
+            return MmResult.Ok;
         }
 
         /// <summary>FreePages for every case its fast path leaves: FreeBlock, out of line.</summary>

@@ -67,8 +67,8 @@ namespace MemoryManager.Slab
                 }
                 obj = TakeObject(ref c, head);   // null only when a broken slab turned out full: it went to the full list
             } while (obj == null);
-            c.Allocs++;
-            c.ActiveObjects++;
+            c.Allocs = c.Allocs + 1;   // (x = x + 1: the JIT updates the field in place)
+            c.ActiveObjects = c.ActiveObjects + 1;
             r = SlabResult.Ok;
             usable = (nuint)c.ObjectSize;
             return obj;
@@ -83,12 +83,13 @@ namespace MemoryManager.Slab
         private byte* TakeObject(ref KmemCache c, Page* head)
         {
             SlabState* st = StateOf(head);
-            ulong* bm = BitmapOf(ref c, head);
             byte* slab = AddressOf(head);
+            ulong* bm = c.BitmapOffset == NoBitmapInSlab ? &(head + 1)->Private : (ulong*)(slab + c.BitmapOffset);   // BitmapOf, the address in hand
             uint off = st->FreeHead;
-            bool headOk = IsFreeObject(ref c, bm, off);
-            ulong next = headOk ? *(ulong*)(slab + off) : NoObject;
-            if (!headOk || (next != NoObject && (next == off || !IsFreeObject(ref c, bm, next))))
+            uint i = ObjectIndex(ref c, off);   // the head's index, kept for its bit below
+            ulong next = NoObject;
+            if (i == NoObject || TestBit(bm, i)
+                || ((next = *(ulong*)(slab + off)) != NoObject && (next == off || !IsFreeObject(ref c, bm, next))))
             {
                 // A free object was written after its free (or the freelist is broken otherwise):
                 // the bitmap is authoritative, so report and rebuild the freelist from it.
@@ -97,11 +98,11 @@ namespace MemoryManager.Slab
                 off = st->FreeHead;
                 if (off == NoObject) { ListMove(ref c, head, ListFull); return null; }
                 next = *(ulong*)(slab + off);
+                i = ObjectIndex(ref c, off);
             }
-            uint i = ObjectIndex(ref c, off);
             bm[i >> 6] |= 1UL << (int)(i & 63);
             st->FreeHead = (ushort)next;
-            st->InUse++;
+            st->InUse = (ushort)(st->InUse + 1);
             byte* obj = slab + off;
             ZeroObject(obj, c.ObjectSize);
             ListMove(ref c, head, st->InUse == c.ObjectsPerSlab ? ListFull : ListPartial);
@@ -119,9 +120,12 @@ namespace MemoryManager.Slab
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void ZeroObject(byte* p, uint bytes)
         {
+            // Four words a step, then what is left (every cache's object size is a multiple of 8).
             ulong* q = (ulong*)p;
-            uint words = bytes >> 3;
-            for (uint k = 0; k < words; k++) q[k] = 0;
+            ulong* end = (ulong*)(p + (bytes & ~31u));
+            for (; q < end; q += 4) { q[0] = 0; q[1] = 0; q[2] = 0; q[3] = 0; }
+            if ((bytes & 16) != 0) { q[0] = 0; q[1] = 0; q += 2; }
+            if ((bytes & 8) != 0) *q = 0;
         }
 
         /// <summary>Threads the freelist through every object whose bitmap bit is clear, lowest address first.</summary>

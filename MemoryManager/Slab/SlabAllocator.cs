@@ -192,11 +192,14 @@ namespace MemoryManager.Slab
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Page* Desc(ulong pfn) => _memmap + (pfn - _minPfn);
 
+        // (p - _memmap) is a signed pointer difference, which the JIT divides by the descriptor
+        // size with a rounding fix-up for negative values; p is never below _memmap, so the
+        // byte distance is divided unsigned: one shift.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private ulong PfnOf(Page* p) => _minPfn + (ulong)(p - _memmap);
+        private ulong PfnOf(Page* p) => _minPfn + (ulong)((byte*)p - (byte*)_memmap) / (ulong)sizeof(Page);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private byte* AddressOf(Page* p) => _base + ((ulong)(p - _memmap) << MmConstants.PageShift);
+        private byte* AddressOf(Page* p) => _base + (((ulong)((byte*)p - (byte*)_memmap) / (ulong)sizeof(Page)) << MmConstants.PageShift);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static SlabState* StateOf(Page* head) => (SlabState*)&head->Private;

@@ -59,9 +59,9 @@ namespace MemoryManager.Slab
             bm[i >> 6] &= ~bit;
             *(ulong*)a = st->FreeHead;
             st->FreeHead = (ushort)off;
-            st->InUse--;
-            c.Frees++;
-            c.ActiveObjects--;
+            st->InUse = (ushort)(st->InUse - 1);
+            c.Frees = c.Frees + 1;
+            c.ActiveObjects = c.ActiveObjects - 1;
             freed = (nuint)c.ObjectSize;
             if (st->InUse != 0) { ListMove(ref c, head, ListPartial); return SlabResult.Ok; }
             ListMove(ref c, head, ListEmpty);
