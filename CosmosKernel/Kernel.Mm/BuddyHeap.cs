@@ -330,25 +330,30 @@ namespace Kernel.Mm
         {
             // A `new` in task context may fail softly: null after the whole slow path (reclaim,
             // the OOM killer), and `new` throws OutOfMemoryException (docs/exceptions.md).
-            bool mayFail = Kernel.Core.Runtime.Allocator.TakeMayFail();
+            bool mayFail = Kernel.Core.Runtime.Allocator.TakeMayFail(out bool beforeOomKill);
             TaskContext t = Current;
-            if (mayFail && !t.InInterrupt && !KernelGc.IsRunning) return AllocOrNull(size, ref t);
+            if (mayFail && !t.InInterrupt && !KernelGc.IsRunning) return AllocOrNull(size, beforeOomKill, ref t);
             return Alloc(size, ref t);
         }
 
         /// <summary>`new` requests the slow path could not serve (each became an OutOfMemoryException).</summary>
         public static ulong SoftFailures { get; private set; }
 
-        /// <summary>kmalloc without a failure report or a panic: null when the slow path found nothing (`new`'s path).</summary>
-        private static void* AllocOrNull(nuint size, ref TaskContext current)
+        /// <summary>
+        /// kmalloc without a failure report or a panic: null when the slow path found nothing
+        /// (`new`'s path). <paramref name="beforeOomKill"/>: with __GFP_NORETRY, null before the
+        /// OOM killer is considered (`new` then collects garbage and asks again).
+        /// </summary>
+        private static void* AllocOrNull(nuint size, bool beforeOomKill, ref TaskContext current)
         {
             if (s_dead || !s_ready) return Alloc(size, ref current);
             if (size == 0) size = 1;
             SlabAllocator slab = Slab;
             TaskFlags scope = MemallocScope.Save(ref current, HeapScope);
-            void* p = slab.Alloc(size, GfpFor(ref current) | Gfp.NoWarn, ref current, out SlabResult r, out nuint usable);
+            Gfp gfp = GfpFor(ref current) | Gfp.NoWarn | (beforeOomKill ? Gfp.NoRetry : Gfp.None);
+            void* p = slab.Alloc(size, gfp, ref current, out SlabResult r, out nuint usable);
             MemallocScope.Restore(ref current, HeapScope, scope);
-            if (p == null) { SoftFailures++; return null; }
+            if (p == null) { if (!beforeOomKill) SoftFailures++; return null; }
             s_stats.Allocations++;
             s_stats.BytesRequested += size;
             s_stats.BytesInUse += usable;

@@ -20,6 +20,15 @@ namespace Kernel.Proc
             if (!KernelGc.IsReady) return false;
             System.GC.CollectHook = &CollectNow;
             System.GC.CountHook = &Count;
+            Kernel.Core.Runtime.Allocator.CollectForNew = &CollectForNew;
+            return true;
+        }
+
+        /// <summary>`new` found no memory short of the OOM killer: collect (not in an interrupt, not inside a collection).</summary>
+        private static bool CollectForNew()
+        {
+            if (KernelGc.IsRunning || BuddyHeap.InInterrupt) return false;
+            Collect();
             return true;
         }
 

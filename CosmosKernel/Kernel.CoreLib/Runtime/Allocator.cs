@@ -44,11 +44,38 @@ namespace Kernel.Core.Runtime
 
         private static OutOfMemoryException s_outOfMemory;
 
+        /// <summary>
+        /// True on `new`'s first try when a collector can run (<see cref="CollectForNew"/>): the heap
+        /// should fail before its OOM killer (Linux's __GFP_NORETRY), so that garbage is collected
+        /// before anyone is killed. Read and cleared with <see cref="TakeMayFail"/>.
+        /// </summary>
+        private static bool s_newBeforeOomKill;
+
+        /// <summary>
+        /// Runs a whole collection for a `new` the heap could not serve without its OOM killer
+        /// (outside the heap, in task context: the heap's own slow path may not run the collector,
+        /// it would sweep the heap it allocates from). Set at boot by Kernel.Proc.GcRoots; null
+        /// without a collector. Returns false when it could not collect here.
+        /// </summary>
+        public static delegate*<bool> CollectForNew;
+
+        /// <summary>Collections `new` ran before giving up (each after the heap failed short of its OOM killer).</summary>
+        public static ulong CollectionsForNew;
+
         /// <summary>Called by the heap at its entry: may this allocation fail with null? (Clears the flag.)</summary>
-        public static bool TakeMayFail()
+        public static bool TakeMayFail() => TakeMayFail(out bool _);
+
+        /// <summary>
+        /// Called by the heap at its entry: may this allocation fail with null, and should it fail
+        /// before its OOM killer (<paramref name="beforeOomKill"/>: `new` will collect garbage and ask
+        /// again)? Clears both flags.
+        /// </summary>
+        public static bool TakeMayFail(out bool beforeOomKill)
         {
             bool may = s_newMayFail;
+            beforeOomKill = may && s_newBeforeOomKill;
             s_newMayFail = false;
+            s_newBeforeOomKill = false;
             return may;
         }
 
@@ -59,12 +86,27 @@ namespace Kernel.Core.Runtime
             NewThrowsOutOfMemory = true;
         }
 
-        /// <summary>The heap block for a managed object of <paramref name="size"/> bytes, or OutOfMemoryException.</summary>
+        /// <summary>
+        /// The heap block for a managed object of <paramref name="size"/> bytes, or
+        /// OutOfMemoryException. With a collector, the first try stops short of the OOM killer;
+        /// if it fails, a collection runs (the collector as `new`'s shrinker) and the second try
+        /// has the whole slow path. docs/exceptions.md, "OutOfMemoryException from new".
+        /// </summary>
         private static byte* AllocObject(nuint size)
         {
+            bool collect = NewThrowsOutOfMemory && CollectForNew != null;
             s_newMayFail = NewThrowsOutOfMemory;
+            s_newBeforeOomKill = collect;
             byte* mem = (byte*)Heap.Alloc(size);
             s_newMayFail = false;
+            s_newBeforeOomKill = false;
+            if (mem == null && collect && CollectForNew())
+            {
+                CollectionsForNew++;
+                s_newMayFail = true;
+                mem = (byte*)Heap.Alloc(size);
+                s_newMayFail = false;
+            }
             if (mem == null)
             {
                 OutOfMemoryThrown++;

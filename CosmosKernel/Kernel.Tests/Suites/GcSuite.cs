@@ -37,6 +37,8 @@ namespace Kernel.Tests
             Add("Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before", &Ten_thousand_process_lifetimes_leave_MemFree_and_every_slab_count_at_their_values_before);
             Add("The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage", &The_RAT_heaps_collector_keeps_the_list_its_root_reaches_and_frees_the_garbage,
                 128, "bench gc's RAT heap takes a 4 MiB buddy block and leaves 16 MiB free");
+            // Last: it runs the heap dry (kswapd, woken on the way, then balances while later tests measure).
+            Add("New_collects_the_garbage_before_the_OOM_killer_or_OutOfMemoryException", &New_collects_the_garbage_before_the_OOM_killer_or_OutOfMemoryException);
         }
 
         public const int Lifetimes = 10000;
@@ -407,6 +409,46 @@ namespace Kernel.Tests
             GcRoots.Collect();
             a.False(PlainStaticNamesAManagedObject(), "the array whose address lies only in a plain static was freed by the collection");
             s_plainAddress = 0;
+        }
+
+        /// <summary>
+        /// Allocates <paramref name="total"/> bytes of garbage in <paramref name="chunk"/>-byte arrays
+        /// without collecting or yielding (kswapd, a task, never runs meanwhile); how many times
+        /// `new` threw OutOfMemoryException.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int FillWithGarbage(ulong total, int chunk)
+        {
+            int thrown = 0;
+            for (ulong done = 0; done < total; done += (ulong)chunk)
+            {
+                try { s_sink = new byte[chunk]; }
+                catch (System.OutOfMemoryException) { thrown++; }
+            }
+            s_sink = null;
+            return thrown;
+        }
+
+        private static void New_collects_the_garbage_before_the_OOM_killer_or_OutOfMemoryException(Assert a)
+        {
+            if (NoCollector(a)) return;
+            // It must run the heap dry: at 6G that is 8.7 GiB of zeroed arrays, 68 s under TCG.
+            if (BootInfo.RamMiB > 1024) { a.Skip(string.Concat("runs the heap dry: up to 1024 MiB of RAM, not ", BootInfo.RamMiB.ToString())); return; }
+            GcRoots.Collect();
+            ulong free = Heap.Stats.FreePages * Heap.PageSize;
+            ulong kills = BuddyHeap.Allocator.Stat.OomKill;
+            ulong forNew = Kernel.Core.Runtime.Allocator.CollectionsForNew;
+            ulong thrownBefore = Kernel.Core.Runtime.Allocator.OutOfMemoryThrown;
+            // One and a half times the free memory: the heap runs dry at least once.
+            const int chunk = 64 << 10;
+            int thrown = FillWithGarbage(free + free / 2, chunk);
+            ulong ran = Kernel.Core.Runtime.Allocator.CollectionsForNew - forNew;
+            Console.Write("new collected "); Console.WriteDecimal(ran); Console.Write(" times in "); Console.WriteDecimal((free + free / 2) >> 20); Console.WriteLine(" MiB of garbage");
+            a.Equal(0L, (long)thrown, "OutOfMemoryException thrown while only garbage filled the heap");
+            a.Equal(thrownBefore, Kernel.Core.Runtime.Allocator.OutOfMemoryThrown, "no new gave up");
+            a.True(ran >= 1, "new ran the collector when the heap was full");
+            a.Equal(kills, BuddyHeap.Allocator.Stat.OomKill, "no OOM kill: the garbage went first");
+            GcRoots.Collect();   // the last fill's garbage: the suites after this one start with free memory
         }
 
         private static void The_frozen_object_region_is_read_object_by_object_to_its_end(Assert a)
