@@ -125,6 +125,19 @@ namespace Kernel.Mm
         /// </summary>
         public static object[] ArenaRoots => AsObjectArray(s_arenaRoots);
 
+        /// <summary>
+        /// The objects this class keeps as raw addresses in plain statics (made before reference
+        /// statics exist), for the collector: it reads no plain static, and not all of them lie in
+        /// the boot arena (ArenaRoots is a heap object at 128M). docs/gc.md, "Roots".
+        /// </summary>
+        public static void RawObjectRoots(out ulong pa, out ulong log, out ulong slab, out ulong arenaRoots)
+        {
+            pa = (ulong)s_pa;
+            log = (ulong)s_log;
+            slab = (ulong)s_slab;
+            arenaRoots = (ulong)s_arenaRoots;
+        }
+
         public static int ReservationCount => s_reservedCount;
         public static ulong ReservationStart(int i) => s_reserved.Words[2 * i];
         public static ulong ReservationEnd(int i) => s_reserved.Words[2 * i + 1];

@@ -212,6 +212,13 @@ namespace Kernel.Mm
                 ModuleInit.FrozenRegion(i, out ulong start, out ulong end);
                 ScanObjects(gc, start, end, 8, GcRootKind.Data);
             }
+            // The heap's and the collector's own objects, kept as raw addresses in plain statics.
+            BuddyHeap.RawObjectRoots(out ulong pa, out ulong log, out ulong slab, out ulong arenaRoots);
+            gc.MarkRoot(pa, 0, GcRootKind.Explicit);
+            gc.MarkRoot(log, 0, GcRootKind.Explicit);
+            gc.MarkRoot(slab, 0, GcRootKind.Explicit);
+            gc.MarkRoot(arenaRoots, 0, GcRootKind.Explicit);
+            gc.MarkRoot((ulong)s_collector, 0, GcRootKind.Explicit);
             BuddyHeapDetails d = BuddyHeap.Details;
             ScanObjects(gc, d.ArenaStart, d.ArenaStart + d.ArenaUsed, 16, GcRootKind.BootArena);
         }

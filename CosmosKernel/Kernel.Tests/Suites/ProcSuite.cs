@@ -258,7 +258,9 @@ namespace Kernel.Tests
             int swapPages = (int)vm.TotalSwapPages;
             // The burst's bookkeeping is allocated before the pressure: at most swap + 2 x BurstHogRam pages, 2 pages per object.
             int capacity = (swapPages + 2 * BurstHogRam) / 2 + 16;
-            ulong[] burst = new ulong[capacity];
+            // References, not raw addresses: a `new` that fails short of the OOM killer runs the
+            // collector first (docs/exceptions.md), which would take objects only a raw address names.
+            object[] burst = new object[capacity];
             int hogPages = swapPages + BurstHogRam / 2;
             Program keep = Start(a, WorkloadKind.Idle, Min(256, swapPages / 8), 1, ProcessTable.OomScoreAdjMin);
             Program big = Start(a, WorkloadKind.Memhog, hogPages * 2 / 3, 512, 0);
@@ -287,7 +289,7 @@ namespace Kernel.Tests
             {
                 byte[] o = new byte[BurstObjectBytes];   // never null: out of memory would panic the kernel
                 o[made % BurstObjectBytes] = 1;
-                burst[made] = (ulong)ObjectModel.AddressOf(o) - 8;   // the allocation starts 8 bytes before the reference
+                burst[made] = o;
                 if (killedAt < 0 && pa.Stat.OomKill != kills)
                 {
                     killedAt = made;
@@ -307,7 +309,11 @@ namespace Kernel.Tests
             ulong inHeap = Processes.CongestionWaitsInHeap - waitsInHeap;
             bool noTick = Timer.Jiffies - ticks < 1000;
             ulong refused = 0;
-            for (int i = 0; i < made; i++) if (Heap.Free((void*)burst[i]) != HeapFreeResult.Ok) refused++;
+            for (int i = 0; i < made; i++)
+            {
+                if (Heap.Free((byte*)ObjectModel.AddressOf(burst[i]) - 8) != HeapFreeResult.Ok) refused++;   // the allocation starts 8 bytes before the reference
+                burst[i] = null;
+            }
             Heap.Free((byte*)ObjectModel.AddressOf(burst) - 8);
             a.Equal(0UL, refused, "every burst object freed");
 
