@@ -479,12 +479,14 @@ namespace Kernel.Tests
             a.Equal("Insufficient memory to continue the execution of the program.", first.Message ?? "", "message");
             a.True((ulong)first.Chunks * chunkPages >= before1 / 2, string.Concat(((ulong)first.Chunks * (ulong)chunk >> 20).ToString(), " MiB held before the failure, of ", (before1 / 256).ToString(), " MiB free"));
             // Every chunk is given back: no plain static, page table or string literal is read as
-            // a root any more (docs/gc.md, "Conservative versus precise").
-            a.Equal(before1, after1, "free pages after the first fill and a collection (before it: the expected value)");
+            // a root any more (docs/gc.md, "Conservative versus precise"). Not fewer free pages than
+            // before; in `test all` at 6G the collection after the fill also took 512 kB an earlier
+            // suite had left (its garbage, pinned by a stale word at the first collection): more.
+            a.True(after1 >= before1, string.Concat("free pages after the first fill and a collection: ", after1.ToString(), ", before it ", before1.ToString()));
 
             OomBody second = FillOnce(chunk, out ulong before2, out ulong after2);
             a.True(second.Caught, "a second fill is caught too");
-            a.Equal(before2, after2, "free pages after the second fill and a collection (before it)");
+            a.True(after2 >= before2, string.Concat("free pages after the second fill and a collection: ", after2.ToString(), ", before it ", before2.ToString()));
         }
     }
 }
