@@ -114,6 +114,9 @@ public class PagePlugTests
                 $"  page: {(line < have.Length ? have[line] : "(end)")}\n  run:  {(line < want.Length ? want[line] : "(end)")}\n" +
                 "rewrite its output blocks with: dotnet run --project TestRunner -c Release -- lab docs/labs/02-buddy-page-allocator.md --page-plug " + PageTemplate);
         }
+        Assert.True(page.TraceCsvPath != null && File.Exists(page.TraceCsvPath), "lab 2's page names a trace whose CSV is beside it");
+        Assert.True(File.ReadAllText(page.TraceCsvPath!) == run.Csv,
+            "02-buddy-page-allocator.csv drifted from a fresh deterministic run on the page template; rewrite it with: dotnet run --project TestRunner -c Release -- lab docs/labs/02-buddy-page-allocator.md --page-plug " + PageTemplate);
     }
 
     [Fact]
