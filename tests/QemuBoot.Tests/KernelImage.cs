@@ -23,11 +23,11 @@ public static class KernelImage
     public static string Configuration =>
         typeof(KernelImage).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
 
-    static async Task<KernelLayout> BuildOnceAsync(string? heap, string configuration)
+    static string RepoRoot() => KernelLayout.FindRepoRoot(AppContext.BaseDirectory)
+        ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}");
+
+    static async Task<KernelLayout> BuildOnceAsync(KernelLayout layout)
     {
-        string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)
-            ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}");
-        var layout = new KernelLayout(root, configuration, heap);
         // Without the kernel project there is nothing to build; the ISO check below says what to do.
         if (File.Exists(layout.ProjectPath) && !KernelBuilder.IsUpToDate(layout))
         {
@@ -52,57 +52,35 @@ public static class KernelImage
 
     /// <summary>Returns the ISO path, or fails the test with "kernel ISO not found: build CosmosKernel first".</summary>
     /// <paramref name="configuration"/>: the kernel's build configuration (default: this assembly's).
-    public static async Task<KernelLayout> RequireAsync(string? heap = null, string? configuration = null)
-    {
-        string config = configuration ?? Configuration;
-        string key = (heap ?? "") + "|" + config;
-        Lazy<Task<KernelLayout>> once;
-        lock (Built)
-        {
-            if (!Built.TryGetValue(key, out once!))
-                Built[key] = once = new Lazy<Task<KernelLayout>>(() => BuildOnceAsync(heap, config));
-        }
-        KernelLayout layout;
-        try { layout = await once.Value; }
-        catch (InvalidOperationException e) { Assert.Fail(e.Message); throw; }
-        if (!File.Exists(layout.IsoPath))
-            Assert.Fail($"kernel ISO not found for {layout.Describe()}: build CosmosKernel first ({layout.BuildCommand}); looked for {layout.IsoPath}");
-        return layout;
-    }
+    public static Task<KernelLayout> RequireAsync(string? heap = null, string? configuration = null) =>
+        RequireLayoutAsync(new KernelLayout(RepoRoot(), configuration ?? Configuration, heap));
 
     /// <summary>
     /// The image built with the OOM policy plug <paramref name="oomPlug"/> (repository-relative .csproj) and the default heap,
     /// as TestRunner's --oom-plug builds it (artifacts/kernel/&lt;config&gt;-oom-&lt;name&gt;-&lt;hash&gt;/): built once per test process.
     /// </summary>
-    public static async Task<KernelLayout> RequireOomPlugAsync(string oomPlug)
+    public static Task<KernelLayout> RequireOomPlugAsync(string oomPlug)
     {
-        string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)
-            ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}");
-        var layout = new KernelLayout(root, Configuration) { OomPlug = Path.GetFullPath(Path.Combine(root, oomPlug)) };
+        string root = RepoRoot();
+        return RequireLayoutAsync(new KernelLayout(root, Configuration) { OomPlug = Path.GetFullPath(Path.Combine(root, oomPlug)) });
+    }
+
+    /// <summary>
+    /// The image <paramref name="layout"/> names (any heap, heap plug, page plug or OOM plug), built once per test
+    /// process (its image folder is the key); fails the test when it cannot be built or its ISO is missing.
+    /// </summary>
+    public static async Task<KernelLayout> RequireLayoutAsync(KernelLayout layout)
+    {
         Lazy<Task<KernelLayout>> once;
         lock (Built)
         {
-            string key = "oom:" + layout.OomPlug + "|" + Configuration;
-            if (!Built.TryGetValue(key, out once!))
-                Built[key] = once = new Lazy<Task<KernelLayout>>(async () =>
-                {
-                    if (!KernelBuilder.IsUpToDate(layout))
-                    {
-                        await BuildLock.WaitAsync();
-                        try
-                        {
-                            if (await KernelBuilder.BuildAsync(layout) is string error)
-                                throw new InvalidOperationException(error);
-                        }
-                        finally { BuildLock.Release(); }
-                    }
-                    return layout;
-                });
+            if (!Built.TryGetValue(layout.OutputDirectory, out once!))
+                Built[layout.OutputDirectory] = once = new Lazy<Task<KernelLayout>>(() => BuildOnceAsync(layout));
         }
         try { layout = await once.Value; }
         catch (InvalidOperationException e) { Assert.Fail(e.Message); throw; }
         if (!File.Exists(layout.IsoPath))
-            Assert.Fail($"kernel ISO not found for {layout.Describe()}: {layout.BuildCommand}; looked for {layout.IsoPath}");
+            Assert.Fail($"kernel ISO not found for {layout.Describe()}: build CosmosKernel first ({layout.BuildCommand}); looked for {layout.IsoPath}");
         return layout;
     }
 

@@ -25,29 +25,12 @@ public class PagePlugTests
     static readonly string[] MemhogsPastRam =
         ["run memhog 128M 512", "run memhog 128M 512", "sleep 3000", "kswapd", "ps", "buddyinfo"];
 
-    static readonly Dictionary<string, Lazy<Task<KernelLayout>>> Built = new();
 
     /// <summary>The image with <paramref name="heap"/> (null: the default) and the page template, built once per test process.</summary>
-    static async Task<KernelLayout> ImageAsync(string? heap, bool pageTemplate)
+    static Task<KernelLayout> ImageAsync(string? heap, bool pageTemplate)
     {
         string root = KernelLayout.FindRepoRoot(AppContext.BaseDirectory)!;
-        var layout = new KernelLayout(root, KernelImage.Configuration, heap, null, pageTemplate ? Path.Combine(root, PageTemplate) : null);
-        if (!pageTemplate) return await KernelImage.RequireAsync(heap);
-        Lazy<Task<KernelLayout>> once;
-        lock (Built)
-        {
-            if (!Built.TryGetValue(layout.Suffix, out once!))
-                Built[layout.Suffix] = once = new Lazy<Task<KernelLayout>>(async () =>
-                {
-                    if (!KernelBuilder.IsUpToDate(layout))
-                    {
-                        string? error = await KernelImage.WhileNoOtherBuildAsync(() => KernelBuilder.BuildAsync(layout));
-                        Assert.True(error == null, error);
-                    }
-                    return layout;
-                });
-        }
-        return await once.Value;
+        return KernelImage.RequireLayoutAsync(new KernelLayout(root, KernelImage.Configuration, heap, null, pageTemplate ? Path.Combine(root, PageTemplate) : null));
     }
 
     static async Task<ScriptResult> MemhogsAsync(KernelLayout layout) =>
