@@ -505,9 +505,10 @@ namespace Kernel
             PageAllocator pa = BuddyHeap.Allocator;
             if (pa == null)
             {
-                Console.Write("no buddy allocator: the image's heap is '");
-                Console.Write(Heap.Name);
-                Console.WriteLine("' (buddy is the default: build without -p:KernelHeap and -p:KernelHeapPlug; `test mm` sets up a guest buddy heap)");
+                // With any object heap the page allocator is set up beside it at boot (docs/plugs.md,
+                // "Processes on any object heap"); it is missing only when that failed, and the process layer says why.
+                Console.Write("no page allocator: ");
+                Console.WriteLine(Processes.UnavailableReason);
             }
             return pa;
         }
