@@ -11,6 +11,9 @@ status=${PIPESTATUS[0]}
 awk '/(Passed|Failed)! +- +Failed:/ {
        for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1));
          if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
-     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+     /^Test Run Aborted/ { a++ }
+     END { printf "%d passed, %d failed, %d skipped", p, f, s
+           if (a) printf ", %d test run(s) aborted (a test host crashed: the tests after the crash did not run)", a
+           printf "\n" }' "$log"
 rm -f "$log"
 exit "$status"

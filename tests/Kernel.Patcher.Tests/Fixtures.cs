@@ -78,6 +78,10 @@ public sealed class Fixtures : IDisposable
             Framework.Concat(references.Select(r => MetadataReference.CreateFromFile(r))),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
         string path = Path.Combine(Folder.FullName, name + ".dll");
+        // Never rewrite a fixture in place: a context that loaded it keeps the file mapped until a
+        // later GC collects the context, and truncating a mapped file kills the test host with SIGBUS.
+        if (File.Exists(path))
+            throw new InvalidOperationException($"fixture {name} is already compiled in {Folder.FullName}; compile it once and reuse the path");
         var result = compilation.Emit(path);
         if (!result.Success)
             throw new InvalidOperationException("fixture does not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));

@@ -96,11 +96,14 @@ public sealed class PageAllocatorPlugTests : IDisposable
 
     static string MemoryManagerPath => typeof(PageAllocator).Assembly.Location;
 
+    /// <summary>The driver, compiled once per test: every run loads this one file (see Fixtures.Compile).</summary>
+    string? driverPath;
+
     /// <summary>Runs the driver over <paramref name="inputs"/> (MemoryManager, patched or not, and the plug) in a context of its own.</summary>
     Dictionary<string, string> RunWorkload(IEnumerable<string> inputs, int seed)
     {
-        string driver = fixtures.Compile("Driver", Driver, MemoryManagerPath);
-        using var loaded = new Fixtures.Loaded(inputs.Append(driver));
+        driverPath ??= fixtures.Compile("Driver", Driver, MemoryManagerPath);
+        using var loaded = new Fixtures.Loaded(inputs.Append(driverPath));
         var run = loaded.Type("Driver", "Driver.Run").GetMethod("Workload", BindingFlags.Public | BindingFlags.Static)!;
         string text = (string)run.Invoke(null, [seed])!;
         return text.Split('\n').Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
