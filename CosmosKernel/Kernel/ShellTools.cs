@@ -216,18 +216,32 @@ namespace Kernel
                 Console.Write(", large "); Console.WriteDecimal(r.LargePages);
                 Console.Write(", runs "); Console.WriteDecimal(r.RunPages); Console.WriteLine();
             }
-            if (Heap.Name == BuddyHeap.HeapName)
+            // The zoned page allocator: the heap itself (the buddy heap), or beside another heap on
+            // pages that heap lent it, for the processes, kswapd, swap and the OOM killer.
+            if (BuddyHeap.IsReady)
             {
                 BuddyHeapDetails d = BuddyHeap.Details;
                 PageAllocator pa = BuddyHeap.Allocator;
+                if (BuddyHeap.Mode == BuddyHeapMode.Guest)
+                {
+                    Console.Write("page alloc    zoned, beside the '"); Console.Write(Heap.Name); Console.Write("' heap: ");
+                    Console.WriteDecimal(pa.MaxPfn - pa.MinPfn); Console.Write(" pages ("); Console.WriteSize((pa.MaxPfn - pa.MinPfn) * Heap.PageSize);
+                    Console.Write(") lent, "); Console.WriteDecimal(pa.TotalManagedPages); Console.WriteLine(" managed");
+                }
                 Console.Write("memmap        "); Console.WriteHex(d.MemmapStart, 10); Console.Write(" - "); Console.WriteHex(d.MemmapStart + d.MemmapBytes, 10);
                 Console.Write(" ("); Console.WriteDecimal(pa.MaxPfn - pa.MinPfn); Console.WriteLine(" page descriptors of 32 bytes)");
-                Console.Write("boot arena    "); Console.WriteHex(d.ArenaStart, 10); Console.Write(", used "); Console.WriteDecimal(d.ArenaUsed);
-                Console.Write(" of "); Console.WriteDecimal(d.ArenaBytes); Console.Write(" bytes by "); Console.WriteDecimal(d.ArenaAllocations);
-                Console.Write(" permanent objects; frees ignored "); Console.WriteDecimal(d.ArenaIgnoredFrees); Console.WriteLine();
+                if (BuddyHeap.Mode == BuddyHeapMode.Heap)
+                {
+                    Console.Write("boot arena    "); Console.WriteHex(d.ArenaStart, 10); Console.Write(", used "); Console.WriteDecimal(d.ArenaUsed);
+                    Console.Write(" of "); Console.WriteDecimal(d.ArenaBytes); Console.Write(" bytes by "); Console.WriteDecimal(d.ArenaAllocations);
+                    Console.Write(" permanent objects; frees ignored "); Console.WriteDecimal(d.ArenaIgnoredFrees); Console.WriteLine();
+                }
                 Console.Write("buddy         free "); Console.WriteDecimal(pa.NrFreePages); Console.Write(" + per-cpu "); Console.WriteDecimal(pa.PcpPages);
                 Console.Write(", slab pages "); Console.WriteDecimal(BuddyHeap.Slab.SlabPages); Console.Write(", page runs "); Console.WriteDecimal(d.RunPages);
                 Console.Write(" pages; min_free_kbytes "); Console.WriteDecimal((ulong)pa.MinFreeKbytes); Console.WriteLine(" (buddyinfo, zoneinfo, meminfo, vmstat, slabinfo)");
+                // The page-allocator seam (docs/plugs.md): whose free lists the zones use.
+                Console.Write("free lists    "); Console.Write(FreeLists.Name);
+                Console.WriteLine(FreeLists.Merges ? " (merging buddies)" : " (no merging)");
             }
             Console.Write("dispatch      interface cache hits "); Console.WriteDecimal(InterfaceDispatch.CacheHits);
             Console.Write(", resolutions "); Console.WriteDecimal(InterfaceDispatch.Resolutions); Console.WriteLine();

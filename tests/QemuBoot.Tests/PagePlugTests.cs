@@ -23,7 +23,7 @@ public class PagePlugTests
 
     /// <summary>Two memhogs of 128 MiB at 256 MiB: more than RAM and swap; the last command shows the free lists.</summary>
     static readonly string[] MemhogsPastRam =
-        ["run memhog 128M 512", "run memhog 128M 512", "sleep 3000", "kswapd", "ps", "buddyinfo"];
+        ["run memhog 128M 512", "run memhog 128M 512", "sleep 3000", "kswapd", "ps", "buddyinfo", "mem"];
 
 
     /// <summary>The image with <paramref name="heap"/> (null: the default) and the page template, built once per test process.</summary>
@@ -40,6 +40,17 @@ public class PagePlugTests
             Timeout = TimeSpan.FromSeconds(300),
             Deterministic = true,
         }, MemhogsPastRam);
+
+    /// <summary>`mem` names the zoned page allocator the heap lent its pages to (managing as many pages as the boot line said) and whose free lists it uses.</summary>
+    static void AssertMemShowsThePageAllocatorBeside(ScriptResult run, string heap, string freeLists)
+    {
+        var lent = Regex.Match(string.Join("\n", run.BootOutput), $@"^page allocator: .*, (\d+) pages lent by the {heap} heap$", RegexOptions.Multiline);
+        Assert.True(lent.Success, "no 'page allocator' boot line");
+        var mem = Exchange(run, "mem").Output;
+        Assert.Contains(mem, line => Regex.IsMatch(line, $@"^page alloc +zoned, beside the '{heap}' heap: \d+ pages \(.+\) lent, {lent.Groups[1].Value} managed$"));
+        Assert.Contains(mem, line => line == "free lists    " + freeLists);
+        Assert.Contains(mem, line => line.StartsWith("buddy         free "));
+    }
 
     /// <summary>kswapd woke, a memhog was OOM-killed, and every command, the last one included, got its answer.</summary>
     static void AssertReclaimAndOomKillAndAnswers(ScriptResult run)
@@ -110,6 +121,7 @@ public class PagePlugTests
         Assert.Contains(run.BootOutput, line => Regex.IsMatch(line, @"^page allocator: buddy free lists \(merging buddies\), \d+ pages lent by the template heap$"));
         Assert.DoesNotContain(run.BootOutput, line => line.StartsWith("processes: not available"));
         AssertReclaimAndOomKillAndAnswers(run);
+        AssertMemShowsThePageAllocatorBeside(run, "template", "buddy (merging buddies)");
     }
 
     [Fact]
@@ -118,6 +130,7 @@ public class PagePlugTests
         var run = await MemhogsAsync(await ImageAsync("template", pageTemplate: true));
         Assert.Contains(run.BootOutput, line => Regex.IsMatch(line, @"^page allocator: template free lists \(no merging\), \d+ pages lent by the template heap$"));
         AssertReclaimAndOomKillAndAnswers(run);
+        AssertMemShowsThePageAllocatorBeside(run, "template", "template (no merging)");
     }
 
     [Fact]
