@@ -400,7 +400,7 @@ namespace Kernel
             Console.WriteLine("  watermarks              per-zone min/low/high/free/managed pages");
             Console.WriteLine("  watermarks min_free_kbytes <n> | scale <n>   set them");
             Console.WriteLine("  kswapd                  each node's kswapd: state, order, failures, counters");
-            Console.WriteLine("  numa                    SRAT nodes, sizes, free, zonelist order, distances");
+            Console.WriteLine("  numa                    SRAT nodes, sizes, free, distances, each node's zonelist");
             Console.WriteLine("  numastat                numa_hit/miss/foreign, local_node/other_node per node");
             Console.WriteLine("  sysctl [<name> <value>] vm knobs: zone_reclaim_mode 0..7,");
             Console.WriteLine("                          numa_zonelist_order node|zone, fair_zone_alloc 0|1");

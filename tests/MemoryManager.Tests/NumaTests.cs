@@ -248,6 +248,42 @@ namespace MemoryManager.Tests
         }
 
         [Fact]
+        public void Zone_reclaim_frees_onto_the_per_cpu_list_so_the_zone_passes_its_watermark_only_once_that_list_reaches_pcp_high()
+        {
+            // Node 0: DMA32 [16 MiB, 48 MiB); node 1: DMA32 [48 MiB, 80 MiB); per-cpu lists on.
+            var map = new MemoryMap();
+            map.Add(16 * MiB, 32 * MiB, 0);
+            map.Add(48 * MiB, 32 * MiB, 1);
+            using var r = new Rig(map: map, pcp: true);
+            int p = r.Spawn("hog");
+            int v = FillHomeNodeUntilSpill(r, p);
+            ref Zone z = ref r.Pa.GetZone(0, ZoneType.Dma32);
+            // The per-cpu list of a zone of 1 GiB or more (batch 63, high 6 x 63), as each node's
+            // DMA32 zone has on `--numa 2 --memory 3G`.
+            z.Pcp.Batch = 63;
+            z.Pcp.High = 6 * 63;
+            r.Pa.ZoneReclaimMode = PageAllocator.ReclaimZone | PageAllocator.ReclaimUnmap;
+            long free = z.NrFree;
+            int onList = z.Pcp.Count;
+            ulong remote = r.Vm.Nodes[1].Lru.Total, stolen = r.Pa.Stat.PgstealDirect;
+            // Eight faults: each zone reclaim frees 32 pages, all onto the list (not in NR_FREE_PAGES),
+            // so the zone is still below low after each one and every page goes off node.
+            r.TouchAnon(p, 8, v);
+            ulong reclaimed = r.Pa.Stat.PgstealDirect - stolen;
+            Assert.True(reclaimed >= 8 * 32, $"each of the 8 zone reclaims freed 32 pages ({reclaimed})");
+            Assert.Equal(free, z.NrFree);
+            Assert.Equal(onList + (int)reclaimed, z.Pcp.Count);
+            Assert.Equal(remote + 8, r.Vm.Nodes[1].Lru.Total);
+            // Once the list reaches pcp.high a batch goes back to the buddy lists: the zone passes
+            // its watermark after a reclaim and the pages stay home.
+            remote = r.Vm.Nodes[1].Lru.Total;
+            r.TouchAnon(p, 16, v + 8);
+            Assert.True(z.NrFree > free, "batches of the per-cpu list went back to the buddy lists");
+            Assert.True(r.Vm.Nodes[1].Lru.Total - remote < 16, "with the list full, zone reclaim kept pages on the home node");
+            r.AssertNoPageLost();
+        }
+
+        [Fact]
         public void Zone_reclaim_without_RECLAIM_UNMAP_leaves_anon_pages_mapped_and_the_allocation_spills()
         {
             using var r = TwoNodeRig();

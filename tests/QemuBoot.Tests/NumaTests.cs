@@ -7,7 +7,7 @@ namespace QemuBoot.Tests;
 
 /// <summary>
 /// The kernel on a NUMA machine (TestRunner --numa N): the in-kernel numa suite at 2 and 4 nodes
-/// (one boot each, small memory), and the shell's numa, numastat and buddyinfo showing the nodes
+/// (one boot each: small memory, and 2 nodes at 3G and 4G, where RAM lies above 4 GiB), and the shell's numa, numastat and buddyinfo showing the nodes
 /// QEMU was given (QemuCommand.NumaArguments: memory split evenly, distance 10 + 10 x |i - j|).
 /// </summary>
 public class NumaTests
@@ -26,6 +26,38 @@ public class NumaTests
 
     [Fact]
     public Task The_numa_suite_passes_with_4_nodes_at_256M() => NumaSuitePasses(4, "256M");
+
+    // q35 keeps 2 GiB of RAM below the PCI hole and puts the rest at 4 GiB. At 3G node 1 is
+    // [1.5 GiB, 2 GiB) and [4 GiB, 5 GiB): a DMA32 and a Normal zone. Each node's DMA32 zone is a
+    // GiB or more, so its per-cpu list holds 378 pages (6 x batch 63): zone reclaim's freed pages
+    // stay on it until it is full, which the suite's zone_reclaim_mode test had not allowed for.
+    [Fact]
+    public Task The_numa_suite_passes_with_2_nodes_at_3G_node_1_across_the_4_GiB_boundary() => NumaSuitePasses(2, "3G");
+
+    // At 4G node 1 is [4 GiB, 6 GiB) alone: a Normal zone only, and the largest usable region, so
+    // the heap's boot arena and the collector's maps lie on node 1, not node 0.
+    [Fact]
+    public Task The_numa_suite_passes_with_2_nodes_at_4G_node_1_wholly_above_4_GiB() => NumaSuitePasses(2, "4G");
+
+    [Fact]
+    public async Task Numa_shows_the_zonelists_of_nodes_with_DMA32_and_Normal_zones_in_node_and_zone_order()
+    {
+        var run = await KernelImage.ScriptAsync(["numa", "sysctl numa_zonelist_order zone", "numa"], "3G", timeoutSeconds: 120, numaNodes: 2);
+        Assert.True(run.ExitCode == RunExitCode.Passed, KernelImage.Describe(run));
+        string node = string.Join("\n", run.Exchanges[0].Output);
+        Assert.Contains("SRAT: Node 1 PXM 1 [mem 0x0060000000-0x007fffffff]", node);
+        Assert.Contains("SRAT: Node 1 PXM 1 [mem 0x0100000000-0x013fffffff]", node);
+        // Node order: the node's own zones from the highest down, then the next node's.
+        Assert.Contains("zonelist order: Node", node);
+        Assert.Contains("node 0 zonelist: 0/DMA32 0/DMA 1/Normal 1/DMA32", node);
+        Assert.Contains("node 1 zonelist: 1/Normal 1/DMA32 0/DMA32 0/DMA", node);
+        // Zone order: each zone type across the nodes by distance, the highest type first, so
+        // node 0's GFP_KERNEL allocations start on node 1's Normal and keep node 0's DMA32 for last but DMA.
+        string zone = string.Join("\n", run.Exchanges[2].Output);
+        Assert.Contains("zonelist order: Zone", zone);
+        Assert.Contains("node 0 zonelist: 1/Normal 0/DMA32 1/DMA32 0/DMA", zone);
+        Assert.Contains("node 1 zonelist: 1/Normal 1/DMA32 0/DMA32 0/DMA", zone);
+    }
 
     [Fact]
     public async Task Script_with_two_nodes_shows_both_nodes_in_numa_numastat_and_buddyinfo()

@@ -118,24 +118,35 @@ namespace Kernel.Tests
             }
             ref NumaInfo info = ref AcpiNuma.Info;
             a.Equal((long)Nodes, (long)pa.NodeCount, "the allocator has one node per SRAT proximity domain");
-            // TestRunner --numa N: node i spans [i * size, (i + 1) * size), the last one the rest.
-            ulong span0 = 0;
+            // TestRunner --numa N gives node i memory / N MiB of RAM (the last one the rest), nodes in
+            // address order. QEMU lays RAM out below the PCI hole and goes on at 4 GiB, and the SRAT
+            // follows the RAM: node 0 leaves out the ISA hole [640 KiB, 1 MiB), and a node whose RAM
+            // crosses the top of low memory gets a second range at 4 GiB (--numa 2 --memory 3G on q35:
+            // node 1 is [1.5 GiB, 2 GiB) and [4 GiB, 5 GiB); at 4G it is [4 GiB, 6 GiB) alone).
+            ulong ram0 = 0, prevHi = 0;
             for (int n = 0; n < Nodes; n++)
             {
-                ulong lo = 0xFFFFFFFFFFFFFFFFUL, hi = 0;
+                ulong lo = 0xFFFFFFFFFFFFFFFFUL, hi = 0, ram = 0;
                 for (int i = 0; i < info.RangeCount; i++)
                 {
                     if (info.RangeNode(i) != n || info.RangeHotPluggable(i)) continue;
+                    ram += info.RangeLength(i);
                     if (info.RangeBase(i) < lo) lo = info.RangeBase(i);
                     if (info.RangeBase(i) + info.RangeLength(i) > hi) hi = info.RangeBase(i) + info.RangeLength(i);
                 }
                 a.True(hi > lo, "every node has a memory range");
-                if (n == 0) { a.Equal(0UL, lo, "node 0 starts at 0"); span0 = hi; }
+                // Whole MiB: node 0's 384 KiB ISA hole rounds back up to the MiB QEMU was given.
+                ram = (ram + Mib - 1) / Mib * Mib;
+                if (n == 0) { a.Equal(0UL, lo, "node 0 starts at 0"); ram0 = ram; }
                 else
                 {
-                    a.Equal(span0 * (ulong)n, lo, "each node starts where the one before it ends");
-                    if (n < Nodes - 1) a.Equal(span0, hi - lo, "each node has the same size");
+                    a.True(lo == prevHi || (lo == FourGib && prevHi < FourGib && !UsableBetween(prevHi, FourGib)),
+                        string.Concat("node ", n.ToString(), " starts where the one before it ends, or at 4 GiB when that one ends at the top of low memory"));
+                    a.False(UsableBetween(prevHi, lo), "no usable RAM lies between two nodes");
+                    if (n < Nodes - 1) a.Equal(ram0, ram, "each node has the same RAM (memory / N)");
+                    else a.True(ram >= ram0, "the last node has the rest (not less than the others)");
                 }
+                prevHi = hi;
                 a.Equal((ulong)n, info.Pxm(n), "node N is proximity domain N");
                 for (int m = 0; m < Nodes; m++)
                     a.Equal((long)(10 + 10 * (n > m ? n - m : m - n)), (long)pa.NodeDistance(n, m), "node_distance is the SLIT's 10 + 10 x |i - j|");
@@ -151,6 +162,36 @@ namespace Kernel.Tests
             a.Equal((long)SlitState.Ok, (long)info.Slit, "QEMU gave a SLIT");
         }
 
+        private const ulong Mib = 1UL << 20, FourGib = 4UL << 30;
+
+        /// <summary>Is any usable RAM (below the mapped limit) of the boot memory map in [<paramref name="start"/>, <paramref name="end"/>)?</summary>
+        private static bool UsableBetween(ulong start, ulong end)
+        {
+            if (end > Paging.MappedLimit) end = Paging.MappedLimit;
+            for (int i = 0; i < BootInfo.RegionCount; i++)
+            {
+                MemoryRegion r = BootInfo.Region(i);
+                if (r.Type != MemoryRegionType.Usable) continue;
+                ulong lo = r.Base > start ? r.Base : start, hi = r.End < end ? r.End : end;
+                if (lo < hi) return true;
+            }
+            return false;
+        }
+
+        /// <summary>Does node <paramref name="nid"/> (its SRAT ranges) have usable RAM in [<paramref name="start"/>, <paramref name="end"/>)?</summary>
+        private static bool NodeHasUsable(int nid, ulong start, ulong end)
+        {
+            ref NumaInfo info = ref AcpiNuma.Info;
+            for (int i = 0; i < info.RangeCount; i++)
+            {
+                if (info.RangeNode(i) != nid || info.RangeHotPluggable(i)) continue;
+                ulong lo = info.RangeBase(i) > start ? info.RangeBase(i) : start;
+                ulong rangeEnd = info.RangeBase(i) + info.RangeLength(i), hi = rangeEnd < end ? rangeEnd : end;
+                if (lo < hi && UsableBetween(lo, hi)) return true;
+            }
+            return false;
+        }
+
         private static void Each_node_has_its_own_zones_watermarks_and_kswapd_task(Assert a)
         {
             if (!MultiNode(a)) return;
@@ -159,11 +200,27 @@ namespace Kernel.Tests
             a.Equal((long)Nodes, (long)Processes.NodeCount, "one kswapd task per node");
             for (int n = 0; n < Nodes; n++)
             {
-                a.True(pa.HasZone(n, ZoneType.Dma32), "every node has a DMA32 zone (all RAM is below 4 GiB)");
-                ref Zone z = ref pa.GetZone(n, ZoneType.Dma32);
-                a.True(z.ManagedPages > 0 && z.WatermarkMin > 0 && z.WatermarkLow > z.WatermarkMin && z.WatermarkHigh > z.WatermarkLow,
-                    "each node's zone has its own watermarks");
-                a.True(z.AllocBatch <= z.WatermarkHigh - z.WatermarkLow, "its fair batch is at most high - low (set from its marks, used up by allocations)");
+                // A node has the zones its RAM lies in: DMA below 16 MiB, DMA32 below 4 GiB, Normal above.
+                int zones = 0;
+                for (int t = 0; t < MmConstants.MaxNrZones; t++)
+                {
+                    ulong zoneLo = t == 0 ? 0 : t == 1 ? MmConstants.DmaLimitPfn << 12 : MmConstants.Dma32LimitPfn << 12;
+                    ulong zoneHi = t == 0 ? MmConstants.DmaLimitPfn << 12 : t == 1 ? MmConstants.Dma32LimitPfn << 12 : 0xFFFFFFFFFFFFFFFFUL;
+                    bool ram = NodeHasUsable(n, zoneLo, zoneHi);
+                    a.Equal(ram, pa.HasZone(n, (ZoneType)t), string.Concat("node ", n.ToString(), " has a ", Zone.ZoneName((ZoneType)t), " zone exactly when it has RAM in its range"));
+                    if (!pa.HasZone(n, (ZoneType)t)) continue;
+                    zones++;
+                    ref Zone z = ref pa.GetZone(n, (ZoneType)t);
+                    // __setup_per_zone_wmarks: min_free_kbytes is shared by every zone of every node in
+                    // proportion to its managed pages (a zone the boot data nearly fills, as DMA on
+                    // --memory 3G, gets 0, as in Linux), low and high above it.
+                    ulong share = ((ulong)pa.MinFreeKbytes >> 2) * z.ManagedPages / pa.TotalManagedPages;
+                    a.Equal((long)share, z.WatermarkMin, string.Concat("node ", n.ToString(), " ", z.Name, ": min is its share of min_free_kbytes by managed pages"));
+                    a.True(z.WatermarkLow >= z.WatermarkMin && z.WatermarkHigh >= z.WatermarkLow && (share < 4 || z.WatermarkHigh > z.WatermarkLow),
+                        "low and high lie above min");
+                    a.True(z.AllocBatch <= z.WatermarkHigh - z.WatermarkLow, "its fair batch is at most high - low (set from its marks, used up by allocations)");
+                }
+                a.True(zones > 0, "every node has a zone");
                 a.Equal(MemoryManager.Reclaim.Kswapd.ThreadName(n), vm.Procs.Get(vm.Nodes[n].Kswapd.Pid).Comm, "the node's kswapd thread is named for it");
                 KswapdTask k = Processes.Kswapd(n);
                 a.True(k != null && k.Nid == n && k.Task != null, "the node's kswapd runs as its own scheduler task");
@@ -186,6 +243,13 @@ namespace Kernel.Tests
         {
             for (int i = 0; i < BuddyHeap.ReservationCount; i++)
                 if (address >= BuddyHeap.ReservationStart(i) && address < BuddyHeap.ReservationEnd(i)) return true;
+            return false;
+        }
+
+        private static bool ReservedAs(ulong address, BuddyHeap.ReservationKind kind)
+        {
+            for (int i = 0; i < BuddyHeap.ReservationCount; i++)
+                if (BuddyHeap.ReservationKindOf(i) == kind && address >= BuddyHeap.ReservationStart(i) && address < BuddyHeap.ReservationEnd(i)) return true;
             return false;
         }
 
@@ -213,7 +277,7 @@ namespace Kernel.Tests
                 a.True(reservedOnNode, "every page of the block is a reserved page of the node (PG_reserved, its nid, a boot reservation)");
                 // Through the page tables: the descriptor of every page of the node is stored on the node.
                 // (QEMU's nodes are whole MiB, so no memmap page holds descriptors of two nodes.)
-                ulong checkedPages = 0, offNode = 0, unmapped = 0, reservedUsable = 0, present = 0, managed = 0;
+                ulong checkedPages = 0, offNode = 0, unmapped = 0, reservedUsable = 0, bootData = 0, present = 0, managed = 0;
                 for (int t = 0; t < MmConstants.MaxNrZones; t++)
                 {
                     if (!pa.HasZone(n, (ZoneType)t)) continue;
@@ -228,16 +292,22 @@ namespace Kernel.Tests
                             if (!Paging.Translate((ulong)pa.PfnToPage(pfn), out ulong phys)) unmapped++;
                             else if (info.NodeOf(phys, out _) != n) offNode++;
                         }
-                        if (Usable(pfn << 12) && Reserved(pfn << 12)) reservedUsable++;
+                        if (Usable(pfn << 12) && Reserved(pfn << 12))
+                        {
+                            reservedUsable++;
+                            if (!ReservedAs(pfn << 12, BuddyHeap.ReservationKind.Memmap)) bootData++;
+                        }
                     }
                 }
                 a.True(checkedPages > 0, "the node's descriptors were looked up");
                 a.Equal(0UL, unmapped, "no descriptor of the node is unmapped");
                 a.Equal(0UL, offNode, "descriptors of the node's pages stored on another node");
-                // present - managed = the usable pages reserved at boot on this node: the memmap block
-                // counts on its own node (node 0 also pays for the kernel, the arena, the collector's maps).
+                // present - managed = the usable pages reserved at boot on this node: its memmap block,
+                // and the kernel's boot data that lies on it (low memory, the image and boot info on
+                // node 0; the arena and the collector's maps in the heap region, the largest usable
+                // region: node 0 below 4 GiB, the node above 4 GiB at --memory 4G).
                 a.Equal(reservedUsable, present - managed, "the node's present - managed pages are the boot reservations on it, its memmap block among them");
-                if (n != 0) a.Equal(Vmemmap.BlockPages(n), present - managed, "a node holding no kernel data gives exactly its memmap block");
+                a.Equal(Vmemmap.BlockPages(n) + bootData, present - managed, "a node gives exactly its memmap block and the boot data that lies on it");
             }
         }
 
@@ -334,9 +404,18 @@ namespace Kernel.Tests
             if (vm.Swap == null) { a.Skip(string.Concat("no swap device: ", Processes.NoSwapReason)); return; }
             PageAllocator pa = vm.Pa;
             const int home = 0, pages = 64;
-            // Cold anonymous memory on the home node: what zone reclaim can swap out.
-            Program cold = StartIdle(a, 4 * pages, home);
-            if (cold == null) return;
+            // Cold anonymous memory on the home node: what zone reclaim can swap out. Zone reclaim
+            // frees what it reclaims as every order-0 free goes: onto the zone's per-cpu list, which
+            // NR_FREE_PAGES (what the watermark check reads) does not count, until the list reaches
+            // pcp.high and a batch goes back to the buddy lists. So the zone rises over its watermark
+            // only after its per-cpu list has filled: the cold memory is what every home zone's list
+            // can hold (6 x batch: 18 pages on a 64 MiB zone, 378 on one of 1 GiB or more) and 4 x
+            // the pages the test allocates on top.
+            int cold = 4 * pages;
+            for (int t = 0; t < MmConstants.MaxNrZones; t++)
+                if (pa.HasZone(home, (ZoneType)t)) cold += pa.GetZone(home, (ZoneType)t).Pcp.High;
+            Program coldProgram = StartIdle(a, cold, home);
+            if (coldProgram == null) return;
             Inflate(home);
             // zone_reclaim_mode 0 (the default): the new pages go to the remote node.
             ulong remote = RemoteLru(vm, home);
@@ -355,7 +434,7 @@ namespace Kernel.Tests
             a.True(pa.Stat.Pswpout > swapped, "it swapped the home node's cold pages out");
             a.True(RemoteLru(vm, home) < remote + pages, "with zone_reclaim_mode on the pages stayed home (not all went off node)");
             Stop(local);
-            Stop(cold);
+            Stop(coldProgram);
             Deflate();
         }
 
@@ -388,17 +467,20 @@ namespace Kernel.Tests
         {
             if (!MultiNode(a)) return;
             PageAllocator pa = BuddyHeap.Allocator;
-            string[] heads = { "Node 0, zone    DMA32", "Node 1, zone    DMA32", "Node 2, zone    DMA32", "Node 3, zone    DMA32",
-                               "Node 4, zone    DMA32", "Node 5, zone    DMA32", "Node 6, zone    DMA32", "Node 7, zone    DMA32" };
-            for (int n = 0; n < Nodes && n < heads.Length; n++)
-            {
-                Finder b = new Finder(heads[n]);
-                pa.WriteBuddyInfo(b);
-                a.True(b.Found, string.Concat("buddyinfo has ", heads[n]));
-                Finder z = new Finder(heads[n]);
-                pa.WriteZoneInfo(z);
-                a.True(z.Found, string.Concat("zoneinfo has ", heads[n]));
-            }
+            // Linux's "Node %d, zone %8s" for every populated zone of every node.
+            for (int n = 0; n < Nodes; n++)
+                for (int t = 0; t < MmConstants.MaxNrZones; t++)
+                {
+                    if (!pa.HasZone(n, (ZoneType)t)) continue;
+                    string name = Zone.ZoneName((ZoneType)t);
+                    string head = string.Concat("Node ", n.ToString(), ", zone ", name.PadLeft(8));
+                    Finder b = new Finder(head);
+                    pa.WriteBuddyInfo(b);
+                    a.True(b.Found, string.Concat("buddyinfo has ", head));
+                    Finder z = new Finder(head);
+                    pa.WriteZoneInfo(z);
+                    a.True(z.Found, string.Concat("zoneinfo has ", head));
+                }
             Finder s = new Finder("numa_foreign");
             pa.WriteNumaStat(s);
             a.True(s.Found, "numastat has its numa_foreign row");

@@ -37,10 +37,10 @@ namespace MemoryManager.Tests.Reclaim
         private byte* _swapMem;
         private byte* _fileMem;
 
-        public Rig(ulong memory = 32 * MiB, ulong swapSlots = 4096, VmOptions? options = null, bool congestion = true, MemoryMap map = null)
+        public Rig(ulong memory = 32 * MiB, ulong swapSlots = 4096, VmOptions? options = null, bool congestion = true, MemoryMap map = null, bool pcp = false)
         {
-            M = map == null ? Machine.Flat(memory, 1 * MiB, pcp: false, realMemory: true)
-                            : new Machine(map, new AllocatorOptions { PerCpuLists = false, PoisonFreePages = true }, realMemory: true);
+            M = map == null ? Machine.Flat(memory, 1 * MiB, pcp: pcp, realMemory: true)
+                            : new Machine(map, new AllocatorOptions { PerCpuLists = pcp, PoisonFreePages = true }, realMemory: true);
             M.Pa.Clock = Clock;
             if (swapSlots >= 2)
             {
