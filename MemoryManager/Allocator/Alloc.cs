@@ -42,11 +42,13 @@ namespace MemoryManager.Allocator
             // entry in scratch registers.)
             if (((uint)order | ((uint)gfp & (uint)PcpEntryExcluded)) != 0)
                 return AllocPagesGeneral(ref current, gfp, order);
-            int nid = current.Nid;
-            if ((uint)nid >= (uint)NodeCount) nid = 0;
             // The zonelist's first (preferred) zone, ZonelistOffset(nid, ZONE_NORMAL, false)'s,
-            // precomputed per node with the options (SetupPcpEntry); -1 (no zone, or per-cpu lists
-            // off or poisoning on) fails the one range test, which also proves the index valid.
+            // precomputed per node with the options (SetupPcpEntry); -1 (a nid with no node, no
+            // zone, or per-cpu lists off or poisoning on) fails the one range test, which also
+            // proves the index valid. (A task on a nid with no node, which LocalNid takes as node 0,
+            // goes the general way.)
+            uint nid = (uint)current.Nid;
+            if (nid >= MaxNodes) return AllocPagesGeneral(ref current, gfp, 0);
             int first = _pcpEntry.Zone[nid];
             Zone[] zones = _zones;
             if ((uint)first >= (uint)zones.Length) return AllocPagesGeneral(ref current, gfp, 0);
@@ -61,12 +63,11 @@ namespace MemoryManager.Allocator
             // zone_statistics(preferred = z, z): a hit, on the task's node or not. (Counters are
             // written as x = x + 1: the JIT then updates the field in place.)
             z.NumaHit = z.NumaHit + 1;
-            if (z.Nid == nid) z.NumaLocal = z.NumaLocal + 1; else z.NumaOther = z.NumaOther + 1;
+            if (z.Nid == (int)nid) z.NumaLocal = z.NumaLocal + 1; else z.NumaOther = z.NumaOther + 1;
             // pgalloc (indexed by the zone's type) and NR_ALLOC_BATCH, as CountPgalloc(z, 1).
             Stat.Pgalloc[(int)z.Type] = Stat.Pgalloc[(int)z.Type] + 1;
-            long batch = z.AllocBatch - 1;
-            z.AllocBatch = batch;
-            if (batch <= 0) z.FairDepleted = true;
+            z.AllocBatch = z.AllocBatch - 1;
+            if (z.AllocBatch <= 0) z.FairDepleted = true;
             // __rmqueue_pcplist's unlink from the hot end, then prep_new_page (as PcpAllocPrep).
             Page* memmap = _memmap;
             uint idx = z.Pcp.Head;

@@ -425,7 +425,7 @@ namespace MemoryManager.Allocator
 
         /// <summary>page_address: where the page's bytes are, null when there is no real memory behind the pages.</summary>
         public byte* PageAddress(ulong pfn)
-            => pfn - MinPfn < _physPages ? _phys + (pfn << MmConstants.PageShift) : null;   // (_physPages: 0 without real memory)
+            => pfn - MinPfn >= _physPages ? null : _phys + (pfn << MmConstants.PageShift);   // (_physPages: 0 without real memory)
 
         /// <summary>True when real memory is behind the pages.</summary>
         public bool HasPhysicalMemory => _hasPhys;

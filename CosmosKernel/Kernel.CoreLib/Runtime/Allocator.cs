@@ -70,6 +70,7 @@ namespace Kernel.Core.Runtime
         /// before its OOM killer (<paramref name="beforeOomKill"/>: `new` will collect garbage and ask
         /// again)? Clears both flags.
         /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static bool TakeMayFail(out bool beforeOomKill)
         {
             bool may = s_newMayFail;
