@@ -103,10 +103,18 @@ namespace MemoryManager.Slab
         /// virt_to_head_page for the heap: the head of the slab or large kmalloc block holding
         /// pfn, or null when pfn is in neither (free, another allocated block, reserved).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Page* FindHead(ulong pfn)
         {
             Page* p = Desc(pfn);
             if ((p->Flags & (PageFlags.Slab | PageFlags.LargeKmalloc)) != 0) return p->RefCount > 0 ? p : null;
+            return FindHeadOfTail(pfn, p);
+        }
+
+        /// <summary>FindHead for a page that heads nothing itself (a tail page, or not the heap's): out of line.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Page* FindHeadOfTail(ulong pfn, Page* p)
+        {
             if ((p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp)) != 0 || p->RefCount > 0) return null;
             for (int o = 1; o < MmConstants.MaxOrder; o++)
             {
