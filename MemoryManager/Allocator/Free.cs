@@ -24,8 +24,8 @@ namespace MemoryManager.Allocator
             // pcp.high (no batch to give back) is pushed here; anything else goes to
             // FreePagesGeneral, whose call is the last thing each way out does (a jump, no frame).
             // The result is the same either way: this is FreeBlock's own pcp push for that case.
-            // (The options first: without per-cpu lists, or with poisoning, nothing else is read here.)
-            // (_pcpClosed: per-cpu lists off or poisoning on, fixed at Create; one test with the order.)
+            // (The options first, as one test with the order: _pcpClosed is per-cpu lists off or
+            // poisoning on, fixed at Create. Then nothing else is read here.)
             if ((order | _pcpClosed) != 0) return FreePagesGeneral(pfn, order, ownerPid);
             Page* memmap = _memmap;
             ulong idx = pfn - MinPfn;
