@@ -47,10 +47,10 @@ namespace MemoryManager.Allocator
             // zone, or per-cpu lists off or poisoning on) fails the one range test, which also
             // proves the index valid. (A task on a nid with no node, which LocalNid takes as node 0,
             // goes the general way.)
+            Zone[] zones = _zones;   // (read first: `this` is then known non-null for the table below)
             uint nid = (uint)current.Nid;
             if (nid >= MaxNodes) return AllocPagesGeneral(ref current, gfp, 0);
             int first = _pcpEntry.Zone[nid];
-            Zone[] zones = _zones;
             if ((uint)first >= (uint)zones.Length) return AllocPagesGeneral(ref current, gfp, 0);
             ref Zone z = ref zones[first];
             int count = z.Pcp.Count;
@@ -79,8 +79,7 @@ namespace MemoryManager.Allocator
             p->Flags = PageFlags.None;
             p->Order = 0;
             p->RefCount = 1;
-            p->Next = Page.None;
-            p->Prev = Page.None;
+            *(ulong*)&p->Next = 0xFFFFFFFFFFFFFFFFUL;   // Next and Prev (adjacent) both Page.None, in one store
             p->Owner = pid;
             p->Private = 0;
             return MinPfn + idx;
