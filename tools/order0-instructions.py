@@ -2,7 +2,7 @@
 # kernel's `measure` suite. Run by tools/order0-instructions.sh, which boots the kernel with
 # QEMU's gdbstub (-s). Waits for PageBench.BuddyRound (the measure suite's buddy loop), then single-steps from one
 # entry of PageAllocator.AllocPages to the next (one loop iteration: alloc, the store into the
-# page, free, the loop) four times, and prints the counts. Single steps run with interrupts
+# page, free, the loop) four times, and prints the counts; then the same for the order-3 loop. Single steps run with interrupts
 # masked (QEMU's default sstep flags), so nothing else is counted. Then the same for the suite's
 # 48-byte object loop (BuddyHeap.Alloc(48) + BuddyHeap.Free through the slab's kmalloc-64).
 import gdb, time
@@ -39,6 +39,19 @@ for it in range(4):
         if pc == alloc:
             break
     print("ORDER0 pair: %d instructions per iteration (%d from AllocPages to FreePages, %d from FreePages back to AllocPages)" % (n, toFree, n - toFree))
+# Then the same loop at order 3 (the measure suite's buddy order-3 round, the general path both
+# ways): from one entry of AllocPages with order 3 (its fourth argument, ecx) to the next.
+gdb.execute("hbreak *%d if ($rcx & 0xffffffff) == 3" % alloc)
+gdb.execute("continue")
+gdb.execute("delete")
+for it in range(4):
+    n = 0
+    while n < 20000:
+        gdb.execute("stepi", to_string=True)
+        n += 1
+        if int(gdb.parse_and_eval("$pc")) == alloc:
+            break
+    print("ORDER3 pair: %d instructions per iteration (AllocPages(order 3), the store, FreePages, the loop)" % n)
 # Then the measure suite's 48-byte object loop (BuddyHeap.Alloc(48), a store, BuddyHeap.Free):
 # from one entry of BuddyHeap.Alloc(nuint) with size 48 to the next.
 obj = addr("Kernel_Mm_Kernel_Mm_BuddyHeap__Alloc")

@@ -48,7 +48,9 @@ namespace Kernel.Mm
             return b;
         }
 
-        public static bool Contains(void* p) => (ulong)p >= s_start && (ulong)p < s_end && s_end != 0;
+        /// <summary>Does p lie in the arena? One unsigned test: before Open both ends are 0, so nothing does.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static bool Contains(void* p) => (ulong)p - s_start < s_end - s_start;
 
         /// <summary>A free of an early object: ignored (the object is permanent), counted.</summary>
         public static void IgnoreFree() => IgnoredFrees++;

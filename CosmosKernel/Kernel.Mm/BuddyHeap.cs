@@ -81,6 +81,11 @@ namespace Kernel.Mm
         private static BuddyHeapMode s_mode;
         private static BuddyHeapDetails s_details;
         private static HeapStats s_stats;
+        // pfn_to_page's numbers, copied from the allocator once it exists (kfree's "is this heap
+        // memory" test reads them without the allocator object): the memmap, its first pfn and
+        // how many pfns it spans.
+        private static Page* s_memmap;
+        private static ulong s_minPfn, s_spannedPfns;
         /// <summary>in_interrupt() of the current context: allocations then use GFP_ATOMIC (no interrupt handler allocates yet).</summary>
         public static bool InInterrupt;
 
@@ -327,6 +332,9 @@ namespace Kernel.Mm
             // kswapd, direct reclaim and the OOM killer are not wired yet: the slow path goes
             // straight to its failure report (null partners).
             s_pa = ObjectModel.AddressOf(pa);
+            s_memmap = pa.PfnToPage(pa.MinPfn);
+            s_minPfn = pa.MinPfn;
+            s_spannedPfns = pa.MaxPfn - pa.MinPfn;
             s_log = ObjectModel.AddressOf(log);
             s_slab = ObjectModel.AddressOf(slab);
             s_details.Mode = s_mode;
@@ -344,9 +352,20 @@ namespace Kernel.Mm
             // A `new` in task context may fail softly: null after the whole slow path (reclaim,
             // the OOM killer), and `new` throws OutOfMemoryException (docs/exceptions.md).
             bool mayFail = Kernel.Core.Runtime.Allocator.TakeMayFail(out bool beforeOomKill);
-            TaskContext t = Current;
+            // The kernel's task context (Current) made already inside the heap's allocation scope:
+            // it is this call's own and dropped on return, so the scope needs no save and restore
+            // around the slab (Alloc(size, ref current) keeps them for a caller's context).
+            TaskContext t = new TaskContext(0, "swapper", TaskFlags.KernelThread | HeapScope);
+            t.InInterrupt = InInterrupt;
             if (mayFail && !t.InInterrupt && !KernelGc.IsRunning) return AllocOrNull(size, beforeOomKill, ref t);
-            return Alloc(size, ref t);
+            // Not ready (dead after an out-of-memory panic, or not set up) and size 0 take the full entry.
+            if (!s_ready || size == 0) return Alloc(size, ref t);
+            void* p = Slab.Alloc(size, t.InInterrupt ? Gfp.GFP_ATOMIC : Gfp.GFP_KERNEL, ref t, out SlabResult r, out nuint usable);
+            if (p == null) OutOfMemory(ref t, size, r);
+            s_stats.Allocations = s_stats.Allocations + 1;
+            s_stats.BytesRequested = s_stats.BytesRequested + size;
+            s_stats.BytesInUse = s_stats.BytesInUse + usable;
+            return p;
         }
 
         /// <summary>`new` requests the slow path could not serve (each became an OutOfMemoryException).</summary>
@@ -407,12 +426,14 @@ namespace Kernel.Mm
             return r;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static HeapFreeResult FreeObject(byte* p)
         {
             if (!s_ready) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "the heap is not set up");
-            Page* d = Allocator.PfnToPage((ulong)p >> MmConstants.PageShift);
+            // pfn_to_page from the copied numbers (one unsigned test for both ends of the range).
+            ulong idx = ((ulong)p >> MmConstants.PageShift) - s_minPfn;
             // Outside the buddy's pages, or on a reserved page (kernel image and stack, memmap...): not heap memory.
-            if (d == null || (d->Flags & PageFlags.Reserved) != 0) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "not in memory the heap manages");
+            if (idx >= s_spannedPfns || (s_memmap[idx].Flags & PageFlags.Reserved) != 0) return Refuse("kfree", p, HeapFreeResult.NotInHeap, "not in memory the heap manages");
             SlabAllocator slab = Slab;
             SlabResult r = slab.Free(p, out nuint usable);   // refusals are reported by the slab ("BUG kmalloc-64: double free ...")
             if (r == SlabResult.Ok) { s_stats.BytesInUse = s_stats.BytesInUse - usable; return HeapFreeResult.Ok; }

@@ -136,6 +136,7 @@ namespace Kernel.Mm
         }
 
         /// <summary>A block is freed (by the sweep or by hand): it is no managed object any more.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Forget(void* block)
         {
             if (s_ready && s_managed.TestAndClear((ulong)block + 8)) s_managedCount--;

@@ -40,31 +40,34 @@ namespace MemoryManager.Allocator
             // (Each way out calls AllocPagesGeneral last, so it is a jump; once the tests have
             // passed, neither the arguments nor the node are needed again, which keeps the
             // entry in scratch registers.)
-            if (order != 0 || (gfp & PcpEntryExcluded) != 0 || !Options.PerCpuLists || Options.PoisonFreePages)
+            if (((uint)order | ((uint)gfp & (uint)PcpEntryExcluded)) != 0)
                 return AllocPagesGeneral(ref current, gfp, order);
-            int nid = current.Nid;
-            if ((uint)nid >= (uint)NodeCount) nid = 0;
-            // ZonelistOffset(nid, ZONE_NORMAL, false): the zonelist's first (preferred) zone.
-            int first = _zonelists[(nid * MmConstants.MaxNrZones + (int)ZoneType.Normal) * 2 * _zonelistStride];
-            if (first < 0) return AllocPagesGeneral(ref current, gfp, 0);
-            ref Zone z = ref _zones[first];
+            // The zonelist's first (preferred) zone, ZonelistOffset(nid, ZONE_NORMAL, false)'s,
+            // precomputed per node with the options (SetupPcpEntry); -1 (a nid with no node, no
+            // zone, or per-cpu lists off or poisoning on) fails the one range test, which also
+            // proves the index valid. (A task on a nid with no node, which LocalNid takes as node 0,
+            // goes the general way.)
+            Zone[] zones = _zones;   // (read first: `this` is then known non-null for the table below)
+            uint nid = (uint)current.Nid;
+            if (nid >= MaxNodes) return AllocPagesGeneral(ref current, gfp, 0);
+            int first = _pcpEntry.Zone[nid];
+            if ((uint)first >= (uint)zones.Length) return AllocPagesGeneral(ref current, gfp, 0);
+            ref Zone z = ref zones[first];
             int count = z.Pcp.Count;
+            // PcpFloor = WatermarkLow + LowmemReserve[z.Type] (classzone_idx: the preferred zone's type).
             if (count == 0
-                || z.NrFree <= z.WatermarkLow + z.LowmemReserve[(int)z.Type]
+                || z.NrFree <= z.PcpFloor
                 || (z.FairDepleted && Options.FairZoneAllocation))
                 return AllocPagesGeneral(ref current, gfp, 0);
             int pid = current.Pid;
             // zone_statistics(preferred = z, z): a hit, on the task's node or not. (Counters are
             // written as x = x + 1: the JIT then updates the field in place.)
             z.NumaHit = z.NumaHit + 1;
-            if (z.Nid == nid) z.NumaLocal = z.NumaLocal + 1; else z.NumaOther = z.NumaOther + 1;
-            // pgalloc and NR_ALLOC_BATCH, as CountPgalloc(z, 1).
-            if (z.Type == ZoneType.Normal) Stat.PgallocNormal = Stat.PgallocNormal + 1;
-            else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 = Stat.PgallocDma32 + 1;
-            else Stat.PgallocDma = Stat.PgallocDma + 1;
-            long batch = z.AllocBatch - 1;
-            z.AllocBatch = batch;
-            if (batch <= 0) z.FairDepleted = true;
+            if (z.Nid == (int)nid) z.NumaLocal = z.NumaLocal + 1; else z.NumaOther = z.NumaOther + 1;
+            // pgalloc (indexed by the zone's type) and NR_ALLOC_BATCH, as CountPgalloc(z, 1).
+            Stat.Pgalloc[(int)z.Type] = Stat.Pgalloc[(int)z.Type] + 1;
+            z.AllocBatch = z.AllocBatch - 1;
+            if (z.AllocBatch <= 0) z.FairDepleted = true;
             // __rmqueue_pcplist's unlink from the hot end, then prep_new_page (as PcpAllocPrep).
             Page* memmap = _memmap;
             uint idx = z.Pcp.Head;
@@ -76,8 +79,7 @@ namespace MemoryManager.Allocator
             p->Flags = PageFlags.None;
             p->Order = 0;
             p->RefCount = 1;
-            p->Next = Page.None;
-            p->Prev = Page.None;
+            *(ulong*)&p->Next = 0xFFFFFFFFFFFFFFFFUL;   // Next and Prev (adjacent) both Page.None, in one store
             p->Owner = pid;
             p->Private = 0;
             return MinPfn + idx;
@@ -201,15 +203,13 @@ namespace MemoryManager.Allocator
         }
 
         /// <summary>
-        /// pgalloc_dma/dma32/normal += n for the zone's type; and NR_ALLOC_BATCH -= n, the zone
+        /// pgalloc_dma/dma32/normal += n for the zone's type (indexed by it); and NR_ALLOC_BATCH -= n, the zone
         /// marked ZONE_FAIR_DEPLETED once its batch is used up (buffered_rmqueue, 3.12+).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void CountPgalloc(ref Zone z, ulong n)
         {
-            if (z.Type == ZoneType.Normal) Stat.PgallocNormal += n;
-            else if (z.Type == ZoneType.Dma32) Stat.PgallocDma32 += n;
-            else Stat.PgallocDma += n;
+            Stat.Pgalloc[(int)z.Type] += n;
             z.AllocBatch -= (long)n;
             if (z.AllocBatch <= 0) z.FairDepleted = true;
         }

@@ -12,7 +12,7 @@ namespace MemoryManager.Allocator
     /// <summary>Set-up options of the page allocator. <c>new AllocatorOptions()</c> gives the defaults.</summary>
     public struct AllocatorOptions
     {
-        /// <summary>Per-cpu page lists for order 0 (default true; off for teaching the bare buddy path).</summary>
+        /// <summary>Per-cpu page lists for order 0 (default true; off for teaching the bare buddy path). Fixed at Create: the order-0 entries precompute it.</summary>
         public bool PerCpuLists;
         /// <summary>Use the watermark_scale_factor rule (Linux 4.6+) instead of the seed-era low = min + min/4, high = min + min/2.</summary>
         public bool ModernWatermarks;
@@ -20,7 +20,7 @@ namespace MemoryManager.Allocator
         public int WatermarkScaleFactor;
         /// <summary>Use the later zone_watermark_ok (some free list at order &gt;= the request is non-empty) instead of the seed's per-order loop.</summary>
         public bool ModernWatermarkCheck;
-        /// <summary>Fill free pages with 0xAA and verify on allocation (needs real memory behind the pages).</summary>
+        /// <summary>Fill free pages with 0xAA and verify on allocation (needs real memory behind the pages). Fixed at Create: the order-0 entries precompute it.</summary>
         public bool PoisonFreePages;
         /// <summary>
         /// Page contents are at their physical address: physBase 0 (null) then means an

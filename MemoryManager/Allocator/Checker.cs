@@ -66,6 +66,11 @@ namespace MemoryManager.Allocator
                         Fail(ref st, "page has the wrong zone or node", pfn, p->Zone, (long)ZoneOfPfn(pfn));
                         pfn++; continue;
                     }
+                    if (p->ZoneId != ZoneIndex(p->Nid, p->Zone))
+                    {
+                        Fail(ref st, "page's zone id is not its node and zone", pfn, p->ZoneId, ZoneIndex(p->Nid, p->Zone));
+                        pfn++; continue;
+                    }
                     int zi = ZoneIndex(p->Nid, p->Zone);
                     if ((p->Flags & PageFlags.Buddy) != 0)
                     {

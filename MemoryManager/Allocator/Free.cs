@@ -24,18 +24,24 @@ namespace MemoryManager.Allocator
             // pcp.high (no batch to give back) is pushed here; anything else goes to
             // FreePagesGeneral, whose call is the last thing each way out does (a jump, no frame).
             // The result is the same either way: this is FreeBlock's own pcp push for that case.
-            // (The options first: without per-cpu lists, or with poisoning, nothing else is read here.)
-            if (order != 0 || !Options.PerCpuLists || Options.PoisonFreePages) return FreePagesGeneral(pfn, order, ownerPid);
+            // (The options first, as one test with the order: _pcpClosed is per-cpu lists off or
+            // poisoning on, fixed at Create. Then nothing else is read here.)
+            if ((order | _pcpClosed) != 0) return FreePagesGeneral(pfn, order, ownerPid);
             Page* memmap = _memmap;
             ulong idx = pfn - MinPfn;
             Page* p = memmap + idx;
-            if (idx >= MaxPfn - MinPfn
+            if (idx >= _spannedPages
                 || (p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp | FlagsCheckAtFree)) != 0
                 || p->RefCount != 1
                 || p->Order != 0
                 || p->Owner != ownerPid)
                 return FreePagesGeneral(pfn, 0, ownerPid);
-            ref Zone z = ref _zones[ZoneIndex(p->Nid, p->Zone)];
+            // page_zone through page_zone_id (Nid * MAX_NR_ZONES + Zone, written with them); an id
+            // outside the zone table goes the general way (which reads Nid and Zone).
+            Zone[] zones = _zones;
+            uint zi = p->ZoneId;
+            if (zi >= (uint)zones.Length) return FreePagesGeneral(pfn, 0, ownerPid);
+            ref Zone z = ref zones[zi];
             int count = z.Pcp.Count + 1;
             if (count >= z.Pcp.High) return FreePagesGeneral(pfn, 0, ownerPid);
             uint head = z.Pcp.Head;

@@ -61,6 +61,15 @@ namespace MemoryManager.Allocator
         private Zone _noZone;                    // returned by GetZone for a bad nid
         private readonly int[] _distance;        // node_distance, [from * NodeCount + to]
 
+        // The order-0 fast paths' precomputed state (SetupPcpEntry, Create): each node's preferred
+        // zone for an order-0 ZONE_NORMAL request (-1: the per-cpu entry is closed), whether the
+        // entries are closed (per-cpu lists off, or poisoning on: fixed at Create), the spanned
+        // pfns, and the pfns page_address answers for (0 without real memory behind the pages).
+        private struct PcpEntryTable { public fixed int Zone[MaxNodes]; }
+        private PcpEntryTable _pcpEntry;
+        private int _pcpClosed;
+        private ulong _spannedPages, _physPages;
+
         /// <summary>RECLAIM_DISTANCE: zone reclaim runs only on zones at most this far from the allocating node.</summary>
         public const int ReclaimDistance = 30;
         /// <summary>zone_reclaim_mode bits: RECLAIM_ZONE (1) reclaim before going off node, RECLAIM_WRITE (2) may write dirty pages, RECLAIM_UNMAP (4) may unmap and swap.</summary>
@@ -156,6 +165,9 @@ namespace MemoryManager.Allocator
             var a = new PageAllocator(o, memmap, physBase, ranges, nodes);
             a.MinPfn = minPfn;
             a.MaxPfn = maxPfn;
+            a._spannedPages = maxPfn - minPfn;
+            a._physPages = a._hasPhys ? maxPfn - minPfn : 0;
+            a._pcpClosed = o.PerCpuLists && !o.PoisonFreePages ? 0 : 1;
             int r = 0;
             for (int i = 0; i < map.Count; i++)
             {
@@ -275,6 +287,7 @@ namespace MemoryManager.Allocator
         {
             template.Zone = (byte)t;
             template.Nid = (ushort)nid;
+            template.ZoneId = (ushort)ZoneIndex(nid, (int)t);
             Page* p = _memmap + (s - MinPfn);
             Page* end = _memmap + (e - MinPfn);
             while (p < end) *p++ = template;
@@ -336,7 +349,22 @@ namespace MemoryManager.Allocator
                         _zonelists[at] = -1;
                     }
             }
+            SetupPcpEntry();
         }
+
+        /// <summary>
+        /// The per-cpu entry of AllocPages, per node: the first zone of the node's ZONE_NORMAL
+        /// zonelist (ZonelistOffset(nid, Normal, false)), or -1 when the node has none or the entry
+        /// is closed (per-cpu lists off, poisoning on). Follows every zonelist rebuild.
+        /// </summary>
+        private void SetupPcpEntry()
+        {
+            for (int nid = 0; nid < MaxNodes; nid++)
+                _pcpEntry.Zone[nid] = nid < NodeCount && _pcpClosed == 0 ? _zonelists[ZonelistOffset(nid, (int)ZoneType.Normal, false)] : -1;
+        }
+
+        /// <summary>The zone AllocPages' per-cpu entry serves an order-0 GFP_KERNEL request of a task on <paramref name="nid"/> from (its preferred zone), or -1 when the entry is closed.</summary>
+        public int PcpEntryZone(int nid) => (uint)nid < (uint)NodeCount ? _pcpEntry.Zone[nid] : -1;
 
         /// <summary>The nodes ordered by node_distance from <paramref name="nid"/> (itself first), ties in the order after nid (nid+1, ..., wrapping).</summary>
         private void NodesByDistance(int nid, int[] order)
@@ -397,7 +425,7 @@ namespace MemoryManager.Allocator
 
         /// <summary>page_address: where the page's bytes are, null when there is no real memory behind the pages.</summary>
         public byte* PageAddress(ulong pfn)
-            => !_hasPhys || pfn < MinPfn || pfn >= MaxPfn ? null : _phys + (pfn << MmConstants.PageShift);
+            => pfn - MinPfn >= _physPages ? null : _phys + (pfn << MmConstants.PageShift);   // (_physPages: 0 without real memory)
 
         /// <summary>True when real memory is behind the pages.</summary>
         public bool HasPhysicalMemory => _hasPhys;

@@ -1,3 +1,5 @@
+using MemoryManager.Common;
+
 namespace MemoryManager.Allocator
 {
     /// <summary>
@@ -5,9 +7,17 @@ namespace MemoryManager.Allocator
     /// allocator counts pgalloc_*, pgfree and allocstall (one per direct reclaim it enters);
     /// reclaim, kswapd and the OOM killer add the rest.
     /// </summary>
-    public struct VmStat
+    public unsafe struct VmStat
     {
-        public ulong PgallocDma, PgallocDma32, PgallocNormal;
+        /// <summary>
+        /// pgalloc_dma, pgalloc_dma32, pgalloc_normal: pages allocated from zones of each type,
+        /// indexed by ZoneType as Linux's __count_zid_vm_events(PGALLOC, zone_idx, n) indexes
+        /// PGALLOC_DMA + zone_idx (one add, no test of the type).
+        /// </summary>
+        public fixed ulong Pgalloc[MmConstants.MaxNrZones];
+        public ulong PgallocDma => Pgalloc[(int)ZoneType.Dma];
+        public ulong PgallocDma32 => Pgalloc[(int)ZoneType.Dma32];
+        public ulong PgallocNormal => Pgalloc[(int)ZoneType.Normal];
         /// <summary>Pages freed (1 &lt;&lt; order per free).</summary>
         public ulong Pgfree;
         /// <summary>Direct reclaim entered by the allocator's slow path.</summary>

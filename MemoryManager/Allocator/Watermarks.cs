@@ -74,6 +74,7 @@ namespace MemoryManager.Allocator
         /// __setup_per_zone_wmarks: pages_min = min_free_kbytes in pages, shared among zones by
         /// managed pages. Seed era: low = min + min/4, high = min + min/2. Modern option:
         /// tmp = max(min/4, managed * watermark_scale_factor / 10000), low = min + tmp, high = low + tmp.
+        /// Each zone's PcpFloor follows its new low mark.
         /// </summary>
         public void SetupPerZoneWmarks()
         {
@@ -100,12 +101,14 @@ namespace MemoryManager.Allocator
                 // NR_ALLOC_BATCH follows the new marks (3.12+): high - low, depletion cleared.
                 z.AllocBatch = z.WatermarkHigh - z.WatermarkLow;
                 z.FairDepleted = false;
+                z.PcpFloor = z.WatermarkLow + z.LowmemReserve[(int)z.Type];
             }
         }
 
         /// <summary>
         /// setup_per_zone_lowmem_reserve: lowmem_reserve[j] of zone i (i &lt; j) is the managed
         /// pages of zones i+1..j of the node divided by lowmem_reserve_ratio[i]; 0 for j &lt;= i.
+        /// Each zone's PcpFloor follows.
         /// </summary>
         private void SetupPerZoneLowmemReserve()
         {
@@ -122,6 +125,11 @@ namespace MemoryManager.Allocator
                     }
                     for (int i = j + 1; i < MmConstants.MaxNrZones; i++) _zones[ZoneIndex(nid, i)].LowmemReserve[j] = 0;
                 }
+            for (int i = 0; i < _zones.Length; i++)
+            {
+                ref Zone z = ref _zones[i];
+                z.PcpFloor = z.WatermarkLow + z.LowmemReserve[(int)z.Type];
+            }
         }
 
         /// <summary>

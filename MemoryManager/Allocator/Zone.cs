@@ -26,6 +26,13 @@ namespace MemoryManager.Allocator
         public int Nid;
         public ulong ZoneStartPfn, SpannedPages, PresentPages, ManagedPages;
         public long WatermarkMin, WatermarkLow, WatermarkHigh;
+        /// <summary>
+        /// The order-0 per-cpu entry's watermark floor: WatermarkLow + LowmemReserve[Type], the
+        /// sum zone_watermark_ok compares free pages with for an order-0 ALLOC_WMARK_LOW request
+        /// whose preferred zone is this one. Kept by the allocator wherever either part changes
+        /// (SetupPerZoneWmarks: min_free_kbytes, watermark_scale_factor; SetupPerZoneLowmemReserve).
+        /// </summary>
+        public long PcpFloor;
         /// <summary>NR_FREE_PAGES: pages on the buddy free lists (per-cpu pages not included).</summary>
         public long NrFree;
         /// <summary>lowmem_reserve[classzone]: pages kept back from allocations that could have used zone classzone.</summary>

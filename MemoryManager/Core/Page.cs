@@ -29,9 +29,15 @@ namespace MemoryManager.Core
         public int Owner;
         /// <summary>Node the page belongs to (with Zone, names its struct zone). Fills what was padding.</summary>
         public ushort Nid;
+        /// <summary>
+        /// page_zone_id: Nid * MAX_NR_ZONES + Zone, the index of the page's struct zone in the
+        /// allocator's zone table, written with Nid and Zone (Linux keeps node and zone in
+        /// page->flags and reads them back as one field). The free path's zone lookup. Fills what was padding.
+        /// </summary>
+        public ushort ZoneId;
         /// <summary>Linux's page->private / index: swap entry, page-cache offset, ...</summary>
         public ulong Private;
-        // 2 + 1 + 1 + 4 + 4 + 4 + 4 + 2 (+2 padding) + 8 = 32 bytes.
+        // 2 + 1 + 1 + 4 + 4 + 4 + 4 + 2 + 2 + 8 = 32 bytes.
     }
 
     /// <summary>

@@ -32,6 +32,36 @@ namespace MemoryManager.Slab
         /// </summary>
         public void* Alloc(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r, out nuint usable)
         {
+            // The common case first, with nothing else live: a gfp the caches take as it is (no
+            // zone modifier; not a sleeping request in interrupt, which is downgraded), a cache for
+            // the size and a partial slab whose freelist head and its next pointer pass every
+            // check, and that stays partial. It takes exactly the object AllocGeneral would (the
+            // partial slab comes first there too); anything else, unchanged, goes to AllocGeneral.
+            // (No call but that last one, so the common case needs no saved registers.)
+            if ((gfp & (Gfp.Dma | Gfp.Dma32)) == 0 && (!ctx.InInterrupt || (gfp & SleepingBits) == 0) && size - 1 < MaxCacheSize)
+            {
+                int ci = _sizeIndex[(int)((size - 1) >> 3)];
+                ref KmemCache c = ref _caches[ci];
+                if (c.Partial != Page.None)
+                {
+                    byte* obj = TryTakeObject(ref c, _memmap + c.Partial);
+                    if (obj != null)
+                    {
+                        c.Allocs = c.Allocs + 1;
+                        c.ActiveObjects = c.ActiveObjects + 1;
+                        r = SlabResult.Ok;
+                        usable = (nuint)c.ObjectSize;
+                        return obj;
+                    }
+                }
+            }
+            return AllocGeneral(size, gfp, ref ctx, out r, out usable);
+        }
+
+        /// <summary>kmalloc for every case the common one of <see cref="Alloc(nuint, Gfp, ref TaskContext, out SlabResult, out nuint)"/> leaves.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void* AllocGeneral(nuint size, Gfp gfp, ref TaskContext ctx, out SlabResult r, out nuint usable)
+        {
             usable = 0;
             if (ctx.InInterrupt && (gfp & SleepingBits) != 0)
             {
@@ -90,16 +120,59 @@ namespace MemoryManager.Slab
             ulong next = NoObject;
             if (i == NoObject || TestBit(bm, i)
                 || ((next = *(ulong*)(slab + off)) != NoObject && (next == off || !IsFreeObject(ref c, bm, next))))
-            {
-                // A free object was written after its free (or the freelist is broken otherwise):
-                // the bitmap is authoritative, so report and rebuild the freelist from it.
-                FreelistCorrupt(ref c, head, off, next);
-                RebuildFreelist(ref c, head);
-                off = st->FreeHead;
-                if (off == NoObject) { ListMove(ref c, head, ListFull); return null; }
-                next = *(ulong*)(slab + off);
-                i = ObjectIndex(ref c, off);
-            }
+                return TakeObjectAfterRepair(ref c, head, off, next);   // out of line: the common case keeps its registers
+            return TakeFreeHead(ref c, head, st, slab, bm, off, next, i);
+        }
+
+        /// <summary>
+        /// TakeObject of a partial slab that stays partial, when its checks pass (the freelist head
+        /// is a free object of the slab, its next pointer the end or another free object): the
+        /// object off the freelist, its bit set, zeroed; the slab stays on the partial list, so no
+        /// list moves. Null, with nothing changed, otherwise.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private byte* TryTakeObject(ref KmemCache c, Page* head)
+        {
+            SlabState* st = StateOf(head);
+            uint inUse = (uint)st->InUse + 1;
+            // It would fill the slab, or the slab is not marked partial: the list move is AllocGeneral's.
+            if (inUse >= c.ObjectsPerSlab || st->List != ListPartial) return null;
+            byte* slab = AddressOf(head);
+            ulong* bm = c.BitmapOffset == NoBitmapInSlab ? &(head + 1)->Private : (ulong*)(slab + c.BitmapOffset);
+            uint off = st->FreeHead;
+            uint i = ObjectIndex(ref c, off);
+            if (i == NoObject || TestBit(bm, i)) return null;
+            ulong next = *(ulong*)(slab + off);
+            if (next != NoObject && (next == off || !IsFreeObject(ref c, bm, next))) return null;
+            bm[i >> 6] |= 1UL << (int)(i & 63);
+            st->FreeHead = (ushort)next;
+            st->InUse = (ushort)inUse;
+            byte* obj = slab + off;
+            ZeroObject(obj, c.ObjectSize);
+            return obj;
+        }
+
+        /// <summary>
+        /// TakeObject's rare case: a free object was written after its free (or the freelist is
+        /// broken otherwise). The bitmap is authoritative, so report, rebuild the freelist from it
+        /// and take its new head; null (the slab moved to full) when the bitmap says it has none.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private byte* TakeObjectAfterRepair(ref KmemCache c, Page* head, uint off, ulong next)
+        {
+            FreelistCorrupt(ref c, head, off, next);
+            RebuildFreelist(ref c, head);
+            SlabState* st = StateOf(head);
+            byte* slab = AddressOf(head);
+            off = st->FreeHead;
+            if (off == NoObject) { ListMove(ref c, head, ListFull); return null; }
+            return TakeFreeHead(ref c, head, st, slab, BitmapOf(ref c, head), off, *(ulong*)(slab + off), ObjectIndex(ref c, off));
+        }
+
+        /// <summary>Takes the checked freelist head (at <paramref name="off"/>, index <paramref name="i"/>, followed by <paramref name="next"/>): bit set, zeroed, the slab to partial or full.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private byte* TakeFreeHead(ref KmemCache c, Page* head, SlabState* st, byte* slab, ulong* bm, uint off, ulong next, uint i)
+        {
             bm[i >> 6] |= 1UL << (int)(i & 63);
             st->FreeHead = (ushort)next;
             st->InUse = (ushort)(st->InUse + 1);

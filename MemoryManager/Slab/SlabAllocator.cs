@@ -213,7 +213,9 @@ namespace MemoryManager.Slab
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static uint ObjectIndex(ref KmemCache c, ulong off)
         {
-            if (off >= NoObject) return NoObject;
+            // (No separate test of off against NoObject or the slab's size: whatever the product
+            // gives for a wild off, passing i * size == off with i below ObjectsPerSlab means off is
+            // an object's start, which lies below the largest slab, 32 KiB, so never NoObject.)
             uint i = (uint)((off * c.Reciprocal) >> 32);
             if ((ulong)i * c.ObjectSize != off || i >= c.ObjectsPerSlab) return NoObject;
             return i;

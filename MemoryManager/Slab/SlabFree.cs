@@ -23,6 +23,46 @@ namespace MemoryManager.Slab
         /// <summary>kfree that also says how many usable bytes it gave back (ksize of the object before the free; 0 when refused).</summary>
         public SlabResult Free(void* p, out nuint freed)
         {
+            // The common case first, with nothing else live and no call but the fall-back: an
+            // allocated object at its start in a slab (the pointer's own page heads it) whose
+            // descriptor checks out, on the partial list and still in use after this free, so the
+            // list move is none. Exactly what FreeGeneral does for it; anything else goes there.
+            byte* a = (byte*)p;
+            if (a >= _base && a < _end)
+            {
+                Page* head = Desc(_minPfn + ((ulong)(a - _base) >> MmConstants.PageShift));
+                if ((head->Flags & (PageFlags.Slab | PageFlags.LargeKmalloc)) == PageFlags.Slab && head->RefCount > 0 && SlabDescriptorOk(head))
+                {
+                    SlabState* st = StateOf(head);
+                    ref KmemCache c = ref _caches[st->Cache];
+                    ulong off = (ulong)(a - AddressOf(head));
+                    uint i = ObjectIndex(ref c, off);
+                    if (i != NoObject && st->InUse > 1 && st->List == ListPartial)
+                    {
+                        ulong* bm = BitmapOf(ref c, head);
+                        ulong bit = 1UL << (int)(i & 63);
+                        ulong word = bm[i >> 6];
+                        if ((word & bit) != 0)
+                        {
+                            bm[i >> 6] = word & ~bit;
+                            *(ulong*)a = st->FreeHead;
+                            st->FreeHead = (ushort)off;
+                            st->InUse = (ushort)(st->InUse - 1);
+                            c.Frees = c.Frees + 1;
+                            c.ActiveObjects = c.ActiveObjects - 1;
+                            freed = (nuint)c.ObjectSize;
+                            return SlabResult.Ok;
+                        }
+                    }
+                }
+            }
+            return FreeGeneral(p, out freed);
+        }
+
+        /// <summary>kfree for every case the common one of <see cref="Free(void*, out nuint)"/> leaves (null, large objects, refusals, list moves).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private SlabResult FreeGeneral(void* p, out nuint freed)
+        {
             freed = 0;
             if (p == null) return SlabResult.Ok;
             byte* a = (byte*)p;
@@ -103,10 +143,18 @@ namespace MemoryManager.Slab
         /// virt_to_head_page for the heap: the head of the slab or large kmalloc block holding
         /// pfn, or null when pfn is in neither (free, another allocated block, reserved).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Page* FindHead(ulong pfn)
         {
             Page* p = Desc(pfn);
             if ((p->Flags & (PageFlags.Slab | PageFlags.LargeKmalloc)) != 0) return p->RefCount > 0 ? p : null;
+            return FindHeadOfTail(pfn, p);
+        }
+
+        /// <summary>FindHead for a page that heads nothing itself (a tail page, or not the heap's): out of line.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Page* FindHeadOfTail(ulong pfn, Page* p)
+        {
             if ((p->Flags & (PageFlags.Reserved | PageFlags.Buddy | PageFlags.Pcp)) != 0 || p->RefCount > 0) return null;
             for (int o = 1; o < MmConstants.MaxOrder; o++)
             {

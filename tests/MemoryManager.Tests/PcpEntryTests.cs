@@ -118,6 +118,7 @@ namespace MemoryManager.Tests
             Assert.True(z.Pcp.Count > 0);
             int count = z.Pcp.Count;
             z.WatermarkLow = z.NrFree;   // free pages no longer above low + lowmem_reserve
+            z.PcpFloor = z.WatermarkLow + z.LowmemReserve[(int)z.Type];   // as SetupPerZoneWmarks keeps it
             ulong pfn = m.Alloc(Gfp.GFP_KERNEL, 0);
             Assert.Equal(ZoneType.Dma, (ZoneType)m.Pa.PfnToPage(pfn)->Zone);   // the next zone of the zonelist
             Assert.Equal(count, z.Pcp.Count);

@@ -70,13 +70,16 @@ namespace Kernel.Core.Runtime
         /// before its OOM killer (<paramref name="beforeOomKill"/>: `new` will collect garbage and ask
         /// again)? Clears both flags.
         /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static bool TakeMayFail(out bool beforeOomKill)
         {
-            bool may = s_newMayFail;
-            beforeOomKill = may && s_newBeforeOomKill;
+            // (Both flags are set together by `new` and cleared after it; s_newBeforeOomKill means
+            // nothing while s_newMayFail is clear, so the common case, no `new` in flight, reads one flag.)
+            if (!s_newMayFail) { beforeOomKill = false; return false; }
+            beforeOomKill = s_newBeforeOomKill;
             s_newMayFail = false;
             s_newBeforeOomKill = false;
-            return may;
+            return true;
         }
 
         /// <summary>Makes the exception `new` throws out of memory now, while there is memory (boot, after the heap is up).</summary>
