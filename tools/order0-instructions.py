@@ -24,47 +24,41 @@ free = addr("MemoryManager_Kernel_MemoryManager_Allocator_PageAllocator__FreePag
 gdb.execute("hbreak *%d" % round_)
 gdb.execute("continue")
 gdb.execute("delete")
-gdb.execute("hbreak *%d" % alloc)
-gdb.execute("continue")
-gdb.execute("delete")
-for it in range(4):
-    n = 0
-    toFree = 0
-    while n < 20000:
-        gdb.execute("stepi", to_string=True)
-        n += 1
-        pc = int(gdb.parse_and_eval("$pc"))
-        if pc == free:
-            toFree = n
-        if pc == alloc:
-            break
-    print("ORDER0 pair: %d instructions per iteration (%d from AllocPages to FreePages, %d from FreePages back to AllocPages)" % (n, toFree, n - toFree))
+def first_entry(at, condition=None):
+    """Runs to the next entry of the function at `at` (when `condition` holds there)."""
+    gdb.execute("hbreak *%d%s" % (at, " if " + condition if condition else ""))
+    gdb.execute("continue")
+    gdb.execute("delete")
+
+def iterations(entry, mark=None, times=4):
+    """Single-steps from one entry of `entry` to the next, `times` times; yields (instructions,
+    instructions until the first entry of `mark`, or 0)."""
+    for it in range(times):
+        n = 0
+        to_mark = 0
+        while n < 20000:
+            gdb.execute("stepi", to_string=True)
+            n += 1
+            pc = int(gdb.parse_and_eval("$pc"))
+            if mark is not None and pc == mark and to_mark == 0:
+                to_mark = n
+            if pc == entry:
+                break
+        yield n, to_mark
+
+first_entry(alloc)
+for n, to_free in iterations(alloc, mark=free):
+    print("ORDER0 pair: %d instructions per iteration (%d from AllocPages to FreePages, %d from FreePages back to AllocPages)" % (n, to_free, n - to_free))
 # Then the same loop at order 3 (the measure suite's buddy order-3 round, the general path both
 # ways): from one entry of AllocPages with order 3 (its fourth argument, ecx) to the next.
-gdb.execute("hbreak *%d if ($rcx & 0xffffffff) == 3" % alloc)
-gdb.execute("continue")
-gdb.execute("delete")
-for it in range(4):
-    n = 0
-    while n < 20000:
-        gdb.execute("stepi", to_string=True)
-        n += 1
-        if int(gdb.parse_and_eval("$pc")) == alloc:
-            break
+first_entry(alloc, "($rcx & 0xffffffff) == 3")
+for n, _ in iterations(alloc):
     print("ORDER3 pair: %d instructions per iteration (AllocPages(order 3), the store, FreePages, the loop)" % n)
 # Then the measure suite's 48-byte object loop (BuddyHeap.Alloc(48), a store, BuddyHeap.Free):
 # from one entry of BuddyHeap.Alloc(nuint) with size 48 to the next.
 obj = addr("Kernel_Mm_Kernel_Mm_BuddyHeap__Alloc")
-gdb.execute("hbreak *%d if $rdi == 48" % obj)
-gdb.execute("continue")
-gdb.execute("delete")
-for it in range(4):
-    n = 0
-    while n < 20000:
-        gdb.execute("stepi", to_string=True)
-        n += 1
-        if int(gdb.parse_and_eval("$pc")) == obj:
-            break
+first_entry(obj, "$rdi == 48")
+for n, _ in iterations(obj):
     print("OBJECT48 pair: %d instructions per iteration (BuddyHeap.Alloc(48), the store, BuddyHeap.Free, the loop)" % n)
 gdb.execute("detach")
 gdb.execute("quit")
