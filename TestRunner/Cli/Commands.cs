@@ -372,7 +372,8 @@ public static class Commands
             if (parse.GetValue(check))
             {
                 string what = rendered != lab.Text ? "its output blocks differ" : $"its trace {string.Join(", ", traces.Where(t => !CsvSame(t)).Select(t => Path.GetFileName(t.CsvPath)))} differs";
-                reporter.Error($"{KernelOptions.Relative(pagePath)}: {what} from a fresh deterministic run; rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
+                string where = lab.FirstDifference(rendered) is string d ? $" at {d}\n" : "; ";
+                reporter.Error($"{KernelOptions.Relative(pagePath)}: {what} from a fresh deterministic run{where}rewrite them with 'TestRunner lab {KernelOptions.Relative(pagePath)}'");
                 return 1;
             }
             try

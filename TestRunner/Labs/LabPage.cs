@@ -195,4 +195,17 @@ public sealed partial class LabPage
 
     /// <summary>The page's text as it is on disk (LF line ends).</summary>
     public string Text => string.Join("\n", lines);
+
+    /// <summary>
+    /// Where <paramref name="rendered"/> (a <see cref="Render(IReadOnlyDictionary{string, ScriptResult}, out string?)"/> of this page)
+    /// first differs from the page on disk: "line N" with both lines; null when they are the same.
+    /// </summary>
+    public string? FirstDifference(string rendered)
+    {
+        if (rendered == Text) return null;
+        var want = rendered.Split('\n');
+        int common = Math.Min(want.Length, lines.Length);
+        int line = Enumerable.Range(0, common).FirstOrDefault(i => want[i] != lines[i], common);
+        return $"line {line + 1}:\n  page: {(line < lines.Length ? lines[line] : "(end)")}\n  run:  {(line < want.Length ? want[line] : "(end)")}";
+    }
 }

@@ -17,9 +17,8 @@ namespace QemuBoot.Tests;
 /// </summary>
 public class Lab1PageTests
 {
-    static string PagePath =>
-        Path.Combine(KernelLayout.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException($"no {KernelLayout.SolutionFile} above {AppContext.BaseDirectory}"),
-            "docs", "labs", "01-watermarks-and-kswapd.md");
+    const string PageName = "01-watermarks-and-kswapd.md";
+    static string PagePath => LabPageRuns.PagePath(PageName);
 
     static LabPage ReadPage()
     {
@@ -71,21 +70,8 @@ public class Lab1PageTests
         var page = ReadPage();
         Assert.True(page.Blocks.Count >= 4, $"the page marks {page.Blocks.Count} generated output blocks");
         var (run, _) = await FirstRun.Value;
-        string? rendered = page.Render(run.Result, out var error);
-        Assert.True(rendered != null, error);
-        const string rewrite = "rewrite its output blocks and trace with: dotnet run --project TestRunner -c Release -- lab docs/labs/01-watermarks-and-kswapd.md";
-        if (rendered != page.Text)
-        {
-            var want = rendered!.Split('\n');
-            var have = page.Text.Split('\n');
-            int line = Enumerable.Range(0, Math.Min(want.Length, have.Length)).FirstOrDefault(i => want[i] != have[i], Math.Min(want.Length, have.Length));
-            Assert.Fail($"docs/labs/01-watermarks-and-kswapd.md drifted from a fresh deterministic run at line {line + 1}:\n" +
-                $"  page: {(line < have.Length ? have[line] : "(end)")}\n  run:  {(line < want.Length ? want[line] : "(end)")}\n{rewrite}");
-        }
-        Assert.True(File.Exists(page.TraceCsvPath), $"{page.TraceCsvPath} is missing; {rewrite}");
-        Assert.True(File.ReadAllText(page.TraceCsvPath!) == run.Csv, $"{Path.GetFileName(page.TraceCsvPath)} drifted from a fresh deterministic run; {rewrite}");
-        Assert.True(File.Exists(page.TraceSvgPath), $"{page.TraceSvgPath} (the page's plot) is missing; {rewrite}");
-        Assert.Contains($"]({Path.GetFileName(page.TraceSvgPath)})", page.Text);
+        Assert.NotNull(page.Runs[0].TraceName);   // the page names its trace, so the CSV and the plot are checked too
+        LabPageRuns.AssertPageIsTheRuns(PageName, page, new() { [page.Runs[0].Name] = run });
     }
 
     [Fact]

@@ -50,20 +50,17 @@ public static class LabPageRuns
         return (page, runs);
     }
 
-    /// <summary>Fails, naming the first line that differs and the command that rewrites the page, unless the page and its trace CSVs are the runs'.</summary>
-    public static void AssertPageIsTheRuns(string name, LabPage page, Dictionary<string, LabRun> runs)
+    /// <summary>
+    /// Fails, naming the first line that differs and the command that rewrites the page, unless the page and its trace CSVs are the runs'
+    /// (<paramref name="labOptions"/>: what the lab command needs besides the page, e.g. lab 2's --page-plug).
+    /// </summary>
+    public static void AssertPageIsTheRuns(string name, LabPage page, Dictionary<string, LabRun> runs, string labOptions = "")
     {
-        string rewrite = $"rewrite its output blocks and traces with: dotnet run --project TestRunner -c Release -- lab docs/labs/{name}";
+        string rewrite = $"rewrite its output blocks and traces with: dotnet run --project TestRunner -c Release -- lab docs/labs/{name}{labOptions}";
         string? rendered = page.Render(runs.ToDictionary(r => r.Key, r => r.Value.Result), out var error);
         Assert.True(rendered != null, error);
-        if (rendered != page.Text)
-        {
-            var want = rendered!.Split('\n');
-            var have = page.Text.Split('\n');
-            int line = Enumerable.Range(0, Math.Min(want.Length, have.Length)).FirstOrDefault(i => want[i] != have[i], Math.Min(want.Length, have.Length));
-            Assert.Fail($"docs/labs/{name} drifted from fresh deterministic runs at line {line + 1}:\n" +
-                $"  page: {(line < have.Length ? have[line] : "(end)")}\n  run:  {(line < want.Length ? want[line] : "(end)")}\n{rewrite}");
-        }
+        if (page.FirstDifference(rendered!) is string difference)
+            Assert.Fail($"docs/labs/{name} drifted from fresh deterministic runs at {difference}\n{rewrite}");
         foreach (var run in page.Runs.Where(r => r.TraceName != null))
         {
             string csv = page.TraceCsvPathOf(run)!, svg = page.TraceSvgPathOf(run)!;

@@ -66,7 +66,8 @@ public class PagePlugTests
     /// <summary>The last time the script ran <paramref name="command"/>.</summary>
     static ScriptExchange Exchange(ScriptResult run, string command) => run.Exchanges.Last(e => e.Command == command);
 
-    static string LabPagePath => Path.Combine(KernelLayout.FindRepoRoot(AppContext.BaseDirectory)!, "docs", "labs", "02-buddy-page-allocator.md");
+    const string LabPageName = "02-buddy-page-allocator.md";
+    static string LabPagePath => LabPageRuns.PagePath(LabPageName);
 
     /// <summary>Lab 2's script on the page template, as <c>TestRunner lab ... --page-plug</c> runs it (deterministic); shared by the tests here.</summary>
     static readonly Lazy<Task<LabRun>> Lab2Run = new(async () =>
@@ -97,20 +98,8 @@ public class PagePlugTests
         Assert.True(page!.Blocks.Count >= 5, $"the page marks {page.Blocks.Count} generated output blocks");
         var run = await Lab2Run.Value;
         Assert.True(run.Result.ExitCode == RunExitCode.Passed, KernelImage.Describe(run.Result));
-        string? rendered = page.Render(run.Result, out var renderError);
-        Assert.True(rendered != null, renderError);
-        if (rendered != page.Text)
-        {
-            var want = rendered!.Split('\n');
-            var have = page.Text.Split('\n');
-            int line = Enumerable.Range(0, Math.Min(want.Length, have.Length)).FirstOrDefault(i => want[i] != have[i], Math.Min(want.Length, have.Length));
-            Assert.Fail($"docs/labs/02-buddy-page-allocator.md drifted from a fresh deterministic run on the page template at line {line + 1}:\n" +
-                $"  page: {(line < have.Length ? have[line] : "(end)")}\n  run:  {(line < want.Length ? want[line] : "(end)")}\n" +
-                "rewrite its output blocks with: dotnet run --project TestRunner -c Release -- lab docs/labs/02-buddy-page-allocator.md --page-plug " + PageTemplate);
-        }
-        Assert.True(page.TraceCsvPath != null && File.Exists(page.TraceCsvPath), "lab 2's page names a trace whose CSV is beside it");
-        Assert.True(File.ReadAllText(page.TraceCsvPath!) == run.Csv,
-            "02-buddy-page-allocator.csv drifted from a fresh deterministic run on the page template; rewrite it with: dotnet run --project TestRunner -c Release -- lab docs/labs/02-buddy-page-allocator.md --page-plug " + PageTemplate);
+        Assert.NotNull(page.Runs[0].TraceName);   // the page names its trace, so the CSV and the plot are checked too
+        LabPageRuns.AssertPageIsTheRuns(LabPageName, page, new() { [page.Runs[0].Name] = run }, " --page-plug " + PageTemplate);
     }
 
     [Fact]

@@ -95,6 +95,18 @@ public class LabPageTests : IDisposable
     }
 
     [Fact]
+    public void A_drifted_page_is_reported_at_its_first_differing_line_with_both_lines_and_an_unchanged_one_not_at_all()
+    {
+        var page = Read(TwoRuns, out var error)!;
+        Assert.Null(error);
+        Assert.Null(page.FirstDifference(page.Text));
+        var lines = page.Text.Split('\n');
+        lines[4] = "changed prose";
+        Assert.Equal($"line 5:\n  page: {page.Text.Split('\n')[4]}\n  run:  changed prose", page.FirstDifference(string.Join("\n", lines)));
+        Assert.Equal($"line {lines.Length + 1}:\n  page: (end)\n  run:  one more", page.FirstDifference(page.Text + "\none more"));
+    }
+
+    [Fact]
     public async Task The_lab_command_refuses_an_iso_for_a_page_whose_run_boots_a_repository_build_of_its_own()
     {
         using var fake = new FakeEmulator([]);
