@@ -6,6 +6,8 @@ using TestRunner.Emulator;
 using TestRunner.Running;
 using Xunit;
 
+using static TestRunner.Tests.CliRun;
+
 namespace TestRunner.Tests;
 
 /// <summary>
@@ -84,14 +86,6 @@ public class CommandLineOptionTests
     {
         string bootInfo = File.ReadAllText(Path.Combine(RepoRoot, "CosmosKernel", "Kernel.Hal", "BootInfo.cs"));
         Assert.Matches(new Regex($@"public const int MaxCommandLineBytes = {QemuCommand.MaxCommandLineBytes};"), bootInfo);
-    }
-
-    static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await Entry.RunAsync(args, output, error, fancy: false);
-        return (exit, output.ToString(), error.ToString());
     }
 
     [Theory]

@@ -2,6 +2,8 @@ using System.CommandLine;
 using TestRunner.Cli;
 using Xunit;
 
+using static TestRunner.Tests.CliRun;
+
 namespace TestRunner.Tests;
 
 /// <summary>
@@ -21,14 +23,6 @@ public class CommandLineRefusalTests : IDisposable
     }
 
     public void Dispose() => fake.Dispose();
-
-    static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await Entry.RunAsync(args, output, error, fancy: false);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     /// <summary>
     /// Runs <paramref name="command"/> with <paramref name="option"/> set to <paramref name="value"/> ({folder} is a

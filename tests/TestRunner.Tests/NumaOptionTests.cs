@@ -2,6 +2,8 @@ using TestRunner.Cli;
 using TestRunner.Emulator;
 using Xunit;
 
+using static TestRunner.Tests.CliRun;
+
 namespace TestRunner.Tests;
 
 /// <summary>--numa N: QEMU gets N RAM backends of memory/N each, a -numa node per backend and a SLIT of 10 + 10 x |i - j|.</summary>
@@ -37,14 +39,6 @@ public class NumaOptionTests : IDisposable
     {
         Assert.Empty(QemuCommand.NumaArguments(MemorySize.Default, 0));
         Assert.DoesNotContain("-numa", QemuCommand.Headless("qemu", "kernel.iso", BootMedium.Iso, MemorySize.Default).Arguments);
-    }
-
-    static async Task<(int Exit, string Output, string Error)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await Entry.RunAsync(args, output, error, fancy: false);
-        return (exit, output.ToString(), error.ToString());
     }
 
     [Theory]
